@@ -1,0 +1,136 @@
+//! Static checks: resolve names, type expressions, check units, order tiers,
+//! resolve strategies and tests. Every problem of a file is collected, not only
+//! the first; a [`Checked`] policy exists only when there are no errors.
+
+mod error;
+mod expr;
+pub mod model;
+mod policy_tests;
+mod refs;
+mod schema;
+mod strategy;
+mod suggest;
+mod tiers;
+pub mod types;
+
+pub use error::CheckError;
+pub use model::*;
+pub use types::Ty;
+
+use crate::syntax::{Item, Policy};
+use std::collections::{HashMap, HashSet};
+
+/// The result of checking one policy.
+#[derive(Debug)]
+pub struct Outcome {
+    /// Present when there are no errors (warnings allowed).
+    pub checked: Option<Checked>,
+    /// Errors and warnings, sorted by position.
+    pub diagnostics: Vec<CheckError>,
+}
+
+/// Checking state shared by the passes.
+pub(crate) struct Cx<'a> {
+    source: &'a str,
+    fields: Vec<FieldInfo>,
+    field_index: HashMap<String, usize>,
+    let_index: indexmap::IndexMap<String, usize>,
+    let_types: Vec<Ty>,
+    let_spans: Vec<crate::syntax::Span>,
+    used_fields: HashSet<usize>,
+    used_lets: HashSet<usize>,
+    errors: Vec<CheckError>,
+}
+
+/// Checks a parsed policy. `source` is its text, used to quote it in messages.
+pub fn check(policy: &Policy, source: &str) -> Outcome {
+    let mut cx = Cx {
+        source,
+        fields: Vec::new(),
+        field_index: HashMap::new(),
+        let_index: indexmap::IndexMap::new(),
+        let_types: Vec::new(),
+        let_spans: Vec::new(),
+        used_fields: HashSet::new(),
+        used_lets: HashSet::new(),
+        errors: Vec::new(),
+    };
+    let (title, meta) = cx.header(policy);
+    let key = cx.schema(policy);
+    let (lets, let_order) = cx.lets(policy);
+    let dimensions = cx.dimensions(policy);
+    let tests = cx.tests(policy, &dimensions, &lets);
+    cx.unused(key);
+    let mut diagnostics = std::mem::take(&mut cx.errors);
+    diagnostics.sort_by_key(CheckError::primary_offset);
+    let ok = !diagnostics.iter().any(CheckError::is_error);
+    let checked = match key {
+        Some(key) if ok => Some(Checked {
+            title,
+            meta,
+            fields: cx.fields,
+            key,
+            lets,
+            let_order,
+            dimensions,
+            tests,
+        }),
+        _ => None,
+    };
+    Outcome {
+        checked,
+        diagnostics,
+    }
+}
+
+impl Cx<'_> {
+    fn header(
+        &mut self,
+        policy: &Policy,
+    ) -> (Option<String>, indexmap::IndexMap<String, StrategyValue>) {
+        let mut first: Option<&crate::syntax::Header> = None;
+        for item in &policy.items {
+            let Item::Header(h) = item else { continue };
+            match first {
+                Some(f) => self.errors.push(CheckError::DuplicateSection {
+                    what: "policy",
+                    span: keyword_span(&h.span, "policy"),
+                    first: keyword_span(&f.span, "policy"),
+                }),
+                None => first = Some(h),
+            }
+        }
+        let Some(h) = first else {
+            return (None, Default::default());
+        };
+        let meta = self.map(&h.entries);
+        (h.title.as_ref().map(|t| t.value.clone()), meta)
+    }
+
+    /// Warnings for fields and lets that nothing reads.
+    fn unused(&mut self, key: Option<usize>) {
+        for (slot, f) in self.fields.iter().enumerate() {
+            if !self.used_fields.contains(&slot) && Some(slot) != key {
+                self.errors.push(CheckError::UnusedField {
+                    name: f.name.clone(),
+                    span: f.span.clone().into(),
+                });
+            }
+        }
+        for (name, &slot) in &self.let_index {
+            if !self.used_lets.contains(&slot) {
+                let span = self.let_spans[slot].clone();
+                self.errors.push(CheckError::UnusedLet {
+                    name: name.clone(),
+                    span: span.into(),
+                });
+            }
+        }
+    }
+}
+
+/// The span of the leading keyword of a block, for labels that should not
+/// underline a whole block.
+fn keyword_span(span: &crate::syntax::Span, keyword: &str) -> miette::SourceSpan {
+    (span.start..span.start + keyword.len()).into()
+}

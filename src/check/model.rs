@@ -1,0 +1,180 @@
+//! The checked policy: every name resolved, every expression typed, rates
+//! normalised per year, strategies resolved through `extends`. Only `check` builds it.
+
+use super::types::Ty;
+use crate::number::{Date, Decimal, Period};
+use crate::syntax::{BinOp, CmpOp, Span};
+use indexmap::IndexMap;
+
+#[derive(Debug, Clone)]
+pub struct Checked {
+    pub title: Option<String>,
+    /// Header entries (`version`, `owner`, `currency`) as written.
+    pub meta: IndexMap<String, StrategyValue>,
+    pub fields: Vec<FieldInfo>,
+    pub key: usize,
+    pub lets: Vec<LetInfo>,
+    /// Indices into `lets` in evaluation order (each after the lets it uses).
+    pub let_order: Vec<usize>,
+    pub dimensions: Vec<DimensionInfo>,
+    pub tests: Vec<TestInfo>,
+}
+
+#[derive(Debug, Clone)]
+pub struct FieldInfo {
+    pub name: String,
+    pub ty: Ty,
+    /// The declared rate period for `count per PERIOD` fields.
+    pub period: Option<Period>,
+    pub optional: bool,
+    /// The input column (`from "..."`, else the name).
+    pub column: String,
+    pub enum_values: Vec<String>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct LetInfo {
+    pub name: String,
+    pub expr: TExpr,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hit {
+    First,
+    Unique,
+}
+
+#[derive(Debug, Clone)]
+pub struct DimensionInfo {
+    pub name: String,
+    pub label: Option<String>,
+    pub hit: Hit,
+    pub ordered: bool,
+    pub tiers: Vec<TierInfo>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct TierInfo {
+    pub name: String,
+    pub label: Option<String>,
+    /// `None` for `otherwise`.
+    pub condition: Option<TExpr>,
+    /// The resolved strategy (own entries over those it extends).
+    pub strategy: IndexMap<String, StrategyValue>,
+    pub has_strategy: bool,
+    pub span: Span,
+}
+
+/// A typed expression over field and let slots.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TExpr {
+    pub kind: TKind,
+    pub ty: Ty,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum TKind {
+    Const(Const),
+    Field(usize),
+    Let(usize),
+    Today,
+    Neg(Box<TExpr>),
+    Arith(BinOp, Box<TExpr>, Box<TExpr>),
+    Compare(Box<TExpr>, Vec<(CmpOp, TExpr)>),
+    Between {
+        negated: bool,
+        value: Box<TExpr>,
+        low: Box<TExpr>,
+        high: Box<TExpr>,
+    },
+    In {
+        negated: bool,
+        value: Box<TExpr>,
+        items: Vec<TExpr>,
+    },
+    /// `is missing` (`present == false`) / `is present`.
+    Is {
+        present: bool,
+        value: Box<TExpr>,
+    },
+    Not(Box<TExpr>),
+    And(Vec<TExpr>),
+    Or(Vec<TExpr>),
+    Call(Func, Vec<TExpr>),
+}
+
+/// A constant value. Numbers, money and rates (per year) are all decimals.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Const {
+    Num(Decimal),
+    Text(String),
+    Bool(bool),
+    Date(Date),
+    Enum(u32),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Func {
+    Min,
+    Max,
+    Abs,
+    Round,
+    DaysSince,
+}
+
+impl Func {
+    pub fn name(self) -> &'static str {
+        match self {
+            Func::Min => "min",
+            Func::Max => "max",
+            Func::Abs => "abs",
+            Func::Round => "round",
+            Func::DaysSince => "days_since",
+        }
+    }
+}
+
+/// A strategy value, kept typed so JSON and CSV output can render it faithfully.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StrategyValue {
+    Text(String),
+    Number(Decimal),
+    Money { currency: String, amount: Decimal },
+    Rate { count: Decimal, period: Period },
+    Bool(bool),
+    Date(Date),
+    List(Vec<StrategyValue>),
+    Map(IndexMap<String, StrategyValue>),
+}
+
+#[derive(Debug, Clone)]
+pub struct TestInfo {
+    pub name: String,
+    /// Field values by slot; `None` = missing.
+    pub given: Vec<Option<Const>>,
+    /// `given defaults`: unset required fields take neutral values.
+    pub defaults: bool,
+    pub expects: Vec<Expectation>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub enum Expectation {
+    /// `tier: None` expects that no tier matches.
+    Tier {
+        dimension: usize,
+        tier: Option<usize>,
+        span: Span,
+    },
+    Strategy {
+        dimension: usize,
+        path: Vec<String>,
+        op: CmpOp,
+        value: StrategyValue,
+        span: Span,
+    },
+}

@@ -1,0 +1,77 @@
+//! What an expression refers to: names in the AST, field slots in a typed tree.
+
+use super::model::{LetInfo, TExpr, TKind};
+use crate::syntax::{Expr, ExprKind};
+use std::collections::BTreeSet;
+
+/// Every bare name an expression mentions.
+pub(super) fn names_in(e: &Expr) -> Vec<&str> {
+    let mut out = Vec::new();
+    collect_names(e, &mut out);
+    out
+}
+
+fn collect_names<'a>(e: &'a Expr, out: &mut Vec<&'a str>) {
+    match &e.kind {
+        ExprKind::Name(n) => out.push(n),
+        ExprKind::Call { args, .. } => args.iter().for_each(|a| collect_names(a, out)),
+        ExprKind::Neg(x) | ExprKind::Not(x) | ExprKind::Is { value: x, .. } => {
+            collect_names(x, out)
+        }
+        ExprKind::Binary { lhs, rhs, .. } => {
+            collect_names(lhs, out);
+            collect_names(rhs, out);
+        }
+        ExprKind::Compare { first, rest } => {
+            collect_names(first, out);
+            rest.iter().for_each(|(_, x)| collect_names(x, out));
+        }
+        ExprKind::Between {
+            value, low, high, ..
+        } => {
+            for x in [value, low, high] {
+                collect_names(x, out);
+            }
+        }
+        ExprKind::In { value, items, .. } => {
+            collect_names(value, out);
+            items.iter().for_each(|x| collect_names(x, out));
+        }
+        ExprKind::And(xs) | ExprKind::Or(xs) => xs.iter().for_each(|x| collect_names(x, out)),
+        _ => {}
+    }
+}
+
+/// The direct children of a typed expression.
+pub fn children(t: &TExpr) -> Vec<&TExpr> {
+    match &t.kind {
+        TKind::Neg(x) | TKind::Not(x) | TKind::Is { value: x, .. } => vec![x],
+        TKind::Arith(_, a, b) => vec![a, b],
+        TKind::Compare(first, rest) => std::iter::once(&**first)
+            .chain(rest.iter().map(|(_, x)| x))
+            .collect(),
+        TKind::Between {
+            value, low, high, ..
+        } => vec![value, low, high],
+        TKind::In { value, items, .. } => std::iter::once(&**value).chain(items).collect(),
+        TKind::And(xs) | TKind::Or(xs) | TKind::Call(_, xs) => xs.iter().collect(),
+        TKind::Const(_) | TKind::Field(_) | TKind::Let(_) | TKind::Today => vec![],
+    }
+}
+
+/// The field slots an expression reads, through the lets it uses.
+pub fn fields_read(t: &TExpr, lets: &[LetInfo], out: &mut BTreeSet<usize>) {
+    match t.kind {
+        TKind::Field(slot) => {
+            out.insert(slot);
+        }
+        TKind::Let(slot) => {
+            if let Some(l) = lets.get(slot) {
+                fields_read(&l.expr, lets, out);
+            }
+        }
+        _ => children(t)
+            .into_iter()
+            .for_each(|c| fields_read(c, lets, out)),
+    }
+}

@@ -1,0 +1,267 @@
+//! The schema's fields and the `let` definitions (with cycle detection).
+
+use super::error::CheckError;
+use super::model::{FieldInfo, LetInfo};
+use super::refs::names_in;
+use super::types::Ty;
+use super::{keyword_span, Cx};
+use crate::syntax::{Field, Item, Let, Policy, TypeKind};
+use std::collections::HashMap;
+
+impl Cx<'_> {
+    /// Declares the fields of the first `schema`; returns the key field's slot.
+    pub(super) fn schema(&mut self, policy: &Policy) -> Option<usize> {
+        let schemas: Vec<_> = policy
+            .items
+            .iter()
+            .filter_map(|i| match i {
+                Item::Schema(s) => Some(s),
+                _ => None,
+            })
+            .collect();
+        let Some(schema) = schemas.first() else {
+            let span = policy.items.first().map_or(0..0, item_start);
+            self.errors
+                .push(CheckError::MissingSchema { span: span.into() });
+            return None;
+        };
+        for extra in &schemas[1..] {
+            self.errors.push(CheckError::DuplicateSection {
+                what: "schema",
+                span: keyword_span(&extra.span, "schema"),
+                first: keyword_span(&schema.span, "schema"),
+            });
+        }
+        let mut key: Option<&Field> = None;
+        let mut columns: HashMap<String, &Field> = HashMap::new();
+        for f in &schema.fields {
+            if let Some(first) = self
+                .field_index
+                .get(&f.name.name)
+                .map(|&i| self.fields[i].span.clone())
+            {
+                self.errors.push(CheckError::DuplicateField {
+                    name: f.name.name.clone(),
+                    span: f.name.span.clone().into(),
+                    first: first.into(),
+                });
+                continue;
+            }
+            let column = f
+                .from
+                .as_ref()
+                .map_or(f.name.name.clone(), |s| s.value.clone());
+            if let Some(prev) = columns.insert(column.clone(), f) {
+                self.errors.push(CheckError::DuplicateName {
+                    what: "input column",
+                    name: column.clone(),
+                    span: f.span.clone().into(),
+                    first: prev.span.clone().into(),
+                });
+            }
+            if let Some(kspan) = &f.key {
+                match key {
+                    Some(k) => self.errors.push(CheckError::DuplicateKey {
+                        span: kspan.clone().into(),
+                        first: k.key.clone().unwrap_or_default().into(),
+                    }),
+                    None => key = Some(f),
+                }
+                if f.optional {
+                    self.errors.push(CheckError::OptionalKey {
+                        name: f.name.name.clone(),
+                        span: f.span.clone().into(),
+                    });
+                }
+            }
+            self.declare(f, column);
+        }
+        if key.is_none() {
+            self.errors.push(CheckError::MissingKey {
+                span: keyword_span(&schema.span, "schema"),
+            });
+        }
+        key.and_then(|k| self.field_index.get(&k.name.name).copied())
+    }
+
+    fn declare(&mut self, f: &Field, column: String) {
+        let slot = self.fields.len();
+        let (ty, period, enum_values) = match &f.ty.kind {
+            TypeKind::Text => (Ty::Text, None, vec![]),
+            TypeKind::Number => (Ty::Number, None, vec![]),
+            TypeKind::Integer | TypeKind::Count => (Ty::Integer, None, vec![]),
+            TypeKind::Money => (Ty::Money, None, vec![]),
+            TypeKind::Date => (Ty::Date, None, vec![]),
+            TypeKind::Bool => (Ty::Bool, None, vec![]),
+            TypeKind::Rate(p) => (Ty::Rate, Some(*p), vec![]),
+            TypeKind::Enum(values) => {
+                let mut names: Vec<String> = Vec::new();
+                for v in values {
+                    if let Some(i) = names.iter().position(|n| *n == v.name) {
+                        self.errors.push(CheckError::DuplicateName {
+                            what: "enum value",
+                            name: v.name.clone(),
+                            span: v.span.clone().into(),
+                            first: values[i].span.clone().into(),
+                        });
+                    } else {
+                        names.push(v.name.clone());
+                    }
+                }
+                (Ty::Enum(slot), None, names)
+            }
+        };
+        self.field_index.insert(f.name.name.clone(), slot);
+        self.fields.push(FieldInfo {
+            name: f.name.name.clone(),
+            ty,
+            period,
+            optional: f.optional,
+            column,
+            enum_values,
+            span: f.name.span.clone(),
+        });
+    }
+
+    /// Types every `let`, each after the lets it uses; lets in a cycle are reported
+    /// once and typed `Error`. Returns the lets and their evaluation order.
+    pub(super) fn lets(&mut self, policy: &Policy) -> (Vec<LetInfo>, Vec<usize>) {
+        let mut defs: Vec<&Let> = Vec::new();
+        for item in &policy.items {
+            let Item::Let(l) = item else { continue };
+            let first = self
+                .field_index
+                .get(&l.name.name)
+                .map(|&i| self.fields[i].span.clone())
+                .or_else(|| {
+                    self.let_index
+                        .get(&l.name.name)
+                        .map(|&i| defs[i].name.span.clone())
+                });
+            if let Some(first) = first {
+                self.errors.push(CheckError::DuplicateName {
+                    what: "name",
+                    name: l.name.name.clone(),
+                    span: l.name.span.clone().into(),
+                    first: first.into(),
+                });
+                continue;
+            }
+            self.let_index.insert(l.name.name.clone(), defs.len());
+            self.let_spans.push(l.name.span.clone());
+            defs.push(l);
+        }
+        self.let_types = vec![Ty::Error; defs.len()];
+        let deps: Vec<Vec<usize>> = defs
+            .iter()
+            .map(|l| {
+                names_in(&l.expr)
+                    .iter()
+                    .filter_map(|n| self.let_index.get(*n).copied())
+                    .collect()
+            })
+            .collect();
+        let (order, cyclic) = topo_order(&deps);
+        for cycle in cyclic {
+            let names: Vec<&str> = cycle.iter().map(|&i| defs[i].name.name.as_str()).collect();
+            let first = defs[cycle[0]];
+            self.errors.push(CheckError::LetCycle {
+                name: first.name.name.clone(),
+                cycle: format!("{} → {}", names.join(" → "), names[0]),
+                span: first.name.span.clone().into(),
+            });
+        }
+        let mut typed: Vec<Option<LetInfo>> = vec![None; defs.len()];
+        for &i in &order {
+            let expr = self.expr(&defs[i].expr);
+            self.let_types[i] = expr.ty;
+            typed[i] = Some(LetInfo {
+                name: defs[i].name.name.clone(),
+                expr,
+                span: defs[i].name.span.clone(),
+            });
+        }
+        let lets = typed
+            .into_iter()
+            .zip(&defs)
+            .map(|(t, d)| {
+                t.unwrap_or_else(|| LetInfo {
+                    name: d.name.name.clone(),
+                    expr: super::model::TExpr {
+                        kind: super::model::TKind::Const(super::model::Const::Bool(false)),
+                        ty: Ty::Error,
+                        span: d.span.clone(),
+                    },
+                    span: d.name.span.clone(),
+                })
+            })
+            .collect();
+        (lets, order)
+    }
+}
+
+fn item_start(item: &Item) -> std::ops::Range<usize> {
+    let span = match item {
+        Item::Header(h) => &h.span,
+        Item::Schema(s) => &s.span,
+        Item::Let(l) => &l.span,
+        Item::Tier(t) => &t.span,
+        Item::Dimension(d) => &d.span,
+        Item::Test(t) => &t.span,
+    };
+    span.start..span.start
+}
+
+/// Depth-first topological order of `deps` (node → nodes it uses). Returns the
+/// order of the nodes outside any cycle, and each cycle found (in path order).
+pub(super) fn topo_order(deps: &[Vec<usize>]) -> (Vec<usize>, Vec<Vec<usize>>) {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        New,
+        Active,
+        Done,
+        Cyclic,
+    }
+    fn visit(
+        n: usize,
+        deps: &[Vec<usize>],
+        marks: &mut [Mark],
+        path: &mut Vec<usize>,
+        order: &mut Vec<usize>,
+        cycles: &mut Vec<Vec<usize>>,
+    ) -> bool {
+        match marks[n] {
+            Mark::Done => return true,
+            Mark::Cyclic => return false,
+            Mark::Active => {
+                let start = path.iter().position(|&p| p == n).unwrap_or(0);
+                cycles.push(path[start..].to_vec());
+                for &p in &path[start..] {
+                    marks[p] = Mark::Cyclic;
+                }
+                return false;
+            }
+            Mark::New => {}
+        }
+        marks[n] = Mark::Active;
+        path.push(n);
+        let mut ok = true;
+        for &d in &deps[n] {
+            ok &= visit(d, deps, marks, path, order, cycles);
+        }
+        path.pop();
+        if marks[n] == Mark::Active {
+            marks[n] = if ok { Mark::Done } else { Mark::Cyclic };
+        }
+        if marks[n] == Mark::Done {
+            order.push(n);
+        }
+        marks[n] == Mark::Done
+    }
+    let mut marks = vec![Mark::New; deps.len()];
+    let (mut order, mut cycles, mut path) = (Vec::new(), Vec::new(), Vec::new());
+    for n in 0..deps.len() {
+        visit(n, deps, &mut marks, &mut path, &mut order, &mut cycles);
+    }
+    (order, cycles)
+}

@@ -1,0 +1,9 @@
+//! tierlang: a small declarative language for customer tiering.
+//!
+//! Data flows one way: [`syntax`] (text → AST) → [`check`] (names, types, units)
+//! → [`compile`] (slot-indexed program) → [`eval`] → [`data`] (records in and out)
+//! → the `tier` binary's `cli`.
+
+pub mod check;
+pub mod number;
+pub mod syntax;

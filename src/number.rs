@@ -1,0 +1,272 @@
+//! The number model: exact decimals, literal suffixes, rate periods and calendar dates.
+//!
+//! Every number in a policy or a data file is a [`Decimal`] (96-bit mantissa, 28
+//! significant digits), never a float, so `0.1 + 0.2 == 0.3` and a spend of exactly
+//! `999_999.99` is below `1M` however it was written. Rates are stored per year.
+
+pub use rust_decimal::Decimal;
+use std::str::FromStr;
+
+/// Multiplier of a literal suffix (`k`, `M`, `B`, `万`, `亿`, `%`).
+pub fn suffix_multiplier(suffix: &str) -> Option<Decimal> {
+    Some(match suffix {
+        "k" | "K" => Decimal::from(1_000),
+        "M" => Decimal::from(1_000_000),
+        "B" => Decimal::from(1_000_000_000),
+        "万" => Decimal::from(10_000),
+        "亿" => Decimal::from(100_000_000),
+        "%" => Decimal::new(1, 2),
+        _ => return None,
+    })
+}
+
+/// Parses a policy number literal: digits with `_` separators, an optional
+/// fraction and an optional suffix (`1_000_000`, `1.2M`, `100万`, `20%`).
+pub fn parse_literal(text: &str) -> Option<Decimal> {
+    let end = text
+        .char_indices()
+        .find(|(_, c)| !(c.is_ascii_digit() || *c == '_' || *c == '.'))
+        .map_or(text.len(), |(i, _)| i);
+    let (digits, suffix) = text.split_at(end);
+    let digits: String = digits.chars().filter(|c| *c != '_').collect();
+    let base = Decimal::from_str(&digits).ok()?;
+    if suffix.is_empty() {
+        return Some(base.normalize());
+    }
+    base.checked_mul(suffix_multiplier(suffix)?)
+        .map(|d| d.normalize())
+}
+
+/// Parses a number as spreadsheets export it: optional sign, currency symbol
+/// (`¥ $ € £`), thousands separators, a `k/M/B/万/亿/%` suffix.
+pub fn parse_data_number(raw: &str) -> Option<Decimal> {
+    let mut s = raw.trim();
+    let negative = if let Some(rest) = s.strip_prefix('-') {
+        s = rest.trim_start();
+        true
+    } else {
+        false
+    };
+    for sym in ["¥", "￥", "$", "€", "£", "CNY", "USD", "EUR", "GBP", "RMB"] {
+        if let Some(rest) = s.strip_prefix(sym) {
+            s = rest.trim_start();
+            break;
+        }
+    }
+    for sym in ["元", "CNY", "USD", "EUR", "GBP", "RMB"] {
+        if let Some(rest) = s.strip_suffix(sym) {
+            s = rest.trim_end();
+            break;
+        }
+    }
+    if s.is_empty() || !s.starts_with(|c: char| c.is_ascii_digit() || c == '.') {
+        return None;
+    }
+    let cleaned: String = s.chars().filter(|c| *c != ',').collect();
+    if cleaned.contains('_') {
+        return None;
+    }
+    let value = parse_literal(&cleaned).or_else(|| {
+        Decimal::from_scientific(&cleaned)
+            .ok()
+            .map(|d| d.normalize())
+    })?;
+    Some(if negative { -value } else { value })
+}
+
+/// A rate period. Rates are compared after conversion to a per-year value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Period {
+    Day,
+    Week,
+    Month,
+    Quarter,
+    HalfYear,
+    Year,
+}
+
+impl Period {
+    pub const ALL: [Period; 6] = [
+        Period::Day,
+        Period::Week,
+        Period::Month,
+        Period::Quarter,
+        Period::HalfYear,
+        Period::Year,
+    ];
+
+    /// Parses `quarter`, `quarters`, `half_year`, ...
+    pub fn parse(word: &str) -> Option<Period> {
+        let singular = word.strip_suffix('s').unwrap_or(word);
+        Period::ALL.into_iter().find(|p| p.name() == singular)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Period::Day => "day",
+            Period::Week => "week",
+            Period::Month => "month",
+            Period::Quarter => "quarter",
+            Period::HalfYear => "half_year",
+            Period::Year => "year",
+        }
+    }
+
+    /// How many of this period make a year: the factor that normalises a rate.
+    /// A year is 52 weeks and 365 days by definition here (documented in the README).
+    pub fn per_year(self) -> Decimal {
+        Decimal::from(match self {
+            Period::Day => 365,
+            Period::Week => 52,
+            Period::Month => 12,
+            Period::Quarter => 4,
+            Period::HalfYear => 2,
+            Period::Year => 1,
+        })
+    }
+}
+
+/// A calendar date as days since 1970-01-01 (proleptic Gregorian).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Date(pub i32);
+
+impl Date {
+    /// Parses ISO 8601 `YYYY-MM-DD`, also with a time part (`T10:00:00`, ` 10:00`)
+    /// which is ignored: tiers work on calendar days.
+    pub fn parse(text: &str) -> Option<Date> {
+        let text = text.trim();
+        let date = text.get(..10)?;
+        let rest = text.get(10..)?;
+        if !(rest.is_empty() || rest.starts_with('T') || rest.starts_with(' ')) {
+            return None;
+        }
+        let b = date.as_bytes();
+        if b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {
+            return None;
+        }
+        let num = |s: &str| -> Option<u32> {
+            s.bytes()
+                .all(|c| c.is_ascii_digit())
+                .then(|| s.parse().ok())?
+        };
+        let (y, m, d) = (
+            num(date.get(..4)?)?,
+            num(date.get(5..7)?)?,
+            num(date.get(8..)?)?,
+        );
+        Date::from_ymd(y as i32, m, d)
+    }
+
+    pub fn from_ymd(y: i32, m: u32, d: u32) -> Option<Date> {
+        if !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) {
+            return None;
+        }
+        // Howard Hinnant's days_from_civil.
+        let y = if m <= 2 { y - 1 } else { y };
+        let era = y.div_euclid(400);
+        let yoe = y.rem_euclid(400);
+        let mp = (m as i32 + 9) % 12;
+        let doy = (153 * mp + 2) / 5 + d as i32 - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        Some(Date(era * 146_097 + doe - 719_468))
+    }
+
+    pub fn ymd(self) -> (i32, u32, u32) {
+        let z = self.0 + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z.rem_euclid(146_097);
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+        let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+        let y = yoe + era * 400 + i32::from(m <= 2);
+        (y, m, d)
+    }
+}
+
+impl std::fmt::Display for Date {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (y, m, d) = self.ymd();
+        write!(f, "{y:04}-{m:02}-{d:02}")
+    }
+}
+
+fn days_in_month(y: i32, m: u32) -> u32 {
+    match m {
+        4 | 6 | 9 | 11 => 30,
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        _ => 31,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Decimal {
+        Decimal::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn literals_with_suffixes_are_exact() {
+        assert_eq!(parse_literal("1.2M"), Some(d("1200000")));
+        assert_eq!(parse_literal("1_200_000"), parse_literal("1.2M"));
+        assert_eq!(parse_literal("100万"), parse_literal("1M"));
+        assert_eq!(parse_literal("2亿"), Some(d("200000000")));
+        assert_eq!(parse_literal("300k"), Some(d("300000")));
+        assert_eq!(parse_literal("20%"), Some(d("0.2")));
+        assert_eq!(parse_literal("1.5B"), Some(d("1500000000")));
+        assert_eq!(parse_literal("1x"), None);
+    }
+
+    #[test]
+    fn decimal_arithmetic_has_no_float_surprises() {
+        assert_eq!(d("0.1") + d("0.2"), d("0.3"));
+        assert!(d("999999.99") < parse_literal("100万").unwrap());
+        assert_eq!(d("999999.99") + d("0.01"), d("1000000"));
+    }
+
+    #[test]
+    fn spreadsheet_numbers() {
+        assert_eq!(parse_data_number("1,234,567.89"), Some(d("1234567.89")));
+        assert_eq!(parse_data_number("¥1,200"), Some(d("1200")));
+        assert_eq!(parse_data_number("$5k"), Some(d("5000")));
+        assert_eq!(parse_data_number("£ 2.55"), Some(d("2.55")));
+        assert_eq!(parse_data_number("120万"), Some(d("1200000")));
+        assert_eq!(parse_data_number("-3.5"), Some(d("-3.5")));
+        assert_eq!(parse_data_number("1e3"), Some(d("1000")));
+        assert_eq!(parse_data_number("12%"), Some(d("0.12")));
+        assert_eq!(parse_data_number("abc"), None);
+        assert_eq!(parse_data_number(""), None);
+        assert_eq!(parse_data_number("1_000"), None);
+    }
+
+    #[test]
+    fn periods_normalise_to_a_year() {
+        assert_eq!(Period::parse("quarters"), Some(Period::Quarter));
+        assert_eq!(Period::parse("half_year"), Some(Period::HalfYear));
+        assert_eq!(Period::parse("fortnight"), None);
+        assert_eq!(
+            Decimal::from(3) * Period::Quarter.per_year(),
+            Decimal::from(12)
+        );
+    }
+
+    #[test]
+    fn dates_round_trip() {
+        for s in ["1970-01-01", "2000-02-29", "2024-12-31", "1899-03-01"] {
+            assert_eq!(Date::parse(s).unwrap().to_string(), s);
+        }
+        assert_eq!(Date::parse("1970-01-02"), Some(Date(1)));
+        assert_eq!(
+            Date::parse("2011-12-09 12:50:00").unwrap().to_string(),
+            "2011-12-09"
+        );
+        assert_eq!(Date::parse("2023-02-29"), None);
+        assert_eq!(Date::parse("2023-13-01"), None);
+        assert_eq!(Date::parse("20230101"), None);
+    }
+}

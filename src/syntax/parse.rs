@@ -1,0 +1,643 @@
+//! Pest pairs to AST. One function per grammar rule, named like the rule.
+//!
+//! The grammar has already accepted the text, so a pair of an unexpected shape is a
+//! bug in this file, not in the user's policy; literal values the grammar cannot
+//! bound (a number too large for a decimal) become [`SyntaxError`]s.
+
+use super::ast::*;
+use super::error::SyntaxError;
+use crate::number::{self, Date, Period};
+use pest::iterators::Pair;
+use pest_derive::Parser;
+
+#[derive(Parser)]
+#[grammar = "../grammar/tier.pest"]
+pub(crate) struct TierParser;
+
+type P<'a> = Pair<'a, Rule>;
+type Result<T> = std::result::Result<T, SyntaxError>;
+
+fn span(p: &P) -> Span {
+    let s = p.as_span();
+    s.start()..s.end()
+}
+
+fn ident(p: P) -> Ident {
+    Ident {
+        name: p.as_str().to_string(),
+        span: span(&p),
+    }
+}
+
+/// The inner pairs of `p`, skipping keyword tokens (which carry no data).
+fn inner(p: P) -> impl Iterator<Item = P> {
+    p.into_inner().filter(|c| !is_keyword_token(c.as_rule()))
+}
+
+fn is_keyword_token(rule: Rule) -> bool {
+    matches!(
+        rule,
+        Rule::kw_policy
+            | Rule::kw_schema
+            | Rule::kw_let
+            | Rule::kw_dimension
+            | Rule::kw_tier
+            | Rule::kw_when
+            | Rule::kw_strategy
+            | Rule::kw_extends
+            | Rule::kw_test
+            | Rule::kw_given
+            | Rule::kw_expect
+            | Rule::kw_hit
+            | Rule::kw_and
+            | Rule::kw_or
+            | Rule::kw_not
+            | Rule::kw_between
+            | Rule::kw_in
+            | Rule::kw_is
+            | Rule::kw_key
+            | Rule::kw_from
+            | Rule::kw_per
+            | Rule::kw_count
+    )
+}
+
+pub(crate) fn file(p: P) -> Result<Policy> {
+    let mut items = Vec::new();
+    for c in p.into_inner() {
+        items.push(match c.as_rule() {
+            Rule::policy => Item::Header(policy(c)?),
+            Rule::schema => Item::Schema(schema(c)?),
+            Rule::let_def => Item::Let(let_def(c)?),
+            Rule::tier => Item::Tier(tier(c)?),
+            Rule::dimension => Item::Dimension(dimension(c)?),
+            Rule::test => Item::Test(test(c)?),
+            _ => continue, // EOI
+        });
+    }
+    Ok(Policy { items })
+}
+
+fn policy(p: P) -> Result<Header> {
+    let sp = span(&p);
+    let mut title = None;
+    let mut entries = Vec::new();
+    for c in inner(p) {
+        match c.as_rule() {
+            Rule::string => title = Some(string(c)),
+            _ => entries.push(map_entry(c)?),
+        }
+    }
+    Ok(Header {
+        title,
+        entries,
+        span: sp,
+    })
+}
+
+fn schema(p: P) -> Result<Schema> {
+    let sp = span(&p);
+    let fields = inner(p).map(field).collect::<Result<_>>()?;
+    Ok(Schema { fields, span: sp })
+}
+
+fn field(p: P) -> Result<Field> {
+    let sp = span(&p);
+    let mut it = p.into_inner();
+    let name = ident(next(&mut it));
+    let ty = field_type(next(&mut it));
+    let (mut optional, mut key, mut from) = (false, None, None);
+    for c in it {
+        match c.as_rule() {
+            Rule::optional => optional = true,
+            Rule::field_opt => {
+                let o = next(&mut c.into_inner());
+                match o.as_rule() {
+                    Rule::kw_key => key = Some(span(&o)),
+                    _ => from = Some(string(next(&mut inner(o)))),
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(Field {
+        name,
+        ty,
+        optional,
+        key,
+        from,
+        span: sp,
+    })
+}
+
+fn field_type(p: P) -> TypeExpr {
+    let sp = span(&p);
+    let c = next(&mut p.into_inner());
+    let kind = match c.as_rule() {
+        Rule::enum_type => TypeKind::Enum(inner(c).map(enum_value).collect()),
+        Rule::rate_type => TypeKind::Rate(period(next(&mut inner(c)))),
+        _ => match c.as_str().trim() {
+            "text" => TypeKind::Text,
+            "number" => TypeKind::Number,
+            "integer" => TypeKind::Integer,
+            "count" => TypeKind::Count,
+            "money" => TypeKind::Money,
+            "date" => TypeKind::Date,
+            _ => TypeKind::Bool,
+        },
+    };
+    TypeExpr { kind, span: sp }
+}
+
+fn enum_value(p: P) -> EnumValue {
+    let sp = span(&p);
+    let c = next(&mut p.into_inner());
+    match c.as_rule() {
+        Rule::string => EnumValue {
+            name: string(c).value,
+            quoted: true,
+            span: sp,
+        },
+        _ => EnumValue {
+            name: c.as_str().to_string(),
+            quoted: false,
+            span: sp,
+        },
+    }
+}
+
+fn period(p: P) -> Period {
+    // The grammar only admits period words.
+    Period::parse(p.as_str()).unwrap_or(Period::Year)
+}
+
+fn let_def(p: P) -> Result<Let> {
+    let sp = span(&p);
+    let mut it = inner(p);
+    let name = ident(next(&mut it));
+    let expr = expr(next(&mut it))?;
+    Ok(Let {
+        name,
+        expr,
+        span: sp,
+    })
+}
+
+fn dimension(p: P) -> Result<Dimension> {
+    let sp = span(&p);
+    let mut it = inner(p);
+    let name = ident(next(&mut it));
+    let (mut label, mut options, mut tiers) = (None, Vec::new(), Vec::new());
+    for c in it {
+        match c.as_rule() {
+            Rule::string => label = Some(string(c)),
+            Rule::dim_option => options.push(dim_option(c)),
+            _ => tiers.push(tier(c)?),
+        }
+    }
+    Ok(Dimension {
+        name,
+        label,
+        options,
+        tiers,
+        span: sp,
+    })
+}
+
+fn dim_option(p: P) -> DimOption {
+    let sp = span(&p);
+    let kind = match next(&mut p.into_inner()).as_rule() {
+        Rule::hit_first => DimOptionKind::HitFirst,
+        Rule::hit_unique => DimOptionKind::HitUnique,
+        Rule::kw_ordered => DimOptionKind::Ordered,
+        _ => DimOptionKind::Unordered,
+    };
+    DimOption { kind, span: sp }
+}
+
+fn tier(p: P) -> Result<Tier> {
+    let sp = span(&p);
+    let mut it = inner(p);
+    let name = ident(next(&mut it));
+    let (mut label, mut clauses) = (None, Vec::new());
+    for c in it {
+        match c.as_rule() {
+            Rule::string => label = Some(string(c)),
+            Rule::when => clauses.push(TierClause::When(expr(next(&mut inner(c)))?)),
+            Rule::otherwise => clauses.push(TierClause::Otherwise(span(&c))),
+            _ => clauses.push(TierClause::Strategy(strategy(c)?)),
+        }
+    }
+    Ok(Tier {
+        name,
+        label,
+        clauses,
+        span: sp,
+    })
+}
+
+fn strategy(p: P) -> Result<Strategy> {
+    let sp = span(&p);
+    let mut extends = None;
+    let mut entries = Vec::new();
+    for c in inner(p) {
+        match c.as_rule() {
+            Rule::extends => extends = Some(ident(next(&mut inner(c)))),
+            _ => entries = map_entries(c)?,
+        }
+    }
+    Ok(Strategy {
+        extends,
+        entries,
+        span: sp,
+    })
+}
+
+fn test(p: P) -> Result<Test> {
+    let sp = span(&p);
+    let mut it = inner(p);
+    let name = string(next(&mut it));
+    let mut items = Vec::new();
+    for c in it {
+        items.push(match c.as_rule() {
+            Rule::given => TestItem::Given(given(c)?),
+            Rule::expect_tier => TestItem::ExpectTier(expect_tier(c)),
+            _ => TestItem::ExpectStrategy(expect_strategy(c)?),
+        });
+    }
+    Ok(Test {
+        name,
+        items,
+        span: sp,
+    })
+}
+
+fn given(p: P) -> Result<Given> {
+    let sp = span(&p);
+    let mut defaults = false;
+    let mut entries = Vec::new();
+    for c in inner(p) {
+        match c.as_rule() {
+            Rule::defaults => defaults = true,
+            _ => entries.push(given_entry(c)?),
+        }
+    }
+    Ok(Given {
+        defaults,
+        entries,
+        span: sp,
+    })
+}
+
+fn given_entry(p: P) -> Result<GivenEntry> {
+    let sp = span(&p);
+    let mut it = p.into_inner();
+    let field = ident(next(&mut it));
+    let v = next(&mut it);
+    let value = match v.as_rule() {
+        Rule::missing_value => None,
+        _ => Some(value(v)?),
+    };
+    Ok(GivenEntry {
+        field,
+        value,
+        span: sp,
+    })
+}
+
+fn expect_tier(p: P) -> ExpectTier {
+    let sp = span(&p);
+    let mut names: Vec<P> = inner(p).collect();
+    let last = names.pop();
+    let tier = last.filter(|l| l.as_rule() == Rule::ident).map(ident);
+    let dimension = names.pop().map(ident);
+    ExpectTier {
+        dimension,
+        tier,
+        span: sp,
+    }
+}
+
+fn expect_strategy(p: P) -> Result<ExpectStrategy> {
+    let sp = span(&p);
+    let (mut dimension, mut path, mut op, mut val) = (None, Vec::new(), CmpOp::Eq, None);
+    for c in inner(p) {
+        match c.as_rule() {
+            Rule::ident if path.is_empty() => dimension = Some(ident(c)),
+            Rule::cmp_op => op = cmp_op(&c),
+            Rule::value => val = Some(value(c)?),
+            _ => path.push(key(c)),
+        }
+    }
+    let value = val.ok_or_else(|| SyntaxError::internal(sp.clone()))?;
+    Ok(ExpectStrategy {
+        dimension,
+        path,
+        op,
+        value,
+        span: sp,
+    })
+}
+
+fn map_entries(p: P) -> Result<Vec<MapEntry>> {
+    p.into_inner().map(map_entry).collect()
+}
+
+fn map_entry(p: P) -> Result<MapEntry> {
+    let mut it = p.into_inner();
+    let key = key(next(&mut it));
+    let value = value(next(&mut it))?;
+    Ok(MapEntry { key, value })
+}
+
+fn key(p: P) -> Key {
+    let sp = span(&p);
+    match p.as_rule() {
+        Rule::string => Key {
+            name: string(p).value,
+            quoted: true,
+            span: sp,
+        },
+        _ => Key {
+            name: p.as_str().to_string(),
+            quoted: false,
+            span: sp,
+        },
+    }
+}
+
+fn value(p: P) -> Result<Value> {
+    let sp = span(&p);
+    let c = next(&mut p.into_inner());
+    let kind = match c.as_rule() {
+        Rule::list => ValueKind::List(c.into_inner().map(value).collect::<Result<_>>()?),
+        Rule::map => ValueKind::Map(map_entries(c)?),
+        Rule::date => ValueKind::Date(date(&c)?),
+        Rule::rate => ValueKind::Rate(rate(c)?),
+        Rule::money => ValueKind::Money(money(c)?),
+        Rule::signed => {
+            let n = num(next(&mut c.into_inner()))?;
+            ValueKind::Number(Num {
+                value: -n.value,
+                text: format!("-{}", n.text),
+            })
+        }
+        Rule::number => ValueKind::Number(num(c)?),
+        Rule::string => ValueKind::Text(string(c).value),
+        Rule::boolean => ValueKind::Bool(c.as_str() == "true"),
+        _ => ValueKind::Symbol(c.as_str().to_string()),
+    };
+    Ok(Value { kind, span: sp })
+}
+
+fn num(p: P) -> Result<Num> {
+    let text = p.as_str().to_string();
+    let value = number::parse_literal(&text).ok_or_else(|| SyntaxError::BadNumber {
+        text: text.clone(),
+        span: span(&p).into(),
+    })?;
+    Ok(Num { value, text })
+}
+
+fn money(p: P) -> Result<Money> {
+    let mut it = p.into_inner();
+    let currency = next(&mut it).as_str().to_string();
+    Ok(Money {
+        currency,
+        amount: num(next(&mut it))?,
+    })
+}
+
+fn rate(p: P) -> Result<Rate> {
+    let mut it = p.into_inner();
+    let count = num(next(&mut it))?;
+    let sep = next(&mut it);
+    let (spelled_per, per) = match sep.as_rule() {
+        Rule::kw_per => (true, next(&mut it)),
+        _ => (false, sep),
+    };
+    Ok(Rate {
+        count,
+        period: period(per),
+        spelled_per,
+    })
+}
+
+fn date(p: &P) -> Result<Date> {
+    Date::parse(p.as_str()).ok_or_else(|| SyntaxError::BadDate {
+        text: p.as_str().to_string(),
+        span: span(p).into(),
+    })
+}
+
+fn string(p: P) -> Str {
+    let sp = span(&p);
+    let raw = p.into_inner().next().map_or("", |i| i.as_str());
+    let mut value = String::with_capacity(raw.len());
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            value.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => value.push('\n'),
+            Some('t') => value.push('\t'),
+            Some(other) => value.push(other),
+            None => {}
+        }
+    }
+    Str { value, span: sp }
+}
+
+fn cmp_op(p: &P) -> CmpOp {
+    match p.as_str() {
+        "<" => CmpOp::Lt,
+        "<=" | "≤" => CmpOp::Le,
+        ">" => CmpOp::Gt,
+        ">=" | "≥" => CmpOp::Ge,
+        "!=" | "≠" => CmpOp::Ne,
+        _ => CmpOp::Eq,
+    }
+}
+
+// ---------------------------------------------------------------- expressions
+
+fn expr(p: P) -> Result<Expr> {
+    match p.as_rule() {
+        Rule::expr => expr(next(&mut p.into_inner())),
+        Rule::or_expr => chain(p, ExprKind::Or),
+        Rule::and_expr => chain(p, ExprKind::And),
+        Rule::not_expr => expr(next(&mut p.into_inner())),
+        Rule::negation => {
+            let sp = span(&p);
+            let e = expr(next(&mut inner(p)))?;
+            Ok(Expr {
+                kind: ExprKind::Not(Box::new(e)),
+                span: sp,
+            })
+        }
+        Rule::predicate => predicate(p),
+        Rule::sum | Rule::product => binary(p),
+        Rule::unary => unary(p),
+        _ => primary(p),
+    }
+}
+
+/// `a or b or c` / `a and b`: one operand stays itself, several become a list.
+fn chain(p: P, make: fn(Vec<Expr>) -> ExprKind) -> Result<Expr> {
+    let sp = span(&p);
+    let mut operands = inner(p).map(expr).collect::<Result<Vec<_>>>()?;
+    if operands.len() == 1 {
+        return operands.pop().ok_or_else(|| SyntaxError::internal(sp));
+    }
+    Ok(Expr {
+        kind: make(operands),
+        span: sp,
+    })
+}
+
+fn predicate(p: P) -> Result<Expr> {
+    let sp = span(&p);
+    let mut it = p.into_inner();
+    let subject = expr(next(&mut it))?;
+    let Some(tail) = it.next() else {
+        return Ok(subject);
+    };
+    let value = Box::new(subject);
+    let kind = match tail.as_rule() {
+        Rule::comparison => {
+            let mut rest = Vec::new();
+            let mut parts = tail.into_inner();
+            while let (Some(op), Some(rhs)) = (parts.next(), parts.next()) {
+                rest.push((cmp_op(&op), expr(rhs)?));
+            }
+            ExprKind::Compare { first: value, rest }
+        }
+        Rule::between => {
+            let (negated, mut ops) = negated_operands(tail)?;
+            let high = Box::new(ops.pop().ok_or_else(|| SyntaxError::internal(sp.clone()))?);
+            let low = Box::new(ops.pop().ok_or_else(|| SyntaxError::internal(sp.clone()))?);
+            ExprKind::Between {
+                negated,
+                value,
+                low,
+                high,
+            }
+        }
+        Rule::in_set => {
+            let (negated, items) = negated_operands(tail)?;
+            ExprKind::In {
+                negated,
+                value,
+                items,
+            }
+        }
+        _ => {
+            let negated = tail
+                .clone()
+                .into_inner()
+                .any(|c| c.as_rule() == Rule::negated);
+            let present = tail.into_inner().any(|c| c.as_rule() == Rule::kw_present);
+            ExprKind::Is {
+                negated,
+                value,
+                present,
+            }
+        }
+    };
+    Ok(Expr { kind, span: sp })
+}
+
+fn negated_operands(p: P) -> Result<(bool, Vec<Expr>)> {
+    let mut negated = false;
+    let mut ops = Vec::new();
+    for c in inner(p) {
+        match c.as_rule() {
+            Rule::negated => negated = true,
+            _ => ops.push(expr(c)?),
+        }
+    }
+    Ok((negated, ops))
+}
+
+/// Left-associative `+ -` and `* /`.
+fn binary(p: P) -> Result<Expr> {
+    let mut it = p.into_inner();
+    let mut acc = expr(next(&mut it))?;
+    while let (Some(op), Some(rhs)) = (it.next(), it.next()) {
+        let rhs = expr(rhs)?;
+        let op = match op.as_str() {
+            "+" => BinOp::Add,
+            "-" => BinOp::Sub,
+            "*" => BinOp::Mul,
+            _ => BinOp::Div,
+        };
+        let sp = acc.span.start..rhs.span.end;
+        acc = Expr {
+            kind: ExprKind::Binary {
+                op,
+                lhs: Box::new(acc),
+                rhs: Box::new(rhs),
+            },
+            span: sp,
+        };
+    }
+    Ok(acc)
+}
+
+fn unary(p: P) -> Result<Expr> {
+    let sp = span(&p);
+    let parts: Vec<P> = p.into_inner().collect();
+    let negs = parts.iter().filter(|c| c.as_rule() == Rule::neg).count();
+    let last = parts
+        .into_iter()
+        .last()
+        .ok_or_else(|| SyntaxError::internal(sp.clone()))?;
+    let mut e = expr(last)?;
+    for _ in 0..negs {
+        e = Expr {
+            kind: ExprKind::Neg(Box::new(e)),
+            span: sp.clone(),
+        };
+    }
+    Ok(e)
+}
+
+fn primary(p: P) -> Result<Expr> {
+    let sp = span(&p);
+    let kind = match p.as_rule() {
+        Rule::number => ExprKind::Number(num(p)?),
+        Rule::money => ExprKind::Money(money(p)?),
+        Rule::rate => ExprKind::Rate(rate(p)?),
+        Rule::date => ExprKind::Date(date(&p)?),
+        Rule::string => ExprKind::Text(string(p).value),
+        Rule::boolean => ExprKind::Bool(p.as_str() == "true"),
+        Rule::kw_today => ExprKind::Today,
+        Rule::name => ExprKind::Name(p.as_str().to_string()),
+        Rule::call => {
+            let mut it = p.into_inner();
+            let func = ident(next(&mut it));
+            let args = it.map(expr).collect::<Result<_>>()?;
+            ExprKind::Call { func, args }
+        }
+        _ => return Err(SyntaxError::internal(sp)),
+    };
+    Ok(Expr { kind, span: sp })
+}
+
+/// The next pair; the grammar guarantees it exists, so a missing one is an
+/// internal error surfaced as an empty pair-less panic-free default.
+fn next<'a>(it: &mut impl Iterator<Item = P<'a>>) -> P<'a> {
+    match it.next() {
+        Some(p) => p,
+        None => unreachable_pair(),
+    }
+}
+
+#[cold]
+fn unreachable_pair() -> ! {
+    // Only reachable if grammar/tier.pest and this file disagree: a bug in tier,
+    // caught by the parser tests, never by user input the grammar accepted.
+    unreachable!("grammar and parser disagree on a pair's shape")
+}
