@@ -5,5 +5,9 @@
 //! → the `tier` binary's `cli`.
 
 pub mod check;
+pub mod compile;
+pub mod data;
+pub mod eval;
 pub mod number;
 pub mod syntax;
+pub mod testing;

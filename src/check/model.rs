@@ -178,3 +178,69 @@ pub enum Expectation {
         span: Span,
     },
 }
+
+impl StrategyValue {
+    /// JSON form: numbers and money as exact numbers, rates as `"1/month"`,
+    /// dates as `"YYYY-MM-DD"`.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value as J;
+        match self {
+            StrategyValue::Text(s) => J::String(s.clone()),
+            StrategyValue::Number(d) | StrategyValue::Money { amount: d, .. } => decimal_json(*d),
+            StrategyValue::Bool(b) => J::Bool(*b),
+            StrategyValue::Rate { .. } | StrategyValue::Date(_) => J::String(self.to_text()),
+            StrategyValue::List(xs) => J::Array(xs.iter().map(Self::to_json).collect()),
+            StrategyValue::Map(m) => {
+                J::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
+            }
+        }
+    }
+
+    /// Text form for CSV cells; lists and maps as JSON.
+    pub fn to_text(&self) -> String {
+        match self {
+            StrategyValue::Text(s) => s.clone(),
+            StrategyValue::Number(d) | StrategyValue::Money { amount: d, .. } => {
+                d.normalize().to_string()
+            }
+            StrategyValue::Bool(b) => b.to_string(),
+            StrategyValue::Rate { count, period } => {
+                format!("{}/{}", count.normalize(), period.name())
+            }
+            StrategyValue::Date(d) => d.to_string(),
+            StrategyValue::List(_) | StrategyValue::Map(_) => self.to_json().to_string(),
+        }
+    }
+
+    /// Equality as a reader means it: `1/month == 12/year`, `0.50 == 0.5`.
+    pub fn same(&self, other: &StrategyValue) -> bool {
+        match (self.comparable_number(), other.comparable_number()) {
+            (Some(a), Some(b)) => a == b,
+            _ => match (self, other) {
+                (StrategyValue::List(a), StrategyValue::List(b)) => {
+                    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.same(y))
+                }
+                (StrategyValue::Map(a), StrategyValue::Map(b)) => {
+                    a.len() == b.len() && a.iter().all(|(k, v)| b.get(k).is_some_and(|w| v.same(w)))
+                }
+                (a, b) => a == b,
+            },
+        }
+    }
+
+    /// A number to order by: plain numbers and money by value, rates per year.
+    pub fn comparable_number(&self) -> Option<(u8, Decimal)> {
+        match self {
+            StrategyValue::Number(d) | StrategyValue::Money { amount: d, .. } => Some((0, *d)),
+            StrategyValue::Rate { count, period } => Some((1, *count * period.per_year())),
+            _ => None,
+        }
+    }
+}
+
+/// An exact JSON number for a decimal (serde_json keeps its digits).
+pub fn decimal_json(d: Decimal) -> serde_json::Value {
+    let text = d.normalize().to_string();
+    serde_json::from_str::<serde_json::Number>(&text)
+        .map_or(serde_json::Value::String(text), serde_json::Value::Number)
+}

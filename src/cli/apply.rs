@@ -1,0 +1,316 @@
+//! `tier apply`: tiers and strategies for every record of a data file.
+//!
+//! Output and reject files are written to a temporary file beside the target and
+//! renamed at the end, so a failed run never leaves half a file; output to stdout
+//! is held until the run has succeeded for the same reason.
+
+use super::policy::Loaded;
+use super::render;
+use super::test::parse_date;
+use super::{usage_error, FAILED, OK};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use tierlang::compile::{compile, Program};
+use tierlang::data::{
+    DataError, Format, Location, Reader, Reject, RejectWriter, Rejected, Summary, Writer,
+};
+use tierlang::eval::{Evaluator, Value};
+use tierlang::number::Date;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The policy file
+    policy: PathBuf,
+    /// The data file (CSV with header, JSON array, NDJSON); `-` for stdin
+    data: String,
+    /// Where to write the result; `-` (the default) for stdout
+    #[arg(short, long, default_value = "-")]
+    output: String,
+    /// Output format (default: from the output file's extension, else the input's)
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+    /// Input format (default: from the data file's extension)
+    #[arg(long, value_enum)]
+    input_format: Option<Format>,
+    /// The date `today` stands for (YYYY-MM-DD; default: the current date, UTC)
+    #[arg(long, value_parser = parse_date)]
+    as_of: Option<Date>,
+    /// What a bad record does: stop the run (default), or skip it into --rejects
+    #[arg(long, value_enum, default_value = "stop")]
+    on_error: OnError,
+    /// CSV file listing every skipped record with its reason (needed with --on-error skip)
+    #[arg(long)]
+    rejects: Option<PathBuf>,
+    /// Summary on stderr: a table, JSON, or nothing
+    #[arg(long, value_enum, default_value = "table")]
+    summary: SummaryFormat,
+}
+
+#[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
+enum OnError {
+    Stop,
+    Skip,
+}
+
+#[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
+enum SummaryFormat {
+    Table,
+    Json,
+    None,
+}
+
+pub fn run(args: Args) -> u8 {
+    if args.on_error == OnError::Skip && args.rejects.is_none() {
+        return usage_error(
+            "--on-error skip needs --rejects FILE, so that no skipped record is lost",
+        );
+    }
+    let loaded = match Loaded::read(&args.policy) {
+        Ok(l) => l,
+        Err(e) => {
+            return usage_error(format_args!(
+                "cannot read policy `{}`: {e}",
+                args.policy.display()
+            ))
+        }
+    };
+    let has_errors = loaded.report_errors();
+    let Some(checked) = loaded.checked.as_ref().filter(|_| !has_errors) else {
+        eprintln!(
+            "{}: the policy has errors; nothing was applied",
+            loaded.path
+        );
+        return FAILED;
+    };
+    let input_format = args
+        .input_format
+        .or_else(|| Format::from_path(Path::new(&args.data)));
+    let Some(input_format) = input_format else {
+        return usage_error(format_args!(
+            "cannot tell the format of `{}` from its name: pass --input-format csv|json|ndjson",
+            args.data
+        ));
+    };
+    let format = args
+        .format
+        .or_else(|| Format::from_path(Path::new(&args.output)))
+        .unwrap_or(input_format);
+    let input: Box<dyn Read> = if args.data == "-" {
+        Box::new(std::io::stdin().lock())
+    } else {
+        match std::fs::File::open(&args.data) {
+            Ok(f) => Box::new(std::io::BufReader::with_capacity(1 << 16, f)),
+            Err(e) => return usage_error(format_args!("cannot read data `{}`: {e}", args.data)),
+        }
+    };
+    let program = compile(checked);
+    let today = args.as_of.unwrap_or_else(current_date);
+    let source = if args.data == "-" {
+        "<stdin>".to_string()
+    } else {
+        args.data.clone()
+    };
+    match execute(&args, &program, input, input_format, format, &source, today) {
+        Ok(summary) => {
+            match args.summary {
+                SummaryFormat::Table => eprint!("{}", summary.render(&program)),
+                SummaryFormat::Json => eprintln!("{}", summary.to_json(&program)),
+                SummaryFormat::None => {}
+            }
+            OK
+        }
+        Err(Stop::Data(e)) => {
+            eprint!("{}", render::human(&e, None));
+            eprintln!("stopped: no output was written (use --on-error skip --rejects FILE to set bad records aside)");
+            FAILED
+        }
+        Err(Stop::Io(e)) => usage_error(e),
+    }
+}
+
+enum Stop {
+    Data(DataError),
+    Io(String),
+}
+
+fn execute(
+    args: &Args,
+    program: &Program,
+    input: Box<dyn Read>,
+    input_format: Format,
+    format: Format,
+    source: &str,
+    today: Date,
+) -> Result<Summary, Stop> {
+    let reader = Reader::new(input, input_format, source, &program.fields, program.key)
+        .map_err(Stop::Data)?;
+    let out = Output::create(&args.output)?;
+    let mut writer = Writer::new(out, format, program).map_err(io)?;
+    let mut rejects = match &args.rejects {
+        Some(path) => Some(
+            RejectWriter::new(Output::create(&path.display().to_string())?)
+                .map_err(|e| Stop::Io(e.to_string()))?,
+        ),
+        None => None,
+    };
+    let evaluator = Evaluator::new(program, today);
+    let mut summary = Summary::new(program);
+    let mut frame: Vec<Value> = Vec::with_capacity(program.frame_size);
+    for row in reader {
+        summary.read += 1;
+        let failure = match row {
+            Ok(row) => {
+                frame.clear();
+                frame.extend(row.values.iter().cloned());
+                match evaluator.evaluate(&mut frame) {
+                    Ok(decisions) => {
+                        writer.write(&row.key, &decisions).map_err(io)?;
+                        summary.add(&frame, &decisions);
+                        continue;
+                    }
+                    Err(e) => {
+                        let cells = field_cells(program, &row.values, &row.key);
+                        (row.at, "tier::unique_overlap", e.to_string(), cells, None)
+                    }
+                }
+            }
+            Err(Rejected { error, cells }) => {
+                let at = error.location().cloned().unwrap_or(Location {
+                    source: source.into(),
+                    row: 0,
+                    line: None,
+                });
+                let code = diag_code(&error);
+                (at, code, error.to_string(), cells, Some(error))
+            }
+        };
+        let (at, code, message, cells, error) = failure;
+        let Some(rejects) = rejects.as_mut() else {
+            return Err(Stop::Data(error.unwrap_or(DataError::Malformed {
+                at,
+                message,
+                help: None,
+            })));
+        };
+        summary.rejected += 1;
+        let column = error
+            .as_ref()
+            .and_then(DataError::column)
+            .unwrap_or_default();
+        let value = error
+            .as_ref()
+            .and_then(DataError::value)
+            .unwrap_or_default();
+        let reject = Reject {
+            at: &at,
+            column,
+            value,
+            code,
+            message: &message,
+            cells: &cells,
+        };
+        rejects
+            .write(&reject)
+            .map_err(|e| Stop::Io(e.to_string()))?;
+    }
+    writer.finish().map_err(io)?.commit()?;
+    if let Some(r) = rejects {
+        r.finish().map_err(io)?.commit()?;
+    }
+    Ok(summary)
+}
+
+fn diag_code(e: &DataError) -> &'static str {
+    match e {
+        DataError::BadValue { .. } => "tier::bad_value",
+        DataError::MissingValue { .. } => "tier::missing_value",
+        DataError::Malformed { .. } => "tier::malformed_record",
+        DataError::MissingColumn { .. } => "tier::missing_column",
+        DataError::Unreadable { .. } => "tier::unreadable_input",
+    }
+}
+
+/// A record's decoded fields, for the reject report of a record that decoded
+/// but could not be classified.
+fn field_cells(program: &Program, values: &[Value], key: &str) -> Vec<(String, String)> {
+    let mut cells = vec![(program.fields[program.key].column.clone(), key.to_string())];
+    for (f, v) in program.fields.iter().zip(values) {
+        let text = match v {
+            Value::Missing => String::new(),
+            Value::Num(d) => d.normalize().to_string(),
+            Value::Text(s) => s.clone(),
+            Value::Bool(b) => b.to_string(),
+            Value::Date(d) => d.to_string(),
+            Value::Enum(i) => f.enum_values.get(*i as usize).cloned().unwrap_or_default(),
+        };
+        if f.column != cells[0].0 {
+            cells.push((f.column.clone(), text));
+        }
+    }
+    cells
+}
+
+fn io(e: std::io::Error) -> Stop {
+    Stop::Io(e.to_string())
+}
+
+/// An output that appears only when the run succeeds.
+enum Output {
+    Stdout(Vec<u8>),
+    File(std::io::BufWriter<tempfile::NamedTempFile>, PathBuf),
+}
+
+impl Output {
+    fn create(target: &str) -> Result<Output, Stop> {
+        if target == "-" {
+            return Ok(Output::Stdout(Vec::new()));
+        }
+        let path = PathBuf::from(target);
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let tmp = tempfile::Builder::new()
+            .prefix(".tier-")
+            .tempfile_in(dir)
+            .map_err(|e| Stop::Io(format!("cannot write `{target}`: {e}")))?;
+        Ok(Output::File(std::io::BufWriter::new(tmp), path))
+    }
+
+    fn commit(self) -> Result<(), Stop> {
+        match self {
+            Output::Stdout(buf) => std::io::stdout().lock().write_all(&buf).map_err(io),
+            Output::File(w, path) => {
+                let tmp = w.into_inner().map_err(|e| io(e.into_error()))?;
+                tmp.persist(&path).map_err(|e| {
+                    Stop::Io(format!("cannot write `{}`: {}", path.display(), e.error))
+                })?;
+                Ok(())
+            }
+        }
+    }
+}
+
+impl Write for Output {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Output::Stdout(v) => v.write(buf),
+            Output::File(f, _) => f.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Output::Stdout(_) => Ok(()),
+            Output::File(f, _) => f.flush(),
+        }
+    }
+}
+
+/// Today's date in UTC, for `today` when no --as-of is given.
+fn current_date() -> Date {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    Date((secs / 86_400) as i32)
+}

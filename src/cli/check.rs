@@ -1,0 +1,71 @@
+//! `tier check`: parse and check policies, report every problem.
+
+use super::policy::{find, Loaded};
+use super::{usage_error, FAILED, OK, USAGE};
+use std::path::PathBuf;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Policy files or folders (searched recursively for *.tier)
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// Output format for diagnostics
+    #[arg(long, value_enum, default_value = "human")]
+    format: DiagFormat,
+    /// Treat warnings as errors (exit 1)
+    #[arg(long)]
+    deny_warnings: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
+enum DiagFormat {
+    Human,
+    Json,
+}
+
+pub fn run(args: Args) -> u8 {
+    let files = match find(&args.paths) {
+        Ok(f) => f,
+        Err(e) => return usage_error(e),
+    };
+    let (mut errors, mut warnings, mut unreadable) = (0, 0, false);
+    let mut json = Vec::new();
+    for file in &files {
+        let loaded = match Loaded::read(file) {
+            Ok(l) => l,
+            Err(e) => {
+                unreadable = true;
+                eprintln!("error: cannot read `{}`: {e}", file.display());
+                continue;
+            }
+        };
+        for p in &loaded.problems {
+            if p.is_error() {
+                errors += 1;
+            } else {
+                warnings += 1;
+            }
+            match args.format {
+                DiagFormat::Human => eprint!("{}", loaded.render_human(p)),
+                DiagFormat::Json => json.push(loaded.render_json(p)),
+            }
+        }
+    }
+    if args.format == DiagFormat::Json {
+        println!("{}", serde_json::Value::Array(json));
+    }
+    let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
+    eprintln!(
+        "checked {}: {}, {}",
+        plural(files.len(), "file"),
+        plural(errors, "error"),
+        plural(warnings, "warning")
+    );
+    if unreadable {
+        USAGE
+    } else if errors > 0 || (args.deny_warnings && warnings > 0) {
+        FAILED
+    } else {
+        OK
+    }
+}

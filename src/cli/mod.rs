@@ -1,0 +1,60 @@
+//! Command-line interface: one module per command, each with an `Args` struct
+//! and a `run` that returns the exit code. Diagnostics are rendered here only.
+
+mod apply;
+mod check;
+mod policy;
+mod render;
+mod test;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Exit codes, documented in the README.
+pub const OK: u8 = 0;
+/// Policy errors, failed tests, or bad data that stopped a run.
+pub const FAILED: u8 = 1;
+/// Usage errors and unreadable files.
+pub const USAGE: u8 = 2;
+
+#[derive(Parser)]
+#[command(
+    name = "tier",
+    version,
+    about = "Customer tiering policies: check, test and apply them"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Parse and check policies (files or folders, recursively)
+    Check(check::Args),
+    /// Run the policies' `test` blocks
+    Test(test::Args),
+    /// Assign tiers and strategies to every record of a data file
+    Apply(apply::Args),
+}
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { USAGE } else { OK });
+        }
+    };
+    ExitCode::from(match cli.command {
+        Command::Check(args) => check::run(args),
+        Command::Test(args) => test::run(args),
+        Command::Apply(args) => apply::run(args),
+    })
+}
+
+/// Prints a usage or I/O problem and returns [`USAGE`].
+fn usage_error(message: impl std::fmt::Display) -> u8 {
+    eprintln!("error: {message}");
+    USAGE
+}

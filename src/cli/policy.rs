@@ -1,0 +1,119 @@
+//! Finding, reading, parsing and checking policy files for the commands.
+
+use super::render;
+use miette::NamedSource;
+use std::path::{Path, PathBuf};
+use tierlang::check::{self, CheckError, Checked};
+use tierlang::syntax::{self, SyntaxError};
+
+/// One policy file after parsing and checking.
+pub struct Loaded {
+    pub path: String,
+    pub source: String,
+    pub checked: Option<Checked>,
+    pub problems: Vec<Problem>,
+}
+
+pub enum Problem {
+    Syntax(SyntaxError),
+    Check(CheckError),
+}
+
+impl Problem {
+    pub fn is_error(&self) -> bool {
+        match self {
+            Problem::Syntax(_) => true,
+            Problem::Check(c) => c.is_error(),
+        }
+    }
+}
+
+impl Loaded {
+    pub fn read(path: &Path) -> std::io::Result<Loaded> {
+        let source = std::fs::read_to_string(path)?;
+        Ok(Loaded::from_source(path.display().to_string(), source))
+    }
+
+    pub fn from_source(path: String, source: String) -> Loaded {
+        let (checked, problems) = match syntax::parse(&source) {
+            Err(e) => (None, vec![Problem::Syntax(e)]),
+            Ok(ast) => {
+                let outcome = check::check(&ast, &source);
+                (
+                    outcome.checked,
+                    outcome
+                        .diagnostics
+                        .into_iter()
+                        .map(Problem::Check)
+                        .collect(),
+                )
+            }
+        };
+        Loaded {
+            path,
+            source,
+            checked,
+            problems,
+        }
+    }
+
+    pub fn named(&self) -> NamedSource<String> {
+        NamedSource::new(&self.path, self.source.clone()).with_language("tier")
+    }
+
+    pub fn render_human(&self, p: &Problem) -> String {
+        let named = self.named();
+        match p {
+            Problem::Syntax(e) => render::human(e, Some(&named)),
+            Problem::Check(e) => render::human(e, Some(&named)),
+        }
+    }
+
+    pub fn render_json(&self, p: &Problem) -> serde_json::Value {
+        match p {
+            Problem::Syntax(e) => render::json(e, &self.path, &self.source),
+            Problem::Check(e) => render::json(e, &self.path, &self.source),
+        }
+    }
+
+    /// Prints the errors (not the warnings: those are `tier check`'s job) to
+    /// stderr; returns whether there were any.
+    pub fn report_errors(&self) -> bool {
+        let errors: Vec<&Problem> = self.problems.iter().filter(|p| p.is_error()).collect();
+        for p in &errors {
+            eprint!("{}", self.render_human(p));
+        }
+        !errors.is_empty()
+    }
+}
+
+/// The `.tier` files named by `paths`: files as given, folders searched
+/// recursively, in sorted order.
+pub fn find(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            walk(p, &mut out).map_err(|e| format!("cannot read folder `{}`: {e}", p.display()))?;
+        } else if p.is_file() {
+            out.push(p.clone());
+        } else {
+            return Err(format!("no such file or folder: `{}`", p.display()));
+        }
+    }
+    Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()?;
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            walk(&p, out)?;
+        } else if p.extension().is_some_and(|e| e == "tier") {
+            out.push(p);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,337 @@
+//! Reads records from CSV (with header), a JSON array, or NDJSON, and decodes the
+//! columns the schema names. Every record comes out as a row or as an error for
+//! that row; nothing is skipped silently (NDJSON blank lines are not records).
+
+use super::error::{DataError, Location};
+use super::value::{decode, Cell, CellError};
+use super::Format;
+use crate::check::FieldInfo;
+use crate::eval::Value;
+use std::io::{BufRead, BufReader, Read};
+
+/// A decoded record.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub at: Location,
+    /// The key cell as written.
+    pub key: String,
+    /// Field values by slot.
+    pub values: Vec<Value>,
+}
+
+/// A record that could not be decoded, with its cells for the reject report.
+#[derive(Debug, Clone)]
+pub struct Rejected {
+    pub error: DataError,
+    /// `(column, raw text)` of the record, as far as it could be read.
+    pub cells: Vec<(String, String)>,
+}
+
+/// The raw cells of one record, by field slot, before decoding.
+struct RawRecord {
+    at: Location,
+    cells: Vec<Option<Cell>>,
+    all: Vec<(String, String)>,
+}
+
+pub struct Reader<'f> {
+    fields: &'f [FieldInfo],
+    key: usize,
+    records: Box<dyn Iterator<Item = Result<RawRecord, Rejected>> + 'f>,
+}
+
+impl<'f> Reader<'f> {
+    /// Opens `input` in `format`. Fails at once on a missing required column.
+    pub fn new(
+        input: Box<dyn Read + 'f>,
+        format: Format,
+        source: &str,
+        fields: &'f [FieldInfo],
+        key: usize,
+    ) -> Result<Self, DataError> {
+        let records = match format {
+            Format::Csv => csv_records(input, source.to_string(), fields)?,
+            Format::Json => json_records(input, source.to_string(), fields)?,
+            Format::Ndjson => ndjson_records(input, source.to_string(), fields),
+        };
+        Ok(Reader {
+            fields,
+            key,
+            records,
+        })
+    }
+
+    fn decode(&self, raw: RawRecord) -> Result<Row, Rejected> {
+        let mut values = Vec::with_capacity(self.fields.len());
+        for (f, cell) in self.fields.iter().zip(&raw.cells) {
+            match decode(f, cell.as_ref()) {
+                Ok(v) => values.push(v),
+                Err(e) => {
+                    let error = cell_error(e, f, cell.as_ref(), raw.at.clone());
+                    return Err(Rejected {
+                        error,
+                        cells: raw.all,
+                    });
+                }
+            }
+        }
+        let key = raw
+            .cells
+            .get(self.key)
+            .and_then(|c| c.as_ref())
+            .map_or(String::new(), |c| c.raw().trim().to_string());
+        Ok(Row {
+            at: raw.at,
+            key,
+            values,
+        })
+    }
+}
+
+impl Iterator for Reader<'_> {
+    type Item = Result<Row, Rejected>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let raw = self.records.next()?;
+        Some(raw.and_then(|r| self.decode(r)))
+    }
+}
+
+fn cell_error(e: CellError, f: &FieldInfo, cell: Option<&Cell>, at: Location) -> DataError {
+    match e {
+        CellError::Empty => DataError::MissingValue {
+            at,
+            column: f.column.clone(),
+            field: f.name.clone(),
+        },
+        CellError::Invalid { expected, help } => DataError::BadValue {
+            at,
+            column: f.column.clone(),
+            value: cell.map(Cell::raw).unwrap_or_default(),
+            expected,
+            help,
+        },
+    }
+}
+
+fn csv_records<'f>(
+    input: Box<dyn Read + 'f>,
+    source: String,
+    fields: &'f [FieldInfo],
+) -> Result<Box<dyn Iterator<Item = Result<RawRecord, Rejected>> + 'f>, DataError> {
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(input);
+    let header = reader
+        .headers()
+        .map_err(|e| DataError::Unreadable {
+            source_name: source.clone(),
+            message: e.to_string(),
+            help: None,
+        })?
+        .clone();
+    let columns: Vec<String> = header.iter().map(str::to_string).collect();
+    let index = column_index(&columns, fields, &source)?;
+    let width = columns.len();
+    let mut row = 0;
+    let iter = reader.into_records().map(move |rec| {
+        row += 1;
+        let rec = rec.map_err(|e| {
+            let line = e.position().map(|p| p.line());
+            malformed(
+                Location {
+                    source: source.clone(),
+                    row,
+                    line,
+                },
+                e.to_string(),
+                None,
+                vec![],
+            )
+        })?;
+        let at = Location {
+            source: source.clone(),
+            row,
+            line: rec.position().map(|p| p.line()),
+        };
+        let all: Vec<(String, String)> = columns
+            .iter()
+            .cloned()
+            .zip(rec.iter().map(str::to_string))
+            .collect();
+        if rec.len() != width {
+            let msg = format!(
+                "the record has {} fields, the header has {width}",
+                rec.len()
+            );
+            let help = Some(
+                "a field containing a comma, quote or line break must be in double quotes".into(),
+            );
+            return Err(malformed(at, msg, help, all));
+        }
+        let cells = index
+            .iter()
+            .map(|i| {
+                i.and_then(|i| rec.get(i))
+                    .map(|s| Cell::Text(s.to_string()))
+            })
+            .collect();
+        Ok(RawRecord { at, cells, all })
+    });
+    Ok(Box::new(iter))
+}
+
+/// The input column of each field; an error for a required field with none.
+fn column_index(
+    columns: &[String],
+    fields: &[FieldInfo],
+    source: &str,
+) -> Result<Vec<Option<usize>>, DataError> {
+    fields
+        .iter()
+        .map(|f| {
+            let found = columns.iter().position(|c| *c == f.column).or_else(|| {
+                columns
+                    .iter()
+                    .position(|c| c.trim().eq_ignore_ascii_case(f.column.trim()))
+            });
+            match found {
+                None if !f.optional => Err(DataError::MissingColumn {
+                    source_name: source.to_string(),
+                    column: f.column.clone(),
+                    field: f.name.clone(),
+                    available: columns.join(", "),
+                }),
+                found => Ok(found),
+            }
+        })
+        .collect()
+}
+
+fn malformed(
+    at: Location,
+    message: String,
+    help: Option<String>,
+    cells: Vec<(String, String)>,
+) -> Rejected {
+    Rejected {
+        error: DataError::Malformed { at, message, help },
+        cells,
+    }
+}
+
+/// One JSON object's cells by field slot (columns matched as in CSV).
+fn object_record(
+    value: serde_json::Value,
+    at: Location,
+    fields: &[FieldInfo],
+) -> Result<RawRecord, Rejected> {
+    let serde_json::Value::Object(map) = value else {
+        let msg = "the record is not a JSON object".to_string();
+        return Err(malformed(
+            at,
+            msg,
+            Some("each record is an object such as {\"id\": \"C1\", \"spend\": 1200}".into()),
+            vec![],
+        ));
+    };
+    let all: Vec<(String, String)> = map
+        .iter()
+        .map(|(k, v)| (k.clone(), Cell::Json(v.clone()).raw()))
+        .collect();
+    let cells = fields
+        .iter()
+        .map(|f| {
+            map.get(&f.column)
+                .or_else(|| {
+                    map.iter()
+                        .find(|(k, _)| k.eq_ignore_ascii_case(&f.column))
+                        .map(|(_, v)| v)
+                })
+                .map(|v| Cell::Json(v.clone()))
+        })
+        .collect();
+    Ok(RawRecord { at, cells, all })
+}
+
+fn json_records<'f>(
+    mut input: Box<dyn Read + 'f>,
+    source: String,
+    fields: &'f [FieldInfo],
+) -> Result<Box<dyn Iterator<Item = Result<RawRecord, Rejected>> + 'f>, DataError> {
+    let mut text = String::new();
+    input
+        .read_to_string(&mut text)
+        .map_err(|e| DataError::Unreadable {
+            source_name: source.clone(),
+            message: e.to_string(),
+            help: None,
+        })?;
+    let doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| DataError::Unreadable {
+        source_name: source.clone(),
+        message: format!("invalid JSON at line {}, column {}: {e}", e.line(), e.column()),
+        help: Some("a JSON input is one array of objects; for one object per line use NDJSON (.ndjson / .jsonl)".into()),
+    })?;
+    let serde_json::Value::Array(items) = doc else {
+        return Err(DataError::Unreadable {
+            source_name: source,
+            message: "the JSON document is not an array of records".into(),
+            help: Some("wrap the records in [ ... ], or use NDJSON for one object per line".into()),
+        });
+    };
+    let iter = items.into_iter().enumerate().map(move |(i, v)| {
+        object_record(
+            v,
+            Location {
+                source: source.clone(),
+                row: i + 1,
+                line: None,
+            },
+            fields,
+        )
+    });
+    Ok(Box::new(iter))
+}
+
+fn ndjson_records<'f>(
+    input: Box<dyn Read + 'f>,
+    source: String,
+    fields: &'f [FieldInfo],
+) -> Box<dyn Iterator<Item = Result<RawRecord, Rejected>> + 'f> {
+    let mut row = 0;
+    let lines = BufReader::new(input).lines().enumerate();
+    let iter = lines.filter_map(move |(i, line)| {
+        let line_no = Some(i as u64 + 1);
+        let line = match line {
+            Ok(l) if l.trim().is_empty() => return None,
+            Ok(l) => l,
+            Err(e) => {
+                row += 1;
+                return Some(Err(malformed(
+                    Location {
+                        source: source.clone(),
+                        row,
+                        line: line_no,
+                    },
+                    e.to_string(),
+                    None,
+                    vec![],
+                )));
+            }
+        };
+        row += 1;
+        let at = Location {
+            source: source.clone(),
+            row,
+            line: line_no,
+        };
+        Some(match serde_json::from_str::<serde_json::Value>(&line) {
+            Ok(v) => object_record(v, at, fields),
+            Err(e) => Err(malformed(
+                at,
+                format!("invalid JSON: {e}"),
+                None,
+                vec![("line".into(), line)],
+            )),
+        })
+    });
+    Box::new(iter)
+}

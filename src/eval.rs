@@ -1,0 +1,238 @@
+//! Runs a compiled program on one record.
+//!
+//! Missing values: arithmetic on a missing value is missing, and so is division
+//! by zero; every comparison (`<`, `==`, `between`, `in`, and their `not` forms)
+//! on a missing value is false; `not (...)` negates the boolean it is given.
+
+use crate::check::{Func, Hit};
+use crate::compile::{Node, Program};
+use crate::number::{Date, Decimal};
+use crate::syntax::{BinOp, CmpOp};
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::RoundingStrategy;
+use std::cmp::Ordering;
+
+/// A runtime value. Money, counts and rates (per year) are all `Num`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Missing,
+    Num(Decimal),
+    Text(String),
+    Bool(bool),
+    Date(Date),
+    Enum(u32),
+}
+
+/// The outcome of a record in one dimension.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    /// Index of the chosen tier, `None` when no tier matches.
+    pub tier: Option<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error, miette::Diagnostic)]
+pub enum EvalError {
+    #[error("the record matches tiers {tiers} of dimension `{dimension}`, which is `hit unique`")]
+    #[diagnostic(
+        code(tier::unique_overlap),
+        help("under `hit unique` a record may match one tier only: make the conditions exclusive")
+    )]
+    UniqueOverlap { dimension: String, tiers: String },
+}
+
+pub struct Evaluator<'p> {
+    program: &'p Program,
+    today: Date,
+}
+
+impl<'p> Evaluator<'p> {
+    pub fn new(program: &'p Program, today: Date) -> Self {
+        Evaluator { program, today }
+    }
+
+    /// Evaluates a record. `frame` holds the field values by slot; it is extended
+    /// with the lets in place (reuse it across records to avoid allocation).
+    pub fn evaluate(&self, frame: &mut Vec<Value>) -> Result<Vec<Decision>, EvalError> {
+        frame.resize(self.program.frame_size, Value::Missing);
+        for (slot, expr) in &self.program.lets {
+            let v = self.value(expr, frame);
+            frame[*slot] = v;
+        }
+        self.program
+            .dimensions
+            .iter()
+            .map(|d| self.decide(d, frame))
+            .collect()
+    }
+
+    fn decide(
+        &self,
+        d: &crate::compile::DimProgram,
+        frame: &[Value],
+    ) -> Result<Decision, EvalError> {
+        let holds = |t: &crate::compile::TierProgram| {
+            t.condition.as_ref().map_or(true, |c| self.truth(c, frame))
+        };
+        if d.hit == Hit::First {
+            return Ok(Decision {
+                tier: d.tiers.iter().position(holds),
+            });
+        }
+        let matched: Vec<usize> = (0..d.tiers.len()).filter(|&i| holds(&d.tiers[i])).collect();
+        if matched.len() > 1 {
+            let names: Vec<String> = matched
+                .iter()
+                .map(|&i| format!("`{}`", d.tiers[i].name))
+                .collect();
+            return Err(EvalError::UniqueOverlap {
+                dimension: d.name.clone(),
+                tiers: names.join(" and "),
+            });
+        }
+        Ok(Decision {
+            tier: matched.first().copied(),
+        })
+    }
+
+    pub fn truth(&self, n: &Node, frame: &[Value]) -> bool {
+        match n {
+            Node::Compare(first, rest) => {
+                let mut prev = self.value(first, frame);
+                for (op, rhs) in rest {
+                    let next = self.value(rhs, frame);
+                    if !compare(*op, &prev, &next) {
+                        return false;
+                    }
+                    prev = next;
+                }
+                true
+            }
+            Node::Between {
+                negated,
+                value,
+                low,
+                high,
+            } => {
+                let v = self.value(value, frame);
+                let (lo, hi) = (self.value(low, frame), self.value(high, frame));
+                match (order(&v, &lo), order(&v, &hi)) {
+                    (Some(a), Some(b)) => {
+                        (a != Ordering::Less && b != Ordering::Greater) != *negated
+                    }
+                    _ => false,
+                }
+            }
+            Node::In {
+                negated,
+                value,
+                items,
+            } => {
+                let v = self.value(value, frame);
+                if v == Value::Missing {
+                    return false;
+                }
+                let found = items
+                    .iter()
+                    .any(|i| order(&v, &self.value(i, frame)) == Some(Ordering::Equal));
+                found != *negated
+            }
+            Node::Is { present, value } => (self.value(value, frame) != Value::Missing) == *present,
+            Node::Not(x) => !self.truth(x, frame),
+            Node::And(xs) => xs.iter().all(|x| self.truth(x, frame)),
+            Node::Or(xs) => xs.iter().any(|x| self.truth(x, frame)),
+            other => self.value(other, frame) == Value::Bool(true),
+        }
+    }
+
+    pub fn value(&self, n: &Node, frame: &[Value]) -> Value {
+        match n {
+            Node::Const(v) => v.clone(),
+            Node::Slot(i) => frame.get(*i).cloned().unwrap_or(Value::Missing),
+            Node::Today => Value::Date(self.today),
+            Node::Neg(x) => match self.value(x, frame) {
+                Value::Num(d) => Value::Num(-d),
+                _ => Value::Missing,
+            },
+            Node::Arith(op, l, r) => arith(*op, &self.value(l, frame), &self.value(r, frame)),
+            Node::Call(f, args) => self.call(*f, args, frame),
+            cond => Value::Bool(self.truth(cond, frame)),
+        }
+    }
+
+    fn call(&self, f: Func, args: &[Node], frame: &[Value]) -> Value {
+        let vals: Vec<Value> = args.iter().map(|a| self.value(a, frame)).collect();
+        if vals.contains(&Value::Missing) {
+            return Value::Missing;
+        }
+        match (f, vals.as_slice()) {
+            (Func::Min | Func::Max, [first, rest @ ..]) => {
+                let want = if f == Func::Min {
+                    Ordering::Less
+                } else {
+                    Ordering::Greater
+                };
+                rest.iter().fold(first.clone(), |best, v| {
+                    if order(v, &best) == Some(want) {
+                        v.clone()
+                    } else {
+                        best
+                    }
+                })
+            }
+            (Func::Abs, [Value::Num(d)]) => Value::Num(d.abs()),
+            (Func::Round, [Value::Num(d), rest @ ..]) => {
+                let dp = match rest.first() {
+                    Some(Value::Num(p)) => p.to_u32().unwrap_or(0).min(20),
+                    _ => 0,
+                };
+                Value::Num(d.round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero))
+            }
+            (Func::DaysSince, [Value::Date(d)]) => Value::Num(Decimal::from(self.today.0 - d.0)),
+            _ => Value::Missing,
+        }
+    }
+}
+
+/// `l op r` on runtime values; overflow and division by zero give `Missing`.
+pub fn arith(op: BinOp, l: &Value, r: &Value) -> Value {
+    let out = match (l, r) {
+        (Value::Num(a), Value::Num(b)) => match op {
+            BinOp::Add => a.checked_add(*b),
+            BinOp::Sub => a.checked_sub(*b),
+            BinOp::Mul => a.checked_mul(*b),
+            BinOp::Div => a.checked_div(*b),
+        }
+        .map(Value::Num),
+        (Value::Date(a), Value::Date(b)) if op == BinOp::Sub => {
+            Some(Value::Num(Decimal::from(a.0 - b.0)))
+        }
+        (Value::Date(a), Value::Num(days)) | (Value::Num(days), Value::Date(a)) => {
+            let days = days.fract().is_zero().then(|| days.to_i32()).flatten();
+            let signed = if op == BinOp::Sub {
+                days.map(|d| -d)
+            } else {
+                days
+            };
+            signed
+                .and_then(|d| a.0.checked_add(d))
+                .map(|d| Value::Date(Date(d)))
+        }
+        _ => None,
+    };
+    out.unwrap_or(Value::Missing)
+}
+
+fn order(l: &Value, r: &Value) -> Option<Ordering> {
+    match (l, r) {
+        (Value::Num(a), Value::Num(b)) => Some(a.cmp(b)),
+        (Value::Date(a), Value::Date(b)) => Some(a.cmp(b)),
+        (Value::Text(a), Value::Text(b)) => Some(a.cmp(b)),
+        (Value::Bool(a), Value::Bool(b)) => Some(a.cmp(b)),
+        (Value::Enum(a), Value::Enum(b)) => Some(a.cmp(b)),
+        _ => None,
+    }
+}
+
+fn compare(op: CmpOp, l: &Value, r: &Value) -> bool {
+    order(l, r).is_some_and(|o| op.holds(o))
+}
