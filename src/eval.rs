@@ -71,7 +71,7 @@ impl<'p> Evaluator<'p> {
         frame: &[Value],
     ) -> Result<Decision, EvalError> {
         let holds = |t: &crate::compile::TierProgram| {
-            t.condition.as_ref().map_or(true, |c| self.truth(c, frame))
+            t.condition.as_ref().is_none_or(|c| self.truth(c, frame))
         };
         if d.hit == Hit::First {
             return Ok(Decision {

@@ -83,7 +83,7 @@ impl Cx<'_> {
         };
         (
             hit,
-            ordered.map_or(true, |o| o.kind == DimOptionKind::Ordered),
+            ordered.is_none_or(|o| o.kind == DimOptionKind::Ordered),
         )
     }
 

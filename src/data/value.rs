@@ -178,10 +178,7 @@ mod tests {
             decode(&field(Ty::Enum(0), false), text("south").as_ref()),
             Ok(Value::Enum(1))
         );
-        assert_eq!(
-            decode(&field(Ty::Integer, false), text("2.5").as_ref()).is_err(),
-            true
-        );
+        assert!(decode(&field(Ty::Integer, false), text("2.5").as_ref()).is_err());
         assert_eq!(
             decode(&field(Ty::Money, true), text("  ").as_ref()),
             Ok(Value::Missing)

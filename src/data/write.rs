@@ -21,7 +21,7 @@ pub struct Writer<'p, W: Write> {
 
 /// CSV goes through the csv crate's writer (quoting); JSON straight to `W`.
 enum Sink<W: Write> {
-    Csv(csv::Writer<W>),
+    Csv(Box<csv::Writer<W>>),
     Raw(W),
 }
 
@@ -59,7 +59,7 @@ impl<'p, W: Write> Writer<'p, W> {
             })
             .collect();
         let out = match format {
-            Format::Csv => Sink::Csv(csv::Writer::from_writer(out)),
+            Format::Csv => Sink::Csv(Box::new(csv::Writer::from_writer(out))),
             _ => Sink::Raw(out),
         };
         let mut w = Writer {
