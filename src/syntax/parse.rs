@@ -17,9 +17,38 @@ pub(crate) struct TierParser;
 type P<'a> = Pair<'a, Rule>;
 type Result<T> = std::result::Result<T, SyntaxError>;
 
+/// The pair's span without the white space and comments pest lets a
+/// non-atomic rule swallow after its last token.
 fn span(p: &P) -> Span {
     let s = p.as_span();
-    s.start()..s.end()
+    s.start()..s.start() + trim_trailing(p.as_str()).len()
+}
+
+fn trim_trailing(mut text: &str) -> &str {
+    loop {
+        text = text.trim_end();
+        let line_start = text.rfind('\n').map_or(0, |i| i + 1);
+        match comment_start(&text[line_start..]) {
+            Some(i) => text = &text[..line_start + i],
+            None => return text,
+        }
+    }
+}
+
+/// Where a `#` comment starts on a line, outside string literals.
+fn comment_start(line: &str) -> Option<usize> {
+    let mut in_string = false;
+    let mut escaped = false;
+    for (i, c) in line.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if in_string => escaped = true,
+            '"' => in_string = !in_string,
+            '#' if !in_string => return Some(i),
+            _ => {}
+        }
+    }
+    None
 }
 
 fn ident(p: P) -> Ident {
@@ -321,9 +350,12 @@ fn expect_tier(p: P) -> ExpectTier {
 fn expect_strategy(p: P) -> Result<ExpectStrategy> {
     let sp = span(&p);
     let (mut dimension, mut path, mut op, mut val) = (None, Vec::new(), CmpOp::Eq, None);
-    for c in inner(p) {
+    let mut seen_strategy = false;
+    for c in p.into_inner() {
         match c.as_rule() {
-            Rule::ident if path.is_empty() => dimension = Some(ident(c)),
+            Rule::kw_expect => {}
+            Rule::kw_strategy => seen_strategy = true,
+            Rule::ident if !seen_strategy => dimension = Some(ident(c)),
             Rule::cmp_op => op = cmp_op(&c),
             Rule::value => val = Some(value(c)?),
             _ => path.push(key(c)),
