@@ -137,7 +137,10 @@ impl Cx<'_> {
                 .iter()
                 .map(|f| f.name.as_str())
                 .chain(self.let_index.keys().map(String::as_str));
-            let help = did_you_mean(name, known);
+            let known: Vec<&str> = known.collect();
+            let help = did_you_mean(name, known.iter().copied()).or_else(|| {
+                Some(format!("declare `{name}` in the schema; known names: {}", known.join(", ")))
+            });
             self.errors.push(CheckError::UnknownName {
                 name: name.into(),
                 span: span.clone().into(),
