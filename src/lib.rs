@@ -8,6 +8,7 @@ pub mod check;
 pub mod compile;
 pub mod data;
 pub mod eval;
+pub mod fmt;
 pub mod number;
 pub mod syntax;
 pub mod testing;

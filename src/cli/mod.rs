@@ -3,6 +3,7 @@
 
 mod apply;
 mod check;
+mod fmt;
 mod policy;
 mod render;
 mod test;
@@ -34,6 +35,8 @@ enum Command {
     Check(check::Args),
     /// Run the policies' `test` blocks
     Test(test::Args),
+    /// Rewrite policies in the canonical layout (`--check`: diff and exit 1)
+    Fmt(fmt::Args),
     /// Assign tiers and strategies to every record of a data file
     Apply(apply::Args),
 }
@@ -49,6 +52,7 @@ pub fn main() -> ExitCode {
     ExitCode::from(match cli.command {
         Command::Check(args) => check::run(args),
         Command::Test(args) => test::run(args),
+        Command::Fmt(args) => fmt::run(args),
         Command::Apply(args) => apply::run(args),
     })
 }

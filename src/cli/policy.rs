@@ -10,6 +10,8 @@ use tierlang::syntax::{self, SyntaxError};
 pub struct Loaded {
     pub path: String,
     pub source: String,
+    /// Present when the file parsed.
+    pub ast: Option<syntax::Policy>,
     pub checked: Option<Checked>,
     pub problems: Vec<Problem>,
 }
@@ -35,25 +37,36 @@ impl Loaded {
     }
 
     pub fn from_source(path: String, source: String) -> Loaded {
-        let (checked, problems) = match syntax::parse(&source) {
-            Err(e) => (None, vec![Problem::Syntax(e)]),
-            Ok(ast) => {
-                let outcome = check::check(&ast, &source);
-                (
-                    outcome.checked,
-                    outcome
-                        .diagnostics
-                        .into_iter()
-                        .map(Problem::Check)
-                        .collect(),
-                )
-            }
-        };
-        Loaded {
-            path,
-            source,
-            checked,
-            problems,
+        let mut loaded = Loaded::parse_only(path, source);
+        if let Some(ast) = &loaded.ast {
+            let outcome = check::check(ast, &loaded.source);
+            loaded.checked = outcome.checked;
+            loaded.problems = outcome
+                .diagnostics
+                .into_iter()
+                .map(Problem::Check)
+                .collect();
+        }
+        loaded
+    }
+
+    /// Parses without checking (for `fmt`, which formats policies with check errors).
+    pub fn parse_only(path: String, source: String) -> Loaded {
+        match syntax::parse(&source) {
+            Ok(ast) => Loaded {
+                path,
+                source,
+                ast: Some(ast),
+                checked: None,
+                problems: vec![],
+            },
+            Err(e) => Loaded {
+                path,
+                source,
+                ast: None,
+                checked: None,
+                problems: vec![Problem::Syntax(e)],
+            },
         }
     }
 
