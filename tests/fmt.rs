@@ -5,6 +5,8 @@
 //! Regenerate the goldens after an intended layout change:
 //!     TIER_BLESS=1 cargo test --test fmt
 
+#![allow(clippy::unwrap_used, clippy::panic)] // tests may fail loudly
+
 use proptest::prelude::*;
 use std::path::{Path, PathBuf};
 use tierlang::fmt::format;

@@ -2,6 +2,8 @@
 //! inserted) go through parse → check → compile → eval, and arbitrary cells go
 //! through every field type's decoder.
 
+#![allow(clippy::unwrap_used, clippy::panic)] // tests may fail loudly
+
 use proptest::prelude::*;
 use std::path::Path;
 use tierlang::check::check;

@@ -1,5 +1,7 @@
 //! Parser tests: every construct of the v1 language parses to the AST it means.
 
+#![allow(clippy::unwrap_used, clippy::panic)] // tests may fail loudly
+
 use tierlang::number::{Date, Decimal, Period};
 use tierlang::syntax::*;
 

@@ -1,6 +1,8 @@
 //! Evaluation semantics through the library: the number model at tier boundaries,
 //! rates and periods, missing values, functions, lets, hit policies, strategies.
 
+#![allow(clippy::unwrap_used, clippy::panic)] // tests may fail loudly
+
 use tierlang::check::{check, StrategyValue};
 use tierlang::compile::{compile, Program};
 use tierlang::data::{decode, Cell};
