@@ -139,7 +139,10 @@ impl Cx<'_> {
                 .chain(self.let_index.keys().map(String::as_str));
             let known: Vec<&str> = known.collect();
             let help = did_you_mean(name, known.iter().copied()).or_else(|| {
-                Some(format!("declare `{name}` in the schema; known names: {}", known.join(", ")))
+                Some(format!(
+                    "declare `{name}` in the schema; known names: {}",
+                    known.join(", ")
+                ))
             });
             self.errors.push(CheckError::UnknownName {
                 name: name.into(),
