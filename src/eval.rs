@@ -53,16 +53,21 @@ impl<'p> Evaluator<'p> {
     /// Evaluates a record. `frame` holds the field values by slot; it is extended
     /// with the lets in place (reuse it across records to avoid allocation).
     pub fn evaluate(&self, frame: &mut Vec<Value>) -> Result<Vec<Decision>, EvalError> {
-        frame.resize(self.program.frame_size, Value::Missing);
-        for (slot, expr) in &self.program.lets {
-            let v = self.value(expr, frame);
-            frame[*slot] = v;
-        }
+        self.prepare(frame);
         self.program
             .dimensions
             .iter()
             .map(|d| self.decide(d, frame))
             .collect()
+    }
+
+    /// Extends `frame` (field values by slot) with the values of the lets.
+    pub fn prepare(&self, frame: &mut Vec<Value>) {
+        frame.resize(self.program.frame_size, Value::Missing);
+        for (slot, expr) in &self.program.lets {
+            let v = self.value(expr, frame);
+            frame[*slot] = v;
+        }
     }
 
     fn decide(

@@ -6,6 +6,7 @@
 
 pub mod check;
 pub mod compile;
+pub mod coverage;
 pub mod data;
 pub mod eval;
 pub mod fmt;

@@ -1,10 +1,15 @@
-//! Runs a policy's `test` blocks through the compiled program.
+//! Runs a policy's `test` blocks through the compiled program and explains every
+//! failure: expected and actual tier, the criterion that decided, the conditions
+//! of the expected tier that did not hold (with the record's values), and how the
+//! two tiers' strategies differ.
 
 use crate::check::{Checked, Expectation, StrategyValue, TestInfo, Ty};
 use crate::compile::{constant, Node, Program};
+use crate::coverage::Coverage;
 use crate::eval::{Decision, Evaluator, Value};
 use crate::number::{Date, Decimal};
 use crate::syntax::{CmpOp, Span};
+use indexmap::IndexMap;
 
 #[derive(Debug, Clone)]
 pub struct TestResult {
@@ -18,57 +23,285 @@ pub struct TestResult {
 pub struct Failure {
     pub span: Span,
     pub message: String,
+    /// Why, one line each: the deciding criterion, failed conditions, strategy diff.
+    pub details: Vec<String>,
 }
 
-/// Runs every test whose name contains `filter`. `as_of` fixes `today`; when it is
-/// `None`, a test of a policy that reads `today` fails and says how to fix it.
-pub fn run(
-    checked: &Checked,
-    program: &Program,
-    as_of: Option<Date>,
-    filter: Option<&str>,
-) -> Vec<TestResult> {
-    let uses_today = program_uses_today(program);
-    checked
-        .tests
-        .iter()
-        .filter(|t| filter.is_none_or(|f| t.name.contains(f)))
-        .map(|t| {
-            let failures = match (as_of, uses_today) {
-                (None, true) => vec![Failure {
-                    span: t.span.clone(),
-                    message: "the policy reads `today`: fix it with `as_of: YYYY-MM-DD` in the policy header or `--as-of`".into(),
-                }],
-                _ => run_one(checked, program, t, as_of.unwrap_or(Date(0))),
-            };
-            TestResult { name: t.name.clone(), span: t.span.clone(), failures }
-        })
-        .collect()
-}
-
-fn run_one(checked: &Checked, program: &Program, t: &TestInfo, today: Date) -> Vec<Failure> {
-    let mut frame: Vec<Value> = t
-        .given
-        .iter()
-        .zip(&checked.fields)
-        .map(|(g, f)| match g {
-            Some(c) => constant(c),
-            None if t.defaults && !f.optional => neutral(f.ty, today),
-            None => Value::Missing,
-        })
-        .collect();
-    let decisions = match Evaluator::new(program, today).evaluate(&mut frame) {
-        Ok(d) => d,
-        Err(e) => {
-            return vec![Failure {
-                span: t.span.clone(),
-                message: e.to_string(),
-            }]
+impl Failure {
+    fn new(span: Span, message: String) -> Self {
+        Failure {
+            span,
+            message,
+            details: Vec::new(),
         }
-    };
-    t.expects
-        .iter()
-        .filter_map(|e| check_expectation(program, &decisions, e))
+    }
+}
+
+/// The tests of one policy, ready to run.
+pub struct Suite<'a> {
+    pub checked: &'a Checked,
+    pub program: &'a Program,
+    /// The policy text, to quote conditions.
+    pub source: &'a str,
+    /// What `today` is; `None` makes tests of a policy that reads `today` fail.
+    pub as_of: Option<Date>,
+}
+
+impl Suite<'_> {
+    /// Runs every test whose name contains `filter`, recording coverage if asked.
+    pub fn run(
+        &self,
+        filter: Option<&str>,
+        mut coverage: Option<&mut Coverage>,
+    ) -> Vec<TestResult> {
+        let uses_today = program_uses_today(self.program);
+        self.checked
+            .tests
+            .iter()
+            .filter(|t| filter.is_none_or(|f| t.name.contains(f)))
+            .map(|t| {
+                let failures = match (self.as_of, uses_today) {
+                    (None, true) => vec![Failure::new(
+                        t.span.clone(),
+                        "the policy reads `today`: fix it with `as_of: YYYY-MM-DD` in the policy header or `--as-of`"
+                            .into(),
+                    )],
+                    (as_of, _) => self.run_one(t, as_of.unwrap_or(Date(0)), coverage.as_deref_mut()),
+                };
+                TestResult { name: t.name.clone(), span: t.span.clone(), failures }
+            })
+            .collect()
+    }
+
+    fn run_one(&self, t: &TestInfo, today: Date, coverage: Option<&mut Coverage>) -> Vec<Failure> {
+        let mut frame: Vec<Value> = t
+            .given
+            .iter()
+            .zip(&self.checked.fields)
+            .map(|(g, f)| match g {
+                Some(c) => constant(c),
+                None if t.defaults && !f.optional => neutral(f.ty, today),
+                None => Value::Missing,
+            })
+            .collect();
+        let evaluator = Evaluator::new(self.program, today);
+        let decisions = match evaluator.evaluate(&mut frame) {
+            Ok(d) => d,
+            Err(e) => return vec![Failure::new(t.span.clone(), e.to_string())],
+        };
+        if let Some(c) = coverage {
+            c.record(self.program, &evaluator, &frame);
+        }
+        t.expects
+            .iter()
+            .filter_map(|e| self.expectation(&decisions, e, &evaluator, &frame))
+            .collect()
+    }
+
+    fn expectation(
+        &self,
+        decisions: &[Decision],
+        e: &Expectation,
+        ev: &Evaluator,
+        frame: &[Value],
+    ) -> Option<Failure> {
+        match e {
+            Expectation::Tier {
+                dimension,
+                tier,
+                span,
+            } => {
+                let got = decisions.get(*dimension)?.tier;
+                if got == *tier {
+                    return None;
+                }
+                let message = format!(
+                    "expected {}, got {}{}",
+                    self.tier_name(*dimension, *tier),
+                    self.tier_name(*dimension, got),
+                    self.dimension_suffix(*dimension)
+                );
+                let mut f = Failure::new(span.clone(), message);
+                f.details = self.why(*dimension, *tier, got, ev, frame);
+                Some(f)
+            }
+            Expectation::Strategy {
+                dimension,
+                path,
+                op,
+                value,
+                span,
+            } => {
+                let got = decisions.get(*dimension)?.tier;
+                let tier = got.and_then(|i| self.program.dimensions[*dimension].tiers.get(i));
+                let actual = tier.and_then(|t| lookup(&t.strategy, path));
+                if actual.is_some_and(|a| strategy_holds(a, *op, value)) {
+                    return None;
+                }
+                let key = path.join(".");
+                let expected = format!(
+                    "expected strategy.{key} {} {}",
+                    op.symbol(),
+                    value.to_text()
+                );
+                let message = match actual {
+                    Some(a) => format!(
+                        "{expected}, got {} (tier {})",
+                        a.to_text(),
+                        self.tier_name(*dimension, got)
+                    ),
+                    None => format!(
+                        "{expected}, but {} has no `{key}`",
+                        self.tier_name(*dimension, got)
+                    ),
+                };
+                Some(Failure::new(span.clone(), message))
+            }
+        }
+    }
+
+    /// Why the record got `got` instead of `want`.
+    fn why(
+        &self,
+        dim: usize,
+        want: Option<usize>,
+        got: Option<usize>,
+        ev: &Evaluator,
+        frame: &[Value],
+    ) -> Vec<String> {
+        let info = &self.checked.dimensions[dim];
+        let mut out = Vec::new();
+        if let Some(g) = got {
+            match &info.tiers[g].condition {
+                Some(c) => out.push(format!(
+                    "`{}` was chosen by `{}`",
+                    info.tiers[g].name,
+                    self.text(&c.span)
+                )),
+                None => out.push(format!("`{}` is the `otherwise` tier", info.tiers[g].name)),
+            }
+        }
+        if let Some(w) = want {
+            let wanted = &self.program.dimensions[dim].tiers[w];
+            match &wanted.condition {
+                Some(cond) if !ev.truth(cond, frame) => {
+                    let mut atoms = Vec::new();
+                    atom_spans_and_nodes(info.tiers[w].condition.as_ref(), cond, &mut atoms);
+                    for (span, node) in atoms {
+                        if !ev.truth(node, frame) {
+                            out.push(format!(
+                                "`{}` does not hold: `{}` is false",
+                                wanted.name,
+                                self.text(&span)
+                            ));
+                        }
+                    }
+                }
+                _ => {
+                    let above = got.map_or(String::new(), |g| format!("`{}`", info.tiers[g].name));
+                    out.push(format!(
+                        "`{}` matches too, but {above} comes first",
+                        wanted.name
+                    ));
+                }
+            }
+            out.extend(self.values_read(dim, w, frame));
+            if let Some(g) = got {
+                out.extend(strategy_diff(
+                    &wanted.strategy,
+                    &self.program.dimensions[dim].tiers[g].strategy,
+                ));
+            }
+        }
+        out
+    }
+
+    /// `field = value` for the fields the expected tier's criterion reads.
+    fn values_read(&self, dim: usize, tier: usize, frame: &[Value]) -> Option<String> {
+        let cond = self.checked.dimensions[dim].tiers[tier]
+            .condition
+            .as_ref()?;
+        let mut slots = std::collections::BTreeSet::new();
+        crate::check::fields_read(cond, &self.checked.lets, &mut slots);
+        let parts: Vec<String> = slots
+            .iter()
+            .map(|&s| {
+                let f = &self.checked.fields[s];
+                format!("{} = {}", f.name, show(frame.get(s), f))
+            })
+            .collect();
+        (!parts.is_empty()).then(|| format!("the record has {}", parts.join(", ")))
+    }
+
+    fn text(&self, span: &Span) -> &str {
+        self.source.get(span.clone()).unwrap_or("?")
+    }
+
+    fn tier_name(&self, dim: usize, tier: Option<usize>) -> String {
+        tier.and_then(|i| self.program.dimensions[dim].tiers.get(i))
+            .map_or("no tier".into(), |t| format!("`{}`", t.name))
+    }
+
+    fn dimension_suffix(&self, dim: usize) -> String {
+        if self.program.dimensions.len() > 1 {
+            format!(" in dimension `{}`", self.program.dimensions[dim].name)
+        } else {
+            String::new()
+        }
+    }
+}
+
+/// A field value as a reader writes it (rates in the field's own period).
+fn show(v: Option<&Value>, f: &crate::check::FieldInfo) -> String {
+    match v {
+        None | Some(Value::Missing) => "missing".into(),
+        Some(Value::Num(d)) => match f.period {
+            Some(p) => format!("{}/{}", (*d / p.per_year()).normalize(), p.name()),
+            None => d.normalize().to_string(),
+        },
+        Some(Value::Text(s)) => format!("{s:?}"),
+        Some(Value::Bool(b)) => b.to_string(),
+        Some(Value::Date(d)) => d.to_string(),
+        Some(Value::Enum(i)) => f.enum_values.get(*i as usize).cloned().unwrap_or_default(),
+    }
+}
+
+/// Pairs the conditions of a checked criterion with their compiled nodes.
+fn atom_spans_and_nodes<'n>(
+    t: Option<&crate::check::TExpr>,
+    n: &'n Node,
+    out: &mut Vec<(Span, &'n Node)>,
+) {
+    use crate::check::TKind;
+    match (t.map(|t| &t.kind), n) {
+        (Some(TKind::And(ts) | TKind::Or(ts)), Node::And(ns) | Node::Or(ns)) => {
+            for (t, n) in ts.iter().zip(ns) {
+                atom_spans_and_nodes(Some(t), n, out);
+            }
+        }
+        (Some(TKind::Not(t)), Node::Not(n)) => atom_spans_and_nodes(Some(t), n, out),
+        (Some(_), n) => out.push((t.map_or(0..0, |t| t.span.clone()), n)),
+        (None, _) => {}
+    }
+}
+
+/// `strategy.KEY: expected → actual` for each key the two tiers disagree on.
+fn strategy_diff(
+    want: &IndexMap<String, StrategyValue>,
+    got: &IndexMap<String, StrategyValue>,
+) -> Vec<String> {
+    let show = |v: Option<&StrategyValue>| v.map_or("(unset)".to_string(), StrategyValue::to_text);
+    let keys = want
+        .keys()
+        .chain(got.keys().filter(|k| !want.contains_key(*k)));
+    keys.filter(|k| !matches!((want.get(*k), got.get(*k)), (Some(a), Some(b)) if a.same(b)))
+        .map(|k| {
+            format!(
+                "strategy.{k}: expected {} → got {}",
+                show(want.get(k)),
+                show(got.get(k))
+            )
+        })
         .collect()
 }
 
@@ -83,77 +316,8 @@ fn neutral(ty: Ty, today: Date) -> Value {
     }
 }
 
-fn tier_name(program: &Program, dim: usize, tier: Option<usize>) -> String {
-    tier.and_then(|i| program.dimensions[dim].tiers.get(i))
-        .map_or("no tier".into(), |t| format!("`{}`", t.name))
-}
-
-fn check_expectation(
-    program: &Program,
-    decisions: &[Decision],
-    e: &Expectation,
-) -> Option<Failure> {
-    match e {
-        Expectation::Tier {
-            dimension,
-            tier,
-            span,
-        } => {
-            let got = decisions.get(*dimension)?.tier;
-            (got != *tier).then(|| Failure {
-                span: span.clone(),
-                message: format!(
-                    "expected {}, got {}{}",
-                    tier_name(program, *dimension, *tier),
-                    tier_name(program, *dimension, got),
-                    dimension_suffix(program, *dimension)
-                ),
-            })
-        }
-        Expectation::Strategy {
-            dimension,
-            path,
-            op,
-            value,
-            span,
-        } => {
-            let got = decisions.get(*dimension)?.tier;
-            let tier = got.and_then(|i| program.dimensions[*dimension].tiers.get(i));
-            let actual = tier.and_then(|t| lookup(&t.strategy, path));
-            let key = path.join(".");
-            let ok = actual.is_some_and(|a| strategy_holds(a, *op, value));
-            (!ok).then(|| Failure {
-                span: span.clone(),
-                message: match actual {
-                    Some(a) => format!(
-                        "expected strategy.{key} {} {}, got {} (tier {})",
-                        op.symbol(),
-                        value.to_text(),
-                        a.to_text(),
-                        tier_name(program, *dimension, got)
-                    ),
-                    None => format!(
-                        "expected strategy.{key} {} {}, but {} has no `{key}`",
-                        op.symbol(),
-                        value.to_text(),
-                        tier_name(program, *dimension, got)
-                    ),
-                },
-            })
-        }
-    }
-}
-
-fn dimension_suffix(program: &Program, dim: usize) -> String {
-    if program.dimensions.len() > 1 {
-        format!(" in dimension `{}`", program.dimensions[dim].name)
-    } else {
-        String::new()
-    }
-}
-
 fn lookup<'a>(
-    map: &'a indexmap::IndexMap<String, StrategyValue>,
+    map: &'a IndexMap<String, StrategyValue>,
     path: &[String],
 ) -> Option<&'a StrategyValue> {
     let (first, rest) = path.split_first()?;

@@ -100,7 +100,15 @@ fn run_pipeline(src: &str) {
         let mut frame = vec![fill; program.fields.len()];
         let _ = evaluator.evaluate(&mut frame);
     }
-    let _ = tierlang::testing::run(&checked, &program, Some(Date(19_000)), None);
+    let suite = tierlang::testing::Suite {
+        checked: &checked,
+        program: &program,
+        source: src,
+        as_of: Some(Date(19_000)),
+    };
+    let mut coverage = tierlang::coverage::Coverage::new(&checked);
+    let _ = suite.run(None, Some(&mut coverage));
+    let _ = coverage.gaps(src);
 }
 
 fn char_boundary(s: &str, at: usize) -> usize {

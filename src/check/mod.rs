@@ -6,7 +6,7 @@ mod error;
 mod expr;
 pub mod model;
 mod policy_tests;
-mod refs;
+pub mod refs;
 mod schema;
 mod strategy;
 mod suggest;
@@ -15,6 +15,7 @@ pub mod types;
 
 pub use error::CheckError;
 pub use model::*;
+pub use refs::fields_read;
 pub use types::Ty;
 
 use crate::syntax::{Item, Policy};

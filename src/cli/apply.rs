@@ -11,6 +11,7 @@ use super::{usage_error, FAILED, OK};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use tierlang::compile::{compile, Program};
+use tierlang::coverage::Coverage;
 use tierlang::data::{
     DataError, Format, Location, Reader, Reject, RejectWriter, Rejected, Summary, Writer,
 };
@@ -44,6 +45,9 @@ pub struct Args {
     /// Summary on stderr: a table, JSON, or nothing
     #[arg(long, value_enum, default_value = "table")]
     summary: SummaryFormat,
+    /// Report on stderr how often each tier was chosen and each condition held
+    #[arg(long)]
+    coverage: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
@@ -110,12 +114,21 @@ pub fn run(args: Args) -> u8 {
     } else {
         args.data.clone()
     };
-    match execute(&args, &program, input, input_format, format, &source, today) {
+    let mut coverage = args.coverage.then(|| Coverage::new(checked));
+    let input = Input {
+        read: input,
+        format: input_format,
+        name: source,
+    };
+    match execute(&args, &program, input, format, today, coverage.as_mut()) {
         Ok(summary) => {
             match args.summary {
                 SummaryFormat::Table => eprint!("{}", summary.render(&program)),
                 SummaryFormat::Json => eprintln!("{}", summary.to_json(&program)),
                 SummaryFormat::None => {}
+            }
+            if let Some(c) = &coverage {
+                eprint!("{}", coverage_report(c, &loaded));
             }
             OK
         }
@@ -133,17 +146,30 @@ enum Stop {
     Io(String),
 }
 
+/// The data to read: the stream, its format, and its name for error locations.
+struct Input {
+    read: Box<dyn Read>,
+    format: Format,
+    name: String,
+}
+
 fn execute(
     args: &Args,
     program: &Program,
-    input: Box<dyn Read>,
-    input_format: Format,
+    input: Input,
     format: Format,
-    source: &str,
     today: Date,
+    mut coverage: Option<&mut Coverage>,
 ) -> Result<Summary, Stop> {
-    let reader = Reader::new(input, input_format, source, &program.fields, program.key)
-        .map_err(Stop::Data)?;
+    let source = input.name.as_str();
+    let reader = Reader::new(
+        input.read,
+        input.format,
+        source,
+        &program.fields,
+        program.key,
+    )
+    .map_err(Stop::Data)?;
     let out = Output::create(&args.output)?;
     let mut writer = Writer::new(out, format, program).map_err(io)?;
     let mut rejects = match &args.rejects {
@@ -166,6 +192,9 @@ fn execute(
                     Ok(decisions) => {
                         writer.write(&row.key, &decisions).map_err(io)?;
                         summary.add(&frame, &decisions);
+                        if let Some(c) = coverage.as_deref_mut() {
+                            c.record(program, &evaluator, &frame);
+                        }
                         continue;
                     }
                     Err(e) => {
@@ -218,6 +247,45 @@ fn execute(
         r.finish().map_err(io)?.commit()?;
     }
     Ok(summary)
+}
+
+/// How often each tier was chosen and each condition held on the data, and the
+/// conditions that never held.
+fn coverage_report(c: &Coverage, loaded: &Loaded) -> String {
+    use std::fmt::Write as _;
+    let text = |s: &std::ops::Range<usize>| loaded.source.get(s.clone()).unwrap_or("?");
+    let mut out = format!("coverage on {} records:\n", c.records);
+    let mut never = Vec::new();
+    for d in &c.dimensions {
+        for t in &d.tiers {
+            let _ = writeln!(out, "  {}.{}: chosen {}", d.name, t.name, t.chosen);
+            for cc in &t.conditions {
+                let o = &cc.outcomes;
+                let _ = writeln!(
+                    out,
+                    "    {}: true {}, false {}",
+                    text(&cc.span),
+                    o.true_count,
+                    o.false_count
+                );
+                if o.true_count == 0 {
+                    let (l, col) = render::line_col(&loaded.source, cc.span.start);
+                    never.push(format!("  {}:{l}:{col}: `{}`", loaded.path, text(&cc.span)));
+                }
+            }
+        }
+        if d.unmatched > 0 {
+            let _ = writeln!(out, "  {}: {} records matched no tier", d.name, d.unmatched);
+        }
+    }
+    if !never.is_empty() {
+        let _ = writeln!(
+            out,
+            "conditions never true on the data:\n{}",
+            never.join("\n")
+        );
+    }
+    out
 }
 
 fn diag_code(e: &DataError) -> &'static str {
