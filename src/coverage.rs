@@ -150,9 +150,9 @@ impl Coverage {
         for t in self.dimensions.iter().flat_map(|d| &d.tiers) {
             total += 1;
             covered += usize::from(t.chosen > 0);
-            let outcomes = t
-                .criterion
-                .iter()
+            // A criterion of one condition is that condition: count it once.
+            let criterion = t.criterion.iter().filter(|_| t.conditions.len() > 1);
+            let outcomes = criterion
                 .map(|(_, o)| o)
                 .chain(t.conditions.iter().map(|c| &c.outcomes));
             for o in outcomes {
