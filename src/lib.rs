@@ -12,4 +12,5 @@ pub mod eval;
 pub mod fmt;
 pub mod number;
 pub mod syntax;
+pub mod table;
 pub mod testing;

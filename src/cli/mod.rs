@@ -6,6 +6,7 @@ mod check;
 mod fmt;
 mod policy;
 mod render;
+mod table;
 mod test;
 
 use clap::{Parser, Subcommand};
@@ -39,6 +40,8 @@ enum Command {
     Fmt(fmt::Args),
     /// Assign tiers and strategies to every record of a data file
     Apply(apply::Args),
+    /// Show each dimension as a decision table (Markdown or CSV)
+    Table(table::Args),
 }
 
 pub fn main() -> ExitCode {
@@ -54,6 +57,7 @@ pub fn main() -> ExitCode {
         Command::Test(args) => test::run(args),
         Command::Fmt(args) => fmt::run(args),
         Command::Apply(args) => apply::run(args),
+        Command::Table(args) => table::run(args),
     })
 }
 
