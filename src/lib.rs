@@ -4,6 +4,7 @@
 //! → [`compile`] (slot-indexed program) → [`eval`] → [`data`] (records in and out)
 //! → the `tier` binary's `cli`.
 
+pub mod analysis;
 pub mod check;
 pub mod compile;
 pub mod coverage;
