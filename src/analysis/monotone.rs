@@ -155,11 +155,9 @@ fn bounds_on(atom: &TExpr, slot: usize, lets: &[LetInfo]) -> Vec<(bool, crate::s
             negated: false,
             value,
             ..
-        } => {
-            if sign(value, slot, lets).is_some() {
-                out.push((true, atom.span.clone()));
-                out.push((false, atom.span.clone()));
-            }
+        } if sign(value, slot, lets).is_some() => {
+            out.push((true, atom.span.clone()));
+            out.push((false, atom.span.clone()));
         }
         _ => {}
     }
