@@ -376,7 +376,7 @@ impl Write for Output {
 }
 
 /// Today's date in UTC, for `today` when no --as-of is given.
-fn current_date() -> Date {
+pub fn current_date() -> Date {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());

@@ -15,6 +15,15 @@ pub struct Args {
     /// Treat warnings as errors (exit 1)
     #[arg(long)]
     deny_warnings: bool,
+    /// The date `today` stands for in the analysis (default: the policy's `as_of`, else today)
+    #[arg(long, value_parser = super::test::parse_date)]
+    as_of: Option<tierlang::number::Date>,
+    /// Also note, under `hit first`, where two tiers overlap and which one wins
+    #[arg(long)]
+    explain_overlaps: bool,
+    /// Skip the decision-table analysis (gaps, overlaps, unreachable tiers)
+    #[arg(long)]
+    no_analysis: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
@@ -32,7 +41,12 @@ pub fn run(args: Args) -> u8 {
     let mut json = Vec::new();
     for file in &files {
         let loaded = match Loaded::read(file) {
-            Ok(l) => l,
+            Ok(mut l) => {
+                if !args.no_analysis {
+                    l.analyze(analysis_options(&args, &l));
+                }
+                l
+            }
             Err(e) => {
                 unreadable = true;
                 eprintln!("error: cannot read `{}`: {e}", file.display());
@@ -67,5 +81,22 @@ pub fn run(args: Args) -> u8 {
         FAILED
     } else {
         OK
+    }
+}
+
+fn analysis_options(args: &Args, loaded: &Loaded) -> tierlang::analysis::Options {
+    let as_of = loaded
+        .checked
+        .as_ref()
+        .and_then(|c| match c.meta.get("as_of") {
+            Some(tierlang::check::StrategyValue::Date(d)) => Some(*d),
+            _ => None,
+        });
+    tierlang::analysis::Options {
+        today: args
+            .as_of
+            .or(as_of)
+            .unwrap_or_else(super::apply::current_date),
+        explain_overlaps: args.explain_overlaps,
     }
 }

@@ -1,8 +1,10 @@
 //! Finding, reading, parsing and checking policy files for the commands.
 
 use super::render;
+use miette::Diagnostic;
 use miette::NamedSource;
 use std::path::{Path, PathBuf};
+use tierlang::analysis::Finding;
 use tierlang::check::{self, CheckError, Checked};
 use tierlang::syntax::{self, SyntaxError};
 
@@ -19,6 +21,7 @@ pub struct Loaded {
 pub enum Problem {
     Syntax(SyntaxError),
     Check(CheckError),
+    Analysis(Finding),
 }
 
 impl Problem {
@@ -26,6 +29,7 @@ impl Problem {
         match self {
             Problem::Syntax(_) => true,
             Problem::Check(c) => c.is_error(),
+            Problem::Analysis(f) => f.severity().is_none_or(|s| s == miette::Severity::Error),
         }
     }
 }
@@ -79,6 +83,7 @@ impl Loaded {
         match p {
             Problem::Syntax(e) => render::human(e, Some(&named)),
             Problem::Check(e) => render::human(e, Some(&named)),
+            Problem::Analysis(e) => render::human(e, Some(&named)),
         }
     }
 
@@ -86,7 +91,21 @@ impl Loaded {
         match p {
             Problem::Syntax(e) => render::json(e, &self.path, &self.source),
             Problem::Check(e) => render::json(e, &self.path, &self.source),
+            Problem::Analysis(e) => render::json(e, &self.path, &self.source),
         }
+    }
+
+    /// Runs the decision-table analysis on a policy without check errors and
+    /// adds its findings to the problems.
+    pub fn analyze(&mut self, options: tierlang::analysis::Options) {
+        if self.problems.iter().any(Problem::is_error) {
+            return;
+        }
+        let Some(checked) = &self.checked else { return };
+        let program = tierlang::compile::compile(checked);
+        let findings = tierlang::analysis::analyze(checked, &program, &self.source, options);
+        self.problems
+            .extend(findings.into_iter().map(Problem::Analysis));
     }
 
     /// Prints the errors (not the warnings: those are `tier check`'s job) to
