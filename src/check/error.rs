@@ -188,6 +188,33 @@ pub enum CheckError {
         span: SourceSpan,
     },
 
+    #[error(
+        "strategy key `{key}` is {kind} in tier `{tier}` but {first_kind} in tier `{first_tier}`"
+    )]
+    #[diagnostic(
+        code(tier::strategy_type_mismatch),
+        help("a CRM reads `{key}` as one column: give it one kind of value in every tier")
+    )]
+    StrategyTypeMismatch {
+        key: String,
+        kind: &'static str,
+        tier: String,
+        first_kind: &'static str,
+        first_tier: String,
+        #[label("{kind}")]
+        span: SourceSpan,
+        #[label("{first_kind}")]
+        first: SourceSpan,
+    },
+
+    #[error("tier `{tier}` has no strategy")]
+    #[diagnostic(code(tier::missing_strategy), severity(Warning), help("other tiers of the dimension carry one; add `strategy {{ ... }}` (or `strategy {{}}` if it truly gets nothing)"))]
+    MissingStrategy {
+        tier: String,
+        #[label("no strategy")]
+        span: SourceSpan,
+    },
+
     // ------------------------------------------------------------ names and types
     #[error("unknown name `{name}`")]
     #[diagnostic(code(tier::unknown_name))]

@@ -91,6 +91,48 @@ impl Cx<'_> {
                 t.strategy = resolved;
             }
         }
+        self.strategy_consistency(dim, tiers, &own);
+    }
+
+    /// A key's values have one kind across the tiers of a dimension, and when
+    /// some tiers carry a strategy, every tier does.
+    fn strategy_consistency(
+        &mut self,
+        dim: &DimensionInfo,
+        tiers: &[&Tier],
+        own: &[Option<&Strategy>],
+    ) {
+        let mut seen: IndexMap<&str, (&'static str, &str, &crate::syntax::Span)> = IndexMap::new();
+        for (t, s) in tiers.iter().zip(own) {
+            for e in s.map_or(&[][..], |s| &s.entries) {
+                let kind = value_kind(&e.value.kind);
+                match seen.get(e.key.name.as_str()) {
+                    Some((k, first_tier, first_span)) if *k != kind => {
+                        self.errors.push(CheckError::StrategyTypeMismatch {
+                            key: e.key.name.clone(),
+                            kind,
+                            tier: t.name.name.clone(),
+                            first_kind: k,
+                            first_tier: first_tier.to_string(),
+                            span: e.value.span.clone().into(),
+                            first: (*first_span).clone().into(),
+                        })
+                    }
+                    Some(_) => {}
+                    None => {
+                        seen.insert(&e.key.name, (kind, &t.name.name, &e.value.span));
+                    }
+                }
+            }
+        }
+        if dim.tiers.iter().any(|t| t.has_strategy) {
+            for t in dim.tiers.iter().filter(|t| !t.has_strategy) {
+                self.errors.push(CheckError::MissingStrategy {
+                    tier: t.name.clone(),
+                    span: t.span.clone().into(),
+                });
+            }
+        }
     }
 
     fn own_strategy<'t>(&mut self, t: &'t Tier) -> Option<&'t Strategy> {
@@ -119,5 +161,19 @@ fn merge(base: &mut IndexMap<String, StrategyValue>, over: IndexMap<String, Stra
                 base.insert(k, v);
             }
         }
+    }
+}
+
+/// The kind of a strategy value, for consistency across tiers (money and plain
+/// numbers are one kind: `budget: 5000` and `budget: ¥5000` agree).
+fn value_kind(v: &ValueKind) -> &'static str {
+    match v {
+        ValueKind::Text(_) | ValueKind::Symbol(_) => "text",
+        ValueKind::Number(_) | ValueKind::Money(_) => "a number",
+        ValueKind::Rate(_) => "a rate",
+        ValueKind::Date(_) => "a date",
+        ValueKind::Bool(_) => "true/false",
+        ValueKind::List(_) => "a list",
+        ValueKind::Map(_) => "a map",
     }
 }
