@@ -33,7 +33,20 @@ pub struct Formula<'n> {
 pub struct Region {
     /// Inclusive cell index ranges, one per variable of the space.
     pub ranges: Vec<(usize, usize)>,
+    /// The value of each formula; with `explore_first`, up to the first true one.
     pub truths: Vec<bool>,
+}
+
+impl Region {
+    /// Whether formula `i` holds on the region (false if it was not decided).
+    pub fn holds(&self, i: usize) -> bool {
+        self.truths.get(i) == Some(&true)
+    }
+
+    /// The first formula that holds: the tier a region's records get.
+    pub fn first(&self) -> Option<usize> {
+        self.truths.iter().position(|t| *t)
+    }
 }
 
 pub struct TooLarge;
@@ -87,11 +100,31 @@ impl<'a> Explorer<'a> {
         formulas: &[Formula],
         ranges: Vec<(usize, usize)>,
     ) -> Result<Vec<Region>, TooLarge> {
+        self.partition(formulas, ranges, false)
+    }
+
+    /// Regions on which the *first* true formula is decided (hit first): formulas
+    /// after it are left out of `truths`, which keeps the partition small.
+    pub fn explore_first(
+        &self,
+        formulas: &[Formula],
+        ranges: Vec<(usize, usize)>,
+    ) -> Result<Vec<Region>, TooLarge> {
+        self.partition(formulas, ranges, true)
+    }
+
+    fn partition(
+        &self,
+        formulas: &[Formula],
+        ranges: Vec<(usize, usize)>,
+        first_only: bool,
+    ) -> Result<Vec<Region>, TooLarge> {
         let mut out = Vec::new();
         let mut stack = vec![ranges];
+        let start = self.boxes.get();
         while let Some(ranges) = stack.pop() {
             self.boxes.set(self.boxes.get() + 1);
-            if self.boxes.get() > MAX_BOXES {
+            if self.boxes.get() - start > MAX_BOXES {
                 return Err(TooLarge);
             }
             let mut truths = Vec::with_capacity(formulas.len());
@@ -101,7 +134,12 @@ impl<'a> Explorer<'a> {
                     .node
                     .map_or(Tri::True, |n| self.eval3(n, f.force, &ranges))
                 {
-                    Tri::True => truths.push(true),
+                    Tri::True => {
+                        truths.push(true);
+                        if first_only {
+                            break;
+                        }
+                    }
                     Tri::False => truths.push(false),
                     Tri::Mixed => {
                         split = f.node.and_then(|n| self.split(n, f.force, &ranges));
@@ -119,9 +157,9 @@ impl<'a> Explorer<'a> {
                     stack.push(right);
                     stack.push(left);
                 }
-                None if truths.len() == formulas.len() => out.push(Region { ranges, truths }),
                 // Undecided but unsplittable cannot happen: single cells are concrete.
-                None => {}
+                None if truths.len() < formulas.len() && !truths.last().is_some_and(|t| *t) => {}
+                None => out.push(Region { ranges, truths }),
             }
         }
         Ok(out)

@@ -77,39 +77,51 @@ struct Dim<'a> {
 impl Dim<'_> {
     fn run(&self, out: &mut Vec<Finding>) {
         let explorer = Explorer::new(self.space, self.program, self.evaluator);
-        let formulas: Vec<Formula> = self
-            .nodes()
-            .into_iter()
-            .map(|node| Formula { node, force: None })
-            .collect();
-        let Ok(regions) = explorer.explore(&formulas, explorer.full_box()) else {
+        if self.run_with(&explorer, out).is_err() {
             out.push(Finding::TooLarge {
                 dimension: self.dim.name.clone(),
                 boxes: explore::MAX_BOXES,
                 span: self.dim.span.clone().into(),
             });
-            return;
-        };
+        }
         if !self.space.approximate.is_empty() {
+            let subjects: Vec<String> = self
+                .space
+                .approximate
+                .iter()
+                .map(|s| format!("`{s}`"))
+                .collect();
             out.push(Finding::Approximate {
                 dimension: self.dim.name.clone(),
-                subjects: self
-                    .space
-                    .approximate
-                    .iter()
-                    .map(|s| format!("`{s}`"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                subjects: subjects.join(", "),
                 span: self.dim.span.clone().into(),
             });
         }
-        self.reachability(&explorer, &regions, out);
-        self.gaps(&explorer, &regions, out);
-        self.overlaps(&explorer, &regions, out);
-        self.dead_conditions(&explorer, out);
+    }
+
+    fn run_with(&self, ex: &Explorer, out: &mut Vec<Finding>) -> Result<(), explore::TooLarge> {
+        let formulas = self.formulas();
+        // Under `hit unique` every tier must be decided everywhere; under `hit
+        // first` only the first that holds matters, which keeps the partition small.
+        let regions = match self.dim.hit {
+            Hit::Unique => ex.explore(&formulas, ex.full_box())?,
+            Hit::First => ex.explore_first(&formulas, ex.full_box())?,
+        };
+        self.reachability(ex, &regions, out)?;
+        self.gaps(ex, &regions, out);
+        self.overlaps(ex, &regions, out)?;
+        self.dead_conditions(ex, out)?;
         if self.dim.ordered && self.dim.hit == Hit::First {
-            monotone::check(self, &explorer, &regions, out);
+            monotone::check(self, ex, &regions, out)?;
         }
+        Ok(())
+    }
+
+    fn formulas(&self) -> Vec<Formula<'_>> {
+        self.nodes()
+            .into_iter()
+            .map(|node| Formula { node, force: None })
+            .collect()
     }
 
     fn nodes(&self) -> Vec<Option<&Node>> {
@@ -120,19 +132,28 @@ impl Dim<'_> {
             .collect()
     }
 
-    /// The tier a region's records get: the first that matches.
-    fn first(region: &Region) -> Option<usize> {
-        region.truths.iter().position(|t| *t)
-    }
-
-    fn reachability(&self, ex: &Explorer, regions: &[Region], out: &mut Vec<Finding>) {
+    /// A tier never chosen is either shadowed by tiers above it (with a record it
+    /// matches that goes to another tier) or matches nothing at all.
+    fn reachability(
+        &self,
+        ex: &Explorer,
+        regions: &[Region],
+        out: &mut Vec<Finding>,
+    ) -> Result<(), explore::TooLarge> {
+        let formulas = self.formulas();
         for (i, tier) in self.dim.tiers.iter().enumerate() {
-            let matching: Vec<&Region> = regions.iter().filter(|r| r.truths[i]).collect();
-            let Some(example) = matching.first() else {
-                let fields = self.fields_of(i);
+            let chosen = match self.dim.hit {
+                Hit::First => regions.iter().any(|r| r.first() == Some(i)),
+                Hit::Unique => regions.iter().any(|r| r.holds(i)),
+            };
+            if chosen {
+                continue;
+            }
+            let own = ex.explore(&formulas[i..=i], ex.full_box())?;
+            let Some(example) = own.iter().find(|r| r.holds(0)) else {
                 out.push(Finding::NeverMatches {
                     tier: tier.name.clone(),
-                    fields,
+                    fields: self.fields_of(i),
                     span: tier
                         .condition
                         .as_ref()
@@ -141,18 +162,10 @@ impl Dim<'_> {
                 });
                 continue;
             };
-            let chosen = |r: &&Region| match self.dim.hit {
-                Hit::First => Self::first(r) == Some(i),
-                Hit::Unique => true,
-            };
-            if matching.iter().any(chosen) {
-                continue;
-            }
-            let shadowers: Vec<usize> = (0..i)
-                .filter(|&j| matching.iter().any(|r| r.truths[j]))
-                .collect();
-            let winner = Self::first(example).unwrap_or(0);
             let frame = ex.frame(&example.ranges);
+            let Some(winner) = (0..i).find(|&j| self.holds(j, &frame)) else {
+                continue;
+            };
             if !self.verify(&frame, |dec| dec == Some(winner) && self.holds(i, &frame)) {
                 continue;
             }
@@ -163,16 +176,23 @@ impl Dim<'_> {
                 });
                 continue;
             }
+            let mut shadowers = Vec::new();
+            for j in 0..i {
+                let pair = ex.explore(&[formulas[i], formulas[j]], ex.full_box())?;
+                if pair.iter().any(|r| r.holds(0) && r.holds(1)) {
+                    shadowers.push(j);
+                }
+            }
             let names: Vec<String> = shadowers
                 .iter()
                 .map(|&j| format!("`{}`", self.dim.tiers[j].name))
                 .collect();
             out.push(Finding::Unreachable {
                 tier: tier.name.clone(),
-                shadowers: if names.len() == 1 {
-                    format!("tier {}", names[0])
-                } else {
-                    format!("tiers {}", names.join(" and "))
+                shadowers: match names.split_last() {
+                    Some((last, [])) => format!("tier {last}"),
+                    Some((last, rest)) => format!("tiers {} and {last}", rest.join(", ")),
+                    None => "the tiers".into(),
                 },
                 winner: self.dim.tiers[winner].name.clone(),
                 witness: self.witness(&frame),
@@ -184,6 +204,7 @@ impl Dim<'_> {
                     .into(),
             });
         }
+        Ok(())
     }
 
     fn gaps(&self, ex: &Explorer, regions: &[Region], out: &mut Vec<Finding>) {
@@ -218,50 +239,69 @@ impl Dim<'_> {
         });
     }
 
-    fn overlaps(&self, ex: &Explorer, regions: &[Region], out: &mut Vec<Finding>) {
+    fn overlaps(
+        &self,
+        ex: &Explorer,
+        regions: &[Region],
+        out: &mut Vec<Finding>,
+    ) -> Result<(), explore::TooLarge> {
         let unique = self.dim.hit == Hit::Unique;
         if !unique && !self.options.explain_overlaps {
-            return;
+            return Ok(());
         }
+        let formulas = self.formulas();
         let n = self.dim.tiers.len();
         for i in 0..n {
             for j in i + 1..n {
-                let both = regions.iter().find(|r| r.truths[i] && r.truths[j]);
+                // Unique regions decide every tier; under `hit first` ask each pair.
+                let pair;
+                let both = if unique {
+                    regions.iter().find(|r| r.holds(i) && r.holds(j))
+                } else {
+                    pair = ex.explore(&[formulas[i], formulas[j]], ex.full_box())?;
+                    pair.iter().find(|r| r.holds(0) && r.holds(1))
+                };
                 let Some(r) = both else { continue };
                 let frame = ex.frame(&r.ranges);
                 if !(self.holds(i, &frame) && self.holds(j, &frame)) {
                     continue;
                 }
                 let (a, b) = (&self.dim.tiers[i], &self.dim.tiers[j]);
-                let witness = self.witness(&frame);
-                let record = self.record(&frame);
+                let (witness, record) = (self.witness(&frame), self.record(&frame));
+                let (first, second) = (a.name.clone(), b.name.clone());
+                let (span, other) = (a.span.clone().into(), b.span.clone().into());
                 out.push(if unique {
                     Finding::Overlap {
                         dimension: self.dim.name.clone(),
-                        first: a.name.clone(),
-                        second: b.name.clone(),
+                        first,
+                        second,
                         witness,
                         record,
-                        span: a.span.clone().into(),
-                        other: b.span.clone().into(),
+                        span,
+                        other,
                     }
                 } else {
                     Finding::OverlapNote {
-                        first: a.name.clone(),
-                        second: b.name.clone(),
+                        first,
+                        second,
                         witness,
                         record,
-                        span: a.span.clone().into(),
-                        other: b.span.clone().into(),
+                        span,
+                        other,
                     }
                 });
             }
         }
+        Ok(())
     }
 
     /// A condition is dead when forcing it true (or false) leaves its tier's
     /// criterion unchanged on every record.
-    fn dead_conditions(&self, ex: &Explorer, out: &mut Vec<Finding>) {
+    fn dead_conditions(
+        &self,
+        ex: &Explorer,
+        out: &mut Vec<Finding>,
+    ) -> Result<(), explore::TooLarge> {
         for (i, tier) in self.dim.tiers.iter().enumerate() {
             let (Some(node), Some(texpr)) = (
                 self.program.dimensions[self.d].tiers[i].condition.as_ref(),
@@ -279,7 +319,7 @@ impl Dim<'_> {
                     }],
                     ex.full_box(),
                 )
-                .is_ok_and(|rs| rs.iter().any(|r| r.truths[0]));
+                .is_ok_and(|rs| rs.iter().any(|r| r.holds(0)));
             if pairs.len() < 2 || !matches_somewhere {
                 continue;
             }
@@ -295,10 +335,8 @@ impl Dim<'_> {
                             force: Some((*n as *const Node, forced)),
                         },
                     ];
-                    let Ok(regions) = ex.explore(&formulas, ex.full_box()) else {
-                        return;
-                    };
-                    if regions.iter().all(|r| r.truths[0] == r.truths[1]) {
+                    let regions = ex.explore(&formulas, ex.full_box())?;
+                    if regions.iter().all(|r| r.holds(0) == r.holds(1)) {
                         let condition = self.text(&t.span).to_string();
                         let why = if forced {
                             "whenever the rest of the criterion holds, so does this condition"
@@ -318,6 +356,7 @@ impl Dim<'_> {
                 }
             }
         }
+        Ok(())
     }
 
     fn holds(&self, tier: usize, frame: &[Value]) -> bool {

@@ -11,13 +11,18 @@ use super::{display, Dim};
 use crate::check::{Func, LetInfo, TExpr, TKind, Ty};
 use crate::syntax::{BinOp, CmpOp};
 
-pub(super) fn check(dim: &Dim, ex: &Explorer, regions: &[Region], out: &mut Vec<Finding>) {
+pub(super) fn check(
+    dim: &Dim,
+    ex: &Explorer,
+    regions: &[Region],
+    out: &mut Vec<Finding>,
+) -> Result<(), super::explore::TooLarge> {
     let formulas: Vec<Formula> = dim
         .nodes()
         .into_iter()
         .map(|node| Formula { node, force: None })
         .collect();
-    let rank = |r: &Region| Dim::first(r).unwrap_or(dim.dim.tiers.len());
+    let rank = |r: &Region| r.first().unwrap_or(dim.dim.tiers.len());
     for (v, var) in dim.space.vars.iter().enumerate() {
         let field = &dim.checked.fields[var.slot];
         if !matches!(
@@ -37,19 +42,17 @@ pub(super) fn check(dim: &Dim, ex: &Explorer, regions: &[Region], out: &mut Vec<
             }
             let mut face = r.ranges.clone();
             face[v] = (next, next);
-            let Ok(after_regions) = ex.explore(&formulas, face) else {
-                return;
-            };
+            let after_regions = ex.explore_first(&formulas, face)?;
             // Falling into no tier at all is a gap, reported as such.
             for a in after_regions
                 .iter()
-                .filter(|a| rank(a) > rank(r) && Dim::first(a).is_some())
+                .filter(|a| rank(a) > rank(r) && a.first().is_some())
             {
                 let after = ex.frame(&a.ranges);
                 let mut before_ranges = a.ranges.clone();
                 before_ranges[v] = if up { (hi, hi) } else { (lo, lo) };
                 let before = ex.frame(&before_ranges);
-                let (tb, ta) = (Dim::first(r), Dim::first(a));
+                let (tb, ta) = (r.first(), a.first());
                 if !(dim.verify(&before, |d| d == tb) && dim.verify(&after, |d| d == ta)) {
                     continue;
                 }
@@ -77,6 +80,7 @@ pub(super) fn check(dim: &Dim, ex: &Explorer, regions: &[Region], out: &mut Vec<
             }
         }
     }
+    Ok(())
 }
 
 /// `, other = value` for the other fields of the witness.
