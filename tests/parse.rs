@@ -451,3 +451,21 @@ fn out_of_range_numbers_and_impossible_dates_are_errors() {
         Err(SyntaxError::BadDate { .. })
     ));
 }
+
+#[test]
+fn fields_declare_which_way_they_count() {
+    let p = parse_ok("schema { id: text key  spend: money prefer higher  risk: number? prefer lower  prefer: text }");
+    let Item::Schema(s) = &p.items[0] else {
+        panic!()
+    };
+    let prefs: Vec<Option<bool>> = s
+        .fields
+        .iter()
+        .map(|f| f.prefer.as_ref().map(|p| p.0))
+        .collect();
+    assert_eq!(prefs, [None, Some(true), Some(false), None]);
+    assert_eq!(
+        s.fields[3].name.name, "prefer",
+        "`prefer` stays usable as a field name"
+    );
+}

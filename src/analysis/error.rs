@@ -103,9 +103,11 @@ pub enum Finding {
         span: SourceSpan,
     },
 
-    #[error("more `{field}` can move a record down from `{before_tier}` to `{after_tier}`")]
+    #[error("{change} `{field}` can move a record down from `{before_tier}` to `{after_tier}`")]
     #[diagnostic(code(tier::non_monotone), severity(Warning), help("{before} gets `{before_tier}`, but {after} gets `{after_tier}`; `{field}` counts {direction} ({reason}). Close the gap between the tiers, or mark the dimension `unordered` if this is intended"))]
     NonMonotone {
+        /// `more` or `less`: the change that should never hurt.
+        change: &'static str,
         field: String,
         direction: &'static str,
         reason: String,

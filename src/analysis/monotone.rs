@@ -63,6 +63,7 @@ pub(super) fn check(
                     t.map_or(dim.dim.span.clone(), |i| dim.dim.tiers[i].span.clone())
                 };
                 out.push(Finding::NonMonotone {
+                    change: if up { "more" } else { "less" },
                     field: field.name.clone(),
                     direction: if up { "upward" } else { "downward" },
                     reason,
@@ -98,6 +99,10 @@ fn others(dim: &Dim, frame: &[crate::eval::Value], except: usize) -> String {
 
 /// Whether more of a field is better (`true`) or worse, and why we think so.
 fn direction(dim: &Dim, slot: usize) -> Option<(bool, String)> {
+    if let Some(higher) = dim.checked.fields[slot].prefer {
+        let word = if higher { "higher" } else { "lower" };
+        return Some((higher, format!("declared `prefer {word}` in the schema")));
+    }
     for t in &dim.dim.tiers {
         let Some(c) = &t.condition else { continue };
         let mut lower = false;

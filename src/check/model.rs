@@ -30,6 +30,8 @@ pub struct FieldInfo {
     /// The input column (`from "..."`, else the name).
     pub column: String,
     pub enum_values: Vec<String>,
+    /// Declared direction: `Some(true)` for `prefer higher`.
+    pub prefer: Option<bool>,
     pub span: Span,
 }
 

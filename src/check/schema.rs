@@ -119,6 +119,7 @@ impl Cx<'_> {
             optional: f.optional,
             column,
             enum_values,
+            prefer: f.prefer.as_ref().map(|(higher, _)| *higher),
             span: f.name.span.clone(),
         });
     }

@@ -151,6 +151,7 @@ mod tests {
             optional,
             column: "f".into(),
             enum_values: vec!["North".into(), "South".into()],
+            prefer: None,
             span: 0..0,
         }
     }

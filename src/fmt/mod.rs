@@ -389,6 +389,13 @@ fn field(f: &Field) -> String {
     if let Some(from) = &f.from {
         text.push_str(&format!(" from {}", expr::string(&from.value)));
     }
+    if let Some((higher, _)) = f.prefer {
+        text.push_str(if higher {
+            " prefer higher"
+        } else {
+            " prefer lower"
+        });
+    }
     text
 }
 

@@ -58,6 +58,8 @@ pub struct Field {
     /// Span of the `key` marker, when present.
     pub key: Option<Span>,
     pub from: Option<Str>,
+    /// `prefer higher` (true) / `prefer lower`: which way the field counts.
+    pub prefer: Option<(bool, Span)>,
     pub span: Span,
 }
 

@@ -122,7 +122,9 @@ fn describe(rule: Rule) -> &'static str {
         field => "a field declaration such as `spend: money`",
         field_type | simple_type | enum_type | rate_type | kw_count => "a field type",
         optional => "`?`",
-        field_opt | kw_key | kw_from | from_opt => "`key` or `from \"column\"`",
+        field_opt | kw_key | kw_from | from_opt | prefer | prefer_dir => {
+            "`key`, `from \"column\"` or `prefer higher|lower`"
+        }
         period => "a period (day, week, month, quarter, half_year, year)",
         kw_per => "`per`",
         dim_option | hit_first | hit_unique | kw_hit => "`hit first`, `hit unique` or `unordered`",

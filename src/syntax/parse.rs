@@ -135,7 +135,7 @@ fn field(p: P) -> Result<Field> {
     let mut it = p.into_inner();
     let name = ident(next(&mut it));
     let ty = field_type(next(&mut it));
-    let (mut optional, mut key, mut from) = (false, None, None);
+    let (mut optional, mut key, mut from, mut prefer) = (false, None, None, None);
     for c in it {
         match c.as_rule() {
             Rule::optional => optional = true,
@@ -143,6 +143,10 @@ fn field(p: P) -> Result<Field> {
                 let o = next(&mut c.into_inner());
                 match o.as_rule() {
                     Rule::kw_key => key = Some(span(&o)),
+                    Rule::prefer => {
+                        let dir = next(&mut o.clone().into_inner());
+                        prefer = Some((dir.as_str() == "higher", span(&o)));
+                    }
                     _ => from = Some(string(next(&mut inner(o)))),
                 }
             }
@@ -155,6 +159,7 @@ fn field(p: P) -> Result<Field> {
         optional,
         key,
         from,
+        prefer,
         span: sp,
     })
 }
