@@ -1,9 +1,7 @@
 //! Checked policy → program: one frame of slots (fields, then lets), expressions
 //! without types or spans, constants folded. `eval` runs only this.
 
-use crate::check::{
-    Checked, Const, DimensionInfo, FieldInfo, Func, Hit, StrategyValue, TExpr, TKind,
-};
+use crate::check::{Checked, Const, DimensionInfo, FieldInfo, Func, Hit, StrategyValue, TExpr, TKind};
 use crate::eval::{arith, Value};
 use crate::syntax::{BinOp, CmpOp};
 use indexmap::IndexMap;
@@ -43,21 +41,9 @@ pub enum Node {
     Neg(Box<Node>),
     Arith(BinOp, Box<Node>, Box<Node>),
     Compare(Box<Node>, Vec<(CmpOp, Node)>),
-    Between {
-        negated: bool,
-        value: Box<Node>,
-        low: Box<Node>,
-        high: Box<Node>,
-    },
-    In {
-        negated: bool,
-        value: Box<Node>,
-        items: Vec<Node>,
-    },
-    Is {
-        present: bool,
-        value: Box<Node>,
-    },
+    Between { negated: bool, value: Box<Node>, low: Box<Node>, high: Box<Node> },
+    In { negated: bool, value: Box<Node>, items: Vec<Node> },
+    Is { present: bool, value: Box<Node> },
     Not(Box<Node>),
     And(Vec<Node>),
     Or(Vec<Node>),
@@ -66,11 +52,7 @@ pub enum Node {
 
 pub fn compile(c: &Checked) -> Program {
     let n = c.fields.len();
-    let lets = c
-        .let_order
-        .iter()
-        .map(|&i| (n + i, node(&c.lets[i].expr, n)))
-        .collect();
+    let lets = c.let_order.iter().map(|&i| (n + i, node(&c.lets[i].expr, n))).collect();
     Program {
         fields: c.fields.clone(),
         key: c.key,
@@ -115,34 +97,12 @@ pub fn node(t: &TExpr, n: usize) -> Node {
             (Node::Const(a), Node::Const(b)) => Node::Const(arith(*op, &a, &b)),
             (a, b) => Node::Arith(*op, Box::new(a), Box::new(b)),
         },
-        TKind::Compare(first, rest) => Node::Compare(
-            b(first),
-            rest.iter().map(|(op, x)| (*op, node(x, n))).collect(),
-        ),
-        TKind::Between {
-            negated,
-            value,
-            low,
-            high,
-        } => Node::Between {
-            negated: *negated,
-            value: b(value),
-            low: b(low),
-            high: b(high),
-        },
-        TKind::In {
-            negated,
-            value,
-            items,
-        } => Node::In {
-            negated: *negated,
-            value: b(value),
-            items: all(items),
-        },
-        TKind::Is { present, value } => Node::Is {
-            present: *present,
-            value: b(value),
-        },
+        TKind::Compare(first, rest) => Node::Compare(b(first), rest.iter().map(|(op, x)| (*op, node(x, n))).collect()),
+        TKind::Between { negated, value, low, high } => {
+            Node::Between { negated: *negated, value: b(value), low: b(low), high: b(high) }
+        }
+        TKind::In { negated, value, items } => Node::In { negated: *negated, value: b(value), items: all(items) },
+        TKind::Is { present, value } => Node::Is { present: *present, value: b(value) },
         TKind::Not(x) => Node::Not(b(x)),
         TKind::And(xs) => Node::And(all(xs)),
         TKind::Or(xs) => Node::Or(all(xs)),

@@ -84,26 +84,17 @@ impl Coverage {
                             name: t.name.clone(),
                             span: t.span.clone(),
                             chosen: 0,
-                            criterion: t
-                                .condition
-                                .as_ref()
-                                .map(|c| (c.span.clone(), Outcomes::default())),
+                            criterion: t.condition.as_ref().map(|c| (c.span.clone(), Outcomes::default())),
                             conditions: spans
                                 .into_iter()
-                                .map(|span| ConditionCoverage {
-                                    span,
-                                    outcomes: Outcomes::default(),
-                                })
+                                .map(|span| ConditionCoverage { span, outcomes: Outcomes::default() })
                                 .collect(),
                         }
                     })
                     .collect(),
             })
             .collect();
-        Coverage {
-            records: 0,
-            dimensions,
-        }
+        Coverage { records: 0, dimensions }
     }
 
     /// Records one record; `frame` must be prepared (lets computed).
@@ -152,9 +143,7 @@ impl Coverage {
             covered += usize::from(t.chosen > 0);
             // A criterion of one condition is that condition: count it once.
             let criterion = t.criterion.iter().filter(|_| t.conditions.len() > 1);
-            let outcomes = criterion
-                .map(|(_, o)| o)
-                .chain(t.conditions.iter().map(|c| &c.outcomes));
+            let outcomes = criterion.map(|(_, o)| o).chain(t.conditions.iter().map(|c| &c.outcomes));
             for o in outcomes {
                 total += 2;
                 covered += usize::from(o.true_count > 0) + usize::from(o.false_count > 0);
@@ -178,26 +167,17 @@ impl Coverage {
         let mut out = Vec::new();
         for t in self.dimensions.iter().flat_map(|d| &d.tiers) {
             if t.chosen == 0 {
-                out.push(Gap {
-                    span: t.span.clone(),
-                    what: format!("tier `{}` never chosen", t.name),
-                });
+                out.push(Gap { span: t.span.clone(), what: format!("tier `{}` never chosen", t.name) });
             }
             let criterion = t.criterion.iter().map(|(s, o)| (s, o, "criterion"));
-            let conditions = t
-                .conditions
-                .iter()
-                .map(|c| (&c.span, &c.outcomes, "condition"));
+            let conditions = t.conditions.iter().map(|c| (&c.span, &c.outcomes, "condition"));
             for (span, o, kind) in criterion.chain(conditions) {
                 if kind == "criterion" && t.conditions.len() == 1 {
                     continue; // the same text as its one condition
                 }
                 for (count, outcome) in [(o.true_count, "true"), (o.false_count, "false")] {
                     if count == 0 {
-                        out.push(Gap {
-                            span: span.clone(),
-                            what: format!("{kind} `{}` never {outcome}", text(span)),
-                        });
+                        out.push(Gap { span: span.clone(), what: format!("{kind} `{}` never {outcome}", text(span)) });
                     }
                 }
             }
@@ -208,8 +188,7 @@ impl Coverage {
 
     pub fn to_json(&self, source: &str) -> serde_json::Value {
         let text = |s: &Span| source.get(s.clone()).unwrap_or("?").to_string();
-        let outcomes =
-            |o: &Outcomes| serde_json::json!({ "true": o.true_count, "false": o.false_count });
+        let outcomes = |o: &Outcomes| serde_json::json!({ "true": o.true_count, "false": o.false_count });
         let (covered, total) = self.score();
         serde_json::json!({
             "records": self.records,

@@ -54,11 +54,7 @@ impl<'p> Evaluator<'p> {
     /// with the lets in place (reuse it across records to avoid allocation).
     pub fn evaluate(&self, frame: &mut Vec<Value>) -> Result<Vec<Decision>, EvalError> {
         self.prepare(frame);
-        self.program
-            .dimensions
-            .iter()
-            .map(|d| self.decide(d, frame))
-            .collect()
+        self.program.dimensions.iter().map(|d| self.decide(d, frame)).collect()
     }
 
     /// Extends `frame` (field values by slot) with the values of the lets.
@@ -70,33 +66,17 @@ impl<'p> Evaluator<'p> {
         }
     }
 
-    fn decide(
-        &self,
-        d: &crate::compile::DimProgram,
-        frame: &[Value],
-    ) -> Result<Decision, EvalError> {
-        let holds = |t: &crate::compile::TierProgram| {
-            t.condition.as_ref().is_none_or(|c| self.truth(c, frame))
-        };
+    fn decide(&self, d: &crate::compile::DimProgram, frame: &[Value]) -> Result<Decision, EvalError> {
+        let holds = |t: &crate::compile::TierProgram| t.condition.as_ref().is_none_or(|c| self.truth(c, frame));
         if d.hit == Hit::First {
-            return Ok(Decision {
-                tier: d.tiers.iter().position(holds),
-            });
+            return Ok(Decision { tier: d.tiers.iter().position(holds) });
         }
         let matched: Vec<usize> = (0..d.tiers.len()).filter(|&i| holds(&d.tiers[i])).collect();
         if matched.len() > 1 {
-            let names: Vec<String> = matched
-                .iter()
-                .map(|&i| format!("`{}`", d.tiers[i].name))
-                .collect();
-            return Err(EvalError::UniqueOverlap {
-                dimension: d.name.clone(),
-                tiers: names.join(" and "),
-            });
+            let names: Vec<String> = matched.iter().map(|&i| format!("`{}`", d.tiers[i].name)).collect();
+            return Err(EvalError::UniqueOverlap { dimension: d.name.clone(), tiers: names.join(" and ") });
         }
-        Ok(Decision {
-            tier: matched.first().copied(),
-        })
+        Ok(Decision { tier: matched.first().copied() })
     }
 
     pub fn truth(&self, n: &Node, frame: &[Value]) -> bool {
@@ -112,33 +92,20 @@ impl<'p> Evaluator<'p> {
                 }
                 true
             }
-            Node::Between {
-                negated,
-                value,
-                low,
-                high,
-            } => {
+            Node::Between { negated, value, low, high } => {
                 let v = self.value(value, frame);
                 let (lo, hi) = (self.value(low, frame), self.value(high, frame));
                 match (order(&v, &lo), order(&v, &hi)) {
-                    (Some(a), Some(b)) => {
-                        (a != Ordering::Less && b != Ordering::Greater) != *negated
-                    }
+                    (Some(a), Some(b)) => (a != Ordering::Less && b != Ordering::Greater) != *negated,
                     _ => false,
                 }
             }
-            Node::In {
-                negated,
-                value,
-                items,
-            } => {
+            Node::In { negated, value, items } => {
                 let v = self.value(value, frame);
                 if v == Value::Missing {
                     return false;
                 }
-                let found = items
-                    .iter()
-                    .any(|i| order(&v, &self.value(i, frame)) == Some(Ordering::Equal));
+                let found = items.iter().any(|i| order(&v, &self.value(i, frame)) == Some(Ordering::Equal));
                 found != *negated
             }
             Node::Is { present, value } => (self.value(value, frame) != Value::Missing) == *present,
@@ -171,18 +138,8 @@ impl<'p> Evaluator<'p> {
         }
         match (f, vals.as_slice()) {
             (Func::Min | Func::Max, [first, rest @ ..]) => {
-                let want = if f == Func::Min {
-                    Ordering::Less
-                } else {
-                    Ordering::Greater
-                };
-                rest.iter().fold(first.clone(), |best, v| {
-                    if order(v, &best) == Some(want) {
-                        v.clone()
-                    } else {
-                        best
-                    }
-                })
+                let want = if f == Func::Min { Ordering::Less } else { Ordering::Greater };
+                rest.iter().fold(first.clone(), |best, v| if order(v, &best) == Some(want) { v.clone() } else { best })
             }
             (Func::Abs, [Value::Num(d)]) => Value::Num(d.abs()),
             (Func::Round, [Value::Num(d), rest @ ..]) => {
@@ -208,19 +165,11 @@ pub fn arith(op: BinOp, l: &Value, r: &Value) -> Value {
             BinOp::Div => a.checked_div(*b),
         }
         .map(Value::Num),
-        (Value::Date(a), Value::Date(b)) if op == BinOp::Sub => {
-            Some(Value::Num(Decimal::from(a.0 - b.0)))
-        }
+        (Value::Date(a), Value::Date(b)) if op == BinOp::Sub => Some(Value::Num(Decimal::from(a.0 - b.0))),
         (Value::Date(a), Value::Num(days)) | (Value::Num(days), Value::Date(a)) => {
             let days = days.fract().is_zero().then(|| days.to_i32()).flatten();
-            let signed = if op == BinOp::Sub {
-                days.map(|d| -d)
-            } else {
-                days
-            };
-            signed
-                .and_then(|d| a.0.checked_add(d))
-                .map(|d| Value::Date(Date(d)))
+            let signed = if op == BinOp::Sub { days.map(|d| -d) } else { days };
+            signed.and_then(|d| a.0.checked_add(d)).map(|d| Value::Date(Date(d)))
         }
         _ => None,
     };

@@ -33,8 +33,7 @@ pub fn parse_literal(text: &str) -> Option<Decimal> {
     if suffix.is_empty() {
         return Some(base.normalize());
     }
-    base.checked_mul(suffix_multiplier(suffix)?)
-        .map(|d| d.normalize())
+    base.checked_mul(suffix_multiplier(suffix)?).map(|d| d.normalize())
 }
 
 /// Parses a number as spreadsheets export it: optional sign, currency symbol
@@ -66,11 +65,7 @@ pub fn parse_data_number(raw: &str) -> Option<Decimal> {
     if cleaned.contains('_') {
         return None;
     }
-    let value = parse_literal(&cleaned).or_else(|| {
-        Decimal::from_scientific(&cleaned)
-            .ok()
-            .map(|d| d.normalize())
-    })?;
+    let value = parse_literal(&cleaned).or_else(|| Decimal::from_scientific(&cleaned).ok().map(|d| d.normalize()))?;
     Some(if negative { -value } else { value })
 }
 
@@ -87,14 +82,8 @@ pub enum Period {
 }
 
 impl Period {
-    pub const ALL: [Period; 6] = [
-        Period::Day,
-        Period::Week,
-        Period::Month,
-        Period::Quarter,
-        Period::HalfYear,
-        Period::Year,
-    ];
+    pub const ALL: [Period; 6] =
+        [Period::Day, Period::Week, Period::Month, Period::Quarter, Period::HalfYear, Period::Year];
 
     /// Parses `quarter`, `quarters`, `half_year`, ...
     pub fn parse(word: &str) -> Option<Period> {
@@ -145,16 +134,8 @@ impl Date {
         if b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {
             return None;
         }
-        let num = |s: &str| -> Option<u32> {
-            s.bytes()
-                .all(|c| c.is_ascii_digit())
-                .then(|| s.parse().ok())?
-        };
-        let (y, m, d) = (
-            num(date.get(..4)?)?,
-            num(date.get(5..7)?)?,
-            num(date.get(8..)?)?,
-        );
+        let num = |s: &str| -> Option<u32> { s.bytes().all(|c| c.is_ascii_digit()).then(|| s.parse().ok())? };
+        let (y, m, d) = (num(date.get(..4)?)?, num(date.get(5..7)?)?, num(date.get(8..)?)?);
         Date::from_ymd(y as i32, m, d)
     }
 
@@ -249,10 +230,7 @@ mod tests {
         assert_eq!(Period::parse("quarters"), Some(Period::Quarter));
         assert_eq!(Period::parse("half_year"), Some(Period::HalfYear));
         assert_eq!(Period::parse("fortnight"), None);
-        assert_eq!(
-            Decimal::from(3) * Period::Quarter.per_year(),
-            Decimal::from(12)
-        );
+        assert_eq!(Decimal::from(3) * Period::Quarter.per_year(), Decimal::from(12));
     }
 
     #[test]
@@ -261,10 +239,7 @@ mod tests {
             assert_eq!(Date::parse(s).unwrap().to_string(), s);
         }
         assert_eq!(Date::parse("1970-01-02"), Some(Date(1)));
-        assert_eq!(
-            Date::parse("2011-12-09 12:50:00").unwrap().to_string(),
-            "2011-12-09"
-        );
+        assert_eq!(Date::parse("2011-12-09 12:50:00").unwrap().to_string(), "2011-12-09");
         assert_eq!(Date::parse("2023-02-29"), None);
         assert_eq!(Date::parse("2023-13-01"), None);
         assert_eq!(Date::parse("20230101"), None);

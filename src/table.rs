@@ -31,17 +31,11 @@ impl Cell {
     fn render(&self) -> String {
         let mut parts = Vec::new();
         match (&self.lower, &self.upper) {
-            (Some((lo, li)), Some((hi, hi_incl))) => parts.push(format!(
-                "{}{lo}, {hi}{}",
-                if *li { "[" } else { "(" },
-                if *hi_incl { "]" } else { ")" }
-            )),
-            (Some((lo, incl)), None) => {
-                parts.push(format!("{} {lo}", if *incl { "≥" } else { ">" }))
+            (Some((lo, li)), Some((hi, hi_incl))) => {
+                parts.push(format!("{}{lo}, {hi}{}", if *li { "[" } else { "(" }, if *hi_incl { "]" } else { ")" }))
             }
-            (None, Some((hi, incl))) => {
-                parts.push(format!("{} {hi}", if *incl { "≤" } else { "<" }))
-            }
+            (Some((lo, incl)), None) => parts.push(format!("{} {lo}", if *incl { "≥" } else { ">" })),
+            (None, Some((hi, incl))) => parts.push(format!("{} {hi}", if *incl { "≤" } else { "<" })),
             (None, None) => {}
         }
         parts.extend(self.other.iter().cloned());
@@ -50,11 +44,7 @@ impl Cell {
 }
 
 pub fn tables(checked: &Checked, source: &str) -> Vec<Table> {
-    checked
-        .dimensions
-        .iter()
-        .map(|d| table(d, source))
-        .collect()
+    checked.dimensions.iter().map(|d| table(d, source)).collect()
 }
 
 fn table(d: &crate::check::DimensionInfo, source: &str) -> Table {
@@ -64,19 +54,11 @@ fn table(d: &crate::check::DimensionInfo, source: &str) -> Table {
     for t in &d.tiers {
         let mut cells: IndexMap<String, Cell> = IndexMap::new();
         match &t.condition {
-            None => cells
-                .entry("other".into())
-                .or_default()
-                .other
-                .push("otherwise".into()),
+            None => cells.entry("other".into()).or_default().other.push("otherwise".into()),
             Some(c) => {
                 for conjunct in conjuncts(c) {
                     if !constrain(conjunct, &text, &mut cells) {
-                        cells
-                            .entry("other".into())
-                            .or_default()
-                            .other
-                            .push(text(conjunct));
+                        cells.entry("other".into()).or_default().other.push(text(conjunct));
                     }
                 }
             }
@@ -96,26 +78,12 @@ fn table(d: &crate::check::DimensionInfo, source: &str) -> Table {
         .iter()
         .zip(&per_tier)
         .map(|(t, cells)| {
-            let row = columns
-                .iter()
-                .map(|c| cells.get(c).map_or("-".into(), Cell::render))
-                .collect();
+            let row = columns.iter().map(|c| cells.get(c).map_or("-".into(), Cell::render)).collect();
             (t.name.clone(), t.label.clone().unwrap_or_default(), row)
         })
         .collect();
-    let hit = if d.hit == crate::check::Hit::Unique {
-        "unique"
-    } else {
-        "first"
-    };
-    Table {
-        dimension: d.name.clone(),
-        label: d.label.clone(),
-        hit,
-        ordered: d.ordered,
-        columns,
-        rows,
-    }
+    let hit = if d.hit == crate::check::Hit::Unique { "unique" } else { "first" };
+    Table { dimension: d.name.clone(), label: d.label.clone(), hit, ordered: d.ordered, columns, rows }
 }
 
 fn conjuncts(t: &TExpr) -> Vec<&TExpr> {
@@ -131,16 +99,10 @@ fn is_const(t: &TExpr) -> bool {
 }
 
 /// Adds one conjunct to the cell of its subject; false if it has no single subject.
-fn constrain(
-    t: &TExpr,
-    text: &dyn Fn(&TExpr) -> String,
-    cells: &mut IndexMap<String, Cell>,
-) -> bool {
+fn constrain(t: &TExpr, text: &dyn Fn(&TExpr) -> String, cells: &mut IndexMap<String, Cell>) -> bool {
     match &t.kind {
         TKind::Compare(first, rest) => {
-            let operands: Vec<&TExpr> = std::iter::once(&**first)
-                .chain(rest.iter().map(|(_, x)| x))
-                .collect();
+            let operands: Vec<&TExpr> = std::iter::once(&**first).chain(rest.iter().map(|(_, x)| x)).collect();
             let subjects: Vec<&&TExpr> = operands.iter().filter(|o| !is_const(o)).collect();
             let [subject] = subjects.as_slice() else {
                 return false;
@@ -167,42 +129,24 @@ fn constrain(
             }
             true
         }
-        TKind::Between {
-            negated,
-            value,
-            low,
-            high,
-        } if !is_const(value) && is_const(low) && is_const(high) => {
+        TKind::Between { negated, value, low, high } if !is_const(value) && is_const(low) && is_const(high) => {
             let cell = cells.entry(text(value)).or_default();
             if *negated {
-                cell.other
-                    .push(format!("not [{}, {}]", text(low), text(high)));
+                cell.other.push(format!("not [{}, {}]", text(low), text(high)));
             } else {
                 cell.lower = Some((text(low), true));
                 cell.upper = Some((text(high), true));
             }
             true
         }
-        TKind::In {
-            negated,
-            value,
-            items,
-        } if !is_const(value) && items.iter().all(is_const) => {
+        TKind::In { negated, value, items } if !is_const(value) && items.iter().all(is_const) => {
             let list: Vec<String> = items.iter().map(text).collect();
             let prefix = if *negated { "not " } else { "" };
-            cells
-                .entry(text(value))
-                .or_default()
-                .other
-                .push(format!("{prefix}{{{}}}", list.join(", ")));
+            cells.entry(text(value)).or_default().other.push(format!("{prefix}{{{}}}", list.join(", ")));
             true
         }
         TKind::Is { present, value } => {
-            cells
-                .entry(text(value))
-                .or_default()
-                .other
-                .push(if *present { "present" } else { "missing" }.into());
+            cells.entry(text(value)).or_default().other.push(if *present { "present" } else { "missing" }.into());
             true
         }
         _ => false,
@@ -223,19 +167,9 @@ fn mirror(op: CmpOp) -> CmpOp {
 impl Table {
     pub fn markdown(&self) -> String {
         let esc = |s: &str| s.replace('|', "\\|");
-        let label = self
-            .label
-            .as_ref()
-            .map_or(String::new(), |l| format!(" {l}"));
-        let order = if self.ordered {
-            "best first"
-        } else {
-            "unordered"
-        };
-        let mut out = format!(
-            "### {}{label} (hit {}, {order})\n\n",
-            self.dimension, self.hit
-        );
+        let label = self.label.as_ref().map_or(String::new(), |l| format!(" {l}"));
+        let order = if self.ordered { "best first" } else { "unordered" };
+        let mut out = format!("### {}{label} (hit {}, {order})\n\n", self.dimension, self.hit);
         let head: Vec<String> = ["#", "tier", "label"]
             .iter()
             .map(|s| s.to_string())
@@ -245,13 +179,7 @@ impl Table {
         out.push_str(&format!("|{}\n", "---|".repeat(head.len())));
         for (i, (tier, label, cells)) in self.rows.iter().enumerate() {
             let cells: Vec<String> = cells.iter().map(|c| esc(c)).collect();
-            out.push_str(&format!(
-                "| {} | {} | {} | {} |\n",
-                i + 1,
-                esc(tier),
-                esc(label),
-                cells.join(" | ")
-            ));
+            out.push_str(&format!("| {} | {} | {} | {} |\n", i + 1, esc(tier), esc(label), cells.join(" | ")));
         }
         out
     }
@@ -261,11 +189,7 @@ impl Table {
         let i = self.columns.iter().position(|c| c == column);
         self.rows
             .iter()
-            .map(|(_, _, cells)| {
-                i.and_then(|i| cells.get(i))
-                    .cloned()
-                    .unwrap_or_else(|| "-".into())
-            })
+            .map(|(_, _, cells)| i.and_then(|i| cells.get(i)).cloned().unwrap_or_else(|| "-".into()))
             .collect()
     }
 }
@@ -279,23 +203,13 @@ pub fn csv_records(tables: &[Table]) -> Vec<Vec<String>> {
             columns.push(c);
         }
     }
-    let mut head = vec![
-        "dimension".to_string(),
-        "order".into(),
-        "tier".into(),
-        "label".into(),
-    ];
+    let mut head = vec!["dimension".to_string(), "order".into(), "tier".into(), "label".into()];
     head.extend(columns.iter().map(|c| c.to_string()));
     let mut out = vec![head];
     for t in tables {
         let by_column: Vec<Vec<String>> = columns.iter().map(|c| t.column(c)).collect();
         for (i, (tier, label, _)) in t.rows.iter().enumerate() {
-            let mut row = vec![
-                t.dimension.clone(),
-                (i + 1).to_string(),
-                tier.clone(),
-                label.clone(),
-            ];
+            let mut row = vec![t.dimension.clone(), (i + 1).to_string(), tier.clone(), label.clone()];
             row.extend(by_column.iter().map(|col| col[i].clone()));
             out.push(row);
         }

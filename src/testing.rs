@@ -29,11 +29,7 @@ pub struct Failure {
 
 impl Failure {
     fn new(span: Span, message: String) -> Self {
-        Failure {
-            span,
-            message,
-            details: Vec::new(),
-        }
+        Failure { span, message, details: Vec::new() }
     }
 }
 
@@ -49,11 +45,7 @@ pub struct Suite<'a> {
 
 impl Suite<'_> {
     /// Runs every test whose name contains `filter`, recording coverage if asked.
-    pub fn run(
-        &self,
-        filter: Option<&str>,
-        mut coverage: Option<&mut Coverage>,
-    ) -> Vec<TestResult> {
+    pub fn run(&self, filter: Option<&str>, mut coverage: Option<&mut Coverage>) -> Vec<TestResult> {
         let uses_today = program_uses_today(self.program);
         self.checked
             .tests
@@ -92,25 +84,12 @@ impl Suite<'_> {
         if let Some(c) = coverage {
             c.record(self.program, &evaluator, &frame);
         }
-        t.expects
-            .iter()
-            .filter_map(|e| self.expectation(&decisions, e, &evaluator, &frame))
-            .collect()
+        t.expects.iter().filter_map(|e| self.expectation(&decisions, e, &evaluator, &frame)).collect()
     }
 
-    fn expectation(
-        &self,
-        decisions: &[Decision],
-        e: &Expectation,
-        ev: &Evaluator,
-        frame: &[Value],
-    ) -> Option<Failure> {
+    fn expectation(&self, decisions: &[Decision], e: &Expectation, ev: &Evaluator, frame: &[Value]) -> Option<Failure> {
         match e {
-            Expectation::Tier {
-                dimension,
-                tier,
-                span,
-            } => {
+            Expectation::Tier { dimension, tier, span } => {
                 let got = decisions.get(*dimension)?.tier;
                 if got == *tier {
                     return None;
@@ -125,13 +104,7 @@ impl Suite<'_> {
                 f.details = self.why(*dimension, *tier, got, ev, frame);
                 Some(f)
             }
-            Expectation::Strategy {
-                dimension,
-                path,
-                op,
-                value,
-                span,
-            } => {
+            Expectation::Strategy { dimension, path, op, value, span } => {
                 let got = decisions.get(*dimension)?.tier;
                 let tier = got.and_then(|i| self.program.dimensions[*dimension].tiers.get(i));
                 let actual = tier.and_then(|t| lookup(&t.strategy, path));
@@ -139,21 +112,10 @@ impl Suite<'_> {
                     return None;
                 }
                 let key = path.join(".");
-                let expected = format!(
-                    "expected strategy.{key} {} {}",
-                    op.symbol(),
-                    value.to_text()
-                );
+                let expected = format!("expected strategy.{key} {} {}", op.symbol(), value.to_text());
                 let message = match actual {
-                    Some(a) => format!(
-                        "{expected}, got {} (tier {})",
-                        a.to_text(),
-                        self.tier_name(*dimension, got)
-                    ),
-                    None => format!(
-                        "{expected}, but {} has no `{key}`",
-                        self.tier_name(*dimension, got)
-                    ),
+                    Some(a) => format!("{expected}, got {} (tier {})", a.to_text(), self.tier_name(*dimension, got)),
+                    None => format!("{expected}, but {} has no `{key}`", self.tier_name(*dimension, got)),
                 };
                 Some(Failure::new(span.clone(), message))
             }
@@ -161,23 +123,12 @@ impl Suite<'_> {
     }
 
     /// Why the record got `got` instead of `want`.
-    fn why(
-        &self,
-        dim: usize,
-        want: Option<usize>,
-        got: Option<usize>,
-        ev: &Evaluator,
-        frame: &[Value],
-    ) -> Vec<String> {
+    fn why(&self, dim: usize, want: Option<usize>, got: Option<usize>, ev: &Evaluator, frame: &[Value]) -> Vec<String> {
         let info = &self.checked.dimensions[dim];
         let mut out = Vec::new();
         if let Some(g) = got {
             match &info.tiers[g].condition {
-                Some(c) => out.push(format!(
-                    "`{}` was chosen by `{}`",
-                    info.tiers[g].name,
-                    self.text(&c.span)
-                )),
+                Some(c) => out.push(format!("`{}` was chosen by `{}`", info.tiers[g].name, self.text(&c.span))),
                 None => out.push(format!("`{}` is the `otherwise` tier", info.tiers[g].name)),
             }
         }
@@ -189,28 +140,18 @@ impl Suite<'_> {
                     atom_spans_and_nodes(info.tiers[w].condition.as_ref(), cond, &mut atoms);
                     for (span, node) in atoms {
                         if !ev.truth(node, frame) {
-                            out.push(format!(
-                                "`{}` does not hold: `{}` is false",
-                                wanted.name,
-                                self.text(&span)
-                            ));
+                            out.push(format!("`{}` does not hold: `{}` is false", wanted.name, self.text(&span)));
                         }
                     }
                 }
                 _ => {
                     let above = got.map_or(String::new(), |g| format!("`{}`", info.tiers[g].name));
-                    out.push(format!(
-                        "`{}` matches too, but {above} comes first",
-                        wanted.name
-                    ));
+                    out.push(format!("`{}` matches too, but {above} comes first", wanted.name));
                 }
             }
             out.extend(self.values_read(dim, w, frame));
             if let Some(g) = got {
-                out.extend(strategy_diff(
-                    &wanted.strategy,
-                    &self.program.dimensions[dim].tiers[g].strategy,
-                ));
+                out.extend(strategy_diff(&wanted.strategy, &self.program.dimensions[dim].tiers[g].strategy));
             }
         }
         out
@@ -218,9 +159,7 @@ impl Suite<'_> {
 
     /// `field = value` for the fields the expected tier's criterion reads.
     fn values_read(&self, dim: usize, tier: usize, frame: &[Value]) -> Option<String> {
-        let cond = self.checked.dimensions[dim].tiers[tier]
-            .condition
-            .as_ref()?;
+        let cond = self.checked.dimensions[dim].tiers[tier].condition.as_ref()?;
         let mut slots = std::collections::BTreeSet::new();
         crate::check::fields_read(cond, &self.checked.lets, &mut slots);
         let parts: Vec<String> = slots
@@ -267,11 +206,7 @@ fn show(v: Option<&Value>, f: &crate::check::FieldInfo) -> String {
 }
 
 /// Pairs the conditions of a checked criterion with their compiled nodes.
-fn atom_spans_and_nodes<'n>(
-    t: Option<&crate::check::TExpr>,
-    n: &'n Node,
-    out: &mut Vec<(Span, &'n Node)>,
-) {
+fn atom_spans_and_nodes<'n>(t: Option<&crate::check::TExpr>, n: &'n Node, out: &mut Vec<(Span, &'n Node)>) {
     use crate::check::TKind;
     match (t.map(|t| &t.kind), n) {
         (Some(TKind::And(ts) | TKind::Or(ts)), Node::And(ns) | Node::Or(ns)) => {
@@ -286,22 +221,11 @@ fn atom_spans_and_nodes<'n>(
 }
 
 /// `strategy.KEY: expected → actual` for each key the two tiers disagree on.
-fn strategy_diff(
-    want: &IndexMap<String, StrategyValue>,
-    got: &IndexMap<String, StrategyValue>,
-) -> Vec<String> {
+fn strategy_diff(want: &IndexMap<String, StrategyValue>, got: &IndexMap<String, StrategyValue>) -> Vec<String> {
     let show = |v: Option<&StrategyValue>| v.map_or("(unset)".to_string(), StrategyValue::to_text);
-    let keys = want
-        .keys()
-        .chain(got.keys().filter(|k| !want.contains_key(*k)));
+    let keys = want.keys().chain(got.keys().filter(|k| !want.contains_key(*k)));
     keys.filter(|k| !matches!((want.get(*k), got.get(*k)), (Some(a), Some(b)) if a.same(b)))
-        .map(|k| {
-            format!(
-                "strategy.{k}: expected {} → got {}",
-                show(want.get(k)),
-                show(got.get(k))
-            )
-        })
+        .map(|k| format!("strategy.{k}: expected {} → got {}", show(want.get(k)), show(got.get(k))))
         .collect()
 }
 
@@ -316,10 +240,7 @@ fn neutral(ty: Ty, today: Date) -> Value {
     }
 }
 
-fn lookup<'a>(
-    map: &'a IndexMap<String, StrategyValue>,
-    path: &[String],
-) -> Option<&'a StrategyValue> {
+fn lookup<'a>(map: &'a IndexMap<String, StrategyValue>, path: &[String]) -> Option<&'a StrategyValue> {
     let (first, rest) = path.split_first()?;
     let v = map.get(first)?;
     match (rest.is_empty(), v) {
@@ -341,10 +262,7 @@ fn strategy_holds(actual: &StrategyValue, op: CmpOp, expected: &StrategyValue) -
 }
 
 fn program_uses_today(p: &Program) -> bool {
-    let conds = p
-        .dimensions
-        .iter()
-        .flat_map(|d| d.tiers.iter().filter_map(|t| t.condition.as_ref()));
+    let conds = p.dimensions.iter().flat_map(|d| d.tiers.iter().filter_map(|t| t.condition.as_ref()));
     p.lets.iter().map(|(_, n)| n).chain(conds).any(uses_today)
 }
 
@@ -356,9 +274,7 @@ fn uses_today(n: &Node) -> bool {
         Node::Neg(x) | Node::Not(x) | Node::Is { value: x, .. } => uses_today(x),
         Node::Arith(_, a, b) => uses_today(a) || uses_today(b),
         Node::Compare(a, rest) => uses_today(a) || rest.iter().any(|(_, x)| uses_today(x)),
-        Node::Between {
-            value, low, high, ..
-        } => [value, low, high].iter().any(|x| uses_today(x)),
+        Node::Between { value, low, high, .. } => [value, low, high].iter().any(|x| uses_today(x)),
         Node::In { value, items, .. } => uses_today(value) || items.iter().any(uses_today),
         Node::And(xs) | Node::Or(xs) | Node::Call(_, xs) => xs.iter().any(uses_today),
     }

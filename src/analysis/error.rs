@@ -10,7 +10,12 @@ pub type Record = Vec<(String, String)>;
 #[derive(Debug, Clone, Error, Diagnostic, PartialEq)]
 pub enum Finding {
     #[error("tier `{tier}` can never be chosen: every record it matches is taken by {shadowers} above it")]
-    #[diagnostic(code(tier::unreachable_tier), help("for example {witness} matches `{tier}` but gets `{winner}`; narrow the tiers above, or move `{tier}` up"))]
+    #[diagnostic(
+        code(tier::unreachable_tier),
+        help(
+            "for example {witness} matches `{tier}` but gets `{winner}`; narrow the tiers above, or move `{tier}` up"
+        )
+    )]
     Unreachable {
         tier: String,
         shadowers: String,
@@ -48,7 +53,11 @@ pub enum Finding {
     },
 
     #[error("some records match no tier of `{dimension}`, e.g. {witness}")]
-    #[diagnostic(code(tier::gap), severity(Warning), help("{regions}\nadd a tier (or `otherwise`) for them, or widen a neighbouring tier's bounds"))]
+    #[diagnostic(
+        code(tier::gap),
+        severity(Warning),
+        help("{regions}\nadd a tier (or `otherwise`) for them, or widen a neighbouring tier's bounds")
+    )]
     Gap {
         dimension: String,
         witness: String,
@@ -59,7 +68,10 @@ pub enum Finding {
     },
 
     #[error("tiers `{first}` and `{second}` of `{dimension}` overlap, e.g. {witness}")]
-    #[diagnostic(code(tier::overlap), help("`{dimension}` is `hit unique`, so a record may match only one tier: make the conditions exclusive"))]
+    #[diagnostic(
+        code(tier::overlap),
+        help("`{dimension}` is `hit unique`, so a record may match only one tier: make the conditions exclusive")
+    )]
     Overlap {
         dimension: String,
         first: String,
@@ -90,11 +102,7 @@ pub enum Finding {
     },
 
     #[error("`{condition}` never changes whether tier `{tier}` matches")]
-    #[diagnostic(
-        code(tier::dead_condition),
-        severity(Warning),
-        help("{why}: remove it, or fix the bound you meant")
-    )]
+    #[diagnostic(code(tier::dead_condition), severity(Warning), help("{why}: remove it, or fix the bound you meant"))]
     DeadCondition {
         condition: String,
         tier: String,
@@ -154,11 +162,7 @@ impl Finding {
             | Finding::Gap { record, .. }
             | Finding::Overlap { record, .. }
             | Finding::OverlapNote { record, .. } => vec![record],
-            Finding::NonMonotone {
-                record,
-                after_record,
-                ..
-            } => vec![record, after_record],
+            Finding::NonMonotone { record, after_record, .. } => vec![record, after_record],
             _ => vec![],
         }
     }

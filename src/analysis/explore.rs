@@ -69,12 +69,7 @@ pub struct Explorer<'a> {
 
 impl<'a> Explorer<'a> {
     pub fn new(space: &'a Space, program: &'a Program, evaluator: &'a Evaluator<'a>) -> Self {
-        let var_of_slot = space
-            .vars
-            .iter()
-            .enumerate()
-            .map(|(i, v)| (v.slot, i))
-            .collect();
+        let var_of_slot = space.vars.iter().enumerate().map(|(i, v)| (v.slot, i)).collect();
         Explorer {
             space,
             program,
@@ -87,29 +82,17 @@ impl<'a> Explorer<'a> {
     }
 
     pub fn full_box(&self) -> Vec<(usize, usize)> {
-        self.space
-            .vars
-            .iter()
-            .map(|v| (0, v.cells.len().saturating_sub(1)))
-            .collect()
+        self.space.vars.iter().map(|v| (0, v.cells.len().saturating_sub(1))).collect()
     }
 
     /// Every region of `ranges` on which all formulas are decided.
-    pub fn explore(
-        &self,
-        formulas: &[Formula],
-        ranges: Vec<(usize, usize)>,
-    ) -> Result<Vec<Region>, TooLarge> {
+    pub fn explore(&self, formulas: &[Formula], ranges: Vec<(usize, usize)>) -> Result<Vec<Region>, TooLarge> {
         self.partition(formulas, ranges, false)
     }
 
     /// Regions on which the *first* true formula is decided (hit first): formulas
     /// after it are left out of `truths`, which keeps the partition small.
-    pub fn explore_first(
-        &self,
-        formulas: &[Formula],
-        ranges: Vec<(usize, usize)>,
-    ) -> Result<Vec<Region>, TooLarge> {
+    pub fn explore_first(&self, formulas: &[Formula], ranges: Vec<(usize, usize)>) -> Result<Vec<Region>, TooLarge> {
         self.partition(formulas, ranges, true)
     }
 
@@ -130,10 +113,7 @@ impl<'a> Explorer<'a> {
             let mut truths = Vec::with_capacity(formulas.len());
             let mut split = None;
             for f in formulas {
-                match f
-                    .node
-                    .map_or(Tri::True, |n| self.eval3(n, f.force, &ranges))
-                {
+                match f.node.map_or(Tri::True, |n| self.eval3(n, f.force, &ranges)) {
                     Tri::True => {
                         truths.push(true);
                         if first_only {
@@ -175,12 +155,7 @@ impl<'a> Explorer<'a> {
         frame
     }
 
-    fn eval3(
-        &self,
-        n: &Node,
-        force: Option<(*const Node, bool)>,
-        ranges: &[(usize, usize)],
-    ) -> Tri {
+    fn eval3(&self, n: &Node, force: Option<(*const Node, bool)>, ranges: &[(usize, usize)]) -> Tri {
         if let Some((p, b)) = force {
             if std::ptr::eq(n, p) {
                 return if b { Tri::True } else { Tri::False };
@@ -254,26 +229,16 @@ impl<'a> Explorer<'a> {
     /// Where to split a box to decide `n`: in the first undecided condition, at
     /// the first cell where a one-variable condition changes value, else in the
     /// middle of its widest variable.
-    fn split(
-        &self,
-        n: &Node,
-        force: Option<(*const Node, bool)>,
-        ranges: &[(usize, usize)],
-    ) -> Option<(usize, usize)> {
+    fn split(&self, n: &Node, force: Option<(*const Node, bool)>, ranges: &[(usize, usize)]) -> Option<(usize, usize)> {
         let atom = self.undecided_atom(n, force, ranges)?;
         let vars = self.vars(atom);
         if let [v] = vars.as_slice() {
             let (lo, hi) = ranges[*v];
             let first = self.cell_truth(atom, *v, lo);
-            return (lo + 1..=hi)
-                .find(|&c| self.cell_truth(atom, *v, c) != first)
-                .map(|c| (*v, c));
+            return (lo + 1..=hi).find(|&c| self.cell_truth(atom, *v, c) != first).map(|c| (*v, c));
         }
-        let widest = vars
-            .iter()
-            .copied()
-            .filter(|v| ranges[*v].1 > ranges[*v].0)
-            .max_by_key(|v| ranges[*v].1 - ranges[*v].0)?;
+        let widest =
+            vars.iter().copied().filter(|v| ranges[*v].1 > ranges[*v].0).max_by_key(|v| ranges[*v].1 - ranges[*v].0)?;
         let (lo, hi) = ranges[widest];
         Some((widest, lo + (hi - lo).div_ceil(2)))
     }
@@ -288,9 +253,7 @@ impl<'a> Explorer<'a> {
             return None;
         }
         match n {
-            Node::And(xs) | Node::Or(xs) => xs
-                .iter()
-                .find_map(|x| self.undecided_atom(x, force, ranges)),
+            Node::And(xs) | Node::Or(xs) => xs.iter().find_map(|x| self.undecided_atom(x, force, ranges)),
             Node::Not(x) => self.undecided_atom(x, force, ranges),
             atom => (self.atom3(atom, ranges) == Tri::Mixed).then_some(atom),
         }
@@ -304,10 +267,7 @@ impl<'a> Explorer<'a> {
         }
         let mut slots = BTreeSet::new();
         slots_read(atom, self.program, &mut slots);
-        let vars: Vec<usize> = slots
-            .iter()
-            .filter_map(|s| self.var_of_slot.get(s).copied())
-            .collect();
+        let vars: Vec<usize> = slots.iter().filter_map(|s| self.var_of_slot.get(s).copied()).collect();
         self.vars_of.borrow_mut().insert(key, vars.clone());
         vars
     }
@@ -342,17 +302,11 @@ pub fn slots_read(n: &Node, program: &Program, out: &mut BTreeSet<usize>) {
             slots_read(a, program, out);
             rest.iter().for_each(|(_, x)| slots_read(x, program, out));
         }
-        Node::Between {
-            value, low, high, ..
-        } => [value, low, high]
-            .iter()
-            .for_each(|x| slots_read(x, program, out)),
+        Node::Between { value, low, high, .. } => [value, low, high].iter().for_each(|x| slots_read(x, program, out)),
         Node::In { value, items, .. } => {
             slots_read(value, program, out);
             items.iter().for_each(|x| slots_read(x, program, out));
         }
-        Node::And(xs) | Node::Or(xs) | Node::Call(_, xs) => {
-            xs.iter().for_each(|x| slots_read(x, program, out))
-        }
+        Node::And(xs) | Node::Or(xs) | Node::Call(_, xs) => xs.iter().for_each(|x| slots_read(x, program, out)),
     }
 }

@@ -3,9 +3,9 @@
 //! record that was run through the evaluator before it is reported.
 
 mod error;
-mod explore;
+pub(crate) mod explore;
 mod monotone;
-mod space;
+pub(crate) mod space;
 
 pub use error::{Finding, Record};
 
@@ -25,38 +25,16 @@ pub struct Options {
 }
 
 /// Runs every analysis on every dimension.
-pub fn analyze(
-    checked: &Checked,
-    program: &Program,
-    source: &str,
-    options: Options,
-) -> Vec<Finding> {
+pub fn analyze(checked: &Checked, program: &Program, source: &str, options: Options) -> Vec<Finding> {
     let evaluator = Evaluator::new(program, options.today);
     let mut out = Vec::new();
     for (d, dim) in checked.dimensions.iter().enumerate() {
-        let conditions: Vec<&TExpr> = dim
-            .tiers
-            .iter()
-            .filter_map(|t| t.condition.as_ref())
-            .collect();
+        let conditions: Vec<&TExpr> = dim.tiers.iter().filter_map(|t| t.condition.as_ref()).collect();
         let space = space::build(checked, &conditions, source, options.today);
-        let cx = Dim {
-            checked,
-            program,
-            source,
-            dim,
-            d,
-            space: &space,
-            evaluator: &evaluator,
-            options,
-        };
+        let cx = Dim { checked, program, source, dim, d, space: &space, evaluator: &evaluator, options };
         cx.run(&mut out);
     }
-    out.sort_by_key(|f| {
-        f.labels()
-            .and_then(|mut l| l.next())
-            .map_or(0, |l| l.offset())
-    });
+    out.sort_by_key(|f| f.labels().and_then(|mut l| l.next()).map_or(0, |l| l.offset()));
     out
 }
 
@@ -85,12 +63,7 @@ impl Dim<'_> {
             });
         }
         if !self.space.approximate.is_empty() {
-            let subjects: Vec<String> = self
-                .space
-                .approximate
-                .iter()
-                .map(|s| format!("`{s}`"))
-                .collect();
+            let subjects: Vec<String> = self.space.approximate.iter().map(|s| format!("`{s}`")).collect();
             out.push(Finding::Approximate {
                 dimension: self.dim.name.clone(),
                 subjects: subjects.join(", "),
@@ -118,28 +91,16 @@ impl Dim<'_> {
     }
 
     fn formulas(&self) -> Vec<Formula<'_>> {
-        self.nodes()
-            .into_iter()
-            .map(|node| Formula { node, force: None })
-            .collect()
+        self.nodes().into_iter().map(|node| Formula { node, force: None }).collect()
     }
 
     fn nodes(&self) -> Vec<Option<&Node>> {
-        self.program.dimensions[self.d]
-            .tiers
-            .iter()
-            .map(|t| t.condition.as_ref())
-            .collect()
+        self.program.dimensions[self.d].tiers.iter().map(|t| t.condition.as_ref()).collect()
     }
 
     /// A tier never chosen is either shadowed by tiers above it (with a record it
     /// matches that goes to another tier) or matches nothing at all.
-    fn reachability(
-        &self,
-        ex: &Explorer,
-        regions: &[Region],
-        out: &mut Vec<Finding>,
-    ) -> Result<(), explore::TooLarge> {
+    fn reachability(&self, ex: &Explorer, regions: &[Region], out: &mut Vec<Finding>) -> Result<(), explore::TooLarge> {
         let formulas = self.formulas();
         for (i, tier) in self.dim.tiers.iter().enumerate() {
             let chosen = match self.dim.hit {
@@ -154,11 +115,7 @@ impl Dim<'_> {
                 out.push(Finding::NeverMatches {
                     tier: tier.name.clone(),
                     fields: self.fields_of(i),
-                    span: tier
-                        .condition
-                        .as_ref()
-                        .map_or(tier.span.clone(), |c| c.span.clone())
-                        .into(),
+                    span: tier.condition.as_ref().map_or(tier.span.clone(), |c| c.span.clone()).into(),
                 });
                 continue;
             };
@@ -170,10 +127,7 @@ impl Dim<'_> {
                 continue;
             }
             if tier.condition.is_none() {
-                out.push(Finding::UnreachableOtherwise {
-                    tier: tier.name.clone(),
-                    span: tier.span.clone().into(),
-                });
+                out.push(Finding::UnreachableOtherwise { tier: tier.name.clone(), span: tier.span.clone().into() });
                 continue;
             }
             let mut shadowers = Vec::new();
@@ -183,10 +137,7 @@ impl Dim<'_> {
                     shadowers.push(j);
                 }
             }
-            let names: Vec<String> = shadowers
-                .iter()
-                .map(|&j| format!("`{}`", self.dim.tiers[j].name))
-                .collect();
+            let names: Vec<String> = shadowers.iter().map(|&j| format!("`{}`", self.dim.tiers[j].name)).collect();
             out.push(Finding::Unreachable {
                 tier: tier.name.clone(),
                 shadowers: match names.split_last() {
@@ -198,20 +149,14 @@ impl Dim<'_> {
                 witness: self.witness(&frame),
                 record: self.record(&frame),
                 span: tier.span.clone().into(),
-                shadower: self.dim.tiers[shadowers.first().copied().unwrap_or(winner)]
-                    .span
-                    .clone()
-                    .into(),
+                shadower: self.dim.tiers[shadowers.first().copied().unwrap_or(winner)].span.clone().into(),
             });
         }
         Ok(())
     }
 
     fn gaps(&self, ex: &Explorer, regions: &[Region], out: &mut Vec<Finding>) {
-        let gaps: Vec<&Region> = regions
-            .iter()
-            .filter(|r| !r.truths.iter().any(|t| *t))
-            .collect();
+        let gaps: Vec<&Region> = regions.iter().filter(|r| !r.truths.iter().any(|t| *t)).collect();
         let Some(first) = gaps.first() else { return };
         let frame = ex.frame(&first.ranges);
         if !self.verify(&frame, |dec| dec.is_none()) {
@@ -239,12 +184,7 @@ impl Dim<'_> {
         });
     }
 
-    fn overlaps(
-        &self,
-        ex: &Explorer,
-        regions: &[Region],
-        out: &mut Vec<Finding>,
-    ) -> Result<(), explore::TooLarge> {
+    fn overlaps(&self, ex: &Explorer, regions: &[Region], out: &mut Vec<Finding>) -> Result<(), explore::TooLarge> {
         let unique = self.dim.hit == Hit::Unique;
         if !unique && !self.options.explain_overlaps {
             return Ok(());
@@ -271,24 +211,9 @@ impl Dim<'_> {
                 let (first, second) = (a.name.clone(), b.name.clone());
                 let (span, other) = (a.span.clone().into(), b.span.clone().into());
                 out.push(if unique {
-                    Finding::Overlap {
-                        dimension: self.dim.name.clone(),
-                        first,
-                        second,
-                        witness,
-                        record,
-                        span,
-                        other,
-                    }
+                    Finding::Overlap { dimension: self.dim.name.clone(), first, second, witness, record, span, other }
                 } else {
-                    Finding::OverlapNote {
-                        first,
-                        second,
-                        witness,
-                        record,
-                        span,
-                        other,
-                    }
+                    Finding::OverlapNote { first, second, witness, record, span, other }
                 });
             }
         }
@@ -297,28 +222,17 @@ impl Dim<'_> {
 
     /// A condition is dead when forcing it true (or false) leaves its tier's
     /// criterion unchanged on every record.
-    fn dead_conditions(
-        &self,
-        ex: &Explorer,
-        out: &mut Vec<Finding>,
-    ) -> Result<(), explore::TooLarge> {
+    fn dead_conditions(&self, ex: &Explorer, out: &mut Vec<Finding>) -> Result<(), explore::TooLarge> {
         for (i, tier) in self.dim.tiers.iter().enumerate() {
-            let (Some(node), Some(texpr)) = (
-                self.program.dimensions[self.d].tiers[i].condition.as_ref(),
-                tier.condition.as_ref(),
-            ) else {
+            let (Some(node), Some(texpr)) =
+                (self.program.dimensions[self.d].tiers[i].condition.as_ref(), tier.condition.as_ref())
+            else {
                 continue;
             };
             let mut pairs = Vec::new();
             leaves(texpr, node, &mut pairs);
             let matches_somewhere = ex
-                .explore(
-                    &[Formula {
-                        node: Some(node),
-                        force: None,
-                    }],
-                    ex.full_box(),
-                )
+                .explore(&[Formula { node: Some(node), force: None }], ex.full_box())
                 .is_ok_and(|rs| rs.iter().any(|r| r.holds(0)));
             if pairs.len() < 2 || !matches_somewhere {
                 continue;
@@ -326,24 +240,16 @@ impl Dim<'_> {
             for (t, n) in &pairs {
                 for forced in [true, false] {
                     let formulas = [
-                        Formula {
-                            node: Some(node),
-                            force: None,
-                        },
-                        Formula {
-                            node: Some(node),
-                            force: Some((*n as *const Node, forced)),
-                        },
+                        Formula { node: Some(node), force: None },
+                        Formula { node: Some(node), force: Some((*n as *const Node, forced)) },
                     ];
                     let regions = ex.explore(&formulas, ex.full_box())?;
                     if regions.iter().all(|r| r.holds(0) == r.holds(1)) {
                         let condition = self.text(&t.span).to_string();
                         let why = if forced {
-                            "whenever the rest of the criterion holds, so does this condition"
-                                .to_string()
+                            "whenever the rest of the criterion holds, so does this condition".to_string()
                         } else {
-                            "whenever this condition holds, the rest of the criterion holds already"
-                                .to_string()
+                            "whenever this condition holds, the rest of the criterion holds already".to_string()
                         };
                         out.push(Finding::DeadCondition {
                             condition,
@@ -360,10 +266,7 @@ impl Dim<'_> {
     }
 
     fn holds(&self, tier: usize, frame: &[Value]) -> bool {
-        self.program.dimensions[self.d].tiers[tier]
-            .condition
-            .as_ref()
-            .is_none_or(|c| self.evaluator.truth(c, frame))
+        self.program.dimensions[self.d].tiers[tier].condition.as_ref().is_none_or(|c| self.evaluator.truth(c, frame))
     }
 
     /// Re-runs a witness through the evaluator; a witness that does not show the
@@ -435,10 +338,7 @@ impl Dim<'_> {
         if let Some(c) = &self.dim.tiers[tier].condition {
             crate::check::fields_read(c, &self.checked.lets, &mut slots);
         }
-        let names: Vec<String> = slots
-            .iter()
-            .map(|&s| format!("`{}`", self.checked.fields[s].name))
-            .collect();
+        let names: Vec<String> = slots.iter().map(|&s| format!("`{}`", self.checked.fields[s].name)).collect();
         if names.is_empty() {
             "any field".into()
         } else {
@@ -452,7 +352,7 @@ impl Dim<'_> {
 }
 
 /// Pairs the leaves of a checked criterion with its compiled nodes.
-fn leaves<'t, 'n>(t: &'t TExpr, n: &'n Node, out: &mut Vec<(&'t TExpr, &'n Node)>) {
+pub(crate) fn leaves<'t, 'n>(t: &'t TExpr, n: &'n Node, out: &mut Vec<(&'t TExpr, &'n Node)>) {
     use crate::check::TKind;
     match (&t.kind, n) {
         (TKind::And(ts) | TKind::Or(ts), Node::And(ns) | Node::Or(ns)) => {
@@ -480,11 +380,7 @@ fn range_text(f: &crate::check::FieldInfo, cells: &[Cell]) -> String {
     let values: Vec<&Cell> = cells.iter().filter(|c| **c != Cell::Missing).collect();
     let body = match (values.first(), values.last()) {
         (None, _) | (_, None) => return format!("{name} is missing"),
-        _ if matches!(
-            f.ty,
-            crate::check::Ty::Enum(_) | crate::check::Ty::Bool | crate::check::Ty::Text
-        ) =>
-        {
+        _ if matches!(f.ty, crate::check::Ty::Enum(_) | crate::check::Ty::Bool | crate::check::Ty::Text) => {
             if values.len() == 1 {
                 return format!("{name} = {}", display(f, &values[0].rep()));
             }
@@ -507,16 +403,8 @@ fn range_text(f: &crate::check::FieldInfo, cells: &[Cell]) -> String {
             };
             match (lower, upper) {
                 (Some(l), Some(u)) => format!("{name} in {l}, {u}"),
-                (Some(l), None) => format!(
-                    "{name} {} {}",
-                    if l.starts_with('[') { "≥" } else { ">" },
-                    &l[1..]
-                ),
-                (None, Some(u)) => format!(
-                    "{name} {} {}",
-                    if u.ends_with(']') { "≤" } else { "<" },
-                    &u[..u.len() - 1]
-                ),
+                (Some(l), None) => format!("{name} {} {}", if l.starts_with('[') { "≥" } else { ">" }, &l[1..]),
+                (None, Some(u)) => format!("{name} {} {}", if u.ends_with(']') { "≤" } else { "<" }, &u[..u.len() - 1]),
                 (None, None) => format!("any {name}"),
             }
         }

@@ -17,18 +17,11 @@ pub(super) fn check(
     regions: &[Region],
     out: &mut Vec<Finding>,
 ) -> Result<(), super::explore::TooLarge> {
-    let formulas: Vec<Formula> = dim
-        .nodes()
-        .into_iter()
-        .map(|node| Formula { node, force: None })
-        .collect();
+    let formulas: Vec<Formula> = dim.nodes().into_iter().map(|node| Formula { node, force: None }).collect();
     let rank = |r: &Region| r.first().unwrap_or(dim.dim.tiers.len());
     for (v, var) in dim.space.vars.iter().enumerate() {
         let field = &dim.checked.fields[var.slot];
-        if !matches!(
-            field.ty,
-            Ty::Number | Ty::Integer | Ty::Money | Ty::Rate | Ty::Date
-        ) {
+        if !matches!(field.ty, Ty::Number | Ty::Integer | Ty::Money | Ty::Rate | Ty::Date) {
             continue;
         }
         let Some((up, reason)) = direction(dim, var.slot) else {
@@ -44,10 +37,7 @@ pub(super) fn check(
             face[v] = (next, next);
             let after_regions = ex.explore_first(&formulas, face)?;
             // Falling into no tier at all is a gap, reported as such.
-            for a in after_regions
-                .iter()
-                .filter(|a| rank(a) > rank(r) && a.first().is_some())
-            {
+            for a in after_regions.iter().filter(|a| rank(a) > rank(r) && a.first().is_some()) {
                 let after = ex.frame(&a.ranges);
                 let mut before_ranges = a.ranges.clone();
                 before_ranges[v] = if up { (hi, hi) } else { (lo, lo) };
@@ -56,12 +46,8 @@ pub(super) fn check(
                 if !(dim.verify(&before, |d| d == tb) && dim.verify(&after, |d| d == ta)) {
                     continue;
                 }
-                let name = |t: Option<usize>| {
-                    t.map_or("no tier".to_string(), |i| dim.dim.tiers[i].name.clone())
-                };
-                let span = |t: Option<usize>| {
-                    t.map_or(dim.dim.span.clone(), |i| dim.dim.tiers[i].span.clone())
-                };
+                let name = |t: Option<usize>| t.map_or("no tier".to_string(), |i| dim.dim.tiers[i].name.clone());
+                let span = |t: Option<usize>| t.map_or(dim.dim.span.clone(), |i| dim.dim.tiers[i].span.clone());
                 out.push(Finding::NonMonotone {
                     change: if up { "more" } else { "less" },
                     field: field.name.clone(),
@@ -138,9 +124,7 @@ fn bounds_on(atom: &TExpr, slot: usize, lets: &[LetInfo]) -> Vec<(bool, crate::s
     let mut out = Vec::new();
     match &atom.kind {
         TKind::Compare(first, rest) => {
-            let operands: Vec<&TExpr> = std::iter::once(&**first)
-                .chain(rest.iter().map(|(_, x)| x))
-                .collect();
+            let operands: Vec<&TExpr> = std::iter::once(&**first).chain(rest.iter().map(|(_, x)| x)).collect();
             for (i, (op, _)) in rest.iter().enumerate() {
                 let (l, r) = (operands[i], operands[i + 1]);
                 let (sign_l, sign_r) = (sign(l, slot, lets), sign(r, slot, lets));
@@ -160,11 +144,7 @@ fn bounds_on(atom: &TExpr, slot: usize, lets: &[LetInfo]) -> Vec<(bool, crate::s
                 }
             }
         }
-        TKind::Between {
-            negated: false,
-            value,
-            ..
-        } if sign(value, slot, lets).is_some() => {
+        TKind::Between { negated: false, value, .. } if sign(value, slot, lets).is_some() => {
             out.push((true, atom.span.clone()));
             out.push((false, atom.span.clone()));
         }
@@ -182,19 +162,13 @@ fn sign(t: &TExpr, slot: usize, lets: &[LetInfo]) -> Option<i8> {
         TKind::Field(s) => (*s == slot).then_some(1),
         TKind::Let(i) => lets.get(*i).and_then(|l| sign(&l.expr, slot, lets)),
         TKind::Neg(x) => sign(x, slot, lets).map(|s| -s),
-        TKind::Call(Func::DaysSince, args) => {
-            args.first().and_then(|x| sign(x, slot, lets)).map(|s| -s)
-        }
+        TKind::Call(Func::DaysSince, args) => args.first().and_then(|x| sign(x, slot, lets)).map(|s| -s),
         TKind::Arith(op, a, b) => match (is_const(a), is_const(b), op) {
             (false, true, BinOp::Add | BinOp::Sub) => sign(a, slot, lets),
-            (false, true, BinOp::Mul | BinOp::Div) => {
-                sign(a, slot, lets).map(|s| if positive(b) { s } else { -s })
-            }
+            (false, true, BinOp::Mul | BinOp::Div) => sign(a, slot, lets).map(|s| if positive(b) { s } else { -s }),
             (true, false, BinOp::Add) => sign(b, slot, lets),
             (true, false, BinOp::Sub) => sign(b, slot, lets).map(|s| -s),
-            (true, false, BinOp::Mul) => {
-                sign(b, slot, lets).map(|s| if positive(a) { s } else { -s })
-            }
+            (true, false, BinOp::Mul) => sign(b, slot, lets).map(|s| if positive(a) { s } else { -s }),
             _ => None,
         },
         _ => None,

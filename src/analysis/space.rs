@@ -76,10 +76,7 @@ pub fn build(checked: &Checked, conditions: &[&TExpr], source: &str, today: Date
     let sample = !approximate.is_empty();
     let vars = slots
         .into_iter()
-        .map(|slot| Var {
-            slot,
-            cells: cells(&checked.fields[slot], &bounds[slot], sample),
-        })
+        .map(|slot| Var { slot, cells: cells(&checked.fields[slot], &bounds[slot], sample) })
         .collect();
     Space { vars, approximate }
 }
@@ -99,12 +96,8 @@ fn atoms<'a>(t: &'a TExpr, lets: &'a [LetInfo]) -> Vec<&'a TExpr> {
 /// with another non-constant one is paired with `None`.
 fn comparisons(atom: &TExpr) -> Vec<(&TExpr, Option<Value>)> {
     let operands: Vec<&TExpr> = match &atom.kind {
-        TKind::Compare(first, rest) => std::iter::once(&**first)
-            .chain(rest.iter().map(|(_, x)| x))
-            .collect(),
-        TKind::Between {
-            value, low, high, ..
-        } => vec![value, low, high],
+        TKind::Compare(first, rest) => std::iter::once(&**first).chain(rest.iter().map(|(_, x)| x)).collect(),
+        TKind::Between { value, low, high, .. } => vec![value, low, high],
         TKind::In { value, items, .. } => std::iter::once(&**value).chain(items).collect(),
         // Missing is a cell of its own: no split needed.
         TKind::Is { .. } => return vec![],
@@ -120,17 +113,13 @@ fn comparisons(atom: &TExpr) -> Vec<(&TExpr, Option<Value>)> {
         let mut paired = false;
         for (j, k) in consts.iter().enumerate() {
             // Compare chains pair neighbours; between and in pair the value with all.
-            let related =
-                matches!(atom.kind, TKind::Compare(..)) && i.abs_diff(j) == 1 || i == 0 || j == 0;
+            let related = matches!(atom.kind, TKind::Compare(..)) && i.abs_diff(j) == 1 || i == 0 || j == 0;
             if let (Some(k), true) = (k, related && i != j) {
                 out.push((*o, Some(k.clone())));
                 paired = true;
             }
         }
-        let other_subject = operands
-            .iter()
-            .enumerate()
-            .any(|(j, _)| j != i && consts[j].is_none());
+        let other_subject = operands.iter().enumerate().any(|(j, _)| j != i && consts[j].is_none());
         if !paired || other_subject {
             out.push((*o, None));
         }
@@ -153,13 +142,7 @@ pub fn const_value(t: &TExpr) -> Option<Value> {
 
 /// Where a field must be split so that `subject` compared with `k` is constant on
 /// each cell. False if the subject is not an invertible function of one field.
-fn invert(
-    subject: &TExpr,
-    k: Option<Value>,
-    lets: &[LetInfo],
-    today: Date,
-    out: &mut Vec<(usize, Value)>,
-) -> bool {
+fn invert(subject: &TExpr, k: Option<Value>, lets: &[LetInfo], today: Date, out: &mut Vec<(usize, Value)>) -> bool {
     let Some(k) = k else { return false };
     let num = |v: &Value| match v {
         Value::Num(d) => Some(*d),
@@ -170,9 +153,7 @@ fn invert(
             out.push((*slot, k));
             true
         }
-        TKind::Let(i) => lets
-            .get(*i)
-            .is_some_and(|l| invert(&l.expr, Some(k), lets, today, out)),
+        TKind::Let(i) => lets.get(*i).is_some_and(|l| invert(&l.expr, Some(k), lets, today, out)),
         TKind::Neg(x) => num(&k).is_some_and(|d| invert(x, Some(Value::Num(-d)), lets, today, out)),
         TKind::Arith(op, a, b) => match (const_value(a), const_value(b)) {
             (None, Some(c)) => {
@@ -207,14 +188,13 @@ fn invert(
         },
         TKind::Call(Func::Abs, args) => match (args.first(), num(&k)) {
             (Some(x), Some(d)) => {
-                invert(x, Some(Value::Num(d)), lets, today, out)
-                    && invert(x, Some(Value::Num(-d)), lets, today, out)
+                invert(x, Some(Value::Num(d)), lets, today, out) && invert(x, Some(Value::Num(-d)), lets, today, out)
             }
             _ => false,
         },
-        TKind::Call(Func::Min | Func::Max, args) => args
-            .iter()
-            .all(|a| const_value(a).is_some() || invert(a, Some(k.clone()), lets, today, out)),
+        TKind::Call(Func::Min | Func::Max, args) => {
+            args.iter().all(|a| const_value(a).is_some() || invert(a, Some(k.clone()), lets, today, out))
+        }
         _ => false,
     }
 }
@@ -222,43 +202,20 @@ fn invert(
 /// The cells of one field's domain, split at `bounds`.
 fn cells(f: &FieldInfo, bounds: &[Value], sample: bool) -> Vec<Cell> {
     let mut out = match f.ty {
-        Ty::Enum(_) => (0..f.enum_values.len() as u32)
-            .map(|i| Cell::Point(Value::Enum(i)))
-            .collect(),
-        Ty::Bool => vec![
-            Cell::Point(Value::Bool(false)),
-            Cell::Point(Value::Bool(true)),
-        ],
+        Ty::Enum(_) => (0..f.enum_values.len() as u32).map(|i| Cell::Point(Value::Enum(i))).collect(),
+        Ty::Bool => vec![Cell::Point(Value::Bool(false)), Cell::Point(Value::Bool(true))],
         Ty::Text => {
-            let mut texts: Vec<String> = bounds
-                .iter()
-                .filter_map(|b| {
-                    if let Value::Text(s) = b {
-                        Some(s.clone())
-                    } else {
-                        None
-                    }
-                })
-                .collect();
+            let mut texts: Vec<String> =
+                bounds.iter().filter_map(|b| if let Value::Text(s) = b { Some(s.clone()) } else { None }).collect();
             texts.sort();
             texts.dedup();
             let other = format!("{}~other", texts.join(""));
-            texts
-                .into_iter()
-                .chain([other])
-                .map(|s| Cell::Point(Value::Text(s)))
-                .collect()
+            texts.into_iter().chain([other]).map(|s| Cell::Point(Value::Text(s))).collect()
         }
         Ty::Date => {
             let mut days: Vec<i64> = bounds
                 .iter()
-                .filter_map(|b| {
-                    if let Value::Date(d) = b {
-                        Some(i64::from(d.0))
-                    } else {
-                        None
-                    }
-                })
+                .filter_map(|b| if let Value::Date(d) = b { Some(i64::from(d.0)) } else { None })
                 .collect();
             if sample {
                 days.extend([0, 19_000]);
@@ -269,25 +226,12 @@ fn cells(f: &FieldInfo, bounds: &[Value], sample: bool) -> Vec<Cell> {
                 .collect()
         }
         _ => {
-            let mut nums: Vec<Decimal> = bounds
-                .iter()
-                .filter_map(|b| {
-                    if let Value::Num(d) = b {
-                        Some(*d)
-                    } else {
-                        None
-                    }
-                })
-                .collect();
+            let mut nums: Vec<Decimal> =
+                bounds.iter().filter_map(|b| if let Value::Num(d) = b { Some(*d) } else { None }).collect();
             if sample {
-                nums.extend(
-                    [0, 1, 2, 3, 10, 100, 1_000, 10_000, 100_000, 1_000_000].map(Decimal::from),
-                );
+                nums.extend([0, 1, 2, 3, 10, 100, 1_000, 10_000, 100_000, 1_000_000].map(Decimal::from));
             }
-            line(nums, f.ty == Ty::Integer)
-                .into_iter()
-                .map(|c| map_cell(c, Value::Num))
-                .collect()
+            line(nums, f.ty == Ty::Integer).into_iter().map(|c| map_cell(c, Value::Num)).collect()
         }
     };
     if f.optional {
@@ -300,26 +244,15 @@ fn cells(f: &FieldInfo, bounds: &[Value], sample: bool) -> Vec<Cell> {
 /// (`whole`: integers only, so no fractional points or empty intervals).
 fn line(mut bounds: Vec<Decimal>, whole: bool) -> Vec<Cell> {
     if whole {
-        bounds = bounds
-            .into_iter()
-            .flat_map(|b| [b.floor(), b.ceil()])
-            .collect();
+        bounds = bounds.into_iter().flat_map(|b| [b.floor(), b.ceil()]).collect();
     }
     bounds.sort();
     bounds.dedup();
     let n = |d: Decimal| Value::Num(d);
     let Some((&first, _)) = bounds.split_first() else {
-        return vec![Cell::Open {
-            lo: None,
-            hi: None,
-            rep: n(Decimal::ZERO),
-        }];
+        return vec![Cell::Open { lo: None, hi: None, rep: n(Decimal::ZERO) }];
     };
-    let mut out = vec![Cell::Open {
-        lo: None,
-        hi: Some(n(first)),
-        rep: n(first - Decimal::ONE),
-    }];
+    let mut out = vec![Cell::Open { lo: None, hi: Some(n(first)), rep: n(first - Decimal::ONE) }];
     for (i, &b) in bounds.iter().enumerate() {
         out.push(Cell::Point(n(b)));
         let next = bounds.get(i + 1).copied();
@@ -329,11 +262,7 @@ fn line(mut bounds: Vec<Decimal>, whole: bool) -> Vec<Cell> {
             Some(h) => Some((b + h) / Decimal::TWO),
         };
         if let Some(rep) = rep {
-            out.push(Cell::Open {
-                lo: Some(n(b)),
-                hi: next.map(n),
-                rep: n(rep),
-            });
+            out.push(Cell::Open { lo: Some(n(b)), hi: next.map(n), rep: n(rep) });
         }
     }
     out
@@ -346,11 +275,7 @@ fn map_cell(c: Cell, f: impl Fn(Decimal) -> Value) -> Cell {
     };
     match c {
         Cell::Point(v) => Cell::Point(conv(v)),
-        Cell::Open { lo, hi, rep } => Cell::Open {
-            lo: lo.map(conv),
-            hi: hi.map(conv),
-            rep: conv(rep),
-        },
+        Cell::Open { lo, hi, rep } => Cell::Open { lo: lo.map(conv), hi: hi.map(conv), rep: conv(rep) },
         Cell::Missing => Cell::Missing,
     }
 }

@@ -9,9 +9,7 @@ pub enum CheckError {
     #[error("the policy has no `schema` block")]
     #[diagnostic(
         code(tier::missing_schema),
-        help(
-            "declare every field the policy reads, e.g. `schema {{ id: text key  spend: money }}`"
-        )
+        help("declare every field the policy reads, e.g. `schema {{ id: text key  spend: money }}`")
     )]
     MissingSchema {
         #[label("policy starts here")]
@@ -19,10 +17,7 @@ pub enum CheckError {
     },
 
     #[error("a second `{what}` block")]
-    #[diagnostic(
-        code(tier::duplicate_section),
-        help("merge it into the first `{what}` block")
-    )]
+    #[diagnostic(code(tier::duplicate_section), help("merge it into the first `{what}` block"))]
     DuplicateSection {
         what: &'static str,
         #[label("second `{what}`")]
@@ -32,10 +27,7 @@ pub enum CheckError {
     },
 
     #[error("the schema has no `key` field")]
-    #[diagnostic(
-        code(tier::missing_key),
-        help("mark the field that identifies a customer, e.g. `id: text key`")
-    )]
+    #[diagnostic(code(tier::missing_key), help("mark the field that identifies a customer, e.g. `id: text key`"))]
     MissingKey {
         #[label("schema without a key")]
         span: SourceSpan,
@@ -51,10 +43,7 @@ pub enum CheckError {
     },
 
     #[error("the key field `{name}` is optional")]
-    #[diagnostic(
-        code(tier::optional_key),
-        help("every record needs an id: remove the `?`")
-    )]
+    #[diagnostic(code(tier::optional_key), help("every record needs an id: remove the `?`"))]
     OptionalKey {
         name: String,
         #[label("optional key")]
@@ -62,10 +51,7 @@ pub enum CheckError {
     },
 
     #[error("the policy has no tiers")]
-    #[diagnostic(
-        code(tier::no_tiers),
-        help("add at least one `tier NAME {{ when ... }}` block")
-    )]
+    #[diagnostic(code(tier::no_tiers), help("add at least one `tier NAME {{ when ... }}` block"))]
     NoTiers {
         #[label("policy without tiers")]
         span: SourceSpan,
@@ -82,10 +68,7 @@ pub enum CheckError {
     },
 
     #[error("tier `{name}` is defined twice in dimension `{dimension}`")]
-    #[diagnostic(
-        code(tier::duplicate_tier),
-        help("tier names are unique within a dimension")
-    )]
+    #[diagnostic(code(tier::duplicate_tier), help("tier names are unique within a dimension"))]
     DuplicateTier {
         name: String,
         dimension: String,
@@ -156,10 +139,7 @@ pub enum CheckError {
     },
 
     #[error("tier `{name}` has more than one strategy")]
-    #[diagnostic(
-        code(tier::duplicate_strategy),
-        help("merge the entries into one `strategy {{ ... }}`")
-    )]
+    #[diagnostic(code(tier::duplicate_strategy), help("merge the entries into one `strategy {{ ... }}`"))]
     DuplicateStrategy {
         name: String,
         #[label("second strategy")]
@@ -188,9 +168,7 @@ pub enum CheckError {
         span: SourceSpan,
     },
 
-    #[error(
-        "strategy key `{key}` is {kind} in tier `{tier}` but {first_kind} in tier `{first_tier}`"
-    )]
+    #[error("strategy key `{key}` is {kind} in tier `{tier}` but {first_kind} in tier `{first_tier}`")]
     #[diagnostic(
         code(tier::strategy_type_mismatch),
         help("a CRM reads `{key}` as one column: give it one kind of value in every tier")
@@ -299,10 +277,7 @@ pub enum CheckError {
     },
 
     #[error("`{name}` is defined in terms of itself: {cycle}")]
-    #[diagnostic(
-        code(tier::let_cycle),
-        help("a `let` may use other lets only if they do not lead back to it")
-    )]
+    #[diagnostic(code(tier::let_cycle), help("a `let` may use other lets only if they do not lead back to it"))]
     LetCycle {
         name: String,
         cycle: String,
@@ -322,7 +297,10 @@ pub enum CheckError {
     },
 
     #[error("division by zero")]
-    #[diagnostic(code(tier::division_by_zero), help("dividing by a field that is zero gives a missing value; dividing by the constant 0 is always a mistake"))]
+    #[diagnostic(
+        code(tier::division_by_zero),
+        help("dividing by a field that is zero gives a missing value; dividing by the constant 0 is always a mistake")
+    )]
     DivisionByZero {
         #[label("divides by 0")]
         span: SourceSpan,
@@ -377,10 +355,7 @@ pub enum CheckError {
     },
 
     #[error("test `{test}` has {problem}")]
-    #[diagnostic(
-        code(tier::test_incomplete),
-        help("a test needs one `given {{ .. }}` and at least one `expect`")
-    )]
+    #[diagnostic(code(tier::test_incomplete), help("a test needs one `given {{ .. }}` and at least one `expect`"))]
     TestIncomplete {
         test: String,
         problem: &'static str,
@@ -389,10 +364,7 @@ pub enum CheckError {
     },
 
     #[error("test `{test}`: `{name}` exists in several dimensions ({dimensions})")]
-    #[diagnostic(
-        code(tier::test_ambiguous_tier),
-        help("name the dimension: `expect {first_dimension}.{name}`")
-    )]
+    #[diagnostic(code(tier::test_ambiguous_tier), help("name the dimension: `expect {first_dimension}.{name}`"))]
     TestAmbiguousTier {
         test: String,
         name: String,
@@ -427,11 +399,7 @@ pub enum CheckError {
 
     // ------------------------------------------------------------ warnings
     #[error("field `{name}` is never used")]
-    #[diagnostic(
-        code(tier::unused_field),
-        severity(Warning),
-        help("remove it, or use it in a condition or let")
-    )]
+    #[diagnostic(code(tier::unused_field), severity(Warning), help("remove it, or use it in a condition or let"))]
     UnusedField {
         name: String,
         #[label("declared but not read")]
@@ -439,11 +407,7 @@ pub enum CheckError {
     },
 
     #[error("let `{name}` is never used")]
-    #[diagnostic(
-        code(tier::unused_let),
-        severity(Warning),
-        help("remove it, or use it in a condition")
-    )]
+    #[diagnostic(code(tier::unused_let), severity(Warning), help("remove it, or use it in a condition"))]
     UnusedLet {
         name: String,
         #[label("defined but not read")]
@@ -472,8 +436,6 @@ impl CheckError {
 
     /// The primary span, for sorting diagnostics by position.
     pub fn primary_offset(&self) -> usize {
-        self.labels()
-            .and_then(|mut l| l.next())
-            .map_or(0, |l| l.offset())
+        self.labels().and_then(|mut l| l.next()).map_or(0, |l| l.offset())
     }
 }

@@ -17,10 +17,7 @@ impl Cx<'_> {
         let (kind, ty) = match &e.kind {
             ExprKind::Number(n) => (TKind::Const(Const::Num(n.value)), Ty::Lit),
             ExprKind::Money(m) => (TKind::Const(Const::Num(m.amount.value)), Ty::Money),
-            ExprKind::Rate(r) => (
-                TKind::Const(Const::Num(r.count.value * r.period.per_year())),
-                Ty::Rate,
-            ),
+            ExprKind::Rate(r) => (TKind::Const(Const::Num(r.count.value * r.period.per_year())), Ty::Rate),
             ExprKind::Date(d) => (TKind::Const(Const::Date(*d)), Ty::Date),
             ExprKind::Text(s) => (TKind::Const(Const::Text(s.clone())), Ty::Text),
             ExprKind::Bool(b) => (TKind::Const(Const::Bool(*b)), Ty::Bool),
@@ -38,30 +35,17 @@ impl Cx<'_> {
             }
             ExprKind::Binary { op, lhs, rhs } => return self.binary(*op, lhs, rhs, &e.span),
             ExprKind::Compare { first, rest } => return self.compare(first, rest, &e.span),
-            ExprKind::Between {
-                negated,
-                value,
-                low,
-                high,
-            } => {
+            ExprKind::Between { negated, value, low, high } => {
                 let mut ops = self.operands(&[value, low, high]).into_iter();
                 let (v, lo, hi) = (take(&mut ops, e), take(&mut ops, e), take(&mut ops, e));
                 self.comparable(&v, &lo, CmpOp::Ge);
                 self.comparable(&v, &hi, CmpOp::Le);
                 self.empty_range(&lo, CmpOp::Le, &hi, &e.span);
-                let kind = TKind::Between {
-                    negated: *negated,
-                    value: Box::new(v),
-                    low: Box::new(lo),
-                    high: Box::new(hi),
-                };
+                let kind =
+                    TKind::Between { negated: *negated, value: Box::new(v), low: Box::new(lo), high: Box::new(hi) };
                 (kind, Ty::Bool)
             }
-            ExprKind::In {
-                negated,
-                value,
-                items,
-            } => {
+            ExprKind::In { negated, value, items } => {
                 let all: Vec<&Expr> = std::iter::once(&**value).chain(items).collect();
                 let mut ops = self.operands(&all).into_iter();
                 let v = take(&mut ops, e);
@@ -69,46 +53,19 @@ impl Cx<'_> {
                 for item in &items {
                     self.comparable(&v, item, CmpOp::Eq);
                 }
-                (
-                    TKind::In {
-                        negated: *negated,
-                        value: Box::new(v),
-                        items,
-                    },
-                    Ty::Bool,
-                )
+                (TKind::In { negated: *negated, value: Box::new(v), items }, Ty::Bool)
             }
-            ExprKind::Is {
-                negated,
-                value,
-                present,
-            } => {
+            ExprKind::Is { negated, value, present } => {
                 let v = self.expr(value);
                 let present = *present != *negated;
                 self.required_missing_check(&v, present);
-                (
-                    TKind::Is {
-                        present,
-                        value: Box::new(v),
-                    },
-                    Ty::Bool,
-                )
+                (TKind::Is { present, value: Box::new(v) }, Ty::Bool)
             }
             ExprKind::Not(inner) => (TKind::Not(Box::new(self.condition(inner))), Ty::Bool),
-            ExprKind::And(xs) => (
-                TKind::And(xs.iter().map(|x| self.condition(x)).collect()),
-                Ty::Bool,
-            ),
-            ExprKind::Or(xs) => (
-                TKind::Or(xs.iter().map(|x| self.condition(x)).collect()),
-                Ty::Bool,
-            ),
+            ExprKind::And(xs) => (TKind::And(xs.iter().map(|x| self.condition(x)).collect()), Ty::Bool),
+            ExprKind::Or(xs) => (TKind::Or(xs.iter().map(|x| self.condition(x)).collect()), Ty::Bool),
         };
-        TExpr {
-            kind,
-            ty,
-            span: e.span.clone(),
-        }
+        TExpr { kind, ty, span: e.span.clone() }
     }
 
     /// An expression that must be true or false (a `when`, an operand of `and`).
@@ -132,30 +89,14 @@ impl Cx<'_> {
             self.used_lets.insert(slot);
             (TKind::Let(slot), self.let_types[slot])
         } else {
-            let known = self
-                .fields
-                .iter()
-                .map(|f| f.name.as_str())
-                .chain(self.let_index.keys().map(String::as_str));
+            let known = self.fields.iter().map(|f| f.name.as_str()).chain(self.let_index.keys().map(String::as_str));
             let known: Vec<&str> = known.collect();
-            let help = did_you_mean(name, known.iter().copied()).or_else(|| {
-                Some(format!(
-                    "declare `{name}` in the schema; known names: {}",
-                    known.join(", ")
-                ))
-            });
-            self.errors.push(CheckError::UnknownName {
-                name: name.into(),
-                span: span.clone().into(),
-                help,
-            });
+            let help = did_you_mean(name, known.iter().copied())
+                .or_else(|| Some(format!("declare `{name}` in the schema; known names: {}", known.join(", "))));
+            self.errors.push(CheckError::UnknownName { name: name.into(), span: span.clone().into(), help });
             (TKind::Const(Const::Bool(false)), Ty::Error)
         };
-        TExpr {
-            kind,
-            ty,
-            span: span.clone(),
-        }
+        TExpr { kind, ty, span: span.clone() }
     }
 
     /// Operands of a comparison. A bare word or string beside an enum operand is
@@ -166,16 +107,8 @@ impl Cx<'_> {
             ExprKind::Text(_) => true,
             _ => false,
         };
-        let firsts: Vec<Option<TExpr>> = exprs
-            .iter()
-            .map(|e| {
-                if deferred(self, e) {
-                    None
-                } else {
-                    Some(self.expr(e))
-                }
-            })
-            .collect();
+        let firsts: Vec<Option<TExpr>> =
+            exprs.iter().map(|e| if deferred(self, e) { None } else { Some(self.expr(e)) }).collect();
         let enum_ctx = firsts.iter().flatten().find_map(|t| match t.ty {
             Ty::Enum(f) => Some(f),
             _ => None,
@@ -211,17 +144,11 @@ impl Cx<'_> {
                 (TKind::Const(Const::Bool(false)), Ty::Error)
             }
         };
-        TExpr {
-            kind,
-            ty,
-            span: e.span.clone(),
-        }
+        TExpr { kind, ty, span: e.span.clone() }
     }
 
     fn compare(&mut self, first: &Expr, rest: &[(CmpOp, Expr)], span: &Span) -> TExpr {
-        let all: Vec<&Expr> = std::iter::once(first)
-            .chain(rest.iter().map(|(_, e)| e))
-            .collect();
+        let all: Vec<&Expr> = std::iter::once(first).chain(rest.iter().map(|(_, e)| e)).collect();
         let mut ops = self.operands(&all).into_iter();
         let Some(head) = ops.next() else {
             return error_expr(span);
@@ -235,11 +162,7 @@ impl Cx<'_> {
         if let [(op1, _), (op2, hi)] = tail.as_slice() {
             self.chained_range(&head, *op1, *op2, hi, span);
         }
-        TExpr {
-            kind: TKind::Compare(Box::new(head), tail),
-            ty: Ty::Bool,
-            span: span.clone(),
-        }
+        TExpr { kind: TKind::Compare(Box::new(head), tail), ty: Ty::Bool, span: span.clone() }
     }
 
     fn comparable(&mut self, l: &TExpr, r: &TExpr, op: CmpOp) {
@@ -258,44 +181,24 @@ impl Cx<'_> {
                 right: r.ty.describe().into(),
                 help: Some("text, true/false and enum values have no order".into()),
             }),
-            Err(m) => self.mismatch(
-                m,
-                l,
-                r,
-                format!(
-                    "cannot compare {} with {}",
-                    l.ty.describe(),
-                    r.ty.describe()
-                ),
-            ),
+            Err(m) => self.mismatch(m, l, r, format!("cannot compare {} with {}", l.ty.describe(), r.ty.describe())),
         }
     }
 
     fn binary(&mut self, op: BinOp, lhs: &Expr, rhs: &Expr, span: &Span) -> TExpr {
         let (l, r) = (self.expr(lhs), self.expr(rhs));
         if op == BinOp::Div && matches!(r.kind, TKind::Const(Const::Num(n)) if n.is_zero()) {
-            self.errors.push(CheckError::DivisionByZero {
-                span: r.span.clone().into(),
-            });
+            self.errors.push(CheckError::DivisionByZero { span: r.span.clone().into() });
         }
         let ty = match types::arith(op, l.ty, r.ty) {
             Ok(ty) => ty,
             Err(m) => {
-                let msg = format!(
-                    "cannot apply `{}` to {} and {}",
-                    op.symbol(),
-                    l.ty.describe(),
-                    r.ty.describe()
-                );
+                let msg = format!("cannot apply `{}` to {} and {}", op.symbol(), l.ty.describe(), r.ty.describe());
                 self.mismatch(m, &l, &r, msg);
                 Ty::Error
             }
         };
-        TExpr {
-            kind: TKind::Arith(op, Box::new(l), Box::new(r)),
-            ty,
-            span: span.clone(),
-        }
+        TExpr { kind: TKind::Arith(op, Box::new(l), Box::new(r)), ty, span: span.clone() }
     }
 
     fn mismatch(&mut self, m: Mismatch, l: &TExpr, r: &TExpr, message: String) {
@@ -319,9 +222,7 @@ impl Cx<'_> {
             (Ty::Money, Ty::Number | Ty::Integer) | (Ty::Number | Ty::Integer, Ty::Money) => {
                 Some("declare the field as `money` if it holds an amount".into())
             }
-            (Ty::Date, _) | (_, Ty::Date) => {
-                Some("to compare an age, use `days_since(date_field)`".into())
-            }
+            (Ty::Date, _) | (_, Ty::Date) => Some("to compare an age, use `days_since(date_field)`".into()),
             _ => None,
         };
         self.errors.push(CheckError::TypeMismatch {
@@ -344,21 +245,13 @@ impl Cx<'_> {
             _ => {
                 let help = did_you_mean(name, FUNCTIONS.into_iter())
                     .or_else(|| Some(format!("the functions are {}", FUNCTIONS.join(", "))));
-                self.errors.push(CheckError::UnknownFunction {
-                    name: name.into(),
-                    span: span.clone().into(),
-                    help,
-                });
+                self.errors.push(CheckError::UnknownFunction { name: name.into(), span: span.clone().into(), help });
                 return error_expr(span);
             }
         };
         let args: Vec<TExpr> = args.iter().map(|a| self.expr(a)).collect();
         let ty = self.call_type(func, &args, span);
-        TExpr {
-            kind: TKind::Call(func, args),
-            ty,
-            span: span.clone(),
-        }
+        TExpr { kind: TKind::Call(func, args), ty, span: span.clone() }
     }
 
     fn call_type(&mut self, func: Func, args: &[TExpr], span: &Span) -> Ty {
@@ -386,11 +279,7 @@ impl Cx<'_> {
                 ty
             }
             Func::Abs | Func::Round => {
-                let expected = if func == Func::Abs {
-                    "one argument"
-                } else {
-                    "one or two arguments"
-                };
+                let expected = if func == Func::Abs { "one argument" } else { "one or two arguments" };
                 let ok = args.len() == 1 || (func == Func::Round && args.len() == 2);
                 if !arity(self, ok, expected) {
                     return Ty::Error;
@@ -398,7 +287,11 @@ impl Cx<'_> {
                 if let Some(digits) = args.get(1) {
                     if !matches!(digits.kind, TKind::Const(Const::Num(n)) if n.fract().is_zero() && n >= Decimal::ZERO && n <= Decimal::from(20))
                     {
-                        self.wrong_type(digits, "`round`'s second argument is a whole number of decimal places (0 to 20)", None);
+                        self.wrong_type(
+                            digits,
+                            "`round`'s second argument is a whole number of decimal places (0 to 20)",
+                            None,
+                        );
                     }
                 }
                 self.numeric_arg(&args[0], func)
@@ -462,25 +355,19 @@ impl Cx<'_> {
     }
 
     fn empty_range(&mut self, lo: &TExpr, op: CmpOp, hi: &TExpr, span: &Span) {
-        let (TKind::Const(Const::Num(a)), TKind::Const(Const::Num(b))) = (&lo.kind, &hi.kind)
-        else {
+        let (TKind::Const(Const::Num(a)), TKind::Const(Const::Num(b))) = (&lo.kind, &hi.kind) else {
             return;
         };
         let empty = if op == CmpOp::Lt { a >= b } else { a > b };
         if empty {
-            let (l, h) = (
-                self.source.get(lo.span.clone()).unwrap_or("?"),
-                self.source.get(hi.span.clone()).unwrap_or("?"),
-            );
+            let (l, h) =
+                (self.source.get(lo.span.clone()).unwrap_or("?"), self.source.get(hi.span.clone()).unwrap_or("?"));
             let description = if op == CmpOp::Lt {
                 format!("above {l} and below {h}")
             } else {
                 format!("at least {l} and at most {h}")
             };
-            self.errors.push(CheckError::EmptyRange {
-                description,
-                span: span.clone().into(),
-            });
+            self.errors.push(CheckError::EmptyRange { description, span: span.clone().into() });
         }
     }
 }
@@ -495,11 +382,7 @@ fn strictest(a: CmpOp, b: CmpOp) -> CmpOp {
 }
 
 fn error_expr(span: &Span) -> TExpr {
-    TExpr {
-        kind: TKind::Const(Const::Bool(false)),
-        ty: Ty::Error,
-        span: span.clone(),
-    }
+    TExpr { kind: TKind::Const(Const::Bool(false)), ty: Ty::Error, span: span.clone() }
 }
 
 fn take(ops: &mut impl Iterator<Item = TExpr>, e: &Expr) -> TExpr {

@@ -66,29 +66,14 @@ pub fn check(policy: &Policy, source: &str) -> Outcome {
     diagnostics.sort_by_key(CheckError::primary_offset);
     let ok = !diagnostics.iter().any(CheckError::is_error);
     let checked = match key {
-        Some(key) if ok => Some(Checked {
-            title,
-            meta,
-            fields: cx.fields,
-            key,
-            lets,
-            let_order,
-            dimensions,
-            tests,
-        }),
+        Some(key) if ok => Some(Checked { title, meta, fields: cx.fields, key, lets, let_order, dimensions, tests }),
         _ => None,
     };
-    Outcome {
-        checked,
-        diagnostics,
-    }
+    Outcome { checked, diagnostics }
 }
 
 impl Cx<'_> {
-    fn header(
-        &mut self,
-        policy: &Policy,
-    ) -> (Option<String>, indexmap::IndexMap<String, StrategyValue>) {
+    fn header(&mut self, policy: &Policy) -> (Option<String>, indexmap::IndexMap<String, StrategyValue>) {
         let mut first: Option<&crate::syntax::Header> = None;
         for item in &policy.items {
             let Item::Header(h) = item else { continue };
@@ -112,19 +97,13 @@ impl Cx<'_> {
     fn unused(&mut self, key: Option<usize>) {
         for (slot, f) in self.fields.iter().enumerate() {
             if !self.used_fields.contains(&slot) && Some(slot) != key {
-                self.errors.push(CheckError::UnusedField {
-                    name: f.name.clone(),
-                    span: f.span.clone().into(),
-                });
+                self.errors.push(CheckError::UnusedField { name: f.name.clone(), span: f.span.clone().into() });
             }
         }
         for (name, &slot) in &self.let_index {
             if !self.used_lets.contains(&slot) {
                 let span = self.let_spans[slot].clone();
-                self.errors.push(CheckError::UnusedLet {
-                    name: name.clone(),
-                    span: span.into(),
-                });
+                self.errors.push(CheckError::UnusedLet { name: name.clone(), span: span.into() });
             }
         }
     }

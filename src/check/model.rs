@@ -67,6 +67,10 @@ pub struct TierInfo {
     /// The resolved strategy (own entries over those it extends).
     pub strategy: IndexMap<String, StrategyValue>,
     pub has_strategy: bool,
+    /// The tier whose strategy this one `extends`, by index in the dimension.
+    pub extends: Option<usize>,
+    /// The keys this tier's own `strategy` block sets (the rest are inherited).
+    pub own_keys: Vec<String>,
     pub span: Span,
 }
 
@@ -192,9 +196,7 @@ impl StrategyValue {
             StrategyValue::Bool(b) => J::Bool(*b),
             StrategyValue::Rate { .. } | StrategyValue::Date(_) => J::String(self.to_text()),
             StrategyValue::List(xs) => J::Array(xs.iter().map(Self::to_json).collect()),
-            StrategyValue::Map(m) => {
-                J::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
-            }
+            StrategyValue::Map(m) => J::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
         }
     }
 
@@ -202,9 +204,7 @@ impl StrategyValue {
     pub fn to_text(&self) -> String {
         match self {
             StrategyValue::Text(s) => s.clone(),
-            StrategyValue::Number(d) | StrategyValue::Money { amount: d, .. } => {
-                d.normalize().to_string()
-            }
+            StrategyValue::Number(d) | StrategyValue::Money { amount: d, .. } => d.normalize().to_string(),
             StrategyValue::Bool(b) => b.to_string(),
             StrategyValue::Rate { count, period } => {
                 format!("{}/{}", count.normalize(), period.name())
@@ -243,6 +243,5 @@ impl StrategyValue {
 /// An exact JSON number for a decimal (serde_json keeps its digits).
 pub fn decimal_json(d: Decimal) -> serde_json::Value {
     let text = d.normalize().to_string();
-    serde_json::from_str::<serde_json::Number>(&text)
-        .map_or(serde_json::Value::String(text), serde_json::Value::Number)
+    serde_json::from_str::<serde_json::Number>(&text).map_or(serde_json::Value::String(text), serde_json::Value::Number)
 }

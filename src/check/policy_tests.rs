@@ -7,18 +7,11 @@ use super::refs::fields_read;
 use super::suggest::did_you_mean;
 use super::types::Ty;
 use super::Cx;
-use crate::syntax::{
-    ExpectStrategy, ExpectTier, Given, Ident, Item, Policy, Test, TestItem, Value, ValueKind,
-};
+use crate::syntax::{ExpectStrategy, ExpectTier, Given, Ident, Item, Policy, Test, TestItem, Value, ValueKind};
 use std::collections::BTreeSet;
 
 impl Cx<'_> {
-    pub(super) fn tests(
-        &mut self,
-        policy: &Policy,
-        dims: &[DimensionInfo],
-        lets: &[LetInfo],
-    ) -> Vec<TestInfo> {
+    pub(super) fn tests(&mut self, policy: &Policy, dims: &[DimensionInfo], lets: &[LetInfo]) -> Vec<TestInfo> {
         let mut read = BTreeSet::new();
         for t in dims.iter().flat_map(|d| &d.tiers) {
             if let Some(c) = &t.condition {
@@ -43,17 +36,8 @@ impl Cx<'_> {
 
     fn test(&mut self, t: &Test, dims: &[DimensionInfo], read: &BTreeSet<usize>) -> TestInfo {
         let name = t.name.value.clone();
-        let givens: Vec<&Given> = t
-            .items
-            .iter()
-            .filter_map(|i| {
-                if let TestItem::Given(g) = i {
-                    Some(g)
-                } else {
-                    None
-                }
-            })
-            .collect();
+        let givens: Vec<&Given> =
+            t.items.iter().filter_map(|i| if let TestItem::Given(g) = i { Some(g) } else { None }).collect();
         let has_expect = t.items.iter().any(|i| !matches!(i, TestItem::Given(_)));
         let problem = match (givens.len(), has_expect) {
             (0, _) => Some("no `given` block"),
@@ -74,8 +58,7 @@ impl Cx<'_> {
         for g in &givens {
             for e in &g.entries {
                 let Some(&slot) = self.field_index.get(&e.field.name) else {
-                    let help =
-                        did_you_mean(&e.field.name, self.fields.iter().map(|f| f.name.as_str()));
+                    let help = did_you_mean(&e.field.name, self.fields.iter().map(|f| f.name.as_str()));
                     self.errors.push(CheckError::TestUnknownField {
                         test: name.clone(),
                         name: e.field.name.clone(),
@@ -85,20 +68,14 @@ impl Cx<'_> {
                     continue;
                 };
                 set[slot] = true;
-                given[slot] = e
-                    .value
-                    .as_ref()
-                    .and_then(|v| self.given_value(&name, slot, v));
+                given[slot] = e.value.as_ref().and_then(|v| self.given_value(&name, slot, v));
                 if e.value.is_none() && !self.fields[slot].optional {
                     self.errors.push(CheckError::TestBadValue {
                         test: name.clone(),
                         message: format!("required field `{}` cannot be missing", e.field.name),
                         span: e.span.clone().into(),
                         label: "required field".into(),
-                        help: Some(format!(
-                            "declare it optional (`{}: TYPE?`) if the data may lack it",
-                            e.field.name
-                        )),
+                        help: Some(format!("declare it optional (`{}: TYPE?`) if the data may lack it", e.field.name)),
                     });
                 }
             }
@@ -109,16 +86,10 @@ impl Cx<'_> {
             .map(|&s| self.fields[s].name.as_str())
             .collect();
         if !unset.is_empty() && !defaults {
-            let span = givens.first().map_or(t.name.span.clone(), |g| {
-                g.span.start..g.span.start + "given".len()
-            });
+            let span = givens.first().map_or(t.name.span.clone(), |g| g.span.start..g.span.start + "given".len());
             self.errors.push(CheckError::TestMissingField {
                 test: name.clone(),
-                names: unset
-                    .iter()
-                    .map(|n| format!("`{n}`"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                names: unset.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "),
                 plural: if unset.len() > 1 { "s" } else { "" },
                 span: span.into(),
             });
@@ -132,13 +103,7 @@ impl Cx<'_> {
                 TestItem::Given(_) => None,
             })
             .collect();
-        TestInfo {
-            name,
-            given,
-            defaults,
-            expects,
-            span: t.name.span.clone(),
-        }
+        TestInfo { name, given, defaults, expects, span: t.name.span.clone() }
     }
 
     /// A given value as the field's runtime constant (rates per year).
@@ -147,30 +112,23 @@ impl Cx<'_> {
         let value = match (f.ty, &v.kind) {
             (Ty::Text, ValueKind::Text(s) | ValueKind::Symbol(s)) => Some(Const::Text(s.clone())),
             (Ty::Number | Ty::Money, ValueKind::Number(n)) => Some(Const::Num(n.value)),
-            (Ty::Integer, ValueKind::Number(n)) if n.value.fract().is_zero() => {
-                Some(Const::Num(n.value))
-            }
+            (Ty::Integer, ValueKind::Number(n)) if n.value.fract().is_zero() => Some(Const::Num(n.value)),
             (Ty::Money, ValueKind::Money(m)) => Some(Const::Num(m.amount.value)),
-            (Ty::Rate, ValueKind::Number(n)) => {
-                f.period.map(|p| Const::Num(n.value * p.per_year()))
-            }
+            (Ty::Rate, ValueKind::Number(n)) => f.period.map(|p| Const::Num(n.value * p.per_year())),
             (Ty::Rate, ValueKind::Rate(r)) => Some(Const::Num(r.count.value * r.period.per_year())),
             (Ty::Date, ValueKind::Date(d)) => Some(Const::Date(*d)),
             (Ty::Bool, ValueKind::Bool(b)) => Some(Const::Bool(*b)),
-            (Ty::Enum(_), ValueKind::Symbol(s) | ValueKind::Text(s)) => f
-                .enum_values
-                .iter()
-                .position(|e| e == s)
-                .map(|i| Const::Enum(i as u32)),
+            (Ty::Enum(_), ValueKind::Symbol(s) | ValueKind::Text(s)) => {
+                f.enum_values.iter().position(|e| e == s).map(|i| Const::Enum(i as u32))
+            }
             _ => None,
         };
         if value.is_none() {
             let expected = match f.ty {
                 Ty::Enum(_) => format!("one of {}", f.enum_values.join(", ")),
-                Ty::Rate => format!(
-                    "a number per {} or a rate such as `3/quarter`",
-                    f.period.map_or("year", |p| p.name())
-                ),
+                Ty::Rate => {
+                    format!("a number per {} or a rate such as `3/quarter`", f.period.map_or("year", |p| p.name()))
+                }
                 Ty::Integer => "a whole number".into(),
                 Ty::Date => "a date such as 2024-06-30".into(),
                 Ty::Text => "a quoted string".into(),
@@ -191,12 +149,7 @@ impl Cx<'_> {
         value
     }
 
-    fn expect_tier(
-        &mut self,
-        test: &str,
-        e: &ExpectTier,
-        dims: &[DimensionInfo],
-    ) -> Option<Expectation> {
+    fn expect_tier(&mut self, test: &str, e: &ExpectTier, dims: &[DimensionInfo]) -> Option<Expectation> {
         let dimension = match (&e.dimension, &e.tier) {
             (Some(d), _) => self.find_dimension(test, d, dims)?,
             (None, None) if dims.len() == 1 => 0,
@@ -212,15 +165,12 @@ impl Cx<'_> {
                 return None;
             }
             (None, Some(t)) => {
-                let holders: Vec<usize> = (0..dims.len())
-                    .filter(|&i| dims[i].tiers.iter().any(|x| x.name == t.name))
-                    .collect();
+                let holders: Vec<usize> =
+                    (0..dims.len()).filter(|&i| dims[i].tiers.iter().any(|x| x.name == t.name)).collect();
                 match holders.as_slice() {
                     [one] => *one,
                     [] => {
-                        let all = dims
-                            .iter()
-                            .flat_map(|d| d.tiers.iter().map(|t| t.name.as_str()));
+                        let all = dims.iter().flat_map(|d| d.tiers.iter().map(|t| t.name.as_str()));
                         let help = did_you_mean(&t.name, all);
                         self.errors.push(CheckError::TestUnknownTier {
                             test: test.into(),
@@ -239,10 +189,7 @@ impl Cx<'_> {
             Some(t) => match dims[dimension].tiers.iter().position(|x| x.name == t.name) {
                 Some(i) => Some(i),
                 None => {
-                    let help = did_you_mean(
-                        &t.name,
-                        dims[dimension].tiers.iter().map(|t| t.name.as_str()),
-                    );
+                    let help = did_you_mean(&t.name, dims[dimension].tiers.iter().map(|t| t.name.as_str()));
                     self.errors.push(CheckError::TestUnknownTier {
                         test: test.into(),
                         name: t.name.clone(),
@@ -253,22 +200,12 @@ impl Cx<'_> {
                 }
             },
         };
-        Some(Expectation::Tier {
-            dimension,
-            tier,
-            span: e.span.clone(),
-        })
+        Some(Expectation::Tier { dimension, tier, span: e.span.clone() })
     }
 
-    fn expect_strategy(
-        &mut self,
-        test: &str,
-        e: &ExpectStrategy,
-        dims: &[DimensionInfo],
-    ) -> Option<Expectation> {
+    fn expect_strategy(&mut self, test: &str, e: &ExpectStrategy, dims: &[DimensionInfo]) -> Option<Expectation> {
         let key = e.path.first()?;
-        let has_key =
-            |d: &DimensionInfo| d.tiers.iter().any(|t| t.strategy.contains_key(&key.name));
+        let has_key = |d: &DimensionInfo| d.tiers.iter().any(|t| t.strategy.contains_key(&key.name));
         let dimension = match &e.dimension {
             Some(d) => self.find_dimension(test, d, dims)?,
             None if dims.len() == 1 => 0,
@@ -282,10 +219,7 @@ impl Cx<'_> {
             }
         };
         if !has_key(&dims[dimension]) {
-            let keys = dims[dimension]
-                .tiers
-                .iter()
-                .flat_map(|t| t.strategy.keys().map(String::as_str));
+            let keys = dims[dimension].tiers.iter().flat_map(|t| t.strategy.keys().map(String::as_str));
             let help = did_you_mean(&key.name, keys);
             self.errors.push(CheckError::TestUnknownKey {
                 test: test.into(),
@@ -298,13 +232,7 @@ impl Cx<'_> {
         }
         let value = self.value(&e.value);
         let path = e.path.iter().map(|k| k.name.clone()).collect();
-        Some(Expectation::Strategy {
-            dimension,
-            path,
-            op: e.op,
-            value,
-            span: e.span.clone(),
-        })
+        Some(Expectation::Strategy { dimension, path, op: e.op, value, span: e.span.clone() })
     }
 
     fn find_dimension(&mut self, test: &str, d: &Ident, dims: &[DimensionInfo]) -> Option<usize> {

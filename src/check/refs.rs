@@ -15,9 +15,7 @@ fn collect_names<'a>(e: &'a Expr, out: &mut Vec<&'a str>) {
     match &e.kind {
         ExprKind::Name(n) => out.push(n),
         ExprKind::Call { args, .. } => args.iter().for_each(|a| collect_names(a, out)),
-        ExprKind::Neg(x) | ExprKind::Not(x) | ExprKind::Is { value: x, .. } => {
-            collect_names(x, out)
-        }
+        ExprKind::Neg(x) | ExprKind::Not(x) | ExprKind::Is { value: x, .. } => collect_names(x, out),
         ExprKind::Binary { lhs, rhs, .. } => {
             collect_names(lhs, out);
             collect_names(rhs, out);
@@ -26,9 +24,7 @@ fn collect_names<'a>(e: &'a Expr, out: &mut Vec<&'a str>) {
             collect_names(first, out);
             rest.iter().for_each(|(_, x)| collect_names(x, out));
         }
-        ExprKind::Between {
-            value, low, high, ..
-        } => {
+        ExprKind::Between { value, low, high, .. } => {
             for x in [value, low, high] {
                 collect_names(x, out);
             }
@@ -47,12 +43,8 @@ pub fn children(t: &TExpr) -> Vec<&TExpr> {
     match &t.kind {
         TKind::Neg(x) | TKind::Not(x) | TKind::Is { value: x, .. } => vec![x],
         TKind::Arith(_, a, b) => vec![a, b],
-        TKind::Compare(first, rest) => std::iter::once(&**first)
-            .chain(rest.iter().map(|(_, x)| x))
-            .collect(),
-        TKind::Between {
-            value, low, high, ..
-        } => vec![value, low, high],
+        TKind::Compare(first, rest) => std::iter::once(&**first).chain(rest.iter().map(|(_, x)| x)).collect(),
+        TKind::Between { value, low, high, .. } => vec![value, low, high],
         TKind::In { value, items, .. } => std::iter::once(&**value).chain(items).collect(),
         TKind::And(xs) | TKind::Or(xs) | TKind::Call(_, xs) => xs.iter().collect(),
         TKind::Const(_) | TKind::Field(_) | TKind::Let(_) | TKind::Today => vec![],
@@ -70,8 +62,6 @@ pub fn fields_read(t: &TExpr, lets: &[LetInfo], out: &mut BTreeSet<usize>) {
                 fields_read(&l.expr, lets, out);
             }
         }
-        _ => children(t)
-            .into_iter()
-            .for_each(|c| fields_read(c, lets, out)),
+        _ => children(t).into_iter().for_each(|c| fields_read(c, lets, out)),
     }
 }

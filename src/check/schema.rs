@@ -21,8 +21,7 @@ impl Cx<'_> {
             .collect();
         let Some(schema) = schemas.first() else {
             let span = policy.items.first().map_or(0..0, item_start);
-            self.errors
-                .push(CheckError::MissingSchema { span: span.into() });
+            self.errors.push(CheckError::MissingSchema { span: span.into() });
             return None;
         };
         for extra in &schemas[1..] {
@@ -35,11 +34,7 @@ impl Cx<'_> {
         let mut key: Option<&Field> = None;
         let mut columns: HashMap<String, &Field> = HashMap::new();
         for f in &schema.fields {
-            if let Some(first) = self
-                .field_index
-                .get(&f.name.name)
-                .map(|&i| self.fields[i].span.clone())
-            {
+            if let Some(first) = self.field_index.get(&f.name.name).map(|&i| self.fields[i].span.clone()) {
                 self.errors.push(CheckError::DuplicateField {
                     name: f.name.name.clone(),
                     span: f.name.span.clone().into(),
@@ -47,10 +42,7 @@ impl Cx<'_> {
                 });
                 continue;
             }
-            let column = f
-                .from
-                .as_ref()
-                .map_or(f.name.name.clone(), |s| s.value.clone());
+            let column = f.from.as_ref().map_or(f.name.name.clone(), |s| s.value.clone());
             if let Some(prev) = columns.insert(column.clone(), f) {
                 self.errors.push(CheckError::DuplicateName {
                     what: "input column",
@@ -68,18 +60,14 @@ impl Cx<'_> {
                     None => key = Some(f),
                 }
                 if f.optional {
-                    self.errors.push(CheckError::OptionalKey {
-                        name: f.name.name.clone(),
-                        span: f.span.clone().into(),
-                    });
+                    self.errors
+                        .push(CheckError::OptionalKey { name: f.name.name.clone(), span: f.span.clone().into() });
                 }
             }
             self.declare(f, column);
         }
         if key.is_none() {
-            self.errors.push(CheckError::MissingKey {
-                span: keyword_span(&schema.span, "schema"),
-            });
+            self.errors.push(CheckError::MissingKey { span: keyword_span(&schema.span, "schema") });
         }
         key.and_then(|k| self.field_index.get(&k.name.name).copied())
     }
@@ -134,11 +122,7 @@ impl Cx<'_> {
                 .field_index
                 .get(&l.name.name)
                 .map(|&i| self.fields[i].span.clone())
-                .or_else(|| {
-                    self.let_index
-                        .get(&l.name.name)
-                        .map(|&i| defs[i].name.span.clone())
-                });
+                .or_else(|| self.let_index.get(&l.name.name).map(|&i| defs[i].name.span.clone()));
             if let Some(first) = first {
                 self.errors.push(CheckError::DuplicateName {
                     what: "name",
@@ -155,12 +139,7 @@ impl Cx<'_> {
         self.let_types = vec![Ty::Error; defs.len()];
         let deps: Vec<Vec<usize>> = defs
             .iter()
-            .map(|l| {
-                names_in(&l.expr)
-                    .iter()
-                    .filter_map(|n| self.let_index.get(*n).copied())
-                    .collect()
-            })
+            .map(|l| names_in(&l.expr).iter().filter_map(|n| self.let_index.get(*n).copied()).collect())
             .collect();
         let (order, cyclic) = topo_order(&deps);
         for cycle in cyclic {
@@ -176,11 +155,7 @@ impl Cx<'_> {
         for &i in &order {
             let expr = self.expr(&defs[i].expr);
             self.let_types[i] = expr.ty;
-            typed[i] = Some(LetInfo {
-                name: defs[i].name.name.clone(),
-                expr,
-                span: defs[i].name.span.clone(),
-            });
+            typed[i] = Some(LetInfo { name: defs[i].name.name.clone(), expr, span: defs[i].name.span.clone() });
         }
         let lets = typed
             .into_iter()

@@ -31,14 +31,8 @@ impl Cx<'_> {
         match &v.kind {
             ValueKind::Text(s) | ValueKind::Symbol(s) => StrategyValue::Text(s.clone()),
             ValueKind::Number(n) => StrategyValue::Number(n.value),
-            ValueKind::Money(m) => StrategyValue::Money {
-                currency: m.currency.clone(),
-                amount: m.amount.value,
-            },
-            ValueKind::Rate(r) => StrategyValue::Rate {
-                count: r.count.value,
-                period: r.period,
-            },
+            ValueKind::Money(m) => StrategyValue::Money { currency: m.currency.clone(), amount: m.amount.value },
+            ValueKind::Rate(r) => StrategyValue::Rate { count: r.count.value, period: r.period },
             ValueKind::Date(d) => StrategyValue::Date(*d),
             ValueKind::Bool(b) => StrategyValue::Bool(*b),
             ValueKind::List(xs) => StrategyValue::List(xs.iter().map(|x| self.value(x)).collect()),
@@ -79,15 +73,15 @@ impl Cx<'_> {
             });
         }
         for i in order {
-            let mut resolved = parent[i]
-                .map(|p| dim.tiers[p].strategy.clone())
-                .unwrap_or_default();
+            let mut resolved = parent[i].map(|p| dim.tiers[p].strategy.clone()).unwrap_or_default();
             if let Some(s) = own[i] {
                 let entries = self.map(&s.entries);
                 merge(&mut resolved, entries);
             }
             if let Some(t) = dim.tiers.get_mut(i) {
                 t.has_strategy = own[i].is_some();
+                t.extends = parent[i];
+                t.own_keys = own[i].map_or(Vec::new(), |s| s.entries.iter().map(|e| e.key.name.clone()).collect());
                 t.strategy = resolved;
             }
         }
@@ -96,12 +90,7 @@ impl Cx<'_> {
 
     /// A key's values have one kind across the tiers of a dimension, and when
     /// some tiers carry a strategy, every tier does.
-    fn strategy_consistency(
-        &mut self,
-        dim: &DimensionInfo,
-        tiers: &[&Tier],
-        own: &[Option<&Strategy>],
-    ) {
+    fn strategy_consistency(&mut self, dim: &DimensionInfo, tiers: &[&Tier], own: &[Option<&Strategy>]) {
         let mut seen: IndexMap<&str, (&'static str, &str, &crate::syntax::Span)> = IndexMap::new();
         for (t, s) in tiers.iter().zip(own) {
             for e in s.map_or(&[][..], |s| &s.entries) {
@@ -127,10 +116,7 @@ impl Cx<'_> {
         }
         if dim.tiers.iter().any(|t| t.has_strategy) {
             for t in dim.tiers.iter().filter(|t| !t.has_strategy) {
-                self.errors.push(CheckError::MissingStrategy {
-                    tier: t.name.clone(),
-                    span: t.span.clone().into(),
-                });
+                self.errors.push(CheckError::MissingStrategy { tier: t.name.clone(), span: t.span.clone().into() });
             }
         }
     }
@@ -140,10 +126,8 @@ impl Cx<'_> {
         for c in &t.clauses {
             let TierClause::Strategy(s) = c else { continue };
             if found.is_some() {
-                self.errors.push(CheckError::DuplicateStrategy {
-                    name: t.name.name.clone(),
-                    span: s.span.clone().into(),
-                });
+                self.errors
+                    .push(CheckError::DuplicateStrategy { name: t.name.name.clone(), span: s.span.clone().into() });
             } else {
                 found = Some(s);
             }

@@ -22,10 +22,7 @@ mod tests {
             did_you_mean("anual_purchase", names.into_iter()).as_deref(),
             Some("did you mean `annual_purchase`?")
         );
-        assert_eq!(
-            did_you_mean("Orders", names.into_iter()).as_deref(),
-            Some("did you mean `orders`?")
-        );
+        assert_eq!(did_you_mean("Orders", names.into_iter()).as_deref(), Some("did you mean `orders`?"));
         assert_eq!(did_you_mean("turnover", names.into_iter()), None);
     }
 }

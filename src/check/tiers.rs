@@ -22,9 +22,7 @@ impl Cx<'_> {
     pub(super) fn dimensions(&mut self, policy: &Policy) -> Vec<DimensionInfo> {
         let sources = gather(policy);
         if sources.iter().all(|d| d.tiers.is_empty()) {
-            self.errors.push(CheckError::NoTiers {
-                span: (0..0).into(),
-            });
+            self.errors.push(CheckError::NoTiers { span: (0..0).into() });
         }
         let mut out: Vec<DimensionInfo> = Vec::new();
         for d in sources {
@@ -38,20 +36,11 @@ impl Cx<'_> {
                 continue;
             }
             if d.tiers.is_empty() {
-                self.errors.push(CheckError::NoTiers {
-                    span: d.name_span.clone().into(),
-                });
+                self.errors.push(CheckError::NoTiers { span: d.name_span.clone().into() });
             }
             let (hit, ordered) = self.options(d.options);
             let tiers = self.tiers(&d.name, &d.tiers);
-            let mut info = DimensionInfo {
-                name: d.name,
-                label: d.label,
-                hit,
-                ordered,
-                tiers,
-                span: d.name_span,
-            };
+            let mut info = DimensionInfo { name: d.name, label: d.label, hit, ordered, tiers, span: d.name_span };
             self.strategies(&mut info, &d.tiers);
             out.push(info);
         }
@@ -66,14 +55,12 @@ impl Cx<'_> {
                 DimOptionKind::Ordered | DimOptionKind::Unordered => &mut ordered,
             };
             match slot {
-                Some(prev) if prev.kind != o.kind => {
-                    self.errors.push(CheckError::ConflictingOptions {
-                        first_option: option_text(prev.kind).into(),
-                        option: option_text(o.kind).into(),
-                        span: o.span.clone().into(),
-                        first: prev.span.clone().into(),
-                    })
-                }
+                Some(prev) if prev.kind != o.kind => self.errors.push(CheckError::ConflictingOptions {
+                    first_option: option_text(prev.kind).into(),
+                    option: option_text(o.kind).into(),
+                    span: o.span.clone().into(),
+                    first: prev.span.clone().into(),
+                }),
                 _ => *slot = Some(o),
             }
         }
@@ -81,10 +68,7 @@ impl Cx<'_> {
             Some(DimOptionKind::HitUnique) => Hit::Unique,
             _ => Hit::First,
         };
-        (
-            hit,
-            ordered.is_none_or(|o| o.kind == DimOptionKind::Ordered),
-        )
+        (hit, ordered.is_none_or(|o| o.kind == DimOptionKind::Ordered))
     }
 
     fn tiers(&mut self, dimension: &str, tiers: &[&Tier]) -> Vec<TierInfo> {
@@ -116,6 +100,8 @@ impl Cx<'_> {
                 condition,
                 strategy: Default::default(),
                 has_strategy: false,
+                extends: None,
+                own_keys: Vec::new(),
                 span: t.name.span.clone(),
             });
         }
@@ -136,32 +122,20 @@ impl Cx<'_> {
         match (otherwise, whens.len()) {
             (Some(span), n) => {
                 if n > 0 {
-                    self.errors.push(CheckError::WhenAndOtherwise {
-                        name: t.name.name.clone(),
-                        span: span.clone().into(),
-                    });
+                    self.errors
+                        .push(CheckError::WhenAndOtherwise { name: t.name.name.clone(), span: span.clone().into() });
                 }
                 None
             }
             (None, 0) => {
-                self.errors.push(CheckError::MissingCondition {
-                    name: t.name.name.clone(),
-                    span: t.name.span.clone().into(),
-                });
-                Some(TExpr {
-                    kind: TKind::And(vec![]),
-                    ty: Ty::Bool,
-                    span: t.name.span.clone(),
-                })
+                self.errors
+                    .push(CheckError::MissingCondition { name: t.name.name.clone(), span: t.name.span.clone().into() });
+                Some(TExpr { kind: TKind::And(vec![]), ty: Ty::Bool, span: t.name.span.clone() })
             }
             (None, 1) => whens.pop(),
             (None, _) => {
                 let span = whens[0].span.start..whens[whens.len() - 1].span.end;
-                Some(TExpr {
-                    kind: TKind::And(whens),
-                    ty: Ty::Bool,
-                    span,
-                })
+                Some(TExpr { kind: TKind::And(whens), ty: Ty::Bool, span })
             }
         }
     }

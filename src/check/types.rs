@@ -44,10 +44,7 @@ impl Ty {
     }
 
     pub fn is_numeric(self) -> bool {
-        matches!(
-            self,
-            Ty::Number | Ty::Integer | Ty::Lit | Ty::Money | Ty::Rate
-        )
+        matches!(self, Ty::Number | Ty::Integer | Ty::Lit | Ty::Money | Ty::Rate)
     }
 }
 
@@ -72,9 +69,7 @@ pub fn arith(op: BinOp, l: Ty, r: Ty) -> Result<Ty, Mismatch> {
         (_, Integer, Integer) | (_, Integer, Lit) | (_, Lit, Integer) => Integer,
         (_, a, b) if a.is_plain_number() && b.is_plain_number() => Number,
         // Money: sums of money, scaled by numbers, ratios of money.
-        (BinOp::Add | BinOp::Sub, Money, Money | Lit) | (BinOp::Add | BinOp::Sub, Lit, Money) => {
-            Money
-        }
+        (BinOp::Add | BinOp::Sub, Money, Money | Lit) | (BinOp::Add | BinOp::Sub, Lit, Money) => Money,
         (BinOp::Mul, Money, b) | (BinOp::Mul, b, Money) if b.is_plain_number() => Money,
         (BinOp::Div, Money, b) if b.is_plain_number() => Money,
         (BinOp::Div, Money, Money) => Number,
@@ -135,10 +130,7 @@ mod tests {
         assert_eq!(arith(BinOp::Div, Ty::Money, Ty::Rate), Ok(Ty::Money));
         assert_eq!(arith(BinOp::Add, Ty::Money, Ty::Lit), Ok(Ty::Money));
         assert_eq!(arith(BinOp::Add, Ty::Money, Ty::Date), Err(Mismatch::Other));
-        assert_eq!(
-            arith(BinOp::Add, Ty::Rate, Ty::Lit),
-            Err(Mismatch::RateWithNumber)
-        );
+        assert_eq!(arith(BinOp::Add, Ty::Rate, Ty::Lit), Err(Mismatch::RateWithNumber));
         assert_eq!(arith(BinOp::Sub, Ty::Date, Ty::Date), Ok(Ty::Integer));
         assert_eq!(arith(BinOp::Div, Ty::Integer, Ty::Integer), Ok(Ty::Number));
     }

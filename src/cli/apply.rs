@@ -12,10 +12,9 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use tierlang::compile::{compile, Program};
 use tierlang::coverage::Coverage;
-use tierlang::data::{
-    DataError, Format, Location, Reader, Reject, RejectWriter, Rejected, Summary, Writer,
-};
+use tierlang::data::{DataError, Format, Location, Reader, Reject, RejectWriter, Rejected, Summary, Writer};
 use tierlang::eval::{Evaluator, Value};
+use tierlang::explain::Explainer;
 use tierlang::number::Date;
 
 #[derive(clap::Args)]
@@ -48,6 +47,10 @@ pub struct Args {
     /// Report on stderr how often each tier was chosen and each condition held
     #[arg(long)]
     coverage: bool,
+    /// Add per dimension the deciding criterion, the nearest tier above and what it
+    /// takes to get there (`DIM_reason`, `DIM_next`, `DIM_next_gap`, `DIM_next_distance`)
+    #[arg(long)]
+    explain: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
@@ -65,40 +68,25 @@ enum SummaryFormat {
 
 pub fn run(args: Args) -> u8 {
     if args.on_error == OnError::Skip && args.rejects.is_none() {
-        return usage_error(
-            "--on-error skip needs --rejects FILE, so that no skipped record is lost",
-        );
+        return usage_error("--on-error skip needs --rejects FILE, so that no skipped record is lost");
     }
     let loaded = match Loaded::read(&args.policy) {
         Ok(l) => l,
-        Err(e) => {
-            return usage_error(format_args!(
-                "cannot read policy `{}`: {e}",
-                args.policy.display()
-            ))
-        }
+        Err(e) => return usage_error(format_args!("cannot read policy `{}`: {e}", args.policy.display())),
     };
     let has_errors = loaded.report_errors();
     let Some(checked) = loaded.checked.as_ref().filter(|_| !has_errors) else {
-        eprintln!(
-            "{}: the policy has errors; nothing was applied",
-            loaded.path
-        );
+        eprintln!("{}: the policy has errors; nothing was applied", loaded.path);
         return FAILED;
     };
-    let input_format = args
-        .input_format
-        .or_else(|| Format::from_path(Path::new(&args.data)));
+    let input_format = args.input_format.or_else(|| Format::from_path(Path::new(&args.data)));
     let Some(input_format) = input_format else {
         return usage_error(format_args!(
             "cannot tell the format of `{}` from its name: pass --input-format csv|json|ndjson",
             args.data
         ));
     };
-    let format = args
-        .format
-        .or_else(|| Format::from_path(Path::new(&args.output)))
-        .unwrap_or(input_format);
+    let format = args.format.or_else(|| Format::from_path(Path::new(&args.output))).unwrap_or(input_format);
     let input: Box<dyn Read> = if args.data == "-" {
         Box::new(std::io::stdin().lock())
     } else {
@@ -109,18 +97,11 @@ pub fn run(args: Args) -> u8 {
     };
     let program = compile(checked);
     let today = args.as_of.unwrap_or_else(current_date);
-    let source = if args.data == "-" {
-        "<stdin>".to_string()
-    } else {
-        args.data.clone()
-    };
+    let source = if args.data == "-" { "<stdin>".to_string() } else { args.data.clone() };
     let mut coverage = args.coverage.then(|| Coverage::new(checked));
-    let input = Input {
-        read: input,
-        format: input_format,
-        name: source,
-    };
-    match execute(&args, &program, input, format, today, coverage.as_mut()) {
+    let input = Input { read: input, format: input_format, name: source };
+    let explainer = args.explain.then(|| Explainer::new(checked, &program, &loaded.source, today));
+    match execute(&args, &program, input, format, today, coverage.as_mut(), explainer.as_ref()) {
         Ok(summary) => {
             match args.summary {
                 SummaryFormat::Table => eprint!("{}", summary.render(&program)),
@@ -160,23 +141,17 @@ fn execute(
     format: Format,
     today: Date,
     mut coverage: Option<&mut Coverage>,
+    explainer: Option<&Explainer>,
 ) -> Result<Summary, Stop> {
     let source = input.name.as_str();
-    let reader = Reader::new(
-        input.read,
-        input.format,
-        source,
-        &program.fields,
-        program.key,
-    )
-    .map_err(Stop::Data)?;
+    let reader = Reader::new(input.read, input.format, source, &program.fields, program.key).map_err(Stop::Data)?;
     let out = Output::create(&args.output)?;
-    let mut writer = Writer::new(out, format, program).map_err(io)?;
+    let extra = explainer.map_or(Vec::new(), Explainer::columns);
+    let mut writer = Writer::new(out, format, program, extra).map_err(io)?;
     let mut rejects = match &args.rejects {
-        Some(path) => Some(
-            RejectWriter::new(Output::create(&path.display().to_string())?)
-                .map_err(|e| Stop::Io(e.to_string()))?,
-        ),
+        Some(path) => {
+            Some(RejectWriter::new(Output::create(&path.display().to_string())?).map_err(|e| Stop::Io(e.to_string()))?)
+        }
         None => None,
     };
     let evaluator = Evaluator::new(program, today);
@@ -190,7 +165,8 @@ fn execute(
                 frame.extend(row.values.iter().cloned());
                 match evaluator.evaluate(&mut frame) {
                     Ok(decisions) => {
-                        writer.write(&row.key, &decisions).map_err(io)?;
+                        let extra = explainer.map_or(Vec::new(), |e| e.columns_for(&decisions, &row.values));
+                        writer.write(&row.key, &decisions, &extra).map_err(io)?;
                         summary.add(&frame, &decisions);
                         if let Some(c) = coverage.as_deref_mut() {
                             c.record(program, &evaluator, &frame);
@@ -204,43 +180,20 @@ fn execute(
                 }
             }
             Err(Rejected { error, cells }) => {
-                let at = error.location().cloned().unwrap_or(Location {
-                    source: source.into(),
-                    row: 0,
-                    line: None,
-                });
+                let at = error.location().cloned().unwrap_or(Location { source: source.into(), row: 0, line: None });
                 let code = diag_code(&error);
                 (at, code, error.to_string(), cells, Some(error))
             }
         };
         let (at, code, message, cells, error) = failure;
         let Some(rejects) = rejects.as_mut() else {
-            return Err(Stop::Data(error.unwrap_or(DataError::Malformed {
-                at,
-                message,
-                help: None,
-            })));
+            return Err(Stop::Data(error.unwrap_or(DataError::Malformed { at, message, help: None })));
         };
         summary.rejected += 1;
-        let column = error
-            .as_ref()
-            .and_then(DataError::column)
-            .unwrap_or_default();
-        let value = error
-            .as_ref()
-            .and_then(DataError::value)
-            .unwrap_or_default();
-        let reject = Reject {
-            at: &at,
-            column,
-            value,
-            code,
-            message: &message,
-            cells: &cells,
-        };
-        rejects
-            .write(&reject)
-            .map_err(|e| Stop::Io(e.to_string()))?;
+        let column = error.as_ref().and_then(DataError::column).unwrap_or_default();
+        let value = error.as_ref().and_then(DataError::value).unwrap_or_default();
+        let reject = Reject { at: &at, column, value, code, message: &message, cells: &cells };
+        rejects.write(&reject).map_err(|e| Stop::Io(e.to_string()))?;
     }
     writer.finish().map_err(io)?.commit()?;
     if let Some(r) = rejects {
@@ -261,13 +214,7 @@ fn coverage_report(c: &Coverage, loaded: &Loaded) -> String {
             let _ = writeln!(out, "  {}.{}: chosen {}", d.name, t.name, t.chosen);
             for cc in &t.conditions {
                 let o = &cc.outcomes;
-                let _ = writeln!(
-                    out,
-                    "    {}: true {}, false {}",
-                    text(&cc.span),
-                    o.true_count,
-                    o.false_count
-                );
+                let _ = writeln!(out, "    {}: true {}, false {}", text(&cc.span), o.true_count, o.false_count);
                 if o.true_count == 0 {
                     let (l, col) = render::line_col(&loaded.source, cc.span.start);
                     never.push(format!("  {}:{l}:{col}: `{}`", loaded.path, text(&cc.span)));
@@ -279,11 +226,7 @@ fn coverage_report(c: &Coverage, loaded: &Loaded) -> String {
         }
     }
     if !never.is_empty() {
-        let _ = writeln!(
-            out,
-            "conditions never true on the data:\n{}",
-            never.join("\n")
-        );
+        let _ = writeln!(out, "conditions never true on the data:\n{}", never.join("\n"));
     }
     out
 }
@@ -334,10 +277,7 @@ impl Output {
             return Ok(Output::Stdout(Vec::new()));
         }
         let path = PathBuf::from(target);
-        let dir = path
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
+        let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
         let tmp = tempfile::Builder::new()
             .prefix(".tier-")
             .tempfile_in(dir)
@@ -350,9 +290,7 @@ impl Output {
             Output::Stdout(buf) => std::io::stdout().lock().write_all(&buf).map_err(io),
             Output::File(w, path) => {
                 let tmp = w.into_inner().map_err(|e| io(e.into_error()))?;
-                tmp.persist(&path).map_err(|e| {
-                    Stop::Io(format!("cannot write `{}`: {}", path.display(), e.error))
-                })?;
+                tmp.persist(&path).map_err(|e| Stop::Io(format!("cannot write `{}`: {}", path.display(), e.error)))?;
                 Ok(())
             }
         }
@@ -377,8 +315,6 @@ impl Write for Output {
 
 /// Today's date in UTC, for `today` when no --as-of is given.
 pub fn current_date() -> Date {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     Date((secs / 86_400) as i32)
 }

@@ -48,10 +48,7 @@ pub fn run(args: Args) -> u8 {
         }
     }
     if args.check && unformatted > 0 {
-        eprintln!(
-            "{unformatted} of {} files need formatting: run `tier fmt` on them",
-            files.len()
-        );
+        eprintln!("{unformatted} of {} files need formatting: run `tier fmt` on them", files.len());
     }
     if broken > 0 || (args.check && unformatted > 0) {
         FAILED
@@ -96,18 +93,12 @@ fn diff(path: &str, old: &str, new: &str) -> String {
     similar::TextDiff::from_lines(old, new)
         .unified_diff()
         .context_radius(3)
-        .header(
-            &format!("{path} (original)"),
-            &format!("{path} (formatted)"),
-        )
+        .header(&format!("{path} (original)"), &format!("{path} (formatted)"))
         .to_string()
 }
 
 fn write_atomically(path: &std::path::Path, text: &str) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
     std::io::Write::write_all(&mut tmp, text.as_bytes())?;
     tmp.persist(path).map_err(|e| e.error)?;

@@ -3,6 +3,8 @@
 
 mod apply;
 mod check;
+mod diff;
+mod explain;
 mod fmt;
 mod policy;
 mod render;
@@ -20,11 +22,7 @@ pub const FAILED: u8 = 1;
 pub const USAGE: u8 = 2;
 
 #[derive(Parser)]
-#[command(
-    name = "tier",
-    version,
-    about = "Customer tiering policies: check, test and apply them"
-)]
+#[command(name = "tier", version, about = "Customer tiering policies: check, test and apply them")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -42,6 +40,10 @@ enum Command {
     Apply(apply::Args),
     /// Show each dimension as a decision table (Markdown or CSV)
     Table(table::Args),
+    /// Why a record got its tier, and the smallest change that moves it up
+    Explain(explain::Args),
+    /// What changes between two policy versions on real data
+    Diff(diff::Args),
 }
 
 pub fn main() -> ExitCode {
@@ -58,6 +60,8 @@ pub fn main() -> ExitCode {
         Command::Fmt(args) => fmt::run(args),
         Command::Apply(args) => apply::run(args),
         Command::Table(args) => table::run(args),
+        Command::Explain(args) => explain::run(args),
+        Command::Diff(args) => diff::run(args),
     })
 }
 

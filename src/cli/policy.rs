@@ -45,11 +45,7 @@ impl Loaded {
         if let Some(ast) = &loaded.ast {
             let outcome = check::check(ast, &loaded.source);
             loaded.checked = outcome.checked;
-            loaded.problems = outcome
-                .diagnostics
-                .into_iter()
-                .map(Problem::Check)
-                .collect();
+            loaded.problems = outcome.diagnostics.into_iter().map(Problem::Check).collect();
         }
         loaded
     }
@@ -57,20 +53,8 @@ impl Loaded {
     /// Parses without checking (for `fmt`, which formats policies with check errors).
     pub fn parse_only(path: String, source: String) -> Loaded {
         match syntax::parse(&source) {
-            Ok(ast) => Loaded {
-                path,
-                source,
-                ast: Some(ast),
-                checked: None,
-                problems: vec![],
-            },
-            Err(e) => Loaded {
-                path,
-                source,
-                ast: None,
-                checked: None,
-                problems: vec![Problem::Syntax(e)],
-            },
+            Ok(ast) => Loaded { path, source, ast: Some(ast), checked: None, problems: vec![] },
+            Err(e) => Loaded { path, source, ast: None, checked: None, problems: vec![Problem::Syntax(e)] },
         }
     }
 
@@ -104,8 +88,7 @@ impl Loaded {
         let Some(checked) = &self.checked else { return };
         let program = tierlang::compile::compile(checked);
         let findings = tierlang::analysis::analyze(checked, &program, &self.source, options);
-        self.problems
-            .extend(findings.into_iter().map(Problem::Analysis));
+        self.problems.extend(findings.into_iter().map(Problem::Analysis));
     }
 
     /// Prints the errors (not the warnings: those are `tier check`'s job) to
@@ -136,9 +119,7 @@ pub fn find(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .map(|e| e.map(|e| e.path()))
-        .collect::<Result<_, _>>()?;
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>()?;
     entries.sort();
     for p in entries {
         if p.is_dir() {

@@ -4,10 +4,7 @@ use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, NamedSource, Se
 use std::io::IsTerminal;
 
 /// A diagnostic, with the text it points into.
-pub fn human<D: Diagnostic + Clone + Send + Sync + 'static>(
-    diag: &D,
-    source: Option<&NamedSource<String>>,
-) -> String {
+pub fn human<D: Diagnostic + Clone + Send + Sync + 'static>(diag: &D, source: Option<&NamedSource<String>>) -> String {
     let theme = if std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
         GraphicalTheme::unicode()
     } else {

@@ -73,14 +73,8 @@ pub fn run(args: Args) -> u8 {
             Err(()) => broken += 1,
         }
     }
-    let passed: usize = reports
-        .iter()
-        .map(|r| r.results.iter().filter(|t| t.failures.is_empty()).count())
-        .sum();
-    let failed: usize = reports
-        .iter()
-        .map(|r| r.results.iter().filter(|t| !t.failures.is_empty()).count())
-        .sum();
+    let passed: usize = reports.iter().map(|r| r.results.iter().filter(|t| t.failures.is_empty()).count()).sum();
+    let failed: usize = reports.iter().map(|r| r.results.iter().filter(|t| !t.failures.is_empty()).count()).sum();
     let skipped: usize = reports.iter().map(|r| r.skipped).sum();
     let below = coverage_below(&reports, args.threshold);
     match args.format {
@@ -89,10 +83,7 @@ pub fn run(args: Args) -> u8 {
         TestFormat::Junit => print!("{}", junit(&reports)),
     }
     if broken > 0 {
-        eprintln!(
-            "{broken} polic{} could not be tested",
-            if broken == 1 { "y" } else { "ies" }
-        );
+        eprintln!("{broken} polic{} could not be tested", if broken == 1 { "y" } else { "ies" });
     }
     let mut closing = format!("{passed} passed, {failed} failed");
     if skipped > 0 {
@@ -113,10 +104,7 @@ pub fn run(args: Args) -> u8 {
 fn run_policy(loaded: Loaded, args: &Args) -> Result<Report, ()> {
     let has_errors = loaded.report_errors();
     let Some(checked) = loaded.checked.as_ref().filter(|_| !has_errors) else {
-        eprintln!(
-            "{}: the policy has errors; its tests were not run",
-            loaded.path
-        );
+        eprintln!("{}: the policy has errors; its tests were not run", loaded.path);
         return Err(());
     };
     let program = tierlang::compile::compile(checked);
@@ -124,21 +112,11 @@ fn run_policy(loaded: Loaded, args: &Args) -> Result<Report, ()> {
         Some(StrategyValue::Date(d)) => Some(*d),
         _ => None,
     });
-    let suite = Suite {
-        checked,
-        program: &program,
-        source: &loaded.source,
-        as_of,
-    };
+    let suite = Suite { checked, program: &program, source: &loaded.source, as_of };
     let mut coverage = args.coverage.then(|| Coverage::new(checked));
     let results = suite.run(args.run.as_deref(), coverage.as_mut());
     let skipped = checked.tests.len() - results.len();
-    Ok(Report {
-        loaded,
-        results,
-        skipped,
-        coverage,
-    })
+    Ok(Report { loaded, results, skipped, coverage })
 }
 
 /// Prints policies under the threshold; true if any.
@@ -148,11 +126,7 @@ fn coverage_below(reports: &[Report], threshold: Option<u8>) -> bool {
     for r in reports {
         if let Some(c) = &r.coverage {
             if c.percent() < f64::from(min) {
-                eprintln!(
-                    "{}: coverage {:.1}% is below the threshold of {min}%",
-                    r.loaded.path,
-                    c.percent()
-                );
+                eprintln!("{}: coverage {:.1}% is below the threshold of {min}%", r.loaded.path, c.percent());
                 below = true;
             }
         }
@@ -184,11 +158,7 @@ fn human(reports: &[Report], verbose: bool) -> String {
         }
         if let Some(c) = &r.coverage {
             let (covered, total) = c.score();
-            let _ = writeln!(
-                out,
-                "coverage {path}: {:.1}% ({covered}/{total} outcomes)",
-                c.percent()
-            );
+            let _ = writeln!(out, "coverage {path}: {:.1}% ({covered}/{total} outcomes)", c.percent());
             for g in c.gaps(src) {
                 let (l, col) = line_col(src, g.span.start);
                 let _ = writeln!(out, "  {path}:{l}:{col}: {}", g.what);
@@ -222,11 +192,7 @@ fn json(reports: &[Report], passed: usize, failed: usize, skipped: usize) -> ser
         .collect();
     let coverage: serde_json::Map<String, serde_json::Value> = reports
         .iter()
-        .filter_map(|r| {
-            r.coverage
-                .as_ref()
-                .map(|c| (r.loaded.path.clone(), c.to_json(&r.loaded.source)))
-        })
+        .filter_map(|r| r.coverage.as_ref().map(|c| (r.loaded.path.clone(), c.to_json(&r.loaded.source))))
         .collect();
     let mut doc = serde_json::json!({ "passed": passed, "failed": failed, "skipped": skipped, "tests": tests });
     if !coverage.is_empty() {
@@ -237,9 +203,7 @@ fn json(reports: &[Report], passed: usize, failed: usize, skipped: usize) -> ser
 
 /// JUnit XML: one `testsuite` per policy, one `testcase` per test.
 fn junit(reports: &[Report]) -> String {
-    let mut out = String::from(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"tier test\">\n",
-    );
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"tier test\">\n");
     for r in reports {
         let failures = r.results.iter().filter(|t| !t.failures.is_empty()).count();
         let _ = writeln!(

@@ -26,24 +26,14 @@ impl std::fmt::Display for Location {
 pub enum DataError {
     #[error("{at}: column `{column}`: `{value}` is not {expected}")]
     #[diagnostic(code(tier::bad_value), help("{help}"))]
-    BadValue {
-        at: Location,
-        column: String,
-        value: String,
-        expected: String,
-        help: String,
-    },
+    BadValue { at: Location, column: String, value: String, expected: String, help: String },
 
     #[error("{at}: column `{column}` is empty, but field `{field}` is required")]
     #[diagnostic(
         code(tier::missing_value),
         help("fill in the value, or declare the field optional in the schema (`{field}: TYPE?`)")
     )]
-    MissingValue {
-        at: Location,
-        column: String,
-        field: String,
-    },
+    MissingValue { at: Location, column: String, field: String },
 
     #[error("{at}: {message}")]
     #[diagnostic(code(tier::malformed_record))]
@@ -56,12 +46,7 @@ pub enum DataError {
 
     #[error("{source_name}: no column `{column}` for field `{field}`")]
     #[diagnostic(code(tier::missing_column), help("the columns are: {available}"))]
-    MissingColumn {
-        source_name: String,
-        column: String,
-        field: String,
-        available: String,
-    },
+    MissingColumn { source_name: String, column: String, field: String, available: String },
 
     #[error("{source_name}: {message}")]
     #[diagnostic(code(tier::unreadable_input))]
@@ -77,9 +62,9 @@ impl DataError {
     /// The location of a record-level error; `None` for file-level ones.
     pub fn location(&self) -> Option<&Location> {
         match self {
-            DataError::BadValue { at, .. }
-            | DataError::MissingValue { at, .. }
-            | DataError::Malformed { at, .. } => Some(at),
+            DataError::BadValue { at, .. } | DataError::MissingValue { at, .. } | DataError::Malformed { at, .. } => {
+                Some(at)
+            }
             DataError::MissingColumn { .. } | DataError::Unreadable { .. } => None,
         }
     }
@@ -87,9 +72,7 @@ impl DataError {
     /// The column at fault, where there is one.
     pub fn column(&self) -> Option<&str> {
         match self {
-            DataError::BadValue { column, .. } | DataError::MissingValue { column, .. } => {
-                Some(column)
-            }
+            DataError::BadValue { column, .. } | DataError::MissingValue { column, .. } => Some(column),
             _ => None,
         }
     }

@@ -54,11 +54,7 @@ impl<'f> Reader<'f> {
             Format::Json => json_records(input, source.to_string(), fields)?,
             Format::Ndjson => ndjson_records(input, source.to_string(), fields),
         };
-        Ok(Reader {
-            fields,
-            key,
-            records,
-        })
+        Ok(Reader { fields, key, records })
     }
 
     fn decode(&self, raw: RawRecord) -> Result<Row, Rejected> {
@@ -68,23 +64,13 @@ impl<'f> Reader<'f> {
                 Ok(v) => values.push(v),
                 Err(e) => {
                     let error = cell_error(e, f, cell.as_ref(), raw.at.clone());
-                    return Err(Rejected {
-                        error,
-                        cells: raw.all,
-                    });
+                    return Err(Rejected { error, cells: raw.all });
                 }
             }
         }
-        let key = raw
-            .cells
-            .get(self.key)
-            .and_then(|c| c.as_ref())
-            .map_or(String::new(), |c| c.raw().trim().to_string());
-        Ok(Row {
-            at: raw.at,
-            key,
-            values,
-        })
+        let key =
+            raw.cells.get(self.key).and_then(|c| c.as_ref()).map_or(String::new(), |c| c.raw().trim().to_string());
+        Ok(Row { at: raw.at, key, values })
     }
 }
 
@@ -99,11 +85,7 @@ impl Iterator for Reader<'_> {
 
 fn cell_error(e: CellError, f: &FieldInfo, cell: Option<&Cell>, at: Location) -> DataError {
     match e {
-        CellError::Empty => DataError::MissingValue {
-            at,
-            column: f.column.clone(),
-            field: f.name.clone(),
-        },
+        CellError::Empty => DataError::MissingValue { at, column: f.column.clone(), field: f.name.clone() },
         CellError::Invalid { expected, help } => DataError::BadValue {
             at,
             column: f.column.clone(),
@@ -122,11 +104,7 @@ fn csv_records<'f>(
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(input);
     let header = reader
         .headers()
-        .map_err(|e| DataError::Unreadable {
-            source_name: source.clone(),
-            message: e.to_string(),
-            help: None,
-        })?
+        .map_err(|e| DataError::Unreadable { source_name: source.clone(), message: e.to_string(), help: None })?
         .clone();
     let columns: Vec<String> = header.iter().map(str::to_string).collect();
     let index = column_index(&columns, fields, &source)?;
@@ -136,63 +114,30 @@ fn csv_records<'f>(
         row += 1;
         let rec = rec.map_err(|e| {
             let line = e.position().map(|p| p.line());
-            malformed(
-                Location {
-                    source: source.clone(),
-                    row,
-                    line,
-                },
-                e.to_string(),
-                None,
-                vec![],
-            )
+            malformed(Location { source: source.clone(), row, line }, e.to_string(), None, vec![])
         })?;
-        let at = Location {
-            source: source.clone(),
-            row,
-            line: rec.position().map(|p| p.line()),
-        };
-        let all: Vec<(String, String)> = columns
-            .iter()
-            .cloned()
-            .zip(rec.iter().map(str::to_string))
-            .collect();
+        let at = Location { source: source.clone(), row, line: rec.position().map(|p| p.line()) };
+        let all: Vec<(String, String)> = columns.iter().cloned().zip(rec.iter().map(str::to_string)).collect();
         if rec.len() != width {
-            let msg = format!(
-                "the record has {} fields, the header has {width}",
-                rec.len()
-            );
-            let help = Some(
-                "a field containing a comma, quote or line break must be in double quotes".into(),
-            );
+            let msg = format!("the record has {} fields, the header has {width}", rec.len());
+            let help = Some("a field containing a comma, quote or line break must be in double quotes".into());
             return Err(malformed(at, msg, help, all));
         }
-        let cells = index
-            .iter()
-            .map(|i| {
-                i.and_then(|i| rec.get(i))
-                    .map(|s| Cell::Text(s.to_string()))
-            })
-            .collect();
+        let cells = index.iter().map(|i| i.and_then(|i| rec.get(i)).map(|s| Cell::Text(s.to_string()))).collect();
         Ok(RawRecord { at, cells, all })
     });
     Ok(Box::new(iter))
 }
 
 /// The input column of each field; an error for a required field with none.
-fn column_index(
-    columns: &[String],
-    fields: &[FieldInfo],
-    source: &str,
-) -> Result<Vec<Option<usize>>, DataError> {
+fn column_index(columns: &[String], fields: &[FieldInfo], source: &str) -> Result<Vec<Option<usize>>, DataError> {
     fields
         .iter()
         .map(|f| {
-            let found = columns.iter().position(|c| *c == f.column).or_else(|| {
-                columns
-                    .iter()
-                    .position(|c| c.trim().eq_ignore_ascii_case(f.column.trim()))
-            });
+            let found = columns
+                .iter()
+                .position(|c| *c == f.column)
+                .or_else(|| columns.iter().position(|c| c.trim().eq_ignore_ascii_case(f.column.trim())));
             match found {
                 None if !f.optional => Err(DataError::MissingColumn {
                     source_name: source.to_string(),
@@ -206,24 +151,12 @@ fn column_index(
         .collect()
 }
 
-fn malformed(
-    at: Location,
-    message: String,
-    help: Option<String>,
-    cells: Vec<(String, String)>,
-) -> Rejected {
-    Rejected {
-        error: DataError::Malformed { at, message, help },
-        cells,
-    }
+fn malformed(at: Location, message: String, help: Option<String>, cells: Vec<(String, String)>) -> Rejected {
+    Rejected { error: DataError::Malformed { at, message, help }, cells }
 }
 
 /// One JSON object's cells by field slot (columns matched as in CSV).
-fn object_record(
-    value: serde_json::Value,
-    at: Location,
-    fields: &[FieldInfo],
-) -> Result<RawRecord, Rejected> {
+fn object_record(value: serde_json::Value, at: Location, fields: &[FieldInfo]) -> Result<RawRecord, Rejected> {
     let serde_json::Value::Object(map) = value else {
         let msg = "the record is not a JSON object".to_string();
         return Err(malformed(
@@ -233,19 +166,12 @@ fn object_record(
             vec![],
         ));
     };
-    let all: Vec<(String, String)> = map
-        .iter()
-        .map(|(k, v)| (k.clone(), Cell::Json(v.clone()).raw()))
-        .collect();
+    let all: Vec<(String, String)> = map.iter().map(|(k, v)| (k.clone(), Cell::Json(v.clone()).raw())).collect();
     let cells = fields
         .iter()
         .map(|f| {
             map.get(&f.column)
-                .or_else(|| {
-                    map.iter()
-                        .find(|(k, _)| k.eq_ignore_ascii_case(&f.column))
-                        .map(|(_, v)| v)
-                })
+                .or_else(|| map.iter().find(|(k, _)| k.eq_ignore_ascii_case(&f.column)).map(|(_, v)| v))
                 .map(|v| Cell::Json(v.clone()))
         })
         .collect();
@@ -258,17 +184,17 @@ fn json_records<'f>(
     fields: &'f [FieldInfo],
 ) -> Result<Box<dyn Iterator<Item = Result<RawRecord, Rejected>> + 'f>, DataError> {
     let mut text = String::new();
-    input
-        .read_to_string(&mut text)
-        .map_err(|e| DataError::Unreadable {
-            source_name: source.clone(),
-            message: e.to_string(),
-            help: None,
-        })?;
+    input.read_to_string(&mut text).map_err(|e| DataError::Unreadable {
+        source_name: source.clone(),
+        message: e.to_string(),
+        help: None,
+    })?;
     let doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| DataError::Unreadable {
         source_name: source.clone(),
         message: format!("invalid JSON at line {}, column {}: {e}", e.line(), e.column()),
-        help: Some("a JSON input is one array of objects; for one object per line use NDJSON (.ndjson / .jsonl)".into()),
+        help: Some(
+            "a JSON input is one array of objects; for one object per line use NDJSON (.ndjson / .jsonl)".into(),
+        ),
     })?;
     let serde_json::Value::Array(items) = doc else {
         return Err(DataError::Unreadable {
@@ -277,17 +203,10 @@ fn json_records<'f>(
             help: Some("wrap the records in [ ... ], or use NDJSON for one object per line".into()),
         });
     };
-    let iter = items.into_iter().enumerate().map(move |(i, v)| {
-        object_record(
-            v,
-            Location {
-                source: source.clone(),
-                row: i + 1,
-                line: None,
-            },
-            fields,
-        )
-    });
+    let iter = items
+        .into_iter()
+        .enumerate()
+        .map(move |(i, v)| object_record(v, Location { source: source.clone(), row: i + 1, line: None }, fields));
     Ok(Box::new(iter))
 }
 
@@ -306,11 +225,7 @@ fn ndjson_records<'f>(
             Err(e) => {
                 row += 1;
                 return Some(Err(malformed(
-                    Location {
-                        source: source.clone(),
-                        row,
-                        line: line_no,
-                    },
+                    Location { source: source.clone(), row, line: line_no },
                     e.to_string(),
                     None,
                     vec![],
@@ -318,19 +233,10 @@ fn ndjson_records<'f>(
             }
         };
         row += 1;
-        let at = Location {
-            source: source.clone(),
-            row,
-            line: line_no,
-        };
+        let at = Location { source: source.clone(), row, line: line_no };
         Some(match serde_json::from_str::<serde_json::Value>(&line) {
             Ok(v) => object_record(v, at, fields),
-            Err(e) => Err(malformed(
-                at,
-                format!("invalid JSON: {e}"),
-                None,
-                vec![("line".into(), line)],
-            )),
+            Err(e) => Err(malformed(at, format!("invalid JSON: {e}"), None, vec![("line".into(), line)])),
         })
     });
     Box::new(iter)

@@ -22,11 +22,7 @@ impl Summary {
     pub fn new(program: &Program) -> Self {
         Summary {
             money_field: program.fields.iter().position(|f| f.ty == Ty::Money),
-            tiers: program
-                .dimensions
-                .iter()
-                .map(|d| vec![(0, Decimal::ZERO); d.tiers.len() + 1])
-                .collect(),
+            tiers: program.dimensions.iter().map(|d| vec![(0, Decimal::ZERO); d.tiers.len() + 1]).collect(),
             read: 0,
             written: 0,
             rejected: 0,
@@ -65,30 +61,16 @@ impl Summary {
                 if name == "(no tier)" && *count == 0 {
                     continue;
                 }
-                let _ = write!(
-                    out,
-                    "{:<16} {:>9} {:>7}",
-                    name,
-                    count,
-                    share(Decimal::from(*count), Decimal::from(total))
-                );
+                let _ =
+                    write!(out, "{:<16} {:>9} {:>7}", name, count, share(Decimal::from(*count), Decimal::from(total)));
                 if money_name.is_some() {
-                    let _ = write!(
-                        out,
-                        " {:>20} {:>7}",
-                        grouped(*money),
-                        share(*money, total_money)
-                    );
+                    let _ = write!(out, " {:>20} {:>7}", grouped(*money), share(*money, total_money));
                 }
                 out.push('\n');
             }
             out.push('\n');
         }
-        let _ = writeln!(
-            out,
-            "rows read {} = written {} + rejected {}",
-            self.read, self.written, self.rejected
-        );
+        let _ = writeln!(out, "rows read {} = written {} + rejected {}", self.read, self.written, self.rejected);
         out
     }
 
@@ -126,9 +108,7 @@ fn share(part: Decimal, total: Decimal) -> String {
 /// `1234567.891` → `1,234,567.89`.
 fn grouped(d: Decimal) -> String {
     let text = format!("{:.2}", d.round_dp(2));
-    let (sign, digits) = text
-        .strip_prefix('-')
-        .map_or(("", text.as_str()), |t| ("-", t));
+    let (sign, digits) = text.strip_prefix('-').map_or(("", text.as_str()), |t| ("-", t));
     let (int, frac) = digits.split_once('.').unwrap_or((digits, "00"));
     let mut out = String::new();
     for (i, c) in int.chars().enumerate() {

@@ -34,18 +34,12 @@ pub enum CellError {
 pub fn decode(field: &FieldInfo, cell: Option<&Cell>) -> Result<Value, CellError> {
     let text = match cell {
         None | Some(Cell::Json(serde_json::Value::Null)) => None,
-        Some(Cell::Json(serde_json::Value::Bool(b))) if field.ty == Ty::Bool => {
-            return Ok(Value::Bool(*b))
-        }
+        Some(Cell::Json(serde_json::Value::Bool(b))) if field.ty == Ty::Bool => return Ok(Value::Bool(*b)),
         Some(c) => Some(c.raw()),
     };
     let text = text.as_deref().map(str::trim).filter(|t| !t.is_empty());
     let Some(text) = text else {
-        return if field.optional {
-            Ok(Value::Missing)
-        } else {
-            Err(CellError::Empty)
-        };
+        return if field.optional { Ok(Value::Missing) } else { Err(CellError::Empty) };
     };
     parse(field, text).ok_or_else(|| invalid(field))
 }
@@ -54,16 +48,10 @@ fn parse(field: &FieldInfo, text: &str) -> Option<Value> {
     match field.ty {
         Ty::Text => Some(Value::Text(text.to_string())),
         Ty::Number | Ty::Money | Ty::Lit => parse_data_number(text).map(Value::Num),
-        Ty::Integer => parse_data_number(text)
-            .filter(|d| d.fract().is_zero())
-            .map(Value::Num),
+        Ty::Integer => parse_data_number(text).filter(|d| d.fract().is_zero()).map(Value::Num),
         Ty::Rate => {
-            let per_year = field
-                .period
-                .map_or(rust_decimal::Decimal::ONE, |p| p.per_year());
-            parse_data_number(text)
-                .and_then(|d| d.checked_mul(per_year))
-                .map(Value::Num)
+            let per_year = field.period.map_or(rust_decimal::Decimal::ONE, |p| p.per_year());
+            parse_data_number(text).and_then(|d| d.checked_mul(per_year)).map(Value::Num)
         }
         Ty::Date => Date::parse(text).map(Value::Date),
         Ty::Bool => parse_bool(text).map(Value::Bool),
@@ -71,12 +59,7 @@ fn parse(field: &FieldInfo, text: &str) -> Option<Value> {
             .enum_values
             .iter()
             .position(|v| v == text)
-            .or_else(|| {
-                field
-                    .enum_values
-                    .iter()
-                    .position(|v| v.eq_ignore_ascii_case(text))
-            })
+            .or_else(|| field.enum_values.iter().position(|v| v.eq_ignore_ascii_case(text)))
             .map(|i| Value::Enum(i as u32)),
         Ty::Error => None,
     }
@@ -92,50 +75,19 @@ fn parse_bool(text: &str) -> Option<bool> {
 
 fn invalid(field: &FieldInfo) -> CellError {
     let (expected, help) = match field.ty {
-        Ty::Money => (
-            "an amount",
-            "amounts look like 1200, 1,200.50, ¥1,200, $5k or 120万".to_string(),
-        ),
-        Ty::Number | Ty::Lit => (
-            "a number",
-            "numbers look like 42, 1,234.5, 12% or 3.5k".to_string(),
-        ),
-        Ty::Integer => (
-            "a whole number",
-            "whole numbers look like 42 or 1,200".to_string(),
-        ),
+        Ty::Money => ("an amount", "amounts look like 1200, 1,200.50, ¥1,200, $5k or 120万".to_string()),
+        Ty::Number | Ty::Lit => ("a number", "numbers look like 42, 1,234.5, 12% or 3.5k".to_string()),
+        Ty::Integer => ("a whole number", "whole numbers look like 42 or 1,200".to_string()),
         Ty::Rate => {
             let period = field.period.map_or("year", |p| p.name());
-            (
-                "a count",
-                format!(
-                    "`{}` is counted per {period}: write a plain number such as 12",
-                    field.name
-                ),
-            )
+            ("a count", format!("`{}` is counted per {period}: write a plain number such as 12", field.name))
         }
-        Ty::Date => (
-            "a date",
-            "dates are ISO 8601: 2024-06-30 (a time after the date is ignored)".to_string(),
-        ),
-        Ty::Bool => (
-            "true or false",
-            "write true/false, yes/no or 1/0".to_string(),
-        ),
-        Ty::Enum(_) => (
-            "an allowed value",
-            format!(
-                "`{}` is one of: {}",
-                field.name,
-                field.enum_values.join(", ")
-            ),
-        ),
+        Ty::Date => ("a date", "dates are ISO 8601: 2024-06-30 (a time after the date is ignored)".to_string()),
+        Ty::Bool => ("true or false", "write true/false, yes/no or 1/0".to_string()),
+        Ty::Enum(_) => ("an allowed value", format!("`{}` is one of: {}", field.name, field.enum_values.join(", "))),
         Ty::Text | Ty::Error => ("text", String::new()),
     };
-    CellError::Invalid {
-        expected: expected.to_string(),
-        help,
-    }
+    CellError::Invalid { expected: expected.to_string(), help }
 }
 
 #[cfg(test)]
@@ -163,35 +115,14 @@ mod tests {
     #[test]
     fn cells_decode_by_type() {
         let d = |s: &str| Value::Num(s.parse::<Decimal>().unwrap());
-        assert_eq!(
-            decode(&field(Ty::Money, false), text("¥1,200.50").as_ref()),
-            Ok(d("1200.50"))
-        );
-        assert_eq!(
-            decode(&field(Ty::Rate, false), text("3").as_ref()),
-            Ok(d("12"))
-        );
-        assert_eq!(
-            decode(&field(Ty::Bool, false), text("Yes").as_ref()),
-            Ok(Value::Bool(true))
-        );
-        assert_eq!(
-            decode(&field(Ty::Enum(0), false), text("south").as_ref()),
-            Ok(Value::Enum(1))
-        );
+        assert_eq!(decode(&field(Ty::Money, false), text("¥1,200.50").as_ref()), Ok(d("1200.50")));
+        assert_eq!(decode(&field(Ty::Rate, false), text("3").as_ref()), Ok(d("12")));
+        assert_eq!(decode(&field(Ty::Bool, false), text("Yes").as_ref()), Ok(Value::Bool(true)));
+        assert_eq!(decode(&field(Ty::Enum(0), false), text("south").as_ref()), Ok(Value::Enum(1)));
         assert!(decode(&field(Ty::Integer, false), text("2.5").as_ref()).is_err());
-        assert_eq!(
-            decode(&field(Ty::Money, true), text("  ").as_ref()),
-            Ok(Value::Missing)
-        );
-        assert_eq!(
-            decode(&field(Ty::Money, false), None),
-            Err(CellError::Empty)
-        );
+        assert_eq!(decode(&field(Ty::Money, true), text("  ").as_ref()), Ok(Value::Missing));
+        assert_eq!(decode(&field(Ty::Money, false), None), Err(CellError::Empty));
         let json = Some(Cell::Json(serde_json::json!(999999.99)));
-        assert_eq!(
-            decode(&field(Ty::Money, false), json.as_ref()),
-            Ok(d("999999.99"))
-        );
+        assert_eq!(decode(&field(Ty::Money, false), json.as_ref()), Ok(d("999999.99")));
     }
 }

@@ -17,6 +17,8 @@ pub struct Writer<'p, W: Write> {
     /// CSV: per dimension, the flattened strategy columns.
     columns: Vec<Vec<String>>,
     first: bool,
+    /// Extra columns after the tiers and strategies (e.g. `tier apply --explain`).
+    extra: Vec<String>,
 }
 
 /// CSV goes through the csv crate's writer (quoting); JSON straight to `W`.
@@ -42,7 +44,8 @@ impl<W: Write> Write for Sink<W> {
 }
 
 impl<'p, W: Write> Writer<'p, W> {
-    pub fn new(out: W, format: Format, program: &'p Program) -> std::io::Result<Self> {
+    /// A writer whose records carry `extra` columns after the strategies.
+    pub fn new(out: W, format: Format, program: &'p Program, extra: Vec<String>) -> std::io::Result<Self> {
         let columns = program
             .dimensions
             .iter()
@@ -62,13 +65,7 @@ impl<'p, W: Write> Writer<'p, W> {
             Format::Csv => Sink::Csv(Box::new(csv::Writer::from_writer(out))),
             _ => Sink::Raw(out),
         };
-        let mut w = Writer {
-            out,
-            format,
-            program,
-            columns,
-            first: true,
-        };
+        let mut w = Writer { out, format, program, columns, first: true, extra };
         w.header()?;
         Ok(w)
     }
@@ -86,13 +83,10 @@ impl<'p, W: Write> Writer<'p, W> {
                 for (d, cols) in self.program.dimensions.iter().zip(&self.columns) {
                     cells.push(d.name.clone());
                     cells.push(format!("{}_label", d.name));
-                    let prefix = if self.several() {
-                        format!("strategy.{}.", d.name)
-                    } else {
-                        "strategy.".into()
-                    };
+                    let prefix = if self.several() { format!("strategy.{}.", d.name) } else { "strategy.".into() };
                     cells.extend(cols.iter().map(|c| format!("{prefix}{c}")));
                 }
+                cells.extend(self.extra.iter().cloned());
                 self.csv_row(&cells)
             }
         }
@@ -105,32 +99,31 @@ impl<'p, W: Write> Writer<'p, W> {
         }
     }
 
-    pub fn write(&mut self, key: &str, decisions: &[Decision]) -> std::io::Result<()> {
+    /// One output record; `extra` holds a value per extra column.
+    pub fn write(&mut self, key: &str, decisions: &[Decision], extra: &[serde_json::Value]) -> std::io::Result<()> {
         if self.format == Format::Csv {
             let mut cells = vec![key.to_string()];
-            for ((d, cols), dec) in self
-                .program
-                .dimensions
-                .iter()
-                .zip(&self.columns)
-                .zip(decisions)
-            {
+            for ((d, cols), dec) in self.program.dimensions.iter().zip(&self.columns).zip(decisions) {
                 let tier = dec.tier.and_then(|i| d.tiers.get(i));
                 cells.push(tier.map_or(String::new(), |t| t.name.clone()));
                 cells.push(tier.and_then(|t| t.label.clone()).unwrap_or_default());
-                let flat: IndexMap<String, &StrategyValue> = tier
-                    .map(|t| flatten(&t.strategy))
-                    .unwrap_or_default()
-                    .into_iter()
-                    .collect();
-                cells.extend(
-                    cols.iter()
-                        .map(|c| flat.get(c).map_or(String::new(), |v| v.to_text())),
-                );
+                let flat: IndexMap<String, &StrategyValue> =
+                    tier.map(|t| flatten(&t.strategy)).unwrap_or_default().into_iter().collect();
+                cells.extend(cols.iter().map(|c| flat.get(c).map_or(String::new(), |v| v.to_text())));
             }
+            cells.extend(extra.iter().map(|v| match v {
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Null => String::new(),
+                other => other.to_string(),
+            }));
             return self.csv_row(&cells);
         }
-        let record = self.json_record(key, decisions);
+        let mut record = self.json_record(key, decisions);
+        if let serde_json::Value::Object(obj) = &mut record {
+            for (name, v) in self.extra.iter().zip(extra) {
+                obj.insert(name.clone(), v.clone());
+            }
+        }
         if self.format == Format::Json {
             let sep: &[u8] = if self.first { b"\n" } else { b",\n" };
             self.out.write_all(sep)?;
@@ -146,29 +139,14 @@ impl<'p, W: Write> Writer<'p, W> {
     fn json_record(&self, key: &str, decisions: &[Decision]) -> serde_json::Value {
         use serde_json::Value as J;
         let mut obj = serde_json::Map::new();
-        obj.insert(
-            self.program.fields[self.program.key].name.clone(),
-            J::String(key.into()),
-        );
+        obj.insert(self.program.fields[self.program.key].name.clone(), J::String(key.into()));
         let mut strategies = serde_json::Map::new();
         for (d, dec) in self.program.dimensions.iter().zip(decisions) {
             let tier = dec.tier.and_then(|i| d.tiers.get(i));
-            obj.insert(
-                d.name.clone(),
-                tier.map_or(J::Null, |t| J::String(t.name.clone())),
-            );
-            obj.insert(
-                format!("{}_label", d.name),
-                tier.and_then(|t| t.label.clone())
-                    .map_or(J::Null, J::String),
-            );
+            obj.insert(d.name.clone(), tier.map_or(J::Null, |t| J::String(t.name.clone())));
+            obj.insert(format!("{}_label", d.name), tier.and_then(|t| t.label.clone()).map_or(J::Null, J::String));
             let s = tier.map_or(J::Object(Default::default()), |t| {
-                J::Object(
-                    t.strategy
-                        .iter()
-                        .map(|(k, v)| (k.clone(), v.to_json()))
-                        .collect(),
-                )
+                J::Object(t.strategy.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
             });
             strategies.insert(d.name.clone(), s);
         }
@@ -184,8 +162,7 @@ impl<'p, W: Write> Writer<'p, W> {
     /// Closes the document and returns the underlying writer.
     pub fn finish(mut self) -> std::io::Result<W> {
         if self.format == Format::Json {
-            self.out
-                .write_all(if self.first { b"]\n" } else { b"\n]\n" })?;
+            self.out.write_all(if self.first { b"]\n" } else { b"\n]\n" })?;
         }
         match self.out {
             Sink::Csv(csv) => csv.into_inner().map_err(|e| e.into_error()),
@@ -203,11 +180,7 @@ fn flatten(map: &IndexMap<String, StrategyValue>) -> Vec<(String, &StrategyValue
     for (k, v) in map {
         match v {
             StrategyValue::Map(inner) => {
-                out.extend(
-                    flatten(inner)
-                        .into_iter()
-                        .map(|(ik, iv)| (format!("{k}.{ik}"), iv)),
-                );
+                out.extend(flatten(inner).into_iter().map(|(ik, iv)| (format!("{k}.{ik}"), iv)));
             }
             _ => out.push((k.clone(), v)),
         }
@@ -240,11 +213,8 @@ impl<W: Write> RejectWriter<W> {
 
     /// One rejected record: where it is, what is wrong and its cells.
     pub fn write(&mut self, r: &Reject<'_>) -> csv::Result<()> {
-        let record: serde_json::Map<String, serde_json::Value> = r
-            .cells
-            .iter()
-            .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
-            .collect();
+        let record: serde_json::Map<String, serde_json::Value> =
+            r.cells.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect();
         self.csv.write_record([
             r.at.row.to_string(),
             r.at.line.map_or(String::new(), |l| l.to_string()),

@@ -45,21 +45,13 @@ pub struct Pending<'s> {
 
 impl<'s> Pending<'s> {
     pub fn new(source: &'s str) -> Self {
-        Pending {
-            source,
-            comments: scan(source),
-            next: 0,
-        }
+        Pending { source, comments: scan(source), next: 0 }
     }
 
     /// Comments that start before `pos` and have not been printed.
     pub fn before(&mut self, pos: usize) -> Vec<Comment> {
         let start = self.next;
-        while self
-            .comments
-            .get(self.next)
-            .is_some_and(|c| c.span.start < pos)
-        {
+        while self.comments.get(self.next).is_some_and(|c| c.span.start < pos) {
             self.next += 1;
         }
         self.comments[start..self.next].to_vec()
@@ -80,9 +72,7 @@ impl<'s> Pending<'s> {
 
     /// Whether any unprinted comment starts inside `span`.
     pub fn any_within(&self, span: &Span) -> bool {
-        self.comments[self.next..]
-            .iter()
-            .any(|c| span.contains(&c.span.start))
+        self.comments[self.next..].iter().any(|c| span.contains(&c.span.start))
     }
 
     /// Whether a blank line separates `pos` from the code before it.

@@ -9,14 +9,8 @@ fn precedence(e: &Expr) -> u8 {
         ExprKind::Or(_) => 1,
         ExprKind::And(_) => 2,
         ExprKind::Not(_) => 3,
-        ExprKind::Compare { .. }
-        | ExprKind::Between { .. }
-        | ExprKind::In { .. }
-        | ExprKind::Is { .. } => 4,
-        ExprKind::Binary {
-            op: BinOp::Add | BinOp::Sub,
-            ..
-        } => 5,
+        ExprKind::Compare { .. } | ExprKind::Between { .. } | ExprKind::In { .. } | ExprKind::Is { .. } => 4,
+        ExprKind::Binary { op: BinOp::Add | BinOp::Sub, .. } => 5,
         ExprKind::Binary { .. } => 6,
         ExprKind::Neg(_) => 7,
         _ => 8,
@@ -44,21 +38,12 @@ pub fn expr(e: &Expr) -> String {
         ExprKind::Name(n) => n.clone(),
         ExprKind::Today => "today".into(),
         ExprKind::Call { func, args } => {
-            format!(
-                "{}({})",
-                func.name,
-                args.iter().map(expr).collect::<Vec<_>>().join(", ")
-            )
+            format!("{}({})", func.name, args.iter().map(expr).collect::<Vec<_>>().join(", "))
         }
         ExprKind::Neg(x) => format!("-{}", operand(x, 7)),
         ExprKind::Binary { op, lhs, rhs } => {
             let p = precedence(e);
-            format!(
-                "{} {} {}",
-                operand(lhs, p),
-                op.symbol(),
-                operand(rhs, p + 1)
-            )
+            format!("{} {} {}", operand(lhs, p), op.symbol(), operand(rhs, p + 1))
         }
         ExprKind::Compare { first, rest } => {
             let mut out = operand(first, 5);
@@ -67,37 +52,20 @@ pub fn expr(e: &Expr) -> String {
             }
             out
         }
-        ExprKind::Between {
-            negated,
-            value,
-            low,
-            high,
-        } => format!(
+        ExprKind::Between { negated, value, low, high } => format!(
             "{} {}between {} and {}",
             operand(value, 5),
             if *negated { "not " } else { "" },
             operand(low, 5),
             operand(high, 5)
         ),
-        ExprKind::In {
-            negated,
-            value,
-            items,
-        } => format!(
+        ExprKind::In { negated, value, items } => format!(
             "{} {}in [{}]",
             operand(value, 5),
             if *negated { "not " } else { "" },
-            items
-                .iter()
-                .map(|i| operand(i, 5))
-                .collect::<Vec<_>>()
-                .join(", ")
+            items.iter().map(|i| operand(i, 5)).collect::<Vec<_>>().join(", ")
         ),
-        ExprKind::Is {
-            negated,
-            value,
-            present,
-        } => format!(
+        ExprKind::Is { negated, value, present } => format!(
             "{} is {}{}",
             operand(value, 5),
             if *negated { "not " } else { "" },
@@ -109,16 +77,8 @@ pub fn expr(e: &Expr) -> String {
         },
         // A nested `and` inside `and` (or `or` in `or`) was parenthesised by its
         // author; keep the parentheses so the tree stays the same.
-        ExprKind::And(xs) => xs
-            .iter()
-            .map(|x| operand(x, 3))
-            .collect::<Vec<_>>()
-            .join(" and "),
-        ExprKind::Or(xs) => xs
-            .iter()
-            .map(|x| operand(x, 2))
-            .collect::<Vec<_>>()
-            .join(" or "),
+        ExprKind::And(xs) => xs.iter().map(|x| operand(x, 3)).collect::<Vec<_>>().join(" and "),
+        ExprKind::Or(xs) => xs.iter().map(|x| operand(x, 2)).collect::<Vec<_>>().join(" or "),
     }
 }
 
@@ -157,11 +117,7 @@ pub fn string(s: &str) -> String {
 }
 
 pub fn key(k: &Key) -> String {
-    let bare = k
-        .name
-        .chars()
-        .next()
-        .is_some_and(|c| c == '_' || c.is_alphabetic())
+    let bare = k.name.chars().next().is_some_and(|c| c == '_' || c.is_alphabetic())
         && k.name.chars().all(|c| c == '_' || c.is_alphanumeric());
     if k.quoted || !bare {
         string(&k.name)
@@ -182,10 +138,7 @@ pub fn value(v: &Value) -> String {
         ValueKind::Bool(b) => b.to_string(),
         ValueKind::List(xs) => format!("[{}]", xs.iter().map(value).collect::<Vec<_>>().join(", ")),
         ValueKind::Map(entries) if entries.is_empty() => "{}".into(),
-        ValueKind::Map(entries) => format!(
-            "{{ {} }}",
-            entries.iter().map(entry).collect::<Vec<_>>().join(", ")
-        ),
+        ValueKind::Map(entries) => format!("{{ {} }}", entries.iter().map(entry).collect::<Vec<_>>().join(", ")),
     }
 }
 

@@ -12,8 +12,8 @@ mod comments;
 mod expr;
 
 use crate::syntax::{
-    DimOptionKind, Dimension, Field, Given, Header, Item, Let, MapEntry, Policy, Schema, Span,
-    Strategy, Test, TestItem, Tier, TierClause, TypeKind, ValueKind,
+    DimOptionKind, Dimension, Field, Given, Header, Item, Let, MapEntry, Policy, Schema, Span, Strategy, Test,
+    TestItem, Tier, TierClause, TypeKind, ValueKind,
 };
 use comments::Pending;
 
@@ -74,10 +74,7 @@ impl Printer<'_> {
     fn leading(&mut self, pos: usize) {
         let comments = self.pending.before(pos);
         let first_pos = comments.first().map_or(pos, |c| c.span.start);
-        if !self.first_in_block
-            && self.pending.blank_line_before(first_pos)
-            && !self.out.ends_with("\n\n")
-        {
+        if !self.first_in_block && self.pending.blank_line_before(first_pos) && !self.out.ends_with("\n\n") {
             self.out.push('\n');
         }
         self.first_in_block = false;
@@ -131,10 +128,7 @@ impl Printer<'_> {
             Some(t) => format!("policy {}", expr::string(&t.value)),
             None => "policy".into(),
         };
-        let head_end = h
-            .title
-            .as_ref()
-            .map_or(h.span.start + "policy".len(), |t| t.span.end);
+        let head_end = h.title.as_ref().map_or(h.span.start + "policy".len(), |t| t.span.end);
         self.open(&head, head_end);
         self.entries(&h.entries);
         self.close(h.span.end);
@@ -153,8 +147,7 @@ impl Printer<'_> {
         let text = expr::entry(e);
         match &e.value.kind {
             ValueKind::Map(inner)
-                if !inner.is_empty()
-                    && (self.too_wide(&text) || self.pending.any_within(&e.value.span)) =>
+                if !inner.is_empty() && (self.too_wide(&text) || self.pending.any_within(&e.value.span)) =>
             {
                 self.open(&format!("{}:", expr::key(&e.key)), e.value.span.start + 1);
                 self.entries(inner);
@@ -278,20 +271,14 @@ impl Printer<'_> {
             self.line(&format!("{head} {{}}"), s.span.end);
             return;
         }
-        let head_end = s
-            .extends
-            .as_ref()
-            .map_or(s.span.start + "strategy".len(), |e| e.span.end);
+        let head_end = s.extends.as_ref().map_or(s.span.start + "strategy".len(), |e| e.span.end);
         self.open(&head, head_end);
         self.entries(&s.entries);
         self.close(s.span.end);
     }
 
     fn test(&mut self, t: &Test) {
-        self.open(
-            &format!("test {}", expr::string(&t.name.value)),
-            t.name.span.end,
-        );
+        self.open(&format!("test {}", expr::string(&t.name.value)), t.name.span.end);
         for item in &t.items {
             match item {
                 TestItem::Given(g) => self.given(g),
@@ -306,17 +293,10 @@ impl Printer<'_> {
                 }
                 TestItem::ExpectStrategy(e) => {
                     self.leading(e.span.start);
-                    let dim = e
-                        .dimension
-                        .as_ref()
-                        .map_or(String::new(), |d| format!("{}.", d.name));
+                    let dim = e.dimension.as_ref().map_or(String::new(), |d| format!("{}.", d.name));
                     let path: Vec<String> = e.path.iter().map(expr::key).collect();
-                    let text = format!(
-                        "expect {dim}strategy.{} {} {}",
-                        path.join("."),
-                        e.op.symbol(),
-                        expr::value(&e.value)
-                    );
+                    let text =
+                        format!("expect {dim}strategy.{} {} {}", path.join("."), e.op.symbol(), expr::value(&e.value));
                     self.line(&text, e.span.end);
                 }
             }
@@ -326,11 +306,7 @@ impl Printer<'_> {
 
     fn given(&mut self, g: &Given) {
         self.leading(g.span.start);
-        let head = if g.defaults {
-            "given defaults"
-        } else {
-            "given"
-        };
+        let head = if g.defaults { "given defaults" } else { "given" };
         let entries: Vec<String> = g
             .entries
             .iter()
@@ -366,16 +342,8 @@ fn field(f: &Field) -> String {
         TypeKind::Bool => "bool".into(),
         TypeKind::Rate(p) => format!("count per {}", p.name()),
         TypeKind::Enum(values) => {
-            let vs: Vec<String> = values
-                .iter()
-                .map(|v| {
-                    if v.quoted {
-                        expr::string(&v.name)
-                    } else {
-                        v.name.clone()
-                    }
-                })
-                .collect();
+            let vs: Vec<String> =
+                values.iter().map(|v| if v.quoted { expr::string(&v.name) } else { v.name.clone() }).collect();
             format!("enum({})", vs.join(", "))
         }
     };
@@ -390,11 +358,7 @@ fn field(f: &Field) -> String {
         text.push_str(&format!(" from {}", expr::string(&from.value)));
     }
     if let Some((higher, _)) = f.prefer {
-        text.push_str(if higher {
-            " prefer higher"
-        } else {
-            " prefer lower"
-        });
+        text.push_str(if higher { " prefer higher" } else { " prefer lower" });
     }
     text
 }

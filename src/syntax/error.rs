@@ -29,10 +29,7 @@ pub enum SyntaxError {
     },
 
     #[error("`{text}` is not a calendar date")]
-    #[diagnostic(
-        code(tier::bad_date),
-        help("dates are written YYYY-MM-DD, e.g. 2024-02-29")
-    )]
+    #[diagnostic(code(tier::bad_date), help("dates are written YYYY-MM-DD, e.g. 2024-02-29"))]
     BadDate {
         text: String,
         #[label("no such date")]
@@ -40,10 +37,7 @@ pub enum SyntaxError {
     },
 
     #[error("internal parser error: grammar and parser disagree")]
-    #[diagnostic(
-        code(tier::internal),
-        help("this is a bug in tier; please report it with the policy")
-    )]
+    #[diagnostic(code(tier::internal), help("this is a bug in tier; please report it with the policy"))]
     Internal {
         #[label("here")]
         span: SourceSpan,

@@ -88,19 +88,13 @@ fn hint(source: &str, pos: usize, positives: &[Rule]) -> Option<String> {
         return Some("the catch-all tier is written `otherwise`".into());
     }
     if positives.contains(&Rule::field_type) || positives.contains(&Rule::simple_type) {
-        return Some(
-            "field types are text, number, integer, money, date, bool, enum(A, B), count per PERIOD"
-                .into(),
-        );
+        return Some("field types are text, number, integer, money, date, bool, enum(A, B), count per PERIOD".into());
     }
     if positives.contains(&Rule::period) {
         return Some("periods are day, week, month, quarter, half_year, year".into());
     }
     if positives.contains(&Rule::item) || positives.contains(&Rule::kw_tier) {
-        return Some(
-            "a policy is made of `policy`, `schema`, `let`, `tier`, `dimension` and `test` blocks"
-                .into(),
-        );
+        return Some("a policy is made of `policy`, `schema`, `let`, `tier`, `dimension` and `test` blocks".into());
     }
     None
 }
@@ -141,8 +135,8 @@ fn describe(rule: Rule) -> &'static str {
         kw_present => "`present`",
         expect_tier | expect_strategy | kw_expect => "`expect`",
         kw_none => "`none`",
-        expr | or_expr | and_expr | not_expr | negation | predicate | sum | product | unary
-        | call | kw_today | kw_not => "an expression",
+        expr | or_expr | and_expr | not_expr | negation | predicate | sum | product | unary | call | kw_today
+        | kw_not => "an expression",
         comparison | cmp_op => "a comparison such as `>=`",
         between | kw_between => "`between`",
         in_set | kw_in => "`in`",

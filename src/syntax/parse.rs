@@ -52,10 +52,7 @@ fn comment_start(line: &str) -> Option<usize> {
 }
 
 fn ident(p: P) -> Ident {
-    Ident {
-        name: p.as_str().to_string(),
-        span: span(&p),
-    }
+    Ident { name: p.as_str().to_string(), span: span(&p) }
 }
 
 /// The inner pairs of `p`, skipping keyword tokens (which carry no data).
@@ -117,11 +114,7 @@ fn policy(p: P) -> Result<Header> {
             _ => entries.push(map_entry(c)?),
         }
     }
-    Ok(Header {
-        title,
-        entries,
-        span: sp,
-    })
+    Ok(Header { title, entries, span: sp })
 }
 
 fn schema(p: P) -> Result<Schema> {
@@ -153,15 +146,7 @@ fn field(p: P) -> Result<Field> {
             _ => {}
         }
     }
-    Ok(Field {
-        name,
-        ty,
-        optional,
-        key,
-        from,
-        prefer,
-        span: sp,
-    })
+    Ok(Field { name, ty, optional, key, from, prefer, span: sp })
 }
 
 fn field_type(p: P) -> TypeExpr {
@@ -187,16 +172,8 @@ fn enum_value(p: P) -> EnumValue {
     let sp = span(&p);
     let c = next(&mut p.into_inner());
     match c.as_rule() {
-        Rule::string => EnumValue {
-            name: string(c).value,
-            quoted: true,
-            span: sp,
-        },
-        _ => EnumValue {
-            name: c.as_str().to_string(),
-            quoted: false,
-            span: sp,
-        },
+        Rule::string => EnumValue { name: string(c).value, quoted: true, span: sp },
+        _ => EnumValue { name: c.as_str().to_string(), quoted: false, span: sp },
     }
 }
 
@@ -210,11 +187,7 @@ fn let_def(p: P) -> Result<Let> {
     let mut it = inner(p);
     let name = ident(next(&mut it));
     let expr = expr(next(&mut it))?;
-    Ok(Let {
-        name,
-        expr,
-        span: sp,
-    })
+    Ok(Let { name, expr, span: sp })
 }
 
 fn dimension(p: P) -> Result<Dimension> {
@@ -229,13 +202,7 @@ fn dimension(p: P) -> Result<Dimension> {
             _ => tiers.push(tier(c)?),
         }
     }
-    Ok(Dimension {
-        name,
-        label,
-        options,
-        tiers,
-        span: sp,
-    })
+    Ok(Dimension { name, label, options, tiers, span: sp })
 }
 
 fn dim_option(p: P) -> DimOption {
@@ -262,12 +229,7 @@ fn tier(p: P) -> Result<Tier> {
             _ => clauses.push(TierClause::Strategy(strategy(c)?)),
         }
     }
-    Ok(Tier {
-        name,
-        label,
-        clauses,
-        span: sp,
-    })
+    Ok(Tier { name, label, clauses, span: sp })
 }
 
 fn strategy(p: P) -> Result<Strategy> {
@@ -280,11 +242,7 @@ fn strategy(p: P) -> Result<Strategy> {
             _ => entries = map_entries(c)?,
         }
     }
-    Ok(Strategy {
-        extends,
-        entries,
-        span: sp,
-    })
+    Ok(Strategy { extends, entries, span: sp })
 }
 
 fn test(p: P) -> Result<Test> {
@@ -299,11 +257,7 @@ fn test(p: P) -> Result<Test> {
             _ => TestItem::ExpectStrategy(expect_strategy(c)?),
         });
     }
-    Ok(Test {
-        name,
-        items,
-        span: sp,
-    })
+    Ok(Test { name, items, span: sp })
 }
 
 fn given(p: P) -> Result<Given> {
@@ -316,11 +270,7 @@ fn given(p: P) -> Result<Given> {
             _ => entries.push(given_entry(c)?),
         }
     }
-    Ok(Given {
-        defaults,
-        entries,
-        span: sp,
-    })
+    Ok(Given { defaults, entries, span: sp })
 }
 
 fn given_entry(p: P) -> Result<GivenEntry> {
@@ -332,11 +282,7 @@ fn given_entry(p: P) -> Result<GivenEntry> {
         Rule::missing_value => None,
         _ => Some(value(v)?),
     };
-    Ok(GivenEntry {
-        field,
-        value,
-        span: sp,
-    })
+    Ok(GivenEntry { field, value, span: sp })
 }
 
 fn expect_tier(p: P) -> ExpectTier {
@@ -345,11 +291,7 @@ fn expect_tier(p: P) -> ExpectTier {
     let last = names.pop();
     let tier = last.filter(|l| l.as_rule() == Rule::ident).map(ident);
     let dimension = names.pop().map(ident);
-    ExpectTier {
-        dimension,
-        tier,
-        span: sp,
-    }
+    ExpectTier { dimension, tier, span: sp }
 }
 
 fn expect_strategy(p: P) -> Result<ExpectStrategy> {
@@ -367,13 +309,7 @@ fn expect_strategy(p: P) -> Result<ExpectStrategy> {
         }
     }
     let value = val.ok_or_else(|| SyntaxError::internal(sp.clone()))?;
-    Ok(ExpectStrategy {
-        dimension,
-        path,
-        op,
-        value,
-        span: sp,
-    })
+    Ok(ExpectStrategy { dimension, path, op, value, span: sp })
 }
 
 fn map_entries(p: P) -> Result<Vec<MapEntry>> {
@@ -390,16 +326,8 @@ fn map_entry(p: P) -> Result<MapEntry> {
 fn key(p: P) -> Key {
     let sp = span(&p);
     match p.as_rule() {
-        Rule::string => Key {
-            name: string(p).value,
-            quoted: true,
-            span: sp,
-        },
-        _ => Key {
-            name: p.as_str().to_string(),
-            quoted: false,
-            span: sp,
-        },
+        Rule::string => Key { name: string(p).value, quoted: true, span: sp },
+        _ => Key { name: p.as_str().to_string(), quoted: false, span: sp },
     }
 }
 
@@ -414,10 +342,7 @@ fn value(p: P) -> Result<Value> {
         Rule::money => ValueKind::Money(money(c)?),
         Rule::signed => {
             let n = num(next(&mut c.into_inner()))?;
-            ValueKind::Number(Num {
-                value: -n.value,
-                text: format!("-{}", n.text),
-            })
+            ValueKind::Number(Num { value: -n.value, text: format!("-{}", n.text) })
         }
         Rule::number => ValueKind::Number(num(c)?),
         Rule::string => ValueKind::Text(string(c).value),
@@ -429,20 +354,15 @@ fn value(p: P) -> Result<Value> {
 
 fn num(p: P) -> Result<Num> {
     let text = p.as_str().to_string();
-    let value = number::parse_literal(&text).ok_or_else(|| SyntaxError::BadNumber {
-        text: text.clone(),
-        span: span(&p).into(),
-    })?;
+    let value = number::parse_literal(&text)
+        .ok_or_else(|| SyntaxError::BadNumber { text: text.clone(), span: span(&p).into() })?;
     Ok(Num { value, text })
 }
 
 fn money(p: P) -> Result<Money> {
     let mut it = p.into_inner();
     let currency = next(&mut it).as_str().to_string();
-    Ok(Money {
-        currency,
-        amount: num(next(&mut it))?,
-    })
+    Ok(Money { currency, amount: num(next(&mut it))? })
 }
 
 fn rate(p: P) -> Result<Rate> {
@@ -453,18 +373,11 @@ fn rate(p: P) -> Result<Rate> {
         Rule::kw_per => (true, next(&mut it)),
         _ => (false, sep),
     };
-    Ok(Rate {
-        count,
-        period: period(per),
-        spelled_per,
-    })
+    Ok(Rate { count, period: period(per), spelled_per })
 }
 
 fn date(p: &P) -> Result<Date> {
-    Date::parse(p.as_str()).ok_or_else(|| SyntaxError::BadDate {
-        text: p.as_str().to_string(),
-        span: span(p).into(),
-    })
+    Date::parse(p.as_str()).ok_or_else(|| SyntaxError::BadDate { text: p.as_str().to_string(), span: span(p).into() })
 }
 
 fn string(p: P) -> Str {
@@ -509,10 +422,7 @@ fn expr(p: P) -> Result<Expr> {
         Rule::negation => {
             let sp = span(&p);
             let e = expr(next(&mut inner(p)))?;
-            Ok(Expr {
-                kind: ExprKind::Not(Box::new(e)),
-                span: sp,
-            })
+            Ok(Expr { kind: ExprKind::Not(Box::new(e)), span: sp })
         }
         Rule::predicate => predicate(p),
         Rule::sum | Rule::product => binary(p),
@@ -528,10 +438,7 @@ fn chain(p: P, make: fn(Vec<Expr>) -> ExprKind) -> Result<Expr> {
     if operands.len() == 1 {
         return operands.pop().ok_or_else(|| SyntaxError::internal(sp));
     }
-    Ok(Expr {
-        kind: make(operands),
-        span: sp,
-    })
+    Ok(Expr { kind: make(operands), span: sp })
 }
 
 fn predicate(p: P) -> Result<Expr> {
@@ -555,32 +462,16 @@ fn predicate(p: P) -> Result<Expr> {
             let (negated, mut ops) = negated_operands(tail)?;
             let high = Box::new(ops.pop().ok_or_else(|| SyntaxError::internal(sp.clone()))?);
             let low = Box::new(ops.pop().ok_or_else(|| SyntaxError::internal(sp.clone()))?);
-            ExprKind::Between {
-                negated,
-                value,
-                low,
-                high,
-            }
+            ExprKind::Between { negated, value, low, high }
         }
         Rule::in_set => {
             let (negated, items) = negated_operands(tail)?;
-            ExprKind::In {
-                negated,
-                value,
-                items,
-            }
+            ExprKind::In { negated, value, items }
         }
         _ => {
-            let negated = tail
-                .clone()
-                .into_inner()
-                .any(|c| c.as_rule() == Rule::negated);
+            let negated = tail.clone().into_inner().any(|c| c.as_rule() == Rule::negated);
             let present = tail.into_inner().any(|c| c.as_rule() == Rule::kw_present);
-            ExprKind::Is {
-                negated,
-                value,
-                present,
-            }
+            ExprKind::Is { negated, value, present }
         }
     };
     Ok(Expr { kind, span: sp })
@@ -611,14 +502,7 @@ fn binary(p: P) -> Result<Expr> {
             _ => BinOp::Div,
         };
         let sp = acc.span.start..rhs.span.end;
-        acc = Expr {
-            kind: ExprKind::Binary {
-                op,
-                lhs: Box::new(acc),
-                rhs: Box::new(rhs),
-            },
-            span: sp,
-        };
+        acc = Expr { kind: ExprKind::Binary { op, lhs: Box::new(acc), rhs: Box::new(rhs) }, span: sp };
     }
     Ok(acc)
 }
@@ -627,16 +511,10 @@ fn unary(p: P) -> Result<Expr> {
     let sp = span(&p);
     let parts: Vec<P> = p.into_inner().collect();
     let negs = parts.iter().filter(|c| c.as_rule() == Rule::neg).count();
-    let last = parts
-        .into_iter()
-        .last()
-        .ok_or_else(|| SyntaxError::internal(sp.clone()))?;
+    let last = parts.into_iter().last().ok_or_else(|| SyntaxError::internal(sp.clone()))?;
     let mut e = expr(last)?;
     for _ in 0..negs {
-        e = Expr {
-            kind: ExprKind::Neg(Box::new(e)),
-            span: sp.clone(),
-        };
+        e = Expr { kind: ExprKind::Neg(Box::new(e)), span: sp.clone() };
     }
     Ok(e)
 }

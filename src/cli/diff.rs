@@ -1,0 +1,306 @@
+//! `tier diff OLD NEW --data DATA`: how many customers (and how much money) move
+//! between tiers from one policy version to the next, and which strategies change.
+//! `OLD`/`NEW` are files or `REV:path` read from git (`HEAD~1:policies/x.tier`).
+
+use super::policy::Loaded;
+use super::render;
+use super::test::parse_date;
+use super::{usage_error, FAILED, OK};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use tierlang::check::{Checked, Ty};
+use tierlang::compile::{compile, Program};
+use tierlang::data::{Format, Reader};
+use tierlang::diff::{strategy_changes, Migration, StrategyChange};
+use tierlang::eval::{Evaluator, Value};
+use tierlang::number::{Date, Decimal};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The old policy: a file, or REV:path from git
+    old: String,
+    /// The new policy: a file, or REV:path from git
+    new: String,
+    /// The customer data both versions are applied to
+    #[arg(long)]
+    data: String,
+    /// Input format of DATA (default: from its extension)
+    #[arg(long, value_enum)]
+    input_format: Option<Format>,
+    /// The date `today` stands for (default: the current date)
+    #[arg(long, value_parser = parse_date)]
+    as_of: Option<Date>,
+    /// Text, Markdown (for a pull-request comment) or JSON
+    #[arg(long, value_enum, default_value = "text")]
+    format: DiffFormat,
+    /// Write every record that changes tier to this CSV file
+    #[arg(long)]
+    changes: Option<PathBuf>,
+    /// Exit 1 when any record changes tier (a CI gate)
+    #[arg(long)]
+    fail_on_change: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
+enum DiffFormat {
+    Text,
+    Markdown,
+    Json,
+}
+
+struct Report {
+    migrations: Vec<Migration>,
+    strategies: Vec<StrategyChange>,
+    only_one: Vec<String>,
+    not_compared: u64,
+    reasons: Vec<String>,
+    money_field: Option<String>,
+}
+
+pub fn run(args: Args) -> u8 {
+    let (old, new) = match (load(&args.old), load(&args.new)) {
+        (Ok(o), Ok(n)) => (o, n),
+        (Err(code), _) | (_, Err(code)) => return code,
+    };
+    let (Some(oc), Some(nc)) = (checked(&old), checked(&new)) else { return FAILED };
+    let (op, np) = (compile(oc), compile(nc));
+    let today = args.as_of.unwrap_or_else(super::apply::current_date);
+    let mut changes = Vec::new();
+    let report = match compare(&args, (oc, &op), (nc, &np), today, &mut changes) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    if let Some(path) = &args.changes {
+        if let Err(e) = write_changes(path, &changes) {
+            return usage_error(format_args!("cannot write `{}`: {e}", path.display()));
+        }
+    }
+    match args.format {
+        DiffFormat::Text => print!("{}", text(&report, false)),
+        DiffFormat::Markdown => print!("{}", text(&report, true)),
+        DiffFormat::Json => println!("{}", json(&report)),
+    }
+    let moved: u64 = report.migrations.iter().map(|m| m.moved).sum();
+    if args.fail_on_change && moved > 0 {
+        eprintln!("{moved} tier assignments change (--fail-on-change)");
+        return FAILED;
+    }
+    OK
+}
+
+/// A policy from a file or from git (`REV:path`).
+fn load(spec: &str) -> Result<Loaded, u8> {
+    if Path::new(spec).exists() {
+        return Loaded::read(Path::new(spec)).map_err(|e| usage_error(format_args!("cannot read `{spec}`: {e}")));
+    }
+    let Some((rev, path)) = spec.split_once(':') else {
+        return Err(usage_error(format_args!("no such file: `{spec}` (for a git revision write REV:path)")));
+    };
+    let out = std::process::Command::new("git").args(["show", &format!("{rev}:{path}")]).output();
+    match out {
+        Ok(o) if o.status.success() => match String::from_utf8(o.stdout) {
+            Ok(source) => Ok(Loaded::from_source(spec.to_string(), source)),
+            Err(_) => Err(usage_error(format_args!("`{spec}` is not UTF-8 text"))),
+        },
+        Ok(o) => {
+            Err(usage_error(format_args!("git cannot show `{spec}`: {}", String::from_utf8_lossy(&o.stderr).trim())))
+        }
+        Err(e) => Err(usage_error(format_args!("cannot run git for `{spec}`: {e}"))),
+    }
+}
+
+fn checked(l: &Loaded) -> Option<&Checked> {
+    let has_errors = l.report_errors();
+    let c = l.checked.as_ref().filter(|_| !has_errors);
+    if c.is_none() {
+        eprintln!("{}: the policy has errors; nothing was compared", l.path);
+    }
+    c
+}
+
+/// `(key, dimension, old tier, new tier)` of each record that moves.
+type ChangeRow = (String, String, String, String);
+
+fn compare(
+    args: &Args,
+    (oc, op): (&Checked, &Program),
+    (nc, np): (&Checked, &Program),
+    today: Date,
+    changes: &mut Vec<ChangeRow>,
+) -> Result<Report, u8> {
+    let format = args.input_format.or_else(|| Format::from_path(Path::new(&args.data)));
+    let Some(format) = format else {
+        return Err(usage_error(format_args!("cannot tell the format of `{}`: pass --input-format", args.data)));
+    };
+    let (old_rows, new_rows) = (open(args, format, op, "old")?, open(args, format, np, "new")?);
+    let pairs: Vec<(usize, usize)> = np
+        .dimensions
+        .iter()
+        .enumerate()
+        .filter_map(|(n, d)| op.dimensions.iter().position(|o| o.name == d.name).map(|o| (o, n)))
+        .collect();
+    let mut migrations: Vec<Migration> = pairs
+        .iter()
+        .map(|&(o, n)| {
+            let names = |p: &Program, i: usize| p.dimensions[i].tiers.iter().map(|t| t.name.clone()).collect();
+            Migration::new(&np.dimensions[n].name, names(op, o), names(np, n))
+        })
+        .collect();
+    let only_one = np
+        .dimensions
+        .iter()
+        .filter(|d| !op.dimensions.iter().any(|o| o.name == d.name))
+        .map(|d| format!("`{}` only in the new version", d.name))
+        .chain(
+            op.dimensions
+                .iter()
+                .filter(|d| !np.dimensions.iter().any(|n| n.name == d.name))
+                .map(|d| format!("`{}` only in the old version", d.name)),
+        )
+        .collect();
+    let money_field = np.fields.iter().position(|f| f.ty == Ty::Money);
+    let (oe, ne) = (Evaluator::new(op, today), Evaluator::new(np, today));
+    let (mut not_compared, mut reasons) = (0u64, Vec::new());
+    for (o, n) in old_rows.zip(new_rows) {
+        let (mut orow, mut nrow) = match (o, n) {
+            (Ok(o), Ok(n)) => (o, n),
+            (o, n) => {
+                not_compared += 1;
+                for e in [o.err(), n.err()].into_iter().flatten() {
+                    let reason = e.error.to_string();
+                    if reasons.len() < 5 && !reasons.contains(&reason) {
+                        reasons.push(reason);
+                    }
+                }
+                continue;
+            }
+        };
+        let money = match money_field.and_then(|i| nrow.values.get(i)) {
+            Some(Value::Num(d)) => *d,
+            _ => Decimal::ZERO,
+        };
+        let (Ok(od), Ok(nd)) = (oe.evaluate(&mut orow.values), ne.evaluate(&mut nrow.values)) else {
+            not_compared += 1;
+            continue;
+        };
+        for (m, &(o, n)) in migrations.iter_mut().zip(&pairs) {
+            if m.add(od[o].tier, nd[n].tier, money) {
+                let name = |p: &Program, d: usize, t: Option<usize>| {
+                    t.map_or(String::new(), |t| p.dimensions[d].tiers[t].name.clone())
+                };
+                changes.push((nrow.key.clone(), m.dimension.clone(), name(op, o, od[o].tier), name(np, n, nd[n].tier)));
+            }
+        }
+    }
+    Ok(Report {
+        migrations,
+        strategies: strategy_changes(oc, nc),
+        only_one,
+        not_compared,
+        reasons,
+        money_field: money_field.map(|i| np.fields[i].name.clone()),
+    })
+}
+
+/// The data, read with one version's schema.
+fn open<'p>(args: &Args, format: Format, program: &'p Program, which: &str) -> Result<Reader<'p>, u8> {
+    let file = std::fs::File::open(&args.data)
+        .map_err(|e| usage_error(format_args!("cannot read data `{}`: {e}", args.data)))?;
+    let input = Box::new(std::io::BufReader::new(file));
+    Reader::new(input, format, &args.data, &program.fields, program.key).map_err(|e| {
+        eprint!("{}", render::human(&e, None));
+        eprintln!("the {which} policy cannot read this data; the versions cannot be compared on it");
+        FAILED
+    })
+}
+
+fn write_changes(path: &Path, changes: &[ChangeRow]) -> std::io::Result<()> {
+    let mut w = csv::Writer::from_path(path)?;
+    w.write_record(["key", "dimension", "old_tier", "new_tier"])?;
+    for (k, d, o, n) in changes {
+        w.write_record([k, d, o, n])?;
+    }
+    w.flush()
+}
+
+fn pct(part: Decimal, total: Decimal) -> String {
+    if total.is_zero() {
+        "-".into()
+    } else {
+        format!("{:.1}%", (part * Decimal::from(100) / total).round_dp(1))
+    }
+}
+
+fn text(r: &Report, markdown: bool) -> String {
+    let mut out = String::new();
+    for m in &r.migrations {
+        let head = format!(
+            "{} of {} records ({}) change tier",
+            m.moved,
+            m.records,
+            pct(Decimal::from(m.moved), Decimal::from(m.records))
+        );
+        let money = r.money_field.as_ref().map_or(String::new(), |f| {
+            format!("; {} of {} `{f}` ({}) moves", m.money_moved, m.money_total, pct(m.money_moved, m.money_total))
+        });
+        if markdown {
+            let _ = writeln!(out, "### `{}`: {head}{money}\n", m.dimension);
+            let _ = writeln!(out, "| old \\ new | {} |", m.new_tiers.join(" | "));
+            let _ = writeln!(out, "|---|{}", "---|".repeat(m.new_tiers.len()));
+        } else {
+            let _ = writeln!(out, "{}: {head}{money}", m.dimension);
+            let _ = writeln!(
+                out,
+                "  {:<14}{}",
+                "old \\ new",
+                m.new_tiers.iter().map(|t| format!("{t:>12}")).collect::<String>()
+            );
+        }
+        for (name, row) in m.old_tiers.iter().zip(&m.counts) {
+            if markdown {
+                let cells: Vec<String> = row.iter().map(u64::to_string).collect();
+                let _ = writeln!(out, "| **{name}** | {} |", cells.join(" | "));
+            } else {
+                let _ = writeln!(out, "  {name:<14}{}", row.iter().map(|c| format!("{c:>12}")).collect::<String>());
+            }
+        }
+        out.push('\n');
+    }
+    if !r.strategies.is_empty() {
+        let _ = writeln!(out, "{}", if markdown { "### Strategy changes\n" } else { "strategy changes:" });
+        for s in &r.strategies {
+            for (k, o, n) in &s.keys {
+                let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "(unset)".into());
+                let bullet = if markdown { "-" } else { " " };
+                let _ = writeln!(out, "{bullet} `{}.{}`: `{k}` {} → {}", s.dimension, s.tier, show(o), show(n));
+            }
+        }
+        out.push('\n');
+    }
+    for note in &r.only_one {
+        let _ = writeln!(out, "note: dimension {note}: not compared");
+    }
+    if r.not_compared > 0 {
+        let _ = writeln!(
+            out,
+            "note: {} record{} could not be read by both versions and {} not compared:",
+            r.not_compared,
+            if r.not_compared == 1 { "" } else { "s" },
+            if r.not_compared == 1 { "was" } else { "were" }
+        );
+        for reason in &r.reasons {
+            let _ = writeln!(out, "  {reason}");
+        }
+    }
+    out
+}
+
+fn json(r: &Report) -> serde_json::Value {
+    serde_json::json!({
+        "migrations": r.migrations,
+        "strategy_changes": r.strategies,
+        "not_compared": r.not_compared,
+        "notes": r.only_one,
+        "money_field": r.money_field,
+    })
+}
