@@ -45,16 +45,7 @@ fn run(src: &str) -> usize {
     let checked = check(&ast, src).checked.expect("generated policy checks");
     let program = compile(&checked);
     let today = Date::parse("2024-06-30").expect("date");
-    analyze(
-        &checked,
-        &program,
-        src,
-        Options {
-            today,
-            explain_overlaps: false,
-        },
-    )
-    .len()
+    analyze(&checked, &program, src, Options { today, explain_overlaps: false }).len()
 }
 
 fn bench(c: &mut Criterion) {
@@ -62,11 +53,9 @@ fn bench(c: &mut Criterion) {
     group.sample_size(10);
     for (tiers, fields) in [(10, 5), (50, 5), (50, 10), (100, 10), (50, 20)] {
         let src = policy(tiers, fields);
-        group.bench_with_input(
-            BenchmarkId::new("tiers_x_fields", format!("{tiers}x{fields}")),
-            &src,
-            |b, src| b.iter(|| run(black_box(src))),
-        );
+        group.bench_with_input(BenchmarkId::new("tiers_x_fields", format!("{tiers}x{fields}")), &src, |b, src| {
+            b.iter(|| run(black_box(src)))
+        });
     }
     group.finish();
 }

@@ -55,12 +55,7 @@ fn a_failure_says_what_differs_and_why() {
 #[test]
 fn run_filters_and_counts_skipped_tests() {
     let (_dir, path) = policy_file(POLICY);
-    let out = tier()
-        .arg("test")
-        .arg(&path)
-        .args(["--run", "small", "-v"])
-        .output()
-        .unwrap();
+    let out = tier().arg("test").arg(&path).args(["--run", "small", "-v"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     let text = stdout_of(&out);
     assert!(text.contains("PASS "), "{text}");
@@ -70,115 +65,56 @@ fn run_filters_and_counts_skipped_tests() {
 #[test]
 fn json_lists_every_test_with_its_failures() {
     let (_dir, path) = policy_file(POLICY);
-    let out = tier()
-        .arg("test")
-        .arg(&path)
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
+    let out = tier().arg("test").arg(&path).args(["--format", "json"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(
-        (
-            doc["passed"].as_u64(),
-            doc["failed"].as_u64(),
-            doc["skipped"].as_u64()
-        ),
-        (Some(1), Some(2), Some(0))
-    );
+    assert_eq!((doc["passed"].as_u64(), doc["failed"].as_u64(), doc["skipped"].as_u64()), (Some(1), Some(2), Some(0)));
     let tests = doc["tests"].as_array().unwrap();
     assert_eq!(tests.len(), 3);
     assert_eq!(tests[0]["status"], "fail");
     assert_eq!(tests[0]["line"], 5);
-    assert_eq!(
-        tests[0]["failures"][0]["message"],
-        "expected `VIP`, got `Important`"
-    );
+    assert_eq!(tests[0]["failures"][0]["message"], "expected `VIP`, got `Important`");
     assert_eq!(tests[2]["status"], "pass");
     // The closing line goes to stderr so stdout stays JSON.
-    assert!(String::from_utf8(out.stderr)
-        .unwrap()
-        .contains("1 passed, 2 failed"));
+    assert!(String::from_utf8(out.stderr).unwrap().contains("1 passed, 2 failed"));
 }
 
 #[test]
 fn junit_has_one_testcase_per_test_with_escaped_text() {
     let (_dir, path) = policy_file(POLICY);
-    let out = tier()
-        .arg("test")
-        .arg(&path)
-        .args(["--format", "junit"])
-        .output()
-        .unwrap();
+    let out = tier().arg("test").arg(&path).args(["--format", "junit"]).output().unwrap();
     let xml = stdout_of(&out);
-    assert!(
-        xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites"),
-        "{xml}"
-    );
+    assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites"), "{xml}");
     assert_eq!(xml.matches("<testcase ").count(), 3);
     assert_eq!(xml.matches("<failure ").count(), 2);
-    assert!(
-        xml.contains("tests=\"3\" failures=\"2\" skipped=\"0\""),
-        "{xml}"
-    );
-    assert!(
-        xml.contains("name=\"small &amp; &lt;odd&gt; &quot;name&quot;\""),
-        "{xml}"
-    );
-    assert!(
-        xml.contains("message=\"expected `VIP`, got `Important`\""),
-        "{xml}"
-    );
+    assert!(xml.contains("tests=\"3\" failures=\"2\" skipped=\"0\""), "{xml}");
+    assert!(xml.contains("name=\"small &amp; &lt;odd&gt; &quot;name&quot;\""), "{xml}");
+    assert!(xml.contains("message=\"expected `VIP`, got `Important`\""), "{xml}");
     // Every element that opens closes.
     for tag in ["testsuites", "testsuite", "failure"] {
-        assert_eq!(
-            xml.matches(&format!("<{tag} ")).count(),
-            xml.matches(&format!("</{tag}>")).count(),
-            "{tag}"
-        );
+        assert_eq!(xml.matches(&format!("<{tag} ")).count(), xml.matches(&format!("</{tag}>")).count(), "{tag}");
     }
 }
 
 #[test]
 fn coverage_reports_unexercised_outcomes_and_enforces_a_threshold() {
     let (_dir, path) = policy_file(POLICY);
-    let out = tier()
-        .arg("test")
-        .arg(&path)
-        .arg("--coverage")
-        .output()
-        .unwrap();
+    let out = tier().arg("test").arg(&path).arg("--coverage").output().unwrap();
     let text = stdout_of(&out);
     // Outcomes: 3 tiers chosen (VIP never); VIP's criterion and its 2 conditions
     // true/false (criterion never true, `orders` never true); Important's one
     // condition (its criterion is the same, counted once) both ways: 8 of 11.
     assert!(text.contains(": 72.7% (8/11 outcomes)"), "{text}");
-    assert!(
-        text.contains("p.tier:2:6: tier `VIP` never chosen"),
-        "{text}"
-    );
-    assert!(
-        text.contains("condition `orders >= 3/quarter` never true"),
-        "{text}"
-    );
+    assert!(text.contains("p.tier:2:6: tier `VIP` never chosen"), "{text}");
+    assert!(text.contains("condition `orders >= 3/quarter` never true"), "{text}");
 
     // All tests pass when filtered to the passing one; coverage then decides.
-    let low = tier()
-        .arg("test")
-        .arg(&path)
-        .args(["--run", "small", "--coverage", "--threshold", "50"])
-        .output()
-        .unwrap();
+    let low =
+        tier().arg("test").arg(&path).args(["--run", "small", "--coverage", "--threshold", "50"]).output().unwrap();
     assert_eq!(low.status.code(), Some(1), "below the threshold fails");
-    assert!(String::from_utf8(low.stderr)
-        .unwrap()
-        .contains("is below the threshold of 50%"));
-    let ok = tier()
-        .arg("test")
-        .arg(&path)
-        .args(["--run", "small", "--coverage", "--threshold", "10"])
-        .output()
-        .unwrap();
+    assert!(String::from_utf8(low.stderr).unwrap().contains("is below the threshold of 50%"));
+    let ok =
+        tier().arg("test").arg(&path).args(["--run", "small", "--coverage", "--threshold", "10"]).output().unwrap();
     assert_eq!(ok.status.code(), Some(0));
 }
 
@@ -191,12 +127,7 @@ fn full_coverage_is_reachable() {
            test "big" { given { spend: 100 } expect Big }
            test "small" { given { spend: 99.99 } expect Rest }"#,
     );
-    let out = tier()
-        .arg("test")
-        .arg(&path)
-        .args(["--coverage", "--threshold", "100"])
-        .output()
-        .unwrap();
+    let out = tier().arg("test").arg(&path).args(["--coverage", "--threshold", "100"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stdout_of(&out));
     assert!(stdout_of(&out).contains(": 100.0% (4/4 outcomes)"));
 }
@@ -205,18 +136,8 @@ fn full_coverage_is_reachable() {
 fn apply_coverage_counts_hits_on_data() {
     let (dir, path) = policy_file(POLICY);
     let data = dir.path().join("d.csv");
-    std::fs::write(
-        &data,
-        "id,spend,orders\na,2000000,4\nb,500000,1\nc,10,0\nd,20,0\n",
-    )
-    .unwrap();
-    let out = tier()
-        .arg("apply")
-        .arg(&path)
-        .arg(&data)
-        .arg("--coverage")
-        .output()
-        .unwrap();
+    std::fs::write(&data, "id,spend,orders\na,2000000,4\nb,500000,1\nc,10,0\nd,20,0\n").unwrap();
+    let out = tier().arg("apply").arg(&path).arg(&data).arg("--coverage").output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("coverage on 4 records:"), "{err}");

@@ -37,12 +37,7 @@ fn without_spans(src: &str) -> String {
     let bytes = debug.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
-        let digits = |from: usize| {
-            bytes[from..]
-                .iter()
-                .take_while(|b| b.is_ascii_digit())
-                .count()
-        };
+        let digits = |from: usize| bytes[from..].iter().take_while(|b| b.is_ascii_digit()).count();
         let a = digits(i);
         let starts_number = a > 0 && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric());
         if starts_number && debug[i + a..].starts_with("..") {
@@ -82,16 +77,8 @@ fn assert_laws(name: &str, src: &str) {
     let once = fmt_source(src);
     let twice = fmt_source(&once);
     assert_eq!(once, twice, "{name}: formatting is not idempotent");
-    assert_eq!(
-        without_spans(src),
-        without_spans(&once),
-        "{name}: formatting changed the AST"
-    );
-    assert_eq!(
-        comments(src),
-        comments(&once),
-        "{name}: formatting lost or changed a comment"
-    );
+    assert_eq!(without_spans(src), without_spans(&once), "{name}: formatting changed the AST");
+    assert_eq!(comments(src), comments(&once), "{name}: formatting lost or changed a comment");
 }
 
 #[test]
@@ -109,10 +96,7 @@ fn goldens() {
         }
         let want = std::fs::read_to_string(&golden).unwrap_or_default();
         if got != want {
-            failures.push(format!(
-                "{}:\n--- want\n{want}\n--- got\n{got}",
-                golden.display()
-            ));
+            failures.push(format!("{}:\n--- want\n{want}\n--- got\n{got}", golden.display()));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -136,25 +120,16 @@ fn laws_hold_for_every_policy_in_the_repository() {
 
 #[test]
 fn the_canonical_layout_spells_operators_one_way() {
-    let out = fmt_source(
-        "schema { id: text key  x: number }\ntier A { when x ≥ 1 and x ≤ 9 and x ≠ 5 and x = 2 }\n",
-    );
-    assert!(
-        out.contains("when x >= 1 and x <= 9 and x != 5 and x == 2"),
-        "{out}"
-    );
+    let out = fmt_source("schema { id: text key  x: number }\ntier A { when x ≥ 1 and x ≤ 9 and x ≠ 5 and x = 2 }\n");
+    assert!(out.contains("when x >= 1 and x <= 9 and x != 5 and x == 2"), "{out}");
     let out = fmt_source("tier A { when x > 100万 and y < 1.2M and z == 20% }");
-    assert!(
-        out.contains("x > 100万 and y < 1.2M and z == 20%"),
-        "number spelling is kept: {out}"
-    );
+    assert!(out.contains("x > 100万 and y < 1.2M and z == 20%"), "number spelling is kept: {out}");
 }
 
 // ------------------------------------------------------------------ generated policies
 
 fn name() -> impl Strategy<Value = String> {
-    prop::sample::select(vec!["spend", "orders", "region", "last", "score", "avg"])
-        .prop_map(str::to_string)
+    prop::sample::select(vec!["spend", "orders", "region", "last", "score", "avg"]).prop_map(str::to_string)
 }
 
 fn atom() -> impl Strategy<Value = String> {
@@ -185,11 +160,7 @@ fn atom() -> impl Strategy<Value = String> {
 fn arith() -> impl Strategy<Value = String> {
     atom().prop_recursive(3, 12, 2, |inner| {
         prop_oneof![
-            (
-                inner.clone(),
-                prop::sample::select(vec!["+", "-", "*", "/"]),
-                inner.clone()
-            )
+            (inner.clone(), prop::sample::select(vec!["+", "-", "*", "/"]), inner.clone())
                 .prop_map(|(a, op, b)| format!("{a}{op} {b}")),
             inner.clone().prop_map(|a| format!("( {a})")),
             inner.prop_map(|a| format!("-{a}")),
@@ -199,25 +170,14 @@ fn arith() -> impl Strategy<Value = String> {
 
 fn predicate() -> impl Strategy<Value = String> {
     prop_oneof![
-        (
-            arith(),
-            prop::sample::select(vec!["<", "<=", "≤", ">", ">=", "≥", "==", "=", "!=", "≠"]),
-            arith()
-        )
+        (arith(), prop::sample::select(vec!["<", "<=", "≤", ">", ">=", "≥", "==", "=", "!=", "≠"]), arith())
             .prop_map(|(a, op, b)| format!("{a} {op}{b}")),
         (arith(), arith(), arith()).prop_map(|(a, b, c)| format!("{a} <= {b} < {c}")),
-        (arith(), arith(), arith(), any::<bool>()).prop_map(|(a, b, c, n)| format!(
-            "{a} {}between {b} and {c}",
-            if n { "not " } else { "" }
-        )),
-        (arith(), prop::collection::vec(arith(), 0..3))
-            .prop_map(|(a, xs)| format!("{a} in [{}]", xs.join(","))),
+        (arith(), arith(), arith(), any::<bool>())
+            .prop_map(|(a, b, c, n)| format!("{a} {}between {b} and {c}", if n { "not " } else { "" })),
+        (arith(), prop::collection::vec(arith(), 0..3)).prop_map(|(a, xs)| format!("{a} in [{}]", xs.join(","))),
         (name(), any::<bool>(), any::<bool>()).prop_map(|(a, n, p)| {
-            format!(
-                "{a} is {}{}",
-                if n { "not " } else { "" },
-                if p { "present" } else { "missing" }
-            )
+            format!("{a} is {}{}", if n { "not " } else { "" }, if p { "present" } else { "missing" })
         }),
     ]
 }
@@ -234,13 +194,8 @@ fn condition() -> impl Strategy<Value = String> {
 }
 
 fn comment() -> impl Strategy<Value = String> {
-    prop::option::of(prop::sample::select(vec![
-        "# note",
-        "#  spaced",
-        "# 客户 \"quoted\"",
-        "#",
-    ]))
-    .prop_map(|c| c.map_or(String::new(), |c| format!(" {c}")))
+    prop::option::of(prop::sample::select(vec!["# note", "#  spaced", "# 客户 \"quoted\"", "#"]))
+        .prop_map(|c| c.map_or(String::new(), |c| format!(" {c}")))
 }
 
 fn policy() -> impl Strategy<Value = String> {

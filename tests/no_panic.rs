@@ -92,20 +92,12 @@ fn run_pipeline(src: &str) {
     };
     let program = compile(&checked);
     let evaluator = Evaluator::new(&program, Date(19_000));
-    for fill in [
-        Value::Missing,
-        Value::Num(0.into()),
-        Value::Text(String::new()),
-    ] {
+    for fill in [Value::Missing, Value::Num(0.into()), Value::Text(String::new())] {
         let mut frame = vec![fill; program.fields.len()];
         let _ = evaluator.evaluate(&mut frame);
     }
-    let suite = tierlang::testing::Suite {
-        checked: &checked,
-        program: &program,
-        source: src,
-        as_of: Some(Date(19_000)),
-    };
+    let suite =
+        tierlang::testing::Suite { checked: &checked, program: &program, source: src, as_of: Some(Date(19_000)) };
     let mut coverage = tierlang::coverage::Coverage::new(&checked);
     let _ = suite.run(None, Some(&mut coverage));
     let _ = coverage.gaps(src);

@@ -15,9 +15,7 @@ fn parse_ok(src: &str) -> Policy {
 /// The condition of the first tier of a one-tier policy.
 fn when(cond: &str) -> Expr {
     let p = parse_ok(&format!("tier T {{ when {cond} }}"));
-    let Some(Item::Tier(t)) = p.items.into_iter().next() else {
-        panic!("no tier")
-    };
+    let Some(Item::Tier(t)) = p.items.into_iter().next() else { panic!("no tier") };
     match t.clauses.into_iter().next() {
         Some(TierClause::When(e)) => e,
         other => panic!("no when: {other:?}"),
@@ -52,16 +50,12 @@ fn header_schema_and_field_options() {
           flag: bool
         }"#,
     );
-    let Item::Header(h) = &p.items[0] else {
-        panic!()
-    };
+    let Item::Header(h) = &p.items[0] else { panic!() };
     assert_eq!(h.title.as_ref().unwrap().value, "Hospitals");
     let keys: Vec<&str> = h.entries.iter().map(|e| e.key.name.as_str()).collect();
     assert_eq!(keys, ["version", "owner", "currency"]);
     assert_eq!(h.entries[2].value.kind, ValueKind::Symbol("CNY".into()));
-    let Item::Schema(s) = &p.items[1] else {
-        panic!()
-    };
+    let Item::Schema(s) = &p.items[1] else { panic!() };
     let kinds: Vec<&TypeKind> = s.fields.iter().map(|f| &f.ty.kind).collect();
     assert_eq!(kinds[0], &TypeKind::Text);
     assert!(s.fields[0].key.is_some());
@@ -71,14 +65,9 @@ fn header_schema_and_field_options() {
     assert_eq!(kinds[4], &TypeKind::Integer);
     assert_eq!(kinds[5], &TypeKind::Count);
     assert!(s.fields[6].optional);
-    let TypeKind::Enum(values) = kinds[7] else {
-        panic!()
-    };
+    let TypeKind::Enum(values) = kinds[7] else { panic!() };
     let names: Vec<(&str, bool)> = values.iter().map(|v| (v.name.as_str(), v.quoted)).collect();
-    assert_eq!(
-        names,
-        [("North", false), ("South-East", true), ("West", false)]
-    );
+    assert_eq!(names, [("North", false), ("South-East", true), ("West", false)]);
     assert_eq!(kinds[8], &TypeKind::Date);
     assert_eq!(kinds[9], &TypeKind::Bool);
 }
@@ -96,28 +85,23 @@ fn numbers_keep_their_spelling_and_exact_value() {
         ("0.1", "0.1"),
     ] {
         let e = when(&format!("x > {text}"));
-        let ExprKind::Compare { rest, .. } = &e.kind else {
-            panic!()
-        };
+        let ExprKind::Compare { rest, .. } = &e.kind else { panic!() };
         assert_eq!(num_of(&rest[0].1), (dec(value), text.to_string()));
     }
 }
 
 #[test]
 fn rates_money_dates_strings_bools() {
-    let e = when("a >= 3/quarter and b >= 3 per quarters and c > ¥5000 and d >= 2024-02-29 and e == \"x\\\"y\" and f == true");
-    let ExprKind::And(parts) = e.kind else {
-        panic!()
-    };
+    let e = when(
+        "a >= 3/quarter and b >= 3 per quarters and c > ¥5000 and d >= 2024-02-29 and e == \"x\\\"y\" and f == true",
+    );
+    let ExprKind::And(parts) = e.kind else { panic!() };
     let rhs = |i: usize| match &parts[i].kind {
         ExprKind::Compare { rest, .. } => rest[0].1.kind.clone(),
         other => panic!("{other:?}"),
     };
     let ExprKind::Rate(r) = rhs(0) else { panic!() };
-    assert_eq!(
-        (r.count.value, r.period, r.spelled_per),
-        (dec("3"), Period::Quarter, false)
-    );
+    assert_eq!((r.count.value, r.period, r.spelled_per), (dec("3"), Period::Quarter, false));
     let ExprKind::Rate(r) = rhs(1) else { panic!() };
     assert_eq!((r.period, r.spelled_per), (Period::Quarter, true));
     let ExprKind::Money(m) = rhs(2) else { panic!() };
@@ -141,121 +125,64 @@ fn comparison_operators_in_both_spellings() {
         ("≠", CmpOp::Ne),
     ] {
         let e = when(&format!("x {text} 1"));
-        let ExprKind::Compare { rest, .. } = e.kind else {
-            panic!()
-        };
+        let ExprKind::Compare { rest, .. } = e.kind else { panic!() };
         assert_eq!(rest[0].0, op, "{text}");
     }
 }
 
 #[test]
 fn chained_comparison_between_in_is() {
-    let ExprKind::Compare { rest, .. } = when("30万 <= x < 100万").kind else {
-        panic!()
-    };
-    assert_eq!(
-        rest.iter().map(|r| r.0).collect::<Vec<_>>(),
-        [CmpOp::Le, CmpOp::Lt]
-    );
+    let ExprKind::Compare { rest, .. } = when("30万 <= x < 100万").kind else { panic!() };
+    assert_eq!(rest.iter().map(|r| r.0).collect::<Vec<_>>(), [CmpOp::Le, CmpOp::Lt]);
 
-    let ExprKind::Between {
-        negated, low, high, ..
-    } = when("x not between 10万 and 30万").kind
-    else {
-        panic!()
-    };
+    let ExprKind::Between { negated, low, high, .. } = when("x not between 10万 and 30万").kind else { panic!() };
     assert!(negated);
     assert_eq!(num_of(&low).1, "10万");
     assert_eq!(num_of(&high).1, "30万");
 
-    let ExprKind::In { negated, items, .. } = when("region not in [North, \"East\",]").kind else {
-        panic!()
-    };
+    let ExprKind::In { negated, items, .. } = when("region not in [North, \"East\",]").kind else { panic!() };
     assert!(negated);
     assert_eq!(items[0].kind, ExprKind::Name("North".into()));
     assert_eq!(items[1].kind, ExprKind::Text("East".into()));
 
-    let ExprKind::Is {
-        negated, present, ..
-    } = when("x is not missing").kind
-    else {
-        panic!()
-    };
+    let ExprKind::Is { negated, present, .. } = when("x is not missing").kind else { panic!() };
     assert!(negated && !present);
-    let ExprKind::Is {
-        negated, present, ..
-    } = when("x is present").kind
-    else {
-        panic!()
-    };
+    let ExprKind::Is { negated, present, .. } = when("x is present").kind else { panic!() };
     assert!(!negated && present);
 }
 
 #[test]
 fn precedence_of_logic_and_arithmetic() {
     // not > and > or; * / over + -; left-associative.
-    let ExprKind::Or(parts) = when("a > 1 or not b > 2 and c > 3").kind else {
-        panic!()
-    };
+    let ExprKind::Or(parts) = when("a > 1 or not b > 2 and c > 3").kind else { panic!() };
     assert_eq!(parts.len(), 2);
-    let ExprKind::And(ands) = &parts[1].kind else {
-        panic!()
-    };
+    let ExprKind::And(ands) = &parts[1].kind else { panic!() };
     assert!(matches!(ands[0].kind, ExprKind::Not(_)));
 
-    let ExprKind::Compare { first, .. } = when("a - b - c * d / 2 > 0").kind else {
-        panic!()
-    };
-    let ExprKind::Binary {
-        op: BinOp::Sub,
-        lhs,
-        rhs,
-    } = first.kind
-    else {
-        panic!()
-    };
+    let ExprKind::Compare { first, .. } = when("a - b - c * d / 2 > 0").kind else { panic!() };
+    let ExprKind::Binary { op: BinOp::Sub, lhs, rhs } = first.kind else { panic!() };
     assert!(matches!(lhs.kind, ExprKind::Binary { op: BinOp::Sub, .. }));
     assert!(matches!(rhs.kind, ExprKind::Binary { op: BinOp::Div, .. }));
 
-    let ExprKind::Compare { first, .. } = when("-(a + b) * 2 > 0").kind else {
-        panic!()
-    };
-    let ExprKind::Binary {
-        op: BinOp::Mul,
-        lhs,
-        ..
-    } = first.kind
-    else {
-        panic!()
-    };
+    let ExprKind::Compare { first, .. } = when("-(a + b) * 2 > 0").kind else { panic!() };
+    let ExprKind::Binary { op: BinOp::Mul, lhs, .. } = first.kind else { panic!() };
     assert!(matches!(lhs.kind, ExprKind::Neg(_)));
 }
 
 #[test]
 fn functions_and_today() {
-    let ExprKind::And(parts) =
-        when("days_since(last) <= max(30, round(x / 7, 1)) and today() > 2020-01-01").kind
+    let ExprKind::And(parts) = when("days_since(last) <= max(30, round(x / 7, 1)) and today() > 2020-01-01").kind
     else {
         panic!()
     };
-    let ExprKind::Compare { first, rest } = &parts[0].kind else {
-        panic!()
-    };
-    let ExprKind::Call { func, args } = &first.kind else {
-        panic!()
-    };
+    let ExprKind::Compare { first, rest } = &parts[0].kind else { panic!() };
+    let ExprKind::Call { func, args } = &first.kind else { panic!() };
     assert_eq!((func.name.as_str(), args.len()), ("days_since", 1));
-    let ExprKind::Call { func, args } = &rest[0].1.kind else {
-        panic!()
-    };
+    let ExprKind::Call { func, args } = &rest[0].1.kind else { panic!() };
     assert_eq!((func.name.as_str(), args.len()), ("max", 2));
-    let ExprKind::Compare { first, .. } = &parts[1].kind else {
-        panic!()
-    };
+    let ExprKind::Compare { first, .. } = &parts[1].kind else { panic!() };
     assert_eq!(first.kind, ExprKind::Today);
-    let ExprKind::Compare { first, .. } = when("today > 2020-01-01").kind else {
-        panic!()
-    };
+    let ExprKind::Compare { first, .. } = when("today > 2020-01-01").kind else { panic!() };
     assert_eq!(first.kind, ExprKind::Today);
 }
 
@@ -288,36 +215,18 @@ fn lets_tiers_labels_strategies() {
     assert_eq!(t.name.name, "VIP客户");
     assert_eq!(t.label.as_ref().unwrap().value, "VIP 客户");
     assert_eq!(t.clauses.len(), 3, "two whens and a strategy");
-    let TierClause::Strategy(s) = &t.clauses[2] else {
-        panic!()
-    };
+    let TierClause::Strategy(s) = &t.clauses[2] else { panic!() };
     let keys: Vec<&str> = s.entries.iter().map(|e| e.key.name.as_str()).collect();
     assert_eq!(
         keys,
-        [
-            "account_manager",
-            "visits",
-            "discount",
-            "budget",
-            "credit",
-            "key",
-            "free text key",
-            "activities",
-            "contact"
-        ]
+        ["account_manager", "visits", "discount", "budget", "credit", "key", "free text key", "activities", "contact"]
     );
-    let ValueKind::Number(n) = &s.entries[4].value.kind else {
-        panic!()
-    };
+    let ValueKind::Number(n) = &s.entries[4].value.kind else { panic!() };
     assert_eq!(n.value, dec("-5"));
     assert!(matches!(&s.entries[8].value.kind, ValueKind::Map(m) if m.len() == 2));
-    let Item::Tier(small) = &p.items[2] else {
-        panic!()
-    };
+    let Item::Tier(small) = &p.items[2] else { panic!() };
     assert!(matches!(small.clauses[0], TierClause::Otherwise(_)));
-    let TierClause::Strategy(s) = &small.clauses[1] else {
-        panic!()
-    };
+    let TierClause::Strategy(s) = &small.clauses[1] else { panic!() };
     assert_eq!(s.extends.as_ref().unwrap().name, "VIP客户");
 }
 
@@ -331,9 +240,7 @@ fn dimensions_with_options() {
              tier Lost { when last is missing }
            }"#,
     );
-    let Item::Dimension(d) = &p.items[0] else {
-        panic!()
-    };
+    let Item::Dimension(d) = &p.items[0] else { panic!() };
     assert_eq!(d.name.name, "lifecycle");
     assert_eq!(d.label.as_ref().unwrap().value, "生命周期");
     let kinds: Vec<DimOptionKind> = d.options.iter().map(|o| o.kind).collect();
@@ -355,37 +262,19 @@ fn tests_with_given_and_expectations() {
     );
     let Item::Test(t) = &p.items[0] else { panic!() };
     assert_eq!(t.name.value, "1.2M is VIP");
-    let TestItem::Given(g) = &t.items[0] else {
-        panic!()
-    };
+    let TestItem::Given(g) = &t.items[0] else { panic!() };
     assert!(g.defaults);
     assert_eq!(g.entries.len(), 5);
     assert!(g.entries[4].value.is_none(), "`missing`");
-    let TestItem::ExpectTier(e) = &t.items[1] else {
-        panic!()
-    };
-    assert_eq!(
-        (
-            e.dimension.is_none(),
-            e.tier.as_ref().unwrap().name.as_str()
-        ),
-        (true, "VIP")
-    );
-    let TestItem::ExpectTier(e) = &t.items[2] else {
-        panic!()
-    };
+    let TestItem::ExpectTier(e) = &t.items[1] else { panic!() };
+    assert_eq!((e.dimension.is_none(), e.tier.as_ref().unwrap().name.as_str()), (true, "VIP"));
+    let TestItem::ExpectTier(e) = &t.items[2] else { panic!() };
     assert_eq!(e.dimension.as_ref().unwrap().name, "lifecycle");
-    let TestItem::ExpectTier(e) = &t.items[3] else {
-        panic!()
-    };
+    let TestItem::ExpectTier(e) = &t.items[3] else { panic!() };
     assert!(e.tier.is_none());
-    let TestItem::ExpectStrategy(e) = &t.items[4] else {
-        panic!()
-    };
+    let TestItem::ExpectStrategy(e) = &t.items[4] else { panic!() };
     assert_eq!((e.path.len(), e.op), (1, CmpOp::Eq));
-    let TestItem::ExpectStrategy(e) = &t.items[5] else {
-        panic!()
-    };
+    let TestItem::ExpectStrategy(e) = &t.items[5] else { panic!() };
     assert_eq!(e.dimension.as_ref().unwrap().name, "lifecycle");
     let path: Vec<&str> = e.path.iter().map(|k| k.name.as_str()).collect();
     assert_eq!((path, e.op), (vec!["contact", "phone"], CmpOp::Ne));
@@ -397,13 +286,9 @@ fn spans_point_at_the_source() {
     let Ok(p) = parse(src) else { panic!() };
     let Item::Tier(t) = &p.items[0] else { panic!() };
     assert_eq!(&src[t.name.span.clone()], "VIP");
-    let TierClause::When(e) = &t.clauses[0] else {
-        panic!()
-    };
+    let TierClause::When(e) = &t.clauses[0] else { panic!() };
     assert_eq!(&src[e.span.clone()], "annual_purchase > 100万");
-    let ExprKind::Compare { first, rest } = &e.kind else {
-        panic!()
-    };
+    let ExprKind::Compare { first, rest } = &e.kind else { panic!() };
     assert_eq!(&src[first.span.clone()], "annual_purchase");
     assert_eq!(&src[rest[0].1.span.clone()], "100万");
 }
@@ -429,14 +314,9 @@ fn syntax_errors_say_where_and_what_was_expected() {
         let Err(SyntaxError::Unexpected { expected: got, .. }) = parse(src) else {
             panic!("`{src}` should fail to parse")
         };
-        assert!(
-            got.contains(expected),
-            "`{src}`: expected to mention {expected:?}, got {got:?}"
-        );
+        assert!(got.contains(expected), "`{src}`: expected to mention {expected:?}, got {got:?}");
     }
-    let Err(e) = parse("tier A {\n  when x > 1 && y\n}") else {
-        panic!()
-    };
+    let Err(e) = parse("tier A {\n  when x > 1 && y\n}") else { panic!() };
     assert_eq!(e.span().offset(), "tier A {\n  when x > 1 ".len());
 }
 
@@ -446,26 +326,14 @@ fn out_of_range_numbers_and_impossible_dates_are_errors() {
         parse("tier A { when x > 99999999999999999999999999999999 }"),
         Err(SyntaxError::BadNumber { .. })
     ));
-    assert!(matches!(
-        parse("tier A { when d > 2023-02-29 }"),
-        Err(SyntaxError::BadDate { .. })
-    ));
+    assert!(matches!(parse("tier A { when d > 2023-02-29 }"), Err(SyntaxError::BadDate { .. })));
 }
 
 #[test]
 fn fields_declare_which_way_they_count() {
     let p = parse_ok("schema { id: text key  spend: money prefer higher  risk: number? prefer lower  prefer: text }");
-    let Item::Schema(s) = &p.items[0] else {
-        panic!()
-    };
-    let prefs: Vec<Option<bool>> = s
-        .fields
-        .iter()
-        .map(|f| f.prefer.as_ref().map(|p| p.0))
-        .collect();
+    let Item::Schema(s) = &p.items[0] else { panic!() };
+    let prefs: Vec<Option<bool>> = s.fields.iter().map(|f| f.prefer.as_ref().map(|p| p.0)).collect();
     assert_eq!(prefs, [None, Some(true), Some(false), None]);
-    assert_eq!(
-        s.fields[3].name.name, "prefer",
-        "`prefer` stays usable as a field name"
-    );
+    assert_eq!(s.fields[3].name.name, "prefer", "`prefer` stays usable as a field name");
 }

@@ -13,12 +13,7 @@ use tierlang::syntax::parse;
 fn program(src: &str) -> Program {
     let ast = parse(src).unwrap_or_else(|e| panic!("parse: {e:?}"));
     let out = check(&ast, src);
-    let errors: Vec<String> = out
-        .diagnostics
-        .iter()
-        .filter(|d| d.is_error())
-        .map(|d| d.to_string())
-        .collect();
+    let errors: Vec<String> = out.diagnostics.iter().filter(|d| d.is_error()).map(|d| d.to_string()).collect();
     assert!(errors.is_empty(), "check errors: {errors:?}");
     compile(out.checked.as_ref().unwrap())
 }
@@ -29,27 +24,16 @@ fn tiers_at(p: &Program, today: &str, cells: &[(&str, &str)]) -> Vec<Option<Stri
         .fields
         .iter()
         .map(|f| {
-            let cell = cells
-                .iter()
-                .find(|(n, _)| *n == f.name)
-                .map(|(_, v)| Cell::Text(v.to_string()));
+            let cell = cells.iter().find(|(n, _)| *n == f.name).map(|(_, v)| Cell::Text(v.to_string()));
             decode(f, cell.as_ref()).unwrap_or_else(|e| panic!("field {}: {e:?}", f.name))
         })
         .collect();
-    let decisions = Evaluator::new(p, Date::parse(today).unwrap())
-        .evaluate(&mut frame)
-        .unwrap();
-    decisions
-        .iter()
-        .zip(&p.dimensions)
-        .map(|(d, dim)| d.tier.map(|i| dim.tiers[i].name.clone()))
-        .collect()
+    let decisions = Evaluator::new(p, Date::parse(today).unwrap()).evaluate(&mut frame).unwrap();
+    decisions.iter().zip(&p.dimensions).map(|(d, dim)| d.tier.map(|i| dim.tiers[i].name.clone())).collect()
 }
 
 fn tier(p: &Program, cells: &[(&str, &str)]) -> String {
-    tiers_at(p, "2025-01-01", cells)[0]
-        .clone()
-        .unwrap_or_else(|| "-".into())
+    tiers_at(p, "2025-01-01", cells)[0].clone().unwrap_or_else(|| "-".into())
 }
 
 const HOSPITALS: &str = r#"
@@ -63,18 +47,13 @@ tier Small { otherwise }
 #[test]
 fn boundaries_compare_exactly() {
     let p = program(HOSPITALS);
-    let t =
-        |spend: &str, orders: &str| tier(&p, &[("id", "x"), ("spend", spend), ("orders", orders)]);
+    let t = |spend: &str, orders: &str| tier(&p, &[("id", "x"), ("spend", spend), ("orders", orders)]);
     assert_eq!(t("1000000", "0"), "VIP");
     assert_eq!(t("1,000,000.00", "0"), "VIP");
     assert_eq!(t("100万", "0"), "VIP");
     assert_eq!(t("1M", "0"), "VIP");
     assert_eq!(t("999999.99", "12"), "Important");
-    assert_eq!(
-        t("999999.99", "11"),
-        "Small",
-        "11 a year is below 3 a quarter"
-    );
+    assert_eq!(t("999999.99", "11"), "Small", "11 a year is below 3 a quarter");
     assert_eq!(t("300000", "12"), "Important");
     assert_eq!(t("299999.99", "12"), "General");
     assert_eq!(t("100000", "0"), "General");
@@ -88,10 +67,7 @@ fn decimal_sums_have_no_float_surprises() {
          tier Exact { when a + b == 0.3 }
          tier Off { otherwise }",
     );
-    assert_eq!(
-        tier(&p, &[("id", "x"), ("a", "0.1"), ("b", "0.2")]),
-        "Exact"
-    );
+    assert_eq!(tier(&p, &[("id", "x"), ("a", "0.1"), ("b", "0.2")]), "Exact");
     let p = program(
         "schema { id: text key  a: money }
          tier Same { when a * 3 == 1.2M and 1.2M == 1_200_000 and 100万 == 1M and 20% == 0.2 }
@@ -109,24 +85,11 @@ fn rates_normalise_between_periods() {
          tier C { otherwise }",
     );
     // 1 a month = 3 a quarter; 4 a quarter = 8 a half year.
-    assert_eq!(
-        tier(&p, &[("id", "x"), ("visits", "1"), ("orders", "4")]),
-        "A"
-    );
-    assert_eq!(
-        tier(&p, &[("id", "x"), ("visits", "0.9"), ("orders", "4")]),
-        "B",
-        "10.8*2 > 16 a year"
-    );
-    assert_eq!(
-        tier(&p, &[("id", "x"), ("visits", "0.5"), ("orders", "4")]),
-        "C"
-    );
+    assert_eq!(tier(&p, &[("id", "x"), ("visits", "1"), ("orders", "4")]), "A");
+    assert_eq!(tier(&p, &[("id", "x"), ("visits", "0.9"), ("orders", "4")]), "B", "10.8*2 > 16 a year");
+    assert_eq!(tier(&p, &[("id", "x"), ("visits", "0.5"), ("orders", "4")]), "C");
     // 2 a month * 2 = 48 a year > 3 a quarter = 12 a year.
-    assert_eq!(
-        tier(&p, &[("id", "x"), ("visits", "2"), ("orders", "3")]),
-        "B"
-    );
+    assert_eq!(tier(&p, &[("id", "x"), ("visits", "2"), ("orders", "3")]), "B");
 }
 
 #[test]
@@ -147,11 +110,7 @@ fn missing_values_make_comparisons_false() {
          tier Negated { when not (credit > 1000) }
          tier Other { otherwise }",
     );
-    assert_eq!(
-        tier(&p, &[("id", "x")]),
-        "Negated",
-        "`not` negates the false comparison"
-    );
+    assert_eq!(tier(&p, &[("id", "x")]), "Negated", "`not` negates the false comparison");
 }
 
 #[test]
@@ -163,14 +122,8 @@ fn division_by_zero_is_missing() {
          tier NoOrders { when avg is missing }
          tier Rest { otherwise }",
     );
-    assert_eq!(
-        tier(&p, &[("id", "x"), ("spend", "5000"), ("orders", "2")]),
-        "Big"
-    );
-    assert_eq!(
-        tier(&p, &[("id", "x"), ("spend", "5000"), ("orders", "0")]),
-        "NoOrders"
-    );
+    assert_eq!(tier(&p, &[("id", "x"), ("spend", "5000"), ("orders", "2")]), "Big");
+    assert_eq!(tier(&p, &[("id", "x"), ("spend", "5000"), ("orders", "0")]), "NoOrders");
 }
 
 #[test]
@@ -181,24 +134,9 @@ fn enums_sets_and_text() {
            tier NotWest { when region != West and channel == "online" }
            tier Rest { otherwise }"#,
     );
-    assert_eq!(
-        tier(&p, &[("id", "x"), ("region", "South"), ("channel", "shop")]),
-        "Coastal"
-    );
-    assert_eq!(
-        tier(
-            &p,
-            &[("id", "x"), ("region", "North"), ("channel", "online")]
-        ),
-        "NotWest"
-    );
-    assert_eq!(
-        tier(
-            &p,
-            &[("id", "x"), ("region", "West"), ("channel", "online")]
-        ),
-        "Rest"
-    );
+    assert_eq!(tier(&p, &[("id", "x"), ("region", "South"), ("channel", "shop")]), "Coastal");
+    assert_eq!(tier(&p, &[("id", "x"), ("region", "North"), ("channel", "online")]), "NotWest");
+    assert_eq!(tier(&p, &[("id", "x"), ("region", "West"), ("channel", "online")]), "Rest");
 }
 
 #[test]
@@ -211,59 +149,13 @@ fn dates_today_and_functions() {
          tier Rest { otherwise }";
     let p = program(src);
     let cells = |last, first, spend, refund| {
-        vec![
-            ("id", "x"),
-            ("last", last),
-            ("first", first),
-            ("spend", spend),
-            ("refund", refund),
-        ]
+        vec![("id", "x"), ("last", last), ("first", first), ("spend", spend), ("refund", refund)]
     };
-    assert_eq!(
-        tiers_at(
-            &p,
-            "2024-06-30",
-            &cells("2024-04-01", "2022-06-30", "0", "0")
-        )[0]
-        .as_deref(),
-        Some("Loyal")
-    );
-    assert_eq!(
-        tiers_at(
-            &p,
-            "2024-06-30",
-            &cells("2024-04-01", "2022-07-01", "0", "0")
-        )[0]
-        .as_deref(),
-        Some("Loyal")
-    );
-    assert_eq!(
-        tiers_at(
-            &p,
-            "2024-06-30",
-            &cells("2024-04-01", "2022-07-02", "0", "0")
-        )[0]
-        .as_deref(),
-        Some("Rest")
-    );
-    assert_eq!(
-        tiers_at(
-            &p,
-            "2024-06-30",
-            &cells("2024-06-29", "2024-01-01", "0", "0")
-        )[0]
-        .as_deref(),
-        Some("Recent")
-    );
-    assert_eq!(
-        tiers_at(
-            &p,
-            "2024-06-30",
-            &cells("2020-01-01", "2020-01-01", "10", "30")
-        )[0]
-        .as_deref(),
-        Some("Calc")
-    );
+    assert_eq!(tiers_at(&p, "2024-06-30", &cells("2024-04-01", "2022-06-30", "0", "0"))[0].as_deref(), Some("Loyal"));
+    assert_eq!(tiers_at(&p, "2024-06-30", &cells("2024-04-01", "2022-07-01", "0", "0"))[0].as_deref(), Some("Loyal"));
+    assert_eq!(tiers_at(&p, "2024-06-30", &cells("2024-04-01", "2022-07-02", "0", "0"))[0].as_deref(), Some("Rest"));
+    assert_eq!(tiers_at(&p, "2024-06-30", &cells("2024-06-29", "2024-01-01", "0", "0"))[0].as_deref(), Some("Recent"));
+    assert_eq!(tiers_at(&p, "2024-06-30", &cells("2020-01-01", "2020-01-01", "10", "30"))[0].as_deref(), Some("Calc"));
 }
 
 #[test]
@@ -290,17 +182,9 @@ fn several_dimensions_and_hit_unique() {
            tier Lost { when days_since(last) > 90 or last is missing }
          }",
     );
-    let got = tiers_at(
-        &p,
-        "2024-06-30",
-        &[("id", "x"), ("spend", "5000"), ("last", "2024-06-01")],
-    );
+    let got = tiers_at(&p, "2024-06-30", &[("id", "x"), ("spend", "5000"), ("last", "2024-06-01")]);
     assert_eq!(got, [Some("Big".to_string()), Some("Active".to_string())]);
-    let got = tiers_at(
-        &p,
-        "2024-06-30",
-        &[("id", "x"), ("spend", "5"), ("last", "")],
-    );
+    let got = tiers_at(&p, "2024-06-30", &[("id", "x"), ("spend", "5"), ("last", "")]);
     assert_eq!(got, [Some("Small".to_string()), Some("Lost".to_string())]);
 
     let overlapping = program(
@@ -308,9 +192,7 @@ fn several_dimensions_and_hit_unique() {
          dimension d { hit unique tier A { when spend > 1 } tier B { when spend > 2 } }",
     );
     let mut frame = vec![Value::Text("x".into()), Value::Num(5.into())];
-    let err = Evaluator::new(&overlapping, Date(0))
-        .evaluate(&mut frame)
-        .unwrap_err();
+    let err = Evaluator::new(&overlapping, Date(0)).evaluate(&mut frame).unwrap_err();
     assert!(err.to_string().contains("`A` and `B`"), "{err}");
 }
 
@@ -322,18 +204,9 @@ fn strategies_extend_and_merge() {
            tier Silver { otherwise strategy extends Gold { perks: { lounge: "none" }, discount: 5% } }"#,
     );
     let silver = &p.dimensions[0].tiers[1].strategy;
-    assert_eq!(
-        silver.keys().collect::<Vec<_>>(),
-        ["visits", "perks", "tags", "discount"]
-    );
-    let StrategyValue::Map(perks) = &silver["perks"] else {
-        panic!()
-    };
-    assert_eq!(
-        perks["gift"],
-        StrategyValue::Bool(true),
-        "nested maps merge key by key"
-    );
+    assert_eq!(silver.keys().collect::<Vec<_>>(), ["visits", "perks", "tags", "discount"]);
+    let StrategyValue::Map(perks) = &silver["perks"] else { panic!() };
+    assert_eq!(perks["gift"], StrategyValue::Bool(true), "nested maps merge key by key");
     assert_eq!(perks["lounge"], StrategyValue::Text("none".into()));
     assert_eq!(silver["discount"].to_json().to_string(), "0.05");
     assert_eq!(silver["visits"].to_text(), "1/month");

@@ -9,11 +9,7 @@ use tierlang::syntax::parse;
 
 fn codes(src: &str) -> Vec<String> {
     let ast = parse(src).unwrap();
-    check(&ast, src)
-        .diagnostics
-        .iter()
-        .map(|d| d.code().unwrap().to_string())
-        .collect()
+    check(&ast, src).diagnostics.iter().map(|d| d.code().unwrap().to_string()).collect()
 }
 
 #[test]

@@ -8,18 +8,8 @@ use assert_cmd::Command;
 use std::path::Path;
 
 fn check_golden(policy: &Path, format: &str, ext: &str) -> Option<String> {
-    let out = Command::cargo_bin("tier")
-        .unwrap()
-        .args(["table", "--format", format])
-        .arg(policy)
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = Command::cargo_bin("tier").unwrap().args(["table", "--format", format]).arg(policy).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let got = String::from_utf8(out.stdout).unwrap();
     let golden = policy.with_extension(ext);
     if std::env::var_os("TIER_BLESS").is_some() {
@@ -33,21 +23,13 @@ fn check_golden(policy: &Path, format: &str, ext: &str) -> Option<String> {
 #[test]
 fn decision_tables_match_their_goldens() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/table");
-    let mut policies: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
+    let mut policies: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
     policies.retain(|p| p.extension().is_some_and(|e| e == "tier"));
     policies.sort();
     assert!(!policies.is_empty());
     let failures: Vec<String> = policies
         .iter()
-        .flat_map(|p| {
-            [
-                check_golden(p, "markdown", "md"),
-                check_golden(p, "csv", "csv"),
-            ]
-        })
+        .flat_map(|p| [check_golden(p, "markdown", "md"), check_golden(p, "csv", "csv")])
         .flatten()
         .collect();
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -63,10 +45,7 @@ fn every_example_policy_has_a_table() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
     let md = String::from_utf8(out.stdout).unwrap();
-    assert!(
-        md.starts_with("### tier (hit first, best first)\n\n| # | tier | label |"),
-        "{md}"
-    );
+    assert!(md.starts_with("### tier (hit first, best first)\n\n| # | tier | label |"), "{md}");
     assert!(md.contains("| 1 | VIP | VIP客户 |"), "{md}");
 }
 
@@ -75,15 +54,8 @@ fn a_policy_with_errors_has_no_table() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("bad.tier");
     std::fs::write(&p, "schema { id: text key }\ntier A { when nope > 1 }\n").unwrap();
-    let out = Command::cargo_bin("tier")
-        .unwrap()
-        .arg("table")
-        .arg(&p)
-        .output()
-        .unwrap();
+    let out = Command::cargo_bin("tier").unwrap().arg("table").arg(&p).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
-    assert!(String::from_utf8(out.stderr)
-        .unwrap()
-        .contains("tier::unknown_name"));
+    assert!(String::from_utf8(out.stderr).unwrap().contains("tier::unknown_name"));
 }
