@@ -122,12 +122,15 @@ impl<'a> Explainer<'a> {
         Explainer { checked, program, source, today, partitions }
     }
 
-    /// The nearest tier above `chosen` in dimension `d` and how to reach it (for
+    /// The nearest tier above `chosen` in dimension `d` that the customer can reach
+    /// by changing their own figures (else the nearest at all), and how (for
     /// `tier apply --explain`); `frame` holds the record's fields by slot.
     pub fn next_up(&self, d: usize, chosen: Option<usize>, frame: &[Value]) -> Option<WayUp> {
         let above = chosen.unwrap_or(self.checked.dimensions[d].tiers.len());
         let ev = Evaluator::new(self.program, self.today);
-        (0..above).rev().find_map(|target| self.nearest(d, target, &ev, frame))
+        let ways: Vec<WayUp> = (0..above).rev().filter_map(|target| self.nearest(d, target, &ev, frame)).collect();
+        let by_effort = ways.iter().position(|w| w.requires.is_empty());
+        ways.into_iter().nth(by_effort.unwrap_or(0))
     }
 
     /// Explains a record given as field values by slot.
