@@ -52,6 +52,16 @@ impl<'p> Evaluator<'p> {
 
     /// Evaluates a record. `frame` holds the field values by slot; it is extended
     /// with the lets in place (reuse it across records to avoid allocation).
+    /// As [`Evaluator::evaluate`], into a reused vector (no allocation per record).
+    pub fn evaluate_into(&self, frame: &mut Vec<Value>, out: &mut Vec<Decision>) -> Result<(), EvalError> {
+        self.prepare(frame);
+        out.clear();
+        for d in &self.program.dimensions {
+            out.push(self.decide(d, frame)?);
+        }
+        Ok(())
+    }
+
     pub fn evaluate(&self, frame: &mut Vec<Value>) -> Result<Vec<Decision>, EvalError> {
         self.prepare(frame);
         self.program.dimensions.iter().map(|d| self.decide(d, frame)).collect()

@@ -47,6 +47,9 @@ pub struct Args {
     /// Report on stderr how often each tier was chosen and each condition held
     #[arg(long)]
     coverage: bool,
+    /// Output only the key and each dimension's tier name (no labels, no strategy)
+    #[arg(long)]
+    tiers_only: bool,
     /// Add per dimension the deciding criterion, the nearest tier above and what it
     /// takes to get there (`DIM_reason`, `DIM_next`, `DIM_next_gap`, `DIM_next_distance`)
     #[arg(long)]
@@ -143,11 +146,14 @@ fn execute(
     mut coverage: Option<&mut Coverage>,
     explainer: Option<&Explainer>,
 ) -> Result<Summary, Stop> {
+    if let Some(summary) = fast_path(args, program, &input, format, today, coverage.is_some() || explainer.is_some())? {
+        return Ok(summary);
+    }
     let source = input.name.as_str();
     let reader = Reader::new(input.read, input.format, source, &program.fields, program.key).map_err(Stop::Data)?;
     let out = Output::create(&args.output)?;
     let extra = explainer.map_or(Vec::new(), Explainer::columns);
-    let mut writer = Writer::new(out, format, program, extra).map_err(io)?;
+    let mut writer = Writer::new(out, format, program, extra, args.tiers_only).map_err(io)?;
     let mut rejects = match &args.rejects {
         Some(path) => {
             Some(RejectWriter::new(Output::create(&path.display().to_string())?).map_err(|e| Stop::Io(e.to_string()))?)
@@ -229,6 +235,32 @@ fn coverage_report(c: &Coverage, loaded: &Loaded) -> String {
         let _ = writeln!(out, "conditions never true on the data:\n{}", never.join("\n"));
     }
     out
+}
+
+/// The parallel CSV path (`data::fast`) for a file input that stops on the first
+/// bad record; `None` when it does not apply or hands back to the plain path,
+/// which then produces identical output (or reports the bad record as usual).
+fn fast_path(
+    args: &Args,
+    program: &Program,
+    input: &Input,
+    format: Format,
+    today: Date,
+    extras: bool,
+) -> Result<Option<Summary>, Stop> {
+    let plain_only = std::env::var_os("TIER_PLAIN_PATH").is_some();
+    if plain_only || extras || input.format != Format::Csv || args.on_error != OnError::Stop || args.data == "-" {
+        return Ok(None);
+    }
+    let Ok(file) = std::fs::File::open(&args.data) else { return Ok(None) };
+    let mut out = Output::create(&args.output)?;
+    match tierlang::data::fast::run(program, file, &mut out, format, args.tiers_only, today) {
+        Ok(summary) => {
+            out.commit()?;
+            Ok(Some(summary))
+        }
+        Err(_) => Ok(None),
+    }
 }
 
 fn diag_code(e: &DataError) -> &'static str {

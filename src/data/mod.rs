@@ -2,6 +2,7 @@
 //! writers for tiers and strategies, the reject report and the run summary.
 
 mod error;
+pub mod fast;
 mod read;
 mod summary;
 mod value;

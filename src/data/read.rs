@@ -130,7 +130,11 @@ fn csv_records<'f>(
 }
 
 /// The input column of each field; an error for a required field with none.
-fn column_index(columns: &[String], fields: &[FieldInfo], source: &str) -> Result<Vec<Option<usize>>, DataError> {
+pub(crate) fn column_index(
+    columns: &[String],
+    fields: &[FieldInfo],
+    source: &str,
+) -> Result<Vec<Option<usize>>, DataError> {
     fields
         .iter()
         .map(|f| {

@@ -29,6 +29,19 @@ impl Summary {
         }
     }
 
+    /// Adds the counts of another part of the same run.
+    pub fn merge(&mut self, other: &Summary) {
+        self.read += other.read;
+        self.written += other.written;
+        self.rejected += other.rejected;
+        for (mine, theirs) in self.tiers.iter_mut().zip(&other.tiers) {
+            for (a, b) in mine.iter_mut().zip(theirs) {
+                a.0 += b.0;
+                a.1 += b.1;
+            }
+        }
+    }
+
     pub fn add(&mut self, values: &[Value], decisions: &[Decision]) {
         self.written += 1;
         let money = match self.money_field.and_then(|i| values.get(i)) {

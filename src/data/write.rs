@@ -19,6 +19,8 @@ pub struct Writer<'p, W: Write> {
     first: bool,
     /// Extra columns after the tiers and strategies (e.g. `tier apply --explain`).
     extra: Vec<String>,
+    /// Only the key and each dimension's tier name (`tier apply --tiers-only`).
+    tiers_only: bool,
 }
 
 /// CSV goes through the csv crate's writer (quoting); JSON straight to `W`.
@@ -44,8 +46,15 @@ impl<W: Write> Write for Sink<W> {
 }
 
 impl<'p, W: Write> Writer<'p, W> {
-    /// A writer whose records carry `extra` columns after the strategies.
-    pub fn new(out: W, format: Format, program: &'p Program, extra: Vec<String>) -> std::io::Result<Self> {
+    /// A writer whose records carry `extra` columns after the strategies, or with
+    /// `tiers_only` just the key and the tier names.
+    pub fn new(
+        out: W,
+        format: Format,
+        program: &'p Program,
+        extra: Vec<String>,
+        tiers_only: bool,
+    ) -> std::io::Result<Self> {
         let columns = program
             .dimensions
             .iter()
@@ -65,7 +74,8 @@ impl<'p, W: Write> Writer<'p, W> {
             Format::Csv => Sink::Csv(Box::new(csv::Writer::from_writer(out))),
             _ => Sink::Raw(out),
         };
-        let mut w = Writer { out, format, program, columns, first: true, extra };
+        let columns = if tiers_only { vec![Vec::new(); program.dimensions.len()] } else { columns };
+        let mut w = Writer { out, format, program, columns, first: true, extra, tiers_only };
         w.header()?;
         Ok(w)
     }
@@ -82,6 +92,9 @@ impl<'p, W: Write> Writer<'p, W> {
                 let mut cells = vec![self.program.fields[self.program.key].name.clone()];
                 for (d, cols) in self.program.dimensions.iter().zip(&self.columns) {
                     cells.push(d.name.clone());
+                    if self.tiers_only {
+                        continue;
+                    }
                     cells.push(format!("{}_label", d.name));
                     let prefix = if self.several() { format!("strategy.{}.", d.name) } else { "strategy.".into() };
                     cells.extend(cols.iter().map(|c| format!("{prefix}{c}")));
@@ -106,6 +119,9 @@ impl<'p, W: Write> Writer<'p, W> {
             for ((d, cols), dec) in self.program.dimensions.iter().zip(&self.columns).zip(decisions) {
                 let tier = dec.tier.and_then(|i| d.tiers.get(i));
                 cells.push(tier.map_or(String::new(), |t| t.name.clone()));
+                if self.tiers_only {
+                    continue;
+                }
                 cells.push(tier.and_then(|t| t.label.clone()).unwrap_or_default());
                 let flat: IndexMap<String, &StrategyValue> =
                     tier.map(|t| flatten(&t.strategy)).unwrap_or_default().into_iter().collect();
@@ -144,11 +160,17 @@ impl<'p, W: Write> Writer<'p, W> {
         for (d, dec) in self.program.dimensions.iter().zip(decisions) {
             let tier = dec.tier.and_then(|i| d.tiers.get(i));
             obj.insert(d.name.clone(), tier.map_or(J::Null, |t| J::String(t.name.clone())));
+            if self.tiers_only {
+                continue;
+            }
             obj.insert(format!("{}_label", d.name), tier.and_then(|t| t.label.clone()).map_or(J::Null, J::String));
             let s = tier.map_or(J::Object(Default::default()), |t| {
                 J::Object(t.strategy.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
             });
             strategies.insert(d.name.clone(), s);
+        }
+        if self.tiers_only {
+            return J::Object(obj);
         }
         let strategy = if self.several() {
             J::Object(strategies)

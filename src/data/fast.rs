@@ -1,0 +1,507 @@
+//! The fast path of `tier apply` for CSV input: input read in blocks, split at
+//! record boundaries (quote-aware), chunks parsed and evaluated on all cores,
+//! output written in input order. Only the columns the policy reads are decoded;
+//! plain numbers are parsed straight to decimals; each output row is the key plus
+//! a precomputed suffix per tier combination, rendered once by the plain
+//! [`Writer`] so the bytes are identical.
+//!
+//! Anything unusual — a cell the plain decoder rejects, a quote inside an
+//! unquoted field, a blank line, a record of the wrong width, invalid UTF-8 —
+//! makes [`run`] return [`Fallback`] before any output is committed; the caller
+//! then runs the plain path, which reports the problem exactly as usual.
+//! Memory is bounded by the block size: one block of input and its output.
+
+use super::value::{decode, Cell};
+use super::{Format, Summary, Writer};
+use crate::check::Ty;
+use crate::compile::Program;
+use crate::eval::{Decision, Evaluator, Value};
+use crate::number::{Date, Decimal};
+use std::io::{Read, Write};
+
+/// Input read per block; output of a block is of similar size.
+const BLOCK: usize = 8 << 20;
+/// Records are handed to workers in chunks of about this many bytes.
+const CHUNK: usize = 256 << 10;
+/// Tier combinations (the product over dimensions) precomputed at most.
+const MAX_COMBOS: usize = 4096;
+
+/// The fast path cannot handle this input; run the plain path instead.
+#[derive(Debug)]
+pub struct Fallback;
+
+/// How input is cut: blocks read at a time and chunks handed to workers. Only
+/// tests choose other sizes (tiny ones, to put every boundary somewhere awkward).
+#[derive(Debug, Clone, Copy)]
+pub struct Sizes {
+    pub block: usize,
+    pub chunk: usize,
+}
+
+impl Default for Sizes {
+    fn default() -> Self {
+        Sizes { block: BLOCK, chunk: CHUNK }
+    }
+}
+
+/// Applies `program` to CSV `input`, writing `format` to `out`.
+pub fn run<W: Write>(
+    program: &Program,
+    input: impl Read,
+    out: &mut W,
+    format: Format,
+    tiers_only: bool,
+    today: Date,
+) -> Result<Summary, Fallback> {
+    run_sized(program, input, out, format, tiers_only, today, Sizes::default())
+}
+
+/// [`run`] with explicit block and chunk sizes.
+pub fn run_sized<W: Write>(
+    program: &Program,
+    mut input: impl Read,
+    out: &mut W,
+    format: Format,
+    tiers_only: bool,
+    today: Date,
+    sizes: Sizes,
+) -> Result<Summary, Fallback> {
+    if format == Format::Json {
+        return Err(Fallback);
+    }
+    let Sizes { block, chunk } = sizes;
+    let (block, chunk) = (block.max(1), chunk.max(1));
+    let mut rows = Rows::new(program, format, tiers_only)?;
+    let mut buf: Vec<u8> = Vec::with_capacity(block + chunk);
+    let mut header: Option<Vec<Option<usize>>> = None;
+    let mut summary = Summary::new(program);
+    out.write_all(&rows.header).map_err(|_| Fallback)?;
+    let mut eof = false;
+    while !eof {
+        let filled = fill(&mut input, &mut buf, block, chunk)?;
+        eof = filled == 0;
+        if header.is_none() {
+            let Some(end) = record_end(&buf, 0, eof) else { continue };
+            header = Some(rows.columns(&buf[..end])?);
+            buf.drain(..end);
+        }
+        let Some(columns) = &header else { continue };
+        let chunks = split(&buf, eof, chunk);
+        let Some(&(_, last)) = chunks.last() else { continue };
+        let results = process(&rows, columns, &buf, &chunks, today)?;
+        for (bytes, part) in results {
+            out.write_all(&bytes).map_err(|_| Fallback)?;
+            summary.merge(&part);
+        }
+        buf.drain(..last);
+    }
+    if !buf.is_empty() {
+        return Err(Fallback);
+    }
+    Ok(summary)
+}
+
+/// Reads until `buf` holds a block (or the input ends); returns the bytes read.
+fn fill(input: &mut impl Read, buf: &mut Vec<u8>, block: usize, chunk: usize) -> Result<usize, Fallback> {
+    let start = buf.len();
+    let want = block.max(start + chunk);
+    buf.resize(want, 0);
+    let mut at = start;
+    while at < want {
+        match input.read(&mut buf[at..]) {
+            Ok(0) => break,
+            Ok(n) => at += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return Err(Fallback),
+        }
+    }
+    buf.truncate(at);
+    Ok(at - start)
+}
+
+/// The end (after its newline) of the record starting at `from`, outside quotes.
+fn record_end(buf: &[u8], from: usize, eof: bool) -> Option<usize> {
+    let mut quoted = false;
+    for (i, &b) in buf[from..].iter().enumerate() {
+        match b {
+            b'"' => quoted = !quoted,
+            b'\n' if !quoted => return Some(from + i + 1),
+            _ => {}
+        }
+    }
+    (eof && from < buf.len() && !quoted).then_some(buf.len())
+}
+
+/// Splits the complete records of `buf` into chunks of about `size` bytes.
+/// Without `eof`, a last record with no newline yet is left for the next block.
+fn split(buf: &[u8], eof: bool, size: usize) -> Vec<(usize, usize)> {
+    let mut chunks = Vec::new();
+    let (mut start, mut last, mut quoted) = (0, 0, false);
+    for p in memchr::memchr2_iter(b'"', b'\n', buf) {
+        if buf[p] == b'"' {
+            quoted = !quoted;
+        } else if !quoted {
+            last = p + 1;
+            if last - start >= size {
+                chunks.push((start, last));
+                start = last;
+            }
+        }
+    }
+    if eof && !quoted && buf.len() > last {
+        last = buf.len();
+    }
+    if last > start {
+        chunks.push((start, last));
+    }
+    chunks
+}
+
+/// A chunk's rendered rows and their summary.
+type Rendered = Result<(Vec<u8>, Summary), Fallback>;
+
+/// Decodes, evaluates and renders chunks on every core, in order.
+fn process(
+    rows: &Rows,
+    columns: &[Option<usize>],
+    buf: &[u8],
+    chunks: &[(usize, usize)],
+    today: Date,
+) -> Result<Vec<(Vec<u8>, Summary)>, Fallback> {
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(chunks.len()).max(1);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut results: Vec<Option<Rendered>> = (0..chunks.len()).map(|_| None).collect();
+    let slots: Vec<std::sync::Mutex<&mut Option<_>>> = results.iter_mut().map(std::sync::Mutex::new).collect();
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| {
+                let ev = Evaluator::new(rows.program, today);
+                let mut frame = Vec::with_capacity(rows.program.frame_size);
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(&(a, b)) = chunks.get(i) else { break };
+                    let r = rows.chunk(columns, &buf[a..b], &ev, &mut frame);
+                    if let Ok(mut slot) = slots[i].lock() {
+                        **slot = Some(r);
+                    }
+                }
+            });
+        }
+    });
+    drop(slots);
+    results.into_iter().map(|r| r.unwrap_or(Err(Fallback))).collect()
+}
+
+/// What a row needs: the program, the header bytes and the per-tier suffixes.
+struct Rows<'p> {
+    program: &'p Program,
+    format: Format,
+    header: Vec<u8>,
+    /// Bytes before the key of every row (`{"id":` in NDJSON).
+    prefix: Vec<u8>,
+    /// Bytes after the key, per tier combination (mixed radix over dimensions).
+    suffixes: Vec<Vec<u8>>,
+    /// Fields per record, from the header.
+    width: usize,
+    /// Whether the program reads each field (an unread text field is only
+    /// checked, not copied).
+    read: Vec<bool>,
+}
+
+const SENTINEL: &str = "\u{1}KEY\u{1}";
+
+impl<'p> Rows<'p> {
+    fn new(program: &'p Program, format: Format, tiers_only: bool) -> Result<Self, Fallback> {
+        let radix: Vec<usize> = program.dimensions.iter().map(|d| d.tiers.len() + 1).collect();
+        let combos: usize = radix.iter().product();
+        if combos > MAX_COMBOS {
+            return Err(Fallback);
+        }
+        let mut header = Vec::new();
+        {
+            let w = Writer::new(&mut header, format, program, Vec::new(), tiers_only).map_err(|_| Fallback)?;
+            w.finish().map_err(|_| Fallback)?;
+        }
+        let marker = match format {
+            Format::Csv => SENTINEL.as_bytes().to_vec(),
+            _ => serde_json::to_string(SENTINEL).map_err(|_| Fallback)?.into_bytes(),
+        };
+        let mut prefix = Vec::new();
+        let mut suffixes = Vec::with_capacity(combos);
+        for combo in 0..combos {
+            let decisions = decisions_of(combo, &radix);
+            let mut row = Vec::new();
+            let mut w = Writer::new(&mut row, format, program, Vec::new(), tiers_only).map_err(|_| Fallback)?;
+            w.write(SENTINEL, &decisions, &[]).map_err(|_| Fallback)?;
+            w.finish().map_err(|_| Fallback)?;
+            let row = row.get(header.len()..).ok_or(Fallback)?;
+            let at = find(row, &marker).ok_or(Fallback)?;
+            prefix = row[..at].to_vec();
+            suffixes.push(row[at + marker.len()..].to_vec());
+        }
+        let mut slots = std::collections::BTreeSet::new();
+        for d in &program.dimensions {
+            for t in d.tiers.iter().filter_map(|t| t.condition.as_ref()) {
+                crate::analysis::explore::slots_read(t, program, &mut slots);
+            }
+        }
+        let read = (0..program.fields.len()).map(|i| slots.contains(&i)).collect();
+        Ok(Rows { program, format, header, prefix, suffixes, width: 0, read })
+    }
+
+    /// The input column of each field, from the header record.
+    fn columns(&mut self, header: &[u8]) -> Result<Vec<Option<usize>>, Fallback> {
+        let text = std::str::from_utf8(header).map_err(|_| Fallback)?;
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let mut fields = Vec::new();
+        let mut scratch = Vec::new();
+        let line = trim_newline(text.as_bytes());
+        let mut at = 0;
+        loop {
+            let (cell, next) = field(line, at, &mut scratch)?;
+            fields.push(String::from_utf8(cell.to_vec()).map_err(|_| Fallback)?);
+            match next {
+                Some(n) => at = n,
+                None => break,
+            }
+        }
+        self.width = fields.len();
+        super::read::column_index(&fields, &self.program.fields, "").map_err(|_| Fallback)
+    }
+
+    /// One chunk of complete records: rendered rows and their summary.
+    fn chunk(
+        &self,
+        columns: &[Option<usize>],
+        bytes: &[u8],
+        ev: &Evaluator,
+        frame: &mut Vec<Value>,
+    ) -> Result<(Vec<u8>, Summary), Fallback> {
+        let mut out = Vec::with_capacity(bytes.len() / 2);
+        let mut summary = Summary::new(self.program);
+        let width = columns.iter().flatten().max().map_or(0, |m| m + 1);
+        if std::str::from_utf8(bytes).is_err() {
+            return Err(Fallback);
+        }
+        let mut decisions = Vec::with_capacity(self.program.dimensions.len());
+        let mut cells: Vec<(usize, usize)> = Vec::new();
+        let mut scratch = Vec::new();
+        let radix: Vec<usize> = self.program.dimensions.iter().map(|d| d.tiers.len() + 1).collect();
+        let mut start = 0;
+        while start < bytes.len() {
+            let end = memchr_record_end(bytes, start);
+            let line = trim_newline(&bytes[start..end]);
+            start = end;
+            if line.is_empty() {
+                return Err(Fallback);
+            }
+            cells.clear();
+            let mut at = Some(0);
+            while let (Some(a), true) = (at, cells.len() < width) {
+                let (_, next) = field(line, a, &mut scratch)?;
+                cells.push((a, next.map_or(line.len(), |n| n - 1)));
+                at = next;
+            }
+            // The plain path checks every record's width: count the rest cheaply.
+            let rest = at.map_or(0, |a| {
+                let tail = &line[a..];
+                if memchr::memchr(b'"', tail).is_some() {
+                    usize::MAX
+                } else {
+                    memchr::memchr_iter(b',', tail).count() + 1
+                }
+            });
+            if rest == usize::MAX || cells.len() + rest != self.width {
+                return Err(Fallback);
+            }
+            frame.clear();
+            for ((f, col), &read) in self.program.fields.iter().zip(columns).zip(&self.read) {
+                let raw = col.and_then(|c| cells.get(c)).map(|&(a, b)| &line[a..b]);
+                match (f.ty, read, raw) {
+                    // Text the policy does not read: the plain path only checks it is there.
+                    (Ty::Text, false, Some(r)) if !is_blank(unquote(r, &mut scratch)?) => frame.push(Value::Missing),
+                    _ => frame.push(self.decode(f, raw, &mut scratch)?),
+                }
+            }
+            let key = columns[self.program.key].and_then(|c| cells.get(c)).map_or(&line[..0], |&(a, b)| &line[a..b]);
+            ev.evaluate_into(frame, &mut decisions).map_err(|_| Fallback)?;
+            summary.read += 1;
+            summary.add(frame, &decisions);
+            out.extend_from_slice(&self.prefix);
+            self.key(unquote(key, &mut scratch)?, &mut out)?;
+            out.extend_from_slice(&self.suffixes[combo_of(&decisions, &radix)]);
+        }
+        Ok((out, summary))
+    }
+
+    /// A cell by its field's type: plain numbers directly, anything else through
+    /// the plain decoder (so both paths accept exactly the same values).
+    fn decode(
+        &self,
+        f: &crate::check::FieldInfo,
+        raw: Option<&[u8]>,
+        scratch: &mut Vec<u8>,
+    ) -> Result<Value, Fallback> {
+        let Some(raw) = raw else { return decode(f, None).map_err(|_| Fallback) };
+        if matches!(f.ty, Ty::Number | Ty::Money | Ty::Rate | Ty::Integer) {
+            if let Some(d) = plain_number(raw) {
+                let d = match (f.ty, f.period) {
+                    (Ty::Rate, Some(p)) => d.checked_mul(p.per_year()).ok_or(Fallback)?,
+                    (Ty::Integer, _) if !d.fract().is_zero() => return Err(Fallback),
+                    _ => d,
+                };
+                return Ok(Value::Num(d));
+            }
+        }
+        let text = std::str::from_utf8(unquote(raw, scratch)?).map_err(|_| Fallback)?.to_string();
+        decode(f, Some(&Cell::Text(text))).map_err(|_| Fallback)
+    }
+
+    /// The key cell, escaped for the output format exactly as the plain writer does.
+    fn key(&self, key: &[u8], out: &mut Vec<u8>) -> Result<(), Fallback> {
+        let text = std::str::from_utf8(key).map_err(|_| Fallback)?.trim();
+        match self.format {
+            Format::Csv => {
+                let mut w = csv_core::Writer::new();
+                let mut tmp = [0u8; 256];
+                let (res, nin, nout) = w.field(text.as_bytes(), &mut tmp);
+                if res != csv_core::WriteResult::InputEmpty || nin != text.len() {
+                    return Err(Fallback);
+                }
+                out.extend_from_slice(&tmp[..nout]);
+                let (res, nout) = w.finish(&mut tmp);
+                if res != csv_core::WriteResult::InputEmpty {
+                    return Err(Fallback);
+                }
+                out.extend_from_slice(&tmp[..nout]);
+            }
+            _ => serde_json::to_writer(&mut *out, text).map_err(|_| Fallback)?,
+        }
+        Ok(())
+    }
+}
+
+/// `[-]digits[.digits]`, at most 28 digits: the only shape parsed here.
+fn plain_number(raw: &[u8]) -> Option<Decimal> {
+    let (neg, digits) = match raw.first() {
+        Some(b'-') => (true, &raw[1..]),
+        _ => (false, raw),
+    };
+    if digits.is_empty() || digits.len() > 28 {
+        return None;
+    }
+    let mut mantissa: i128 = 0;
+    let mut scale = 0u32;
+    let mut dot = false;
+    let mut any = false;
+    for &b in digits {
+        match b {
+            b'0'..=b'9' => {
+                mantissa = mantissa * 10 + i128::from(b - b'0');
+                any = true;
+                if dot {
+                    scale += 1;
+                }
+            }
+            b'.' if !dot => dot = true,
+            _ => return None,
+        }
+    }
+    if !any || digits.first() == Some(&b'.') || digits.last() == Some(&b'.') {
+        return None;
+    }
+    let d = Decimal::try_from_i128_with_scale(if neg { -mantissa } else { mantissa }, scale).ok()?;
+    Some(d)
+}
+
+/// One field of a record starting at `at`: its raw bytes and where the next
+/// field starts (`None` at the end). Quoted fields are returned with quotes; a
+/// quote anywhere else gives up.
+fn field<'a>(line: &'a [u8], at: usize, _scratch: &mut Vec<u8>) -> Result<(&'a [u8], Option<usize>), Fallback> {
+    if line.get(at) == Some(&b'"') {
+        let mut i = at + 1;
+        loop {
+            match line.get(i) {
+                Some(b'"') if line.get(i + 1) == Some(&b'"') => i += 2,
+                Some(b'"') => break,
+                Some(_) => i += 1,
+                None => return Err(Fallback),
+            }
+        }
+        return match line.get(i + 1) {
+            None => Ok((&line[at..=i], None)),
+            Some(b',') => Ok((&line[at..=i], Some(i + 2))),
+            Some(_) => Err(Fallback),
+        };
+    }
+    let rest = &line[at..];
+    match memchr::memchr2(b',', b'"', rest) {
+        Some(p) if rest[p] == b'"' => Err(Fallback),
+        Some(p) => Ok((&rest[..p], Some(at + p + 1))),
+        None => Ok((rest, None)),
+    }
+}
+
+/// A field's content: quotes removed and doubled quotes undone.
+fn unquote<'a>(raw: &'a [u8], scratch: &'a mut Vec<u8>) -> Result<&'a [u8], Fallback> {
+    if raw.first() != Some(&b'"') {
+        return Ok(raw);
+    }
+    let inner = raw.get(1..raw.len() - 1).ok_or(Fallback)?;
+    if !inner.contains(&b'"') {
+        return Ok(inner);
+    }
+    scratch.clear();
+    let mut i = 0;
+    while i < inner.len() {
+        scratch.push(inner[i]);
+        i += if inner[i] == b'"' { 2 } else { 1 };
+    }
+    Ok(scratch)
+}
+
+/// Empty after trimming white space the way the plain decoder does (Unicode).
+fn is_blank(cell: &[u8]) -> bool {
+    std::str::from_utf8(cell).map_or(true, |t| t.trim().is_empty())
+}
+
+fn trim_newline(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+/// The end of the record starting at `start` (chunks hold whole records).
+fn memchr_record_end(bytes: &[u8], start: usize) -> usize {
+    let mut quoted = false;
+    for p in memchr::memchr2_iter(b'"', b'\n', &bytes[start..]) {
+        if bytes[start + p] == b'"' {
+            quoted = !quoted;
+        } else if !quoted {
+            return start + p + 1;
+        }
+    }
+    bytes.len()
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+fn decisions_of(mut combo: usize, radix: &[usize]) -> Vec<Decision> {
+    radix
+        .iter()
+        .map(|&r| {
+            let t = combo % r;
+            combo /= r;
+            Decision { tier: (t + 1 < r).then_some(t) }
+        })
+        .collect()
+}
+
+fn combo_of(decisions: &[Decision], radix: &[usize]) -> usize {
+    let mut combo = 0;
+    for (d, &r) in decisions.iter().zip(radix).rev() {
+        combo = combo * r + d.tier.unwrap_or(r - 1);
+    }
+    combo
+}

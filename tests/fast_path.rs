@@ -1,0 +1,292 @@
+//! The parallel CSV path of `tier apply` (`data::fast`) against the plain path:
+//! for any input, either the bytes written and the row counts are identical, or
+//! the fast path hands back (`Fallback`) and the plain path decides. Tiny block
+//! and chunk sizes put record, chunk and block boundaries everywhere, including
+//! inside quoted fields.
+
+#![allow(clippy::unwrap_used, clippy::panic)] // tests may fail loudly
+
+use proptest::prelude::*;
+use tierlang::check::check;
+use tierlang::compile::{compile, Program};
+use tierlang::data::fast::{run_sized, Sizes};
+use tierlang::data::{Format, Reader, Summary, Writer};
+use tierlang::eval::{Evaluator, Value};
+use tierlang::number::Date;
+use tierlang::syntax::parse;
+
+const POLICY: &str = r#"
+schema {
+  id: text key
+  name: text
+  spend: money from "年度消费"
+  orders: count per quarter
+  segment: enum(retail, wholesale)?
+  joined: date?
+}
+let monthly = spend / 12
+dimension value {
+  tier VIP "贵宾" { when spend >= 1M and orders >= 3/quarter  strategy { manager: "dedicated, named" visits: 1/month } }
+  tier Important { when spend >= 30万 or (segment == wholesale and monthly > 5k)  strategy { visits: 1/quarter } }
+  tier General { when spend between 1 and 30万  strategy { contact: ["phone", "email"] } }
+}
+dimension age {
+  tier Old { when joined is present and joined < 2020-01-01 }
+  tier New { otherwise }
+}
+"#;
+
+fn program() -> Program {
+    let ast = parse(POLICY).unwrap();
+    let out = check(&ast, POLICY);
+    let errors: Vec<String> = out.diagnostics.iter().filter(|d| d.is_error()).map(|d| d.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    compile(out.checked.as_ref().unwrap())
+}
+
+fn today() -> Date {
+    Date::parse("2025-06-30").unwrap()
+}
+
+/// The plain path as `tier apply` runs it when stopping on the first bad record.
+fn plain(p: &Program, input: &[u8], format: Format, tiers_only: bool) -> Option<(Vec<u8>, usize)> {
+    let reader = Reader::new(Box::new(input), Format::Csv, "input.csv", &p.fields, p.key).ok()?;
+    let mut out = Vec::new();
+    let mut writer = Writer::new(&mut out, format, p, Vec::new(), tiers_only).unwrap();
+    let ev = Evaluator::new(p, today());
+    let mut rows = 0;
+    for row in reader {
+        let row = row.ok()?;
+        let mut frame: Vec<Value> = row.values.clone();
+        let decisions = ev.evaluate(&mut frame).ok()?;
+        writer.write(&row.key, &decisions, &[]).unwrap();
+        rows += 1;
+    }
+    writer.finish().unwrap();
+    Some((out, rows))
+}
+
+fn fast(p: &Program, input: &[u8], format: Format, tiers_only: bool, sizes: Sizes) -> Option<(Vec<u8>, Summary)> {
+    let mut out = Vec::new();
+    let summary = run_sized(p, input, &mut out, format, tiers_only, today(), sizes).ok()?;
+    Some((out, summary))
+}
+
+/// Asserts the law for one input; returns whether the fast path took it.
+fn same(p: &Program, input: &[u8], format: Format, tiers_only: bool, sizes: Sizes) -> bool {
+    let slow = plain(p, input, format, tiers_only);
+    match fast(p, input, format, tiers_only, sizes) {
+        None => false,
+        Some((bytes, summary)) => {
+            let Some((expected, rows)) = slow else {
+                panic!("fast path accepted input the plain path rejects:\n{}", String::from_utf8_lossy(input))
+            };
+            assert_eq!(String::from_utf8_lossy(&bytes), String::from_utf8_lossy(&expected), "{sizes:?}");
+            assert_eq!(summary.read, rows as u64);
+            true
+        }
+    }
+}
+
+const HEADER: &str = "id,name,年度消费,orders,segment,joined\n";
+
+fn clean_rows() -> String {
+    let mut s = String::from(HEADER);
+    let rows = [
+        "C1,Alice,1000000,3,retail,2019-05-01",
+        "C2,\"Bob, Jr.\",999999.99,12,wholesale,",
+        "C3,\"Says \"\"hi\"\"\",300000,0,,2021-01-01",
+        "C4,张三,299999.99,1,wholesale,",
+        "\"C5\",\"multi\nline\",0,0,retail,",
+        "C6,李四,1,2,,",
+        "C7,x,-5,4,retail,2018-12-31",
+        "\"C,8\",y,1000000.00,2,,",
+    ];
+    for r in rows {
+        s.push_str(r);
+        s.push('\n');
+    }
+    s
+}
+
+#[test]
+fn clean_input_takes_the_fast_path_with_identical_output_at_every_size() {
+    let p = program();
+    let input = clean_rows();
+    for format in [Format::Csv, Format::Ndjson] {
+        for tiers_only in [false, true] {
+            for block in [1, 7, 33, 64, 1 << 20] {
+                for chunk in [1, 5, 40, 1 << 16] {
+                    let sizes = Sizes { block, chunk };
+                    assert!(same(&p, input.as_bytes(), format, tiers_only, sizes), "fell back at {sizes:?}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn boundary_values_decide_the_same_tiers() {
+    let p = program();
+    let (out, _) = fast(&p, clean_rows().as_bytes(), Format::Csv, true, Sizes { block: 16, chunk: 8 }).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "id,value,age");
+    assert_eq!(lines[1], "C1,VIP,Old"); // exactly 1M and 3 a quarter
+    assert_eq!(lines[2], "C2,Important,New"); // a cent under 1M, wholesale with monthly > 5k
+    assert_eq!(lines[3], "C3,Important,New"); // exactly 30万
+    assert_eq!(lines[5], "C5,,New"); // spend 0: no value tier
+    assert_eq!(lines[8], "\"C,8\",Important,New"); // 1M but too few orders
+}
+
+#[test]
+fn windows_line_endings_and_a_missing_final_newline() {
+    let p = program();
+    let crlf = clean_rows().replace('\n', "\r\n");
+    assert!(same(&p, crlf.as_bytes(), Format::Csv, false, Sizes { block: 10, chunk: 3 }));
+    let trimmed = clean_rows();
+    let trimmed = trimmed.trim_end();
+    assert!(same(&p, trimmed.as_bytes(), Format::Csv, false, Sizes { block: 10, chunk: 3 }));
+}
+
+#[test]
+fn bad_records_make_the_fast_path_hand_back() {
+    let p = program();
+    for bad in [
+        "C9,z,lots,1,,",          // not an amount
+        "C9,z,100,1,other,",      // not in the enum
+        "C9,z,100,1",             // too few cells
+        "C9,z,100,1,,,",          // too many cells
+        "C9,z,,1,,",              // required spend empty
+        ",z,100,1,,",             // no key
+        "C9,z,100,1,,2025-13-01", // not a date
+    ] {
+        let input = format!("{}{bad}\n", clean_rows());
+        let sizes = Sizes { block: 32, chunk: 16 };
+        assert!(fast(&p, input.as_bytes(), Format::Csv, false, sizes).is_none(), "accepted {bad}");
+        assert!(plain(&p, input.as_bytes(), Format::Csv, false).is_none(), "plain accepted {bad}");
+    }
+}
+
+#[test]
+fn a_quote_inside_an_unquoted_field_is_left_to_the_plain_reader() {
+    let p = program();
+    let input = format!("{HEADER}C9,z\"q,100,1,,\n");
+    let sizes = Sizes { block: 32, chunk: 16 };
+    assert!(fast(&p, input.as_bytes(), Format::Csv, false, sizes).is_none());
+    assert!(plain(&p, input.as_bytes(), Format::Csv, false).is_some());
+}
+
+#[test]
+fn formatted_numbers_go_through_the_plain_decoder() {
+    let p = program();
+    let input = format!("{HEADER}D1,a,\"1,200,000\",3,,\nD2,b,¥5k,1,,\nD3,c,120万,9,,\n");
+    assert!(same(&p, input.as_bytes(), Format::Csv, false, Sizes { block: 8, chunk: 4 }));
+}
+
+/// One generated cell: plain and formatted numbers near the boundaries, text
+/// with separators, quotes, newlines and CJK, blanks, and a few bad values.
+fn cell(kind: u8) -> BoxedStrategy<String> {
+    let text = prop::sample::select(vec!["a", "Bob, Jr.", "say \"hi\"", "two\nlines", "张三", " pad ", "", "x\r\ny"]);
+    let quote =
+        |s: &str| if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.into() };
+    match kind {
+        0 => text.prop_map(quote).boxed(),
+        1 => prop::sample::select(vec![
+            "1000000",
+            "999999.99",
+            "300000",
+            "299999.99",
+            "0",
+            "1",
+            "-3",
+            "1000000.000",
+            "\"1,000,000\"",
+            "100万",
+            "5k",
+            "",
+            "abc",
+            ".5",
+            "5.",
+        ])
+        .prop_map(String::from)
+        .boxed(),
+        2 => prop::sample::select(vec!["0", "1", "3", "12", "", "2.0", "x", "-1"]).prop_map(String::from).boxed(),
+        3 => prop::sample::select(vec!["retail", "wholesale", "", "Retail", "other"]).prop_map(String::from).boxed(),
+        _ => prop::sample::select(vec!["", "2019-12-31", "2020-01-01", "2024-02-29", "nope"])
+            .prop_map(String::from)
+            .boxed(),
+    }
+}
+
+fn record() -> impl Strategy<Value = String> {
+    (any::<u16>(), cell(0), cell(1), cell(2), cell(3), cell(4))
+        .prop_map(|(id, name, spend, orders, seg, joined)| format!("K{id},{name},{spend},{orders},{seg},{joined}"))
+}
+
+/// A record every reader accepts.
+fn clean_record() -> impl Strategy<Value = String> {
+    let name = prop::sample::select(vec!["a", "\"Bob, Jr.\"", "\"say \"\"hi\"\"\"", "\"two\nlines\"", "张三", " pad "]);
+    let spend = prop::sample::select(vec![
+        "1000000",
+        "999999.99",
+        "300000",
+        "299999.99",
+        "0",
+        "1",
+        "-3",
+        "1000000.000",
+        "\"1,000,000\"",
+        "100万",
+        "5k",
+    ]);
+    let orders = prop::sample::select(vec!["0", "1", "3", "12"]);
+    let seg = prop::sample::select(vec!["retail", "wholesale", ""]);
+    let joined = prop::sample::select(vec!["", "2019-12-31", "2020-01-01", "2024-02-29"]);
+    (any::<u16>(), name, spend, orders, seg, joined)
+        .prop_map(|(id, name, spend, orders, seg, joined)| format!("K{id},{name},{spend},{orders},{seg},{joined}"))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn fast_and_plain_agree(
+        records in prop::collection::vec(record(), 0..40),
+        crlf in any::<bool>(),
+        final_newline in any::<bool>(),
+        block in 1usize..200,
+        chunk in 1usize..100,
+        tiers_only in any::<bool>(),
+        ndjson in any::<bool>(),
+    ) {
+        let p = program();
+        let eol = if crlf { "\r\n" } else { "\n" };
+        let mut input = HEADER.replace('\n', eol);
+        input.push_str(&records.join(eol));
+        if final_newline && !records.is_empty() {
+            input.push_str(eol);
+        }
+        let format = if ndjson { Format::Ndjson } else { Format::Csv };
+        same(&p, input.as_bytes(), format, tiers_only, Sizes { block, chunk });
+    }
+
+    #[test]
+    fn fast_path_takes_every_clean_input(
+        records in prop::collection::vec(clean_record(), 0..40),
+        crlf in any::<bool>(),
+        block in 1usize..200,
+        chunk in 1usize..100,
+        ndjson in any::<bool>(),
+    ) {
+        let p = program();
+        let eol = if crlf { "\r\n" } else { "\n" };
+        let mut input = HEADER.replace('\n', eol);
+        for r in &records {
+            input.push_str(r);
+            input.push_str(eol);
+        }
+        let format = if ndjson { Format::Ndjson } else { Format::Csv };
+        prop_assert!(same(&p, input.as_bytes(), format, false, Sizes { block, chunk }), "fell back on\n{}", input);
+    }
+}
