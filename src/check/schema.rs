@@ -143,6 +143,17 @@ impl Cx<'_> {
             .collect();
         let (order, cyclic) = topo_order(&deps);
         for cycle in cyclic {
+            // Not type-checked, so mark what the cycle reads as used here: one error
+            // for the cycle, no "never used" warnings beside it.
+            for &i in &cycle {
+                for n in names_in(&defs[i].expr) {
+                    if let Some(&slot) = self.field_index.get(n) {
+                        self.used_fields.insert(slot);
+                    } else if let Some(&slot) = self.let_index.get(n) {
+                        self.used_lets.insert(slot);
+                    }
+                }
+            }
             let names: Vec<&str> = cycle.iter().map(|&i| defs[i].name.name.as_str()).collect();
             let first = defs[cycle[0]];
             self.errors.push(CheckError::LetCycle {

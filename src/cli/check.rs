@@ -1,6 +1,7 @@
 //! `tier check`: parse and check policies, report every problem.
 
 use super::policy::{find, Loaded};
+use super::render;
 use super::{usage_error, FAILED, OK, USAGE};
 use std::path::PathBuf;
 
@@ -28,8 +29,14 @@ pub struct Args {
 
 #[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
 enum DiagFormat {
+    /// miette reports with the source excerpt, on stderr
     Human,
+    /// a JSON array of diagnostics on stdout
     Json,
+    /// GitHub Actions workflow commands (`::error file=…`) on stdout
+    Github,
+    /// a SARIF 2.1.0 log on stdout (GitHub code scanning, IDEs)
+    Sarif,
 }
 
 pub fn run(args: Args) -> u8 {
@@ -61,12 +68,15 @@ pub fn run(args: Args) -> u8 {
             }
             match args.format {
                 DiagFormat::Human => eprint!("{}", loaded.render_human(p)),
-                DiagFormat::Json => json.push(loaded.render_json(p)),
+                DiagFormat::Github => println!("{}", render::github(&loaded.render_json(p))),
+                DiagFormat::Json | DiagFormat::Sarif => json.push(loaded.render_json(p)),
             }
         }
     }
-    if args.format == DiagFormat::Json {
-        println!("{}", serde_json::Value::Array(json));
+    match args.format {
+        DiagFormat::Json => println!("{}", serde_json::Value::Array(json)),
+        DiagFormat::Sarif => println!("{}", render::sarif(&json)),
+        DiagFormat::Human | DiagFormat::Github => {}
     }
     let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
     eprintln!("checked {}: {}, {}", plural(files.len(), "file"), plural(errors, "error"), plural(warnings, "warning"));

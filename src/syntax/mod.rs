@@ -87,6 +87,17 @@ fn hint(source: &str, pos: usize, positives: &[Rule]) -> Option<String> {
     if rest.starts_with("else") {
         return Some("the catch-all tier is written `otherwise`".into());
     }
+    let before = source.get(..pos).unwrap_or("").trim_end();
+    if before.ends_with('=') && (rest.starts_with('>') || rest.starts_with('<')) {
+        return Some(format!("write `{}=` (the comparison comes first)", &rest[..1]));
+    }
+    let block = ["tier ", "dimension ", "test ", "schema ", "let ", "policy "];
+    if block.iter().any(|k| rest.starts_with(k)) {
+        if let Some(open) = unclosed_brace(before) {
+            let line = source[..open].matches('\n').count() + 1;
+            return Some(format!("the `{{` on line {line} is never closed: add `}}` before this line"));
+        }
+    }
     if positives.contains(&Rule::field_type) || positives.contains(&Rule::simple_type) {
         return Some("field types are text, number, integer, money, date, bool, enum(A, B), count per PERIOD".into());
     }
@@ -97,6 +108,31 @@ fn hint(source: &str, pos: usize, positives: &[Rule]) -> Option<String> {
         return Some("a policy is made of `policy`, `schema`, `let`, `tier`, `dimension` and `test` blocks".into());
     }
     None
+}
+
+/// The offset of the last `{` in `text` without its `}`, outside strings and comments.
+fn unclosed_brace(text: &str) -> Option<usize> {
+    let mut open = Vec::new();
+    let (mut in_string, mut in_comment) = (false, false);
+    let mut chars = text.char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '\n' => in_comment = false,
+            _ if in_comment => {}
+            '\\' if in_string => {
+                chars.next();
+            }
+            '"' => in_string = !in_string,
+            _ if in_string => {}
+            '#' => in_comment = true,
+            '{' => open.push(i),
+            '}' => {
+                open.pop();
+            }
+            _ => {}
+        }
+    }
+    open.pop()
 }
 
 /// Names a grammar rule in a policy author's words.
