@@ -215,3 +215,17 @@ fn sarif_logs_validate_against_the_sarif_2_1_0_schema() {
     let out = std::process::Command::new("python3").arg(&script).arg(&broken).output().unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
 }
+
+#[test]
+fn every_code_is_documented_in_docs_errors_md() {
+    let doc = std::fs::read_to_string(root().join("docs/errors.md")).unwrap();
+    let mut codes = declared_codes();
+    // Data diagnostics are named by string in the apply command.
+    let apply = std::fs::read_to_string(root().join("src/cli/apply.rs")).unwrap();
+    for part in apply.split("\"tier::").skip(1) {
+        codes.insert(format!("tier::{}", part.split('"').next().unwrap()));
+    }
+    assert!(codes.len() > 50, "{codes:?}");
+    let missing: Vec<&String> = codes.iter().filter(|c| !doc.contains(&format!("### `{c}`"))).collect();
+    assert!(missing.is_empty(), "codes without a section in docs/errors.md: {missing:?}");
+}
