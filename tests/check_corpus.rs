@@ -149,6 +149,10 @@ fn exit_codes_follow_severity() {
             assert_eq!(tier(&args).status.code(), Some(1), "{} --deny-warnings", case.path.display());
         }
     }
+    // Advice informs; it does not fail even with --deny-warnings.
+    let approximate = tier(&["check", "--deny-warnings", "tests/check/approximate_analysis.tier"]);
+    assert_eq!(approximate.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&approximate.stderr).contains("0 errors, 0 warnings, 1 note"));
     // Usage and I/O problems are exit 2.
     assert_eq!(tier(&["check", "no/such/policy.tier"]).status.code(), Some(2));
     assert_eq!(tier(&["check", "--format", "yaml", "policies"]).status.code(), Some(2));

@@ -246,6 +246,9 @@ impl Cx<'_> {
                 let help = did_you_mean(name, FUNCTIONS.into_iter())
                     .or_else(|| Some(format!("the functions are {}", FUNCTIONS.join(", "))));
                 self.errors.push(CheckError::UnknownFunction { name: name.into(), span: span.clone().into(), help });
+                // Check the arguments anyway: their own mistakes are reported, and
+                // the fields they read do not get "never used" warnings.
+                args.iter().for_each(|a| drop(self.expr(a)));
                 return error_expr(span);
             }
         };

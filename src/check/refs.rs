@@ -65,3 +65,20 @@ pub fn fields_read(t: &TExpr, lets: &[LetInfo], out: &mut BTreeSet<usize>) {
         _ => children(t).into_iter().for_each(|c| fields_read(c, lets, out)),
     }
 }
+
+/// Whether an expression depends on the run date (`today`, `days_since`), through lets.
+pub fn reads_today(t: &TExpr, lets: &[LetInfo]) -> bool {
+    match &t.kind {
+        TKind::Today | TKind::Call(super::model::Func::DaysSince, _) => true,
+        TKind::Let(slot) => lets.get(*slot).is_some_and(|l| reads_today(&l.expr, lets)),
+        _ => children(t).into_iter().any(|c| reads_today(c, lets)),
+    }
+}
+
+impl super::model::Checked {
+    /// Whether any tier's condition depends on the run date.
+    pub fn reads_today(&self) -> bool {
+        let conditions = self.dimensions.iter().flat_map(|d| &d.tiers).filter_map(|t| t.condition.as_ref());
+        conditions.into_iter().any(|c| reads_today(c, &self.lets))
+    }
+}

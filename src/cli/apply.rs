@@ -100,6 +100,13 @@ pub fn run(args: Args) -> u8 {
     };
     let program = compile(checked);
     let today = args.as_of.unwrap_or_else(current_date);
+    if args.as_of.is_none() && checked.reads_today() && args.summary != SummaryFormat::None {
+        // The policy's tests ran at its `as_of`; say which day this run stands on.
+        let tests_at = super::check::header_as_of(checked).map_or(String::new(), |d| format!(" (its tests use {d})"));
+        eprintln!(
+            "note: the policy reads `today`: using the current date {today}{tests_at}; pass --as-of DATE to fix it"
+        );
+    }
     let source = if args.data == "-" { "<stdin>".to_string() } else { args.data.clone() };
     let mut coverage = args.coverage.then(|| Coverage::new(checked));
     let input = Input { read: input, format: input_format, name: source };

@@ -44,7 +44,7 @@ pub fn run(args: Args) -> u8 {
         Ok(f) => f,
         Err(e) => return usage_error(e),
     };
-    let (mut errors, mut warnings, mut unreadable) = (0, 0, false);
+    let (mut errors, mut warnings, mut notes, mut unreadable) = (0, 0, 0, false);
     let mut json = Vec::new();
     for file in &files {
         let loaded = match Loaded::read(file) {
@@ -63,6 +63,8 @@ pub fn run(args: Args) -> u8 {
         for p in &loaded.problems {
             if p.is_error() {
                 errors += 1;
+            } else if p.is_advice() {
+                notes += 1;
             } else {
                 warnings += 1;
             }
@@ -79,7 +81,13 @@ pub fn run(args: Args) -> u8 {
         DiagFormat::Human | DiagFormat::Github => {}
     }
     let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
-    eprintln!("checked {}: {}, {}", plural(files.len(), "file"), plural(errors, "error"), plural(warnings, "warning"));
+    let notes = if notes > 0 { format!(", {}", plural(notes, "note")) } else { String::new() };
+    eprintln!(
+        "checked {}: {}, {}{notes}",
+        plural(files.len(), "file"),
+        plural(errors, "error"),
+        plural(warnings, "warning")
+    );
     if unreadable {
         USAGE
     } else if errors > 0 || (args.deny_warnings && warnings > 0) {

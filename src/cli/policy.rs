@@ -32,6 +32,15 @@ impl Problem {
             Problem::Analysis(f) => f.severity().is_none_or(|s| s == miette::Severity::Error),
         }
     }
+
+    /// Advice informs and never fails a run, not even with `--deny-warnings`.
+    pub fn is_advice(&self) -> bool {
+        match self {
+            Problem::Syntax(_) => false,
+            Problem::Check(c) => c.severity() == Some(miette::Severity::Advice),
+            Problem::Analysis(f) => f.severity() == Some(miette::Severity::Advice),
+        }
+    }
 }
 
 impl Loaded {

@@ -72,13 +72,16 @@ pub fn expr(e: &Expr) -> String {
             if *present { "present" } else { "missing" }
         ),
         ExprKind::Not(x) => match x.kind {
-            ExprKind::Not(_) => format!("not {}", expr(x)),
+            ExprKind::Not(_) | ExprKind::Name(_) | ExprKind::Bool(_) | ExprKind::Call { .. } => {
+                format!("not {}", expr(x))
+            }
             _ => format!("not ({})", expr(x)),
         },
         // A nested `and` inside `and` (or `or` in `or`) was parenthesised by its
-        // author; keep the parentheses so the tree stays the same.
+        // author; keep the parentheses so the tree stays the same. An `and` inside
+        // `or` is always parenthesised: readers should not need the precedence table.
         ExprKind::And(xs) => xs.iter().map(|x| operand(x, 3)).collect::<Vec<_>>().join(" and "),
-        ExprKind::Or(xs) => xs.iter().map(|x| operand(x, 2)).collect::<Vec<_>>().join(" or "),
+        ExprKind::Or(xs) => xs.iter().map(|x| operand(x, 3)).collect::<Vec<_>>().join(" or "),
     }
 }
 
@@ -86,7 +89,7 @@ pub fn expr(e: &Expr) -> String {
 pub fn split_logic(e: &Expr) -> Option<(&'static str, Vec<String>)> {
     match &e.kind {
         ExprKind::And(xs) => Some(("and", xs.iter().map(|x| operand(x, 3)).collect())),
-        ExprKind::Or(xs) => Some(("or", xs.iter().map(|x| operand(x, 2)).collect())),
+        ExprKind::Or(xs) => Some(("or", xs.iter().map(|x| operand(x, 3)).collect())),
         _ => None,
     }
 }
