@@ -359,6 +359,18 @@ impl<'p> Rows<'p> {
 
     /// The key cell, escaped for the output format exactly as the plain writer does.
     fn key(&self, key: &[u8], out: &mut Vec<u8>) -> Result<(), Fallback> {
+        // Most keys are printable ASCII that neither format escapes: copy them.
+        if !key.is_empty() && key.iter().all(|&b| b.is_ascii_graphic() && b != b',' && b != b'"' && b != b'\\') {
+            match self.format {
+                Format::Csv => out.extend_from_slice(key),
+                _ => {
+                    out.push(b'"');
+                    out.extend_from_slice(key);
+                    out.push(b'"');
+                }
+            }
+            return Ok(());
+        }
         let text = std::str::from_utf8(key).map_err(|_| Fallback)?.trim();
         match self.format {
             Format::Csv => {
@@ -462,6 +474,9 @@ fn unquote<'a>(raw: &'a [u8], scratch: &'a mut Vec<u8>) -> Result<&'a [u8], Fall
 
 /// Empty after trimming white space the way the plain decoder does (Unicode).
 fn is_blank(cell: &[u8]) -> bool {
+    if cell.first().is_some_and(u8::is_ascii_graphic) {
+        return false;
+    }
     std::str::from_utf8(cell).map_or(true, |t| t.trim().is_empty())
 }
 
