@@ -81,12 +81,18 @@ impl<'p> Evaluator<'p> {
         if d.hit == Hit::First {
             return Ok(Decision { tier: d.tiers.iter().position(holds) });
         }
-        let matched: Vec<usize> = (0..d.tiers.len()).filter(|&i| holds(&d.tiers[i])).collect();
-        if matched.len() > 1 {
-            let names: Vec<String> = matched.iter().map(|&i| format!("`{}`", d.tiers[i].name)).collect();
+        let mut matched = (0..d.tiers.len()).filter(|&i| holds(&d.tiers[i]));
+        let first = matched.next();
+        if let Some(second) = matched.next() {
+            let names: Vec<String> = [first, Some(second)]
+                .into_iter()
+                .flatten()
+                .chain(matched)
+                .map(|i| format!("`{}`", d.tiers[i].name))
+                .collect();
             return Err(EvalError::UniqueOverlap { dimension: d.name.clone(), tiers: names.join(" and ") });
         }
-        Ok(Decision { tier: matched.first().copied() })
+        Ok(Decision { tier: first })
     }
 
     pub fn truth(&self, n: &Node, frame: &[Value]) -> bool {
@@ -142,6 +148,17 @@ impl<'p> Evaluator<'p> {
     }
 
     fn call(&self, f: Func, args: &[Node], frame: &[Value]) -> Value {
+        // One argument (abs, round, days_since): no argument vector per record.
+        if let [arg] = args {
+            return match (f, self.value(arg, frame)) {
+                (Func::Abs, Value::Num(d)) => Value::Num(d.abs()),
+                (Func::Round, Value::Num(d)) => {
+                    Value::Num(d.round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero))
+                }
+                (Func::DaysSince, Value::Date(d)) => Value::Num(Decimal::from(self.today.0 - d.0)),
+                _ => Value::Missing,
+            };
+        }
         let vals: Vec<Value> = args.iter().map(|a| self.value(a, frame)).collect();
         if vals.contains(&Value::Missing) {
             return Value::Missing;

@@ -11,7 +11,7 @@
 //! then runs the plain path, which reports the problem exactly as usual.
 //! Memory is bounded by the block size: one block of input and its output.
 
-use super::value::{decode, Cell};
+use super::value::{decode, decode_text};
 use super::{Format, Summary, Writer};
 use crate::check::Ty;
 use crate::compile::Program;
@@ -353,8 +353,8 @@ impl<'p> Rows<'p> {
                 return Ok(Value::Num(d));
             }
         }
-        let text = std::str::from_utf8(unquote(raw, scratch)?).map_err(|_| Fallback)?.to_string();
-        decode(f, Some(&Cell::Text(text))).map_err(|_| Fallback)
+        let text = std::str::from_utf8(unquote(raw, scratch)?).map_err(|_| Fallback)?;
+        decode_text(f, Some(text)).map_err(|_| Fallback)
     }
 
     /// The key cell, escaped for the output format exactly as the plain writer does.

@@ -37,7 +37,12 @@ pub fn decode(field: &FieldInfo, cell: Option<&Cell>) -> Result<Value, CellError
         Some(Cell::Json(serde_json::Value::Bool(b))) if field.ty == Ty::Bool => return Ok(Value::Bool(*b)),
         Some(c) => Some(c.raw()),
     };
-    let text = text.as_deref().map(str::trim).filter(|t| !t.is_empty());
+    decode_text(field, text.as_deref())
+}
+
+/// Decodes a cell given as text (`None`: no cell), as [`decode`] does.
+pub fn decode_text(field: &FieldInfo, text: Option<&str>) -> Result<Value, CellError> {
+    let text = text.map(str::trim).filter(|t| !t.is_empty());
     let Some(text) = text else {
         return if field.optional { Ok(Value::Missing) } else { Err(CellError::Empty) };
     };
