@@ -43,11 +43,25 @@ pub enum EvalError {
 pub struct Evaluator<'p> {
     program: &'p Program,
     today: Date,
+    /// Decision tables for the dimensions that have one (see `lookup`).
+    lookup: Option<crate::lookup::Lookup>,
 }
 
 impl<'p> Evaluator<'p> {
+    /// An evaluator that walks the condition trees (cheap to make).
     pub fn new(program: &'p Program, today: Date) -> Self {
-        Evaluator { program, today }
+        Evaluator { program, today, lookup: None }
+    }
+
+    /// An evaluator that first builds decision tables where the conditions allow
+    /// (`lookup`): worth it for many records, same decisions.
+    pub fn with_tables(program: &'p Program, today: Date) -> Self {
+        Evaluator { program, today, lookup: Some(crate::lookup::Lookup::new(program, today)) }
+    }
+
+    /// How many dimensions are decided by a table.
+    pub fn tables(&self) -> usize {
+        self.lookup.as_ref().map_or(0, |l| l.dims.iter().flatten().count())
     }
 
     /// Evaluates a record. `frame` holds the field values by slot; it is extended
@@ -56,15 +70,19 @@ impl<'p> Evaluator<'p> {
     pub fn evaluate_into(&self, frame: &mut Vec<Value>, out: &mut Vec<Decision>) -> Result<(), EvalError> {
         self.prepare(frame);
         out.clear();
-        for d in &self.program.dimensions {
-            out.push(self.decide(d, frame)?);
+        for (i, d) in self.program.dimensions.iter().enumerate() {
+            match self.lookup.as_ref().and_then(|l| l.decide(i, frame, self.today)) {
+                Some(decision) => out.push(decision),
+                None => out.push(self.decide(d, frame)?),
+            }
         }
         Ok(())
     }
 
     pub fn evaluate(&self, frame: &mut Vec<Value>) -> Result<Vec<Decision>, EvalError> {
-        self.prepare(frame);
-        self.program.dimensions.iter().map(|d| self.decide(d, frame)).collect()
+        let mut out = Vec::with_capacity(self.program.dimensions.len());
+        self.evaluate_into(frame, &mut out)?;
+        Ok(out)
     }
 
     /// Extends `frame` (field values by slot) with the values of the lets.
@@ -203,7 +221,7 @@ pub fn arith(op: BinOp, l: &Value, r: &Value) -> Value {
     out.unwrap_or(Value::Missing)
 }
 
-fn order(l: &Value, r: &Value) -> Option<Ordering> {
+pub fn order(l: &Value, r: &Value) -> Option<Ordering> {
     match (l, r) {
         (Value::Num(a), Value::Num(b)) => Some(a.cmp(b)),
         (Value::Date(a), Value::Date(b)) => Some(a.cmp(b)),

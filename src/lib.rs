@@ -13,6 +13,7 @@ pub mod diff;
 pub mod eval;
 pub mod explain;
 pub mod fmt;
+pub mod lookup;
 pub mod number;
 pub mod syntax;
 pub mod table;

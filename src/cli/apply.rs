@@ -167,7 +167,7 @@ fn execute(
         }
         None => None,
     };
-    let evaluator = Evaluator::new(program, today);
+    let evaluator = Evaluator::with_tables(program, today);
     let mut summary = Summary::new(program);
     let mut frame: Vec<Value> = Vec::with_capacity(program.frame_size);
     for row in reader {

@@ -75,6 +75,7 @@ pub fn run_sized<W: Write>(
     let mut buf: Vec<u8> = Vec::with_capacity(block + chunk);
     let mut header: Option<Vec<Option<usize>>> = None;
     let mut summary = Summary::new(program);
+    let ev = Evaluator::with_tables(program, today);
     out.write_all(&rows.header).map_err(|_| Fallback)?;
     let mut eof = false;
     while !eof {
@@ -88,7 +89,7 @@ pub fn run_sized<W: Write>(
         let Some(columns) = &header else { continue };
         let chunks = split(&buf, eof, chunk);
         let Some(&(_, last)) = chunks.last() else { continue };
-        let results = process(&rows, columns, &buf, &chunks, today)?;
+        let results = process(&rows, columns, &buf, &chunks, &ev)?;
         for (bytes, part) in results {
             out.write_all(&bytes).map_err(|_| Fallback)?;
             summary.merge(&part);
@@ -166,7 +167,7 @@ fn process(
     columns: &[Option<usize>],
     buf: &[u8],
     chunks: &[(usize, usize)],
-    today: Date,
+    ev: &Evaluator,
 ) -> Result<Vec<(Vec<u8>, Summary)>, Fallback> {
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(chunks.len()).max(1);
     let next = std::sync::atomic::AtomicUsize::new(0);
@@ -175,12 +176,11 @@ fn process(
     std::thread::scope(|s| {
         for _ in 0..workers {
             s.spawn(|| {
-                let ev = Evaluator::new(rows.program, today);
                 let mut frame = Vec::with_capacity(rows.program.frame_size);
                 loop {
                     let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let Some(&(a, b)) = chunks.get(i) else { break };
-                    let r = rows.chunk(columns, &buf[a..b], &ev, &mut frame);
+                    let r = rows.chunk(columns, &buf[a..b], ev, &mut frame);
                     if let Ok(mut slot) = slots[i].lock() {
                         **slot = Some(r);
                     }

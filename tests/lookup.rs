@@ -1,0 +1,142 @@
+//! Decision tables (`lookup`) against the tree evaluator: on every policy of
+//! `policies/`, `tests/analysis/`, `tests/check/` (those that check clean) and
+//! `bench/`, generated records — values on, just off and between the policy's
+//! own constants, missing optional fields — get the same decisions (or the same
+//! error) from both.
+
+#![allow(clippy::unwrap_used, clippy::panic)] // tests may fail loudly
+
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+use rust_decimal::Decimal;
+use std::path::{Path, PathBuf};
+use tierlang::check::{check, Ty};
+use tierlang::compile::{compile, Node, Program};
+use tierlang::eval::{Evaluator, Value};
+use tierlang::number::Date;
+use tierlang::syntax::parse;
+
+fn policies() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut out = Vec::new();
+    for dir in ["policies", "tests/analysis", "tests/check", "bench"] {
+        for e in std::fs::read_dir(root.join(dir)).unwrap() {
+            let p = e.unwrap().path();
+            if p.extension().is_some_and(|x| x == "tier") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn program(path: &Path) -> Option<Program> {
+    let src = std::fs::read_to_string(path).unwrap();
+    let ast = parse(&src).ok()?;
+    let out = check(&ast, &src);
+    if out.diagnostics.iter().any(|d| d.is_error()) {
+        return None;
+    }
+    Some(compile(out.checked.as_ref()?))
+}
+
+fn constants(n: &Node, out: &mut Vec<Value>) {
+    match n {
+        Node::Const(v) => out.push(v.clone()),
+        Node::Slot(_) | Node::Today => {}
+        Node::Neg(x) | Node::Not(x) => constants(x, out),
+        Node::Is { value, .. } => constants(value, out),
+        Node::Arith(_, l, r) => {
+            constants(l, out);
+            constants(r, out);
+        }
+        Node::Compare(first, rest) => {
+            constants(first, out);
+            rest.iter().for_each(|(_, x)| constants(x, out));
+        }
+        Node::Between { value, low, high, .. } => [value, low, high].iter().for_each(|x| constants(x, out)),
+        Node::In { value, items, .. } => {
+            constants(value, out);
+            items.iter().for_each(|x| constants(x, out));
+        }
+        Node::And(xs) | Node::Or(xs) | Node::Call(_, xs) => xs.iter().for_each(|x| constants(x, out)),
+    }
+}
+
+/// Candidate values per field: the constants, a cent and a unit either side, zero.
+fn candidates(p: &Program, today: Date) -> Vec<Vec<Value>> {
+    let mut consts = Vec::new();
+    for d in &p.dimensions {
+        d.tiers.iter().filter_map(|t| t.condition.as_ref()).for_each(|c| constants(c, &mut consts));
+    }
+    p.lets.iter().for_each(|(_, n)| constants(n, &mut consts));
+    let cent = Decimal::new(1, 2);
+    let mut nums = vec![Decimal::ZERO, Decimal::from(-1), Decimal::new(12345, 1)];
+    let mut dates = vec![today.0, today.0 - 1, today.0 + 1];
+    for c in &consts {
+        match c {
+            Value::Num(d) => {
+                nums.extend([*d, *d - cent, *d + cent, *d - Decimal::ONE, *d + Decimal::ONE]);
+                if d.fract().is_zero() {
+                    if let Ok(days) = i32::try_from(d.mantissa() / 10i128.pow(d.scale())) {
+                        dates.extend([today.0 - days, today.0 - days - 1, today.0 - days + 1]);
+                    }
+                }
+            }
+            Value::Date(d) => dates.extend([d.0, d.0 - 1, d.0 + 1]),
+            _ => {}
+        }
+    }
+    let texts: Vec<Value> =
+        consts.iter().filter(|c| matches!(c, Value::Text(_))).cloned().chain([Value::Text("other".into())]).collect();
+    p.fields
+        .iter()
+        .map(|f| {
+            let mut vs: Vec<Value> = match f.ty {
+                Ty::Number | Ty::Money | Ty::Integer | Ty::Rate | Ty::Lit => {
+                    nums.iter().map(|d| Value::Num(*d)).collect()
+                }
+                Ty::Date => dates.iter().map(|d| Value::Date(Date(*d))).collect(),
+                Ty::Enum(_) => (0..f.enum_values.len() as u32).map(Value::Enum).collect(),
+                Ty::Bool => vec![Value::Bool(true), Value::Bool(false)],
+                Ty::Text | Ty::Error => texts.clone(),
+            };
+            if f.optional {
+                vs.push(Value::Missing);
+            }
+            vs
+        })
+        .collect()
+}
+
+#[test]
+fn tables_decide_like_the_tree_evaluator_on_every_corpus_policy() {
+    let today = Date::parse("2024-06-30").unwrap();
+    let (mut with_tables, mut checked) = (Vec::new(), 0);
+    for path in policies() {
+        let Some(p) = program(&path) else { continue };
+        checked += 1;
+        let tree = Evaluator::new(&p, today);
+        let table = Evaluator::with_tables(&p, today);
+        if table.tables() > 0 {
+            with_tables.push(path.file_name().unwrap().to_string_lossy().to_string());
+        }
+        let cands = candidates(&p, today);
+        let strategy: Vec<_> = cands.iter().map(|vs| prop::sample::select(vs.clone())).collect();
+        let mut runner = TestRunner::new(Config { cases: 300, failure_persistence: None, ..Config::default() });
+        runner
+            .run(&strategy, |frame| {
+                let (mut a, mut b) = (frame.clone(), frame.clone());
+                prop_assert_eq!(tree.evaluate(&mut a), table.evaluate(&mut b), "{}: {:?}", path.display(), frame);
+                Ok(())
+            })
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    }
+    assert!(checked > 40, "only {checked} policies");
+    // The test means something only if tables are in use on most of them.
+    for must in ["four_tiers.tier", "hospitals.tier", "private_banking.tier", "value_lifecycle.tier", "gap.tier"] {
+        assert!(with_tables.iter().any(|n| n == must), "{must} has no table: {with_tables:?}");
+    }
+    assert!(with_tables.len() * 2 > checked, "{} of {checked} use tables", with_tables.len());
+}
