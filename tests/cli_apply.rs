@@ -159,7 +159,7 @@ fn skipped_records_go_to_the_rejects_file_and_every_row_is_counted() {
     ]);
     let summary: serde_json::Value = serde_json::from_str(stderr(&out).trim()).unwrap();
     assert_eq!(
-        (summary["read"].as_u64(), summary["written"].as_u64(), summary["rejected"].as_u64()),
+        (summary["rows_read"].as_u64(), summary["rows_written"].as_u64(), summary["rows_rejected"].as_u64()),
         (Some(6), Some(4), Some(2))
     );
 }
