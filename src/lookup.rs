@@ -43,15 +43,44 @@ struct Term {
 #[derive(Debug, Clone)]
 enum Classes {
     /// Sorted distinct constants: classes are missing, then below, at, between…, above.
-    Ordered(Vec<Value>),
+    /// For numbers, the constants also as integer keys (see [`key`]).
+    Ordered(Vec<Value>, Option<Keys>),
     /// Listed values: classes are missing, each value, anything else.
     Discrete(Vec<Value>),
+}
+
+/// Numbers compared as integers: `2 * floor(v * 10^scale)`, plus one when `v`
+/// has digits beyond `scale`. With `scale` the largest scale among the cuts, a
+/// value's key orders against a cut's key exactly as the decimals do, and an
+/// integer comparison is several times cheaper than a decimal one.
+#[derive(Debug, Clone)]
+struct Keys {
+    scale: u32,
+    cuts: Vec<i128>,
+}
+
+fn key(d: &Decimal, scale: u32) -> Option<i128> {
+    let (m, s) = (d.mantissa(), d.scale());
+    if s <= scale {
+        m.checked_mul(10i128.checked_pow(scale - s)?)?.checked_mul(2)
+    } else {
+        let p = 10i128.checked_pow(s - scale)?;
+        m.div_euclid(p).checked_mul(2)?.checked_add(i128::from(m.rem_euclid(p) != 0))
+    }
+}
+
+impl Keys {
+    fn new(cuts: &[Value]) -> Option<Keys> {
+        let nums: Vec<&Decimal> = cuts.iter().map(|c| if let Value::Num(d) = c { Some(d) } else { None }).collect::<Option<_>>()?;
+        let scale = nums.iter().map(|d| d.scale()).max().unwrap_or(0);
+        Some(Keys { scale, cuts: nums.iter().map(|d| key(d, scale)).collect::<Option<_>>()? })
+    }
 }
 
 impl Classes {
     fn count(&self) -> usize {
         match self {
-            Classes::Ordered(cuts) => 2 * cuts.len() + 2,
+            Classes::Ordered(cuts, _) => 2 * cuts.len() + 2,
             Classes::Discrete(values) => values.len() + 2,
         }
     }
@@ -61,7 +90,23 @@ impl Classes {
             return 0;
         }
         match self {
-            Classes::Ordered(cuts) => {
+            Classes::Ordered(_, Some(keys)) => match v {
+                Value::Num(d) => match key(d, keys.scale) {
+                    Some(k) => {
+                        let p = keys.cuts.partition_point(|&c| c < k);
+                        2 * p + if keys.cuts.get(p) == Some(&k) { 2 } else { 1 }
+                    }
+                    None => self.class_by_order(v),
+                },
+                _ => self.class_by_order(v),
+            },
+            _ => self.class_by_order(v),
+        }
+    }
+
+    fn class_by_order(&self, v: &Value) -> usize {
+        match self {
+            Classes::Ordered(cuts, _) => {
                 let p = cuts.partition_point(|c| order(c, v) == Some(Ordering::Less));
                 match cuts.get(p).map(|c| order(c, v)) {
                     Some(Some(Ordering::Equal)) => 2 + 2 * p,
@@ -80,7 +125,7 @@ impl Classes {
             return Some(Value::Missing);
         }
         match self {
-            Classes::Ordered(cuts) => {
+            Classes::Ordered(cuts, _) => {
                 let p = (class - 1) / 2;
                 if class.is_multiple_of(2) {
                     return cuts.get(p).cloned();
@@ -190,7 +235,8 @@ impl DimTable {
                 if !consts.iter().all(|c| matches!(c, Value::Num(_) | Value::Date(_))) {
                     return None;
                 }
-                Classes::Ordered(consts)
+                let keys = Keys::new(&consts);
+                Classes::Ordered(consts, keys)
             } else {
                 if let Some(Value::Enum(_)) = consts.first() {
                     // Every value of the enum, so that "anything else" is empty.

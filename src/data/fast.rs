@@ -289,30 +289,14 @@ impl<'p> Rows<'p> {
         let radix: Vec<usize> = self.program.dimensions.iter().map(|d| d.tiers.len() + 1).collect();
         let mut start = 0;
         while start < bytes.len() {
-            let end = memchr_record_end(bytes, start);
-            let line = trim_newline(&bytes[start..end]);
-            start = end;
-            if line.is_empty() {
+            let line_start = start;
+            start = record(bytes, start, &mut cells)?;
+            let line = &bytes[line_start..];
+            if cells.len() != self.width || cells.len() < width || (cells.len() == 1 && cells[0].0 == cells[0].1) {
                 return Err(Fallback);
             }
-            cells.clear();
-            let mut at = Some(0);
-            while let (Some(a), true) = (at, cells.len() < width) {
-                let (_, next) = field(line, a, &mut scratch)?;
-                cells.push((a, next.map_or(line.len(), |n| n - 1)));
-                at = next;
-            }
-            // The plain path checks every record's width: count the rest cheaply.
-            let rest = at.map_or(0, |a| {
-                let tail = &line[a..];
-                if memchr::memchr(b'"', tail).is_some() {
-                    usize::MAX
-                } else {
-                    memchr::memchr_iter(b',', tail).count() + 1
-                }
-            });
-            if rest == usize::MAX || cells.len() + rest != self.width {
-                return Err(Fallback);
+            for c in cells.iter_mut() {
+                *c = (c.0 - line_start, c.1 - line_start);
             }
             frame.clear();
             for ((f, col), &read) in self.program.fields.iter().zip(columns).zip(&self.read) {
@@ -426,6 +410,54 @@ fn plain_number(raw: &[u8]) -> Option<Decimal> {
     Some(d)
 }
 
+/// Bytes that end an unquoted field (or make the fast path give up).
+const SPECIAL: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b',' as usize] = true;
+    t[b'"' as usize] = true;
+    t[b'\n' as usize] = true;
+    t[b'\r' as usize] = true;
+    t
+};
+
+/// Splits the record starting at `start` into `cells` (raw bytes, quotes kept)
+/// in one pass; returns where the next record starts. A quote inside an
+/// unquoted field, anything after a closing quote but a separator, and a lone
+/// `\r` (the csv crate ends a record there) give up.
+fn record(bytes: &[u8], start: usize, cells: &mut Vec<(usize, usize)>) -> Result<usize, Fallback> {
+    cells.clear();
+    let n = bytes.len();
+    let mut i = start;
+    loop {
+        let cell = i;
+        if bytes.get(i) == Some(&b'"') {
+            i += 1;
+            loop {
+                let p = memchr::memchr(b'"', &bytes[i..]).ok_or(Fallback)?;
+                i += p + 1;
+                if bytes.get(i) == Some(&b'"') {
+                    i += 1;
+                } else {
+                    break;
+                }
+            }
+        } else {
+            while i < n && !SPECIAL[usize::from(bytes[i])] {
+                i += 1;
+            }
+        }
+        cells.push((cell, i));
+        match bytes.get(i) {
+            Some(b',') => i += 1,
+            Some(b'\n') => return Ok(i + 1),
+            Some(b'\r') if bytes.get(i + 1) == Some(&b'\n') => return Ok(i + 2),
+            Some(b'\r') if i + 1 == n => return Ok(n),
+            None => return Ok(n),
+            Some(_) => return Err(Fallback),
+        }
+    }
+}
+
 /// One field of a record starting at `at`: its raw bytes and where the next
 /// field starts (`None` at the end). Quoted fields are returned with quotes; a
 /// quote anywhere else gives up.
@@ -483,19 +515,6 @@ fn is_blank(cell: &[u8]) -> bool {
 fn trim_newline(line: &[u8]) -> &[u8] {
     let line = line.strip_suffix(b"\n").unwrap_or(line);
     line.strip_suffix(b"\r").unwrap_or(line)
-}
-
-/// The end of the record starting at `start` (chunks hold whole records).
-fn memchr_record_end(bytes: &[u8], start: usize) -> usize {
-    let mut quoted = false;
-    for p in memchr::memchr2_iter(b'"', b'\n', &bytes[start..]) {
-        if bytes[start + p] == b'"' {
-            quoted = !quoted;
-        } else if !quoted {
-            return start + p + 1;
-        }
-    }
-    bytes.len()
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
