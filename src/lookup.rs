@@ -38,6 +38,8 @@ const OVERLAP: u16 = u16::MAX - 1;
 struct Term {
     node: Node,
     classes: Classes,
+    /// `classes.count()`, kept for the per-record loop.
+    count: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -62,17 +64,32 @@ struct Keys {
 fn key(d: &Decimal, scale: u32) -> Option<i128> {
     let (m, s) = (d.mantissa(), d.scale());
     if s <= scale {
-        m.checked_mul(10i128.checked_pow(scale - s)?)?.checked_mul(2)
+        m.checked_mul(*POW10.get((scale - s) as usize)?)?.checked_mul(2)
     } else {
-        let p = 10i128.checked_pow(s - scale)?;
+        let p = *POW10.get((s - scale) as usize)?;
         m.div_euclid(p).checked_mul(2)?.checked_add(i128::from(m.rem_euclid(p) != 0))
     }
 }
 
+const POW10: [i128; 29] = {
+    let mut t = [1i128; 29];
+    let mut i = 1;
+    while i < 29 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
+
+/// Data with up to this many decimals takes the multiply path of [`key`] (no
+/// 128-bit division); the mantissa still fits: 7.9e28 × 10^6 < 1.7e38.
+const KEY_SCALE: u32 = 6;
+
 impl Keys {
     fn new(cuts: &[Value]) -> Option<Keys> {
-        let nums: Vec<&Decimal> = cuts.iter().map(|c| if let Value::Num(d) = c { Some(d) } else { None }).collect::<Option<_>>()?;
-        let scale = nums.iter().map(|d| d.scale()).max().unwrap_or(0);
+        let nums: Vec<&Decimal> =
+            cuts.iter().map(|c| if let Value::Num(d) = c { Some(d) } else { None }).collect::<Option<_>>()?;
+        let scale = nums.iter().map(|d| d.scale()).max().unwrap_or(0).max(KEY_SCALE);
         Some(Keys { scale, cuts: nums.iter().map(|d| key(d, scale)).collect::<Option<_>>()? })
     }
 }
@@ -192,7 +209,7 @@ impl Lookup {
                 Node::Slot(s) => t.classes.class(frame.get(*s).unwrap_or(&Value::Missing)),
                 node => t.classes.class(&term_value(node, frame, today)),
             };
-            cell = cell * t.classes.count() + class;
+            cell = cell * t.count + class;
         }
         match table.cells.get(cell).copied()? {
             OVERLAP => None,
@@ -245,7 +262,8 @@ impl DimTable {
                 }
                 Classes::Discrete(consts)
             };
-            built.push(Term { node, classes });
+            let count = classes.count();
+            built.push(Term { node, classes, count });
         }
         let total = built.iter().try_fold(1usize, |acc, t| acc.checked_mul(t.classes.count()))?;
         if total > MAX_CELLS {

@@ -290,3 +290,21 @@ proptest! {
         prop_assert!(same(&p, input.as_bytes(), format, false, Sizes { block, chunk }), "fell back on\n{}", input);
     }
 }
+
+#[test]
+fn odd_inputs_are_left_to_the_plain_path() {
+    let p = program();
+    let sizes = Sizes { block: 16, chunk: 8 };
+    // No header at all: the plain path reports the missing columns.
+    assert!(fast(&p, b"", Format::Csv, false, sizes).is_none());
+    // A lone carriage return ends a record for the csv crate.
+    let input = format!("{HEADER}C1,a\rb,100,1,,\n");
+    assert!(fast(&p, input.as_bytes(), Format::Csv, false, sizes).is_none());
+    // An unterminated quote at the end of the input.
+    let input = format!("{HEADER}C1,\"abc,100,1,,\n");
+    assert!(fast(&p, input.as_bytes(), Format::Csv, false, sizes).is_none());
+    // Invalid UTF-8 in a cell nobody reads.
+    let mut input = format!("{HEADER}C1,").into_bytes();
+    input.extend_from_slice(b"\xff\xfe,100,1,,\n");
+    assert!(fast(&p, &input, Format::Csv, false, sizes).is_none());
+}
