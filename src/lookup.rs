@@ -64,7 +64,13 @@ struct Keys {
 fn key(d: &Decimal, scale: u32) -> Option<i128> {
     let (m, s) = (d.mantissa(), d.scale());
     if s <= scale {
-        m.checked_mul(*POW10.get((scale - s) as usize)?)?.checked_mul(2)
+        let p = *POW10.get((scale - s) as usize)?;
+        if scale - s <= 9 {
+            // |m| < 2^96 and 2 * 10^9 < 2^31: the product fits, no overflow check.
+            Some(m.wrapping_mul(p * 2))
+        } else {
+            m.checked_mul(p)?.checked_mul(2)
+        }
     } else {
         let p = *POW10.get((s - scale) as usize)?;
         m.div_euclid(p).checked_mul(2)?.checked_add(i128::from(m.rem_euclid(p) != 0))

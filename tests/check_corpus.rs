@@ -233,3 +233,18 @@ fn every_code_is_documented_in_docs_errors_md() {
     let missing: Vec<&String> = codes.iter().filter(|c| !doc.contains(&format!("### `{c}`"))).collect();
     assert!(missing.is_empty(), "codes without a section in docs/errors.md: {missing:?}");
 }
+
+#[test]
+fn docs_errors_md_states_the_severity_each_code_is_reported_with() {
+    let doc = std::fs::read_to_string(root().join("docs/errors.md")).unwrap();
+    for case in corpus() {
+        let json: serde_json::Value = serde_json::from_slice(&check(&case, "json").stdout).unwrap();
+        for d in json.as_array().unwrap() {
+            let code = d["code"].as_str().unwrap();
+            let heading = format!("### `{code}`\n\n*");
+            let at = doc.find(&heading).unwrap_or_else(|| panic!("{code} not in docs/errors.md")) + heading.len();
+            let stated = doc[at..].split('.').next().unwrap();
+            assert_eq!(stated, d["severity"].as_str().unwrap(), "{code} in docs/errors.md");
+        }
+    }
+}

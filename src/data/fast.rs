@@ -255,6 +255,9 @@ struct Rows<'p> {
     /// Whether the program reads each field (an unread text field is only
     /// checked, not copied).
     read: Vec<bool>,
+    /// Per field, what a plain number is multiplied by: a rate's periods per
+    /// year (`count per quarter`: 4), else 1; `None` where that is not whole.
+    per_year: Vec<Option<i64>>,
 }
 
 const SENTINEL: &str = "\u{1}KEY\u{1}";
@@ -295,7 +298,22 @@ impl<'p> Rows<'p> {
             }
         }
         let read = (0..program.fields.len()).map(|i| slots.contains(&i)).collect();
-        Ok(Rows { program, format, header, prefix, suffixes, width: 0, read })
+        let per_year = program
+            .fields
+            .iter()
+            .map(|f| match (f.ty, f.period) {
+                (Ty::Rate, Some(p)) => {
+                    let n = p.per_year();
+                    if n.fract().is_zero() {
+                        i64::try_from(n.mantissa() / 10i128.pow(n.scale())).ok()
+                    } else {
+                        None
+                    }
+                }
+                _ => Some(1),
+            })
+            .collect();
+        Ok(Rows { program, format, header, prefix, suffixes, width: 0, read, per_year })
     }
 
     /// The input column of each field, from the header record.
@@ -348,12 +366,14 @@ impl<'p> Rows<'p> {
                 *c = (c.0 - line_start, c.1 - line_start);
             }
             frame.clear();
-            for ((f, col), &read) in self.program.fields.iter().zip(columns).zip(&self.read) {
+            for (((f, col), &read), &per_year) in
+                self.program.fields.iter().zip(columns).zip(&self.read).zip(&self.per_year)
+            {
                 let raw = col.and_then(|c| cells.get(c)).map(|&(a, b)| &line[a..b]);
                 match (f.ty, read, raw) {
                     // Text the policy does not read: the plain path only checks it is there.
                     (Ty::Text, false, Some(r)) if !is_blank(unquote(r, &mut scratch)?) => frame.push(Value::Missing),
-                    _ => frame.push(self.decode(f, raw, &mut scratch)?),
+                    _ => frame.push(self.decode(f, raw, per_year, &mut scratch)?),
                 }
             }
             let key = columns[self.program.key].and_then(|c| cells.get(c)).map_or(&line[..0], |&(a, b)| &line[a..b]);
@@ -373,10 +393,18 @@ impl<'p> Rows<'p> {
         &self,
         f: &crate::check::FieldInfo,
         raw: Option<&[u8]>,
+        per_year: Option<i64>,
         scratch: &mut Vec<u8>,
     ) -> Result<Value, Fallback> {
         let Some(raw) = raw else { return decode(f, None).map_err(|_| Fallback) };
         if matches!(f.ty, Ty::Number | Ty::Money | Ty::Rate | Ty::Integer) {
+            // Short plain numbers: integer arithmetic only.
+            if let (Some((m, scale)), Some(k)) = (plain_parts(raw), per_year) {
+                if f.ty == Ty::Integer && scale > 0 && m % 10i64.pow(scale) != 0 {
+                    return Err(Fallback);
+                }
+                return Ok(Value::Num(Decimal::new(m.checked_mul(k).ok_or(Fallback)?, scale)));
+            }
             if let Some(d) = plain_number(raw) {
                 let d = match (f.ty, f.period) {
                     (Ty::Rate, Some(p)) => d.checked_mul(p.per_year()).ok_or(Fallback)?,
@@ -424,6 +452,29 @@ impl<'p> Rows<'p> {
         }
         Ok(())
     }
+}
+
+/// `[-]digits[.digits]` with at most 18 digits, as an `i64` mantissa and scale.
+fn plain_parts(raw: &[u8]) -> Option<(i64, u32)> {
+    let (neg, digits) = match raw.first() {
+        Some(b'-') => (true, &raw[1..]),
+        _ => (false, raw),
+    };
+    if digits.is_empty() || digits.len() > 18 || digits[0] == b'.' || digits[digits.len() - 1] == b'.' {
+        return None;
+    }
+    let (mut m, mut scale, mut dot) = (0i64, 0u32, false);
+    for &b in digits {
+        match b {
+            b'0'..=b'9' => {
+                m = m * 10 + i64::from(b - b'0');
+                scale += u32::from(dot);
+            }
+            b'.' if !dot => dot = true,
+            _ => return None,
+        }
+    }
+    Some((if neg { -m } else { m }, scale))
 }
 
 /// `[-]digits[.digits]`, at most 28 digits: the only shape parsed here.

@@ -1,0 +1,69 @@
+//! The docs say what the tool does: the commands in README.md, docs/ci.md and
+//! .pre-commit-hooks.yaml are the ones CI runs, and they work.
+
+#![allow(clippy::unwrap_used, clippy::panic)] // tests may fail loudly
+
+use assert_cmd::Command;
+use std::path::Path;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn read(path: &str) -> String {
+    std::fs::read_to_string(root().join(path)).unwrap()
+}
+
+/// The `tier …` command lines `.ci/run` runs, without the binary's path.
+fn ci_commands() -> Vec<String> {
+    read(".ci/run")
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("./target/debug/tier "))
+        .map(|rest| format!("tier {rest}"))
+        .collect()
+}
+
+#[test]
+fn docs_ci_md_runs_what_ci_runs() {
+    let ci = ci_commands();
+    assert!(ci.len() >= 3, "{ci:?}");
+    let doc = read("docs/ci.md");
+    for command in &ci {
+        assert!(doc.contains(command.as_str()), "docs/ci.md lacks `{command}`");
+    }
+}
+
+#[test]
+fn the_ci_commands_pass_on_policies() {
+    for command in ci_commands() {
+        let args: Vec<&str> = command.split_whitespace().skip(1).collect();
+        let out = Command::cargo_bin("tier").unwrap().current_dir(root()).args(&args).output().unwrap();
+        assert!(out.status.success(), "{command}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
+#[test]
+fn pre_commit_hooks_run_on_a_policy_file() {
+    let hooks = read(".pre-commit-hooks.yaml");
+    let entries: Vec<&str> = hooks.lines().filter_map(|l| l.trim().strip_prefix("entry: ")).collect();
+    assert_eq!(entries.len(), 3, "{entries:?}");
+    for entry in entries {
+        let mut args: Vec<&str> = entry.split_whitespace().skip(1).collect();
+        args.push("policies/hospitals.tier");
+        let out = Command::cargo_bin("tier").unwrap().current_dir(root()).args(&args).output().unwrap();
+        assert!(out.status.success(), "{entry}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
+#[test]
+fn readme_starts_with_the_two_commands_and_their_files_exist() {
+    let readme = read("README.md");
+    let block = readme.split("```sh").nth(1).unwrap().split("```").next().unwrap();
+    let commands: Vec<&str> = block.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    assert!(commands[0].starts_with("cargo run --release -- apply "), "{commands:?}");
+    assert!(commands[1].starts_with("cargo test"), "{commands:?}");
+    for word in commands[0].split_whitespace().filter(|w| w.contains('/')) {
+        assert!(root().join(word).exists(), "README names {word}, which does not exist");
+    }
+    assert!(read(".ci/run").contains("cargo test --locked"));
+}
