@@ -184,21 +184,37 @@ fn record_end(buf: &[u8], from: usize, eof: bool) -> Option<usize> {
 
 /// Splits the complete records of `buf` into chunks of about `size` bytes.
 /// Without `eof`, a last record with no newline yet is left for the next block.
+/// Quotes are rare, so their positions are collected once; newlines are then
+/// searched only near each chunk boundary, and one inside quotes is skipped.
 fn split(buf: &[u8], eof: bool, size: usize) -> Vec<(usize, usize)> {
-    let mut chunks = Vec::new();
-    let (mut start, mut last, mut quoted) = (0, 0, false);
-    for p in memchr::memchr2_iter(b'"', b'\n', buf) {
-        if buf[p] == b'"' {
-            quoted = !quoted;
-        } else if !quoted {
-            last = p + 1;
-            if last - start >= size {
-                chunks.push((start, last));
-                start = last;
+    let quotes: Vec<usize> = memchr::memchr_iter(b'"', buf).collect();
+    let inside = |p: usize| quotes.partition_point(|&q| q < p) % 2 == 1;
+    let outside_after = |mut at: usize| -> Option<usize> {
+        loop {
+            let nl = at + memchr::memchr(b'\n', buf.get(at..)?)?;
+            if !inside(nl) {
+                return Some(nl);
             }
+            at = nl + 1;
         }
+    };
+    let mut chunks = Vec::new();
+    let mut start = 0;
+    while let Some(nl) = outside_after(start + size.max(1) - 1) {
+        chunks.push((start, nl + 1));
+        start = nl + 1;
     }
-    if eof && !quoted && buf.len() > last {
+    // The rest: up to the last newline outside quotes.
+    let mut end = buf.len();
+    let mut last = start;
+    while let Some(nl) = memchr::memrchr(b'\n', &buf[start..end]).map(|p| start + p) {
+        if !inside(nl) {
+            last = nl + 1;
+            break;
+        }
+        end = nl;
+    }
+    if eof && quotes.len() % 2 == 0 && buf.len() > last {
         last = buf.len();
     }
     if last > start {
