@@ -214,7 +214,7 @@ fn split(buf: &[u8], eof: bool, size: usize) -> Vec<(usize, usize)> {
         }
         end = nl;
     }
-    if eof && quotes.len() % 2 == 0 && buf.len() > last {
+    if eof && quotes.len().is_multiple_of(2) && buf.len() > last {
         last = buf.len();
     }
     if last > start {
