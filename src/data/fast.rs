@@ -372,14 +372,10 @@ impl<'p> Rows<'p> {
         let radix: Vec<usize> = self.program.dimensions.iter().map(|d| d.tiers.len() + 1).collect();
         let mut start = 0;
         while start < bytes.len() {
-            let line_start = start;
             start = record(bytes, start, &mut cells)?;
-            let line = &bytes[line_start..];
+            let line = bytes; // cells hold offsets into the chunk
             if cells.len() != self.width || cells.len() < width || (cells.len() == 1 && cells[0].0 == cells[0].1) {
                 return Err(Fallback);
-            }
-            for c in cells.iter_mut() {
-                *c = (c.0 - line_start, c.1 - line_start);
             }
             frame.clear();
             for (((f, col), &read), &per_year) in
@@ -545,21 +541,24 @@ const SPECIAL: [bool; 256] = {
 
 /// The first `,` `"` `\n` or `\r` at or after `i` (or the end), eight bytes at a
 /// time: fields are short, so this beats both a byte loop and memchr's setup.
+/// All four are below `-` (0x2D), so one SWAR test finds candidates (spaces and
+/// some punctuation too, checked one by one; UTF-8 bytes never match).
 fn next_special(bytes: &[u8], mut i: usize) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
-    // High bit set in the lowest byte equal to `b` (bits above it may be noise).
-    let eq = |x: u64, b: u8| {
-        let y = x ^ (ONES * u64::from(b));
-        y.wrapping_sub(ONES) & !y & HIGH
-    };
     while let Some(word) = bytes.get(i..i + 8) {
         let x = u64::from_le_bytes([word[0], word[1], word[2], word[3], word[4], word[5], word[6], word[7]]);
-        let hits = eq(x, b',') | eq(x, b'"') | eq(x, b'\n') | eq(x, b'\r');
-        if hits != 0 {
-            return i + (hits.trailing_zeros() / 8) as usize;
+        // High bit set in the lowest byte below 0x2D (bits above it may be noise).
+        let below = x.wrapping_sub(ONES * 0x2D) & !x & HIGH;
+        if below == 0 {
+            i += 8;
+            continue;
         }
-        i += 8;
+        let at = i + (below.trailing_zeros() / 8) as usize;
+        if SPECIAL[usize::from(bytes[at])] {
+            return at;
+        }
+        i = at + 1;
     }
     while i < bytes.len() && !SPECIAL[usize::from(bytes[i])] {
         i += 1;
