@@ -120,12 +120,15 @@ fn human(key: &str, e: &Explanation) -> String {
         let _ = writeln!(out, "{key} gets {got} in `{}`:", d.dimension);
         for (i, t) in d.tiers.iter().enumerate() {
             let verdict = match (t.outcome, t.otherwise) {
-                ("chosen", true) => "is chosen: it is the `otherwise` tier and no tier above matched".to_string(),
-                ("chosen", false) => "is chosen:".to_string(),
-                ("matches", _) => "also matches, but a tier above comes first:".to_string(),
-                _ => "does not match:".to_string(),
+                ("chosen", true) => "is chosen: it is the `otherwise` tier and no tier above matched",
+                ("chosen", false) => "is chosen",
+                ("matches", true) => "(the `otherwise` tier) would match, but a tier above comes first",
+                ("matches", false) => "also matches, but a tier above comes first",
+                _ => "does not match",
             };
-            let _ = writeln!(out, "  {}. `{}` {verdict}", i + 1, t.tier);
+            // A colon only where the conditions follow.
+            let colon = if t.conditions.is_empty() || t.otherwise { "" } else { ":" };
+            let _ = writeln!(out, "  {}. `{}` {verdict}{colon}", i + 1, t.tier);
             for c in &t.conditions {
                 let mark = if c.holds { "holds" } else { "fails" };
                 let values = if c.values.is_empty() { String::new() } else { format!(" ({})", c.values.join(", ")) };
