@@ -15,6 +15,7 @@ pub mod explain;
 pub mod fmt;
 pub mod lookup;
 pub mod number;
+pub mod regions;
 pub mod syntax;
 pub mod table;
 pub mod testing;

@@ -184,6 +184,10 @@ fn formatted_numbers_go_through_the_plain_decoder() {
     assert!(same(&p, input.as_bytes(), Format::Csv, false, Sizes { block: 8, chunk: 4 }));
 }
 
+/// Amounts every reader accepts, on and beside the tier boundaries.
+const CLEAN_AMOUNTS: &[&str] =
+    &["1000000", "999999.99", "300000", "299999.99", "0", "1", "-3", "1000000.000", "\"1,000,000\"", "100万", "5k"];
+
 /// One generated cell: plain and formatted numbers near the boundaries, text
 /// with separators, quotes, newlines and CJK, blanks, and a few bad values.
 fn cell(kind: u8) -> BoxedStrategy<String> {
@@ -192,25 +196,10 @@ fn cell(kind: u8) -> BoxedStrategy<String> {
         |s: &str| if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.into() };
     match kind {
         0 => text.prop_map(quote).boxed(),
-        1 => prop::sample::select(vec![
-            "1000000",
-            "999999.99",
-            "300000",
-            "299999.99",
-            "0",
-            "1",
-            "-3",
-            "1000000.000",
-            "\"1,000,000\"",
-            "100万",
-            "5k",
-            "",
-            "abc",
-            ".5",
-            "5.",
-        ])
-        .prop_map(String::from)
-        .boxed(),
+        1 => {
+            let amounts: Vec<&str> = CLEAN_AMOUNTS.iter().copied().chain(["", "abc", ".5", "5."]).collect();
+            prop::sample::select(amounts).prop_map(String::from).boxed()
+        }
         2 => prop::sample::select(vec!["0", "1", "3", "12", "", "2.0", "x", "-1"]).prop_map(String::from).boxed(),
         3 => prop::sample::select(vec!["retail", "wholesale", "", "Retail", "other"]).prop_map(String::from).boxed(),
         _ => prop::sample::select(vec!["", "2019-12-31", "2020-01-01", "2024-02-29", "nope"])
@@ -227,19 +216,7 @@ fn record() -> impl Strategy<Value = String> {
 /// A record every reader accepts.
 fn clean_record() -> impl Strategy<Value = String> {
     let name = prop::sample::select(vec!["a", "\"Bob, Jr.\"", "\"say \"\"hi\"\"\"", "\"two\nlines\"", "张三", " pad "]);
-    let spend = prop::sample::select(vec![
-        "1000000",
-        "999999.99",
-        "300000",
-        "299999.99",
-        "0",
-        "1",
-        "-3",
-        "1000000.000",
-        "\"1,000,000\"",
-        "100万",
-        "5k",
-    ]);
+    let spend = prop::sample::select(CLEAN_AMOUNTS);
     let orders = prop::sample::select(vec!["0", "1", "3", "12"]);
     let seg = prop::sample::select(vec!["retail", "wholesale", ""]);
     let joined = prop::sample::select(vec!["", "2019-12-31", "2020-01-01", "2024-02-29"]);

@@ -5,7 +5,7 @@
 mod error;
 pub(crate) mod explore;
 mod monotone;
-pub(crate) mod space;
+pub mod space;
 
 pub use error::{Finding, Record};
 

@@ -21,9 +21,10 @@ pub struct Args {
     old: String,
     /// The new policy: a file, or REV:path from git
     new: String,
-    /// The customer data both versions are applied to
+    /// The customer data both versions are applied to; without it, the regions of
+    /// the input space where the versions decide differently
     #[arg(long)]
-    data: String,
+    data: Option<String>,
     /// Input format of DATA (default: from its extension)
     #[arg(long, value_enum)]
     input_format: Option<Format>,
@@ -65,8 +66,9 @@ pub fn run(args: Args) -> u8 {
     let (Some(oc), Some(nc)) = (checked(&old), checked(&new)) else { return FAILED };
     let (op, np) = (compile(oc), compile(nc));
     let today = args.as_of.unwrap_or_else(super::apply::current_date);
+    let Some(data) = args.data.clone() else { return logical(&args, &op, &np, today) };
     let mut changes = Vec::new();
-    let report = match compare(&args, (oc, &op), (nc, &np), today, &mut changes) {
+    let report = match compare(&args, &data, (oc, &op), (nc, &np), today, &mut changes) {
         Ok(r) => r,
         Err(code) => return code,
     };
@@ -83,6 +85,80 @@ pub fn run(args: Args) -> u8 {
     let moved: u64 = report.migrations.iter().map(|m| m.moved).sum();
     if args.fail_on_change && moved > 0 {
         eprintln!("{moved} tier assignments change (--fail-on-change)");
+        return FAILED;
+    }
+    OK
+}
+
+/// Without data: the regions where the versions decide differently, each with
+/// a witness record (`tierlang::regions`).
+fn logical(args: &Args, op: &Program, np: &Program, today: Date) -> u8 {
+    if args.changes.is_some() {
+        return usage_error("--changes lists changed records, so it needs --data");
+    }
+    let moves = match tierlang::regions::diff(op, np, today) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return FAILED;
+        }
+    };
+    let arrow = |t: &Option<String>| t.clone().unwrap_or_else(|| "(no tier)".into());
+    let mut out = String::new();
+    match args.format {
+        DiffFormat::Json => {
+            let items: Vec<serde_json::Value> = moves
+                .iter()
+                .map(|m| {
+                    serde_json::json!({
+                        "dimension": m.dimension, "from": m.from, "to": m.to, "regions": m.cells,
+                        "examples": m.regions.iter().map(|r| serde_json::json!({
+                            "where": r.conditions,
+                            "witness": r.witness.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect::<serde_json::Map<_, _>>(),
+                        })).collect::<Vec<_>>(),
+                    })
+                })
+                .collect();
+            let _ = writeln!(out, "{}", serde_json::Value::Array(items));
+        }
+        DiffFormat::Markdown => {
+            let _ = writeln!(
+                out,
+                "| dimension | from | to | where (first regions) | e.g. |\n| --- | --- | --- | --- | --- |"
+            );
+            for m in &moves {
+                for r in &m.regions {
+                    let witness: Vec<String> = r.witness.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+                    let (from, to, dim) = (arrow(&m.from), arrow(&m.to), &m.dimension);
+                    let _ = writeln!(
+                        out,
+                        "| {dim} | {from} | {to} | {} | {} |",
+                        r.conditions.join(" and "),
+                        witness.join(", ")
+                    );
+                }
+            }
+        }
+        DiffFormat::Text => {
+            for m in &moves {
+                let plural = if m.cells == 1 { "region" } else { "regions" };
+                let _ = writeln!(out, "{}: {} → {} in {} {plural}", m.dimension, arrow(&m.from), arrow(&m.to), m.cells);
+                for r in &m.regions {
+                    let witness: Vec<String> = r.witness.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+                    let _ = writeln!(out, "  where {}\n    e.g. {}", r.conditions.join(" and "), witness.join(", "));
+                }
+                if m.cells > m.regions.len() {
+                    let _ = writeln!(out, "  (and {} more regions)", m.cells - m.regions.len());
+                }
+            }
+            if moves.is_empty() {
+                let _ = writeln!(out, "no record changes tier: the versions decide alike everywhere");
+            }
+        }
+    }
+    print!("{out}");
+    if args.fail_on_change && !moves.is_empty() {
+        eprintln!("{} kinds of tier change (--fail-on-change)", moves.len());
         return FAILED;
     }
     OK
@@ -123,16 +199,17 @@ type ChangeRow = (String, String, String, String);
 
 fn compare(
     args: &Args,
+    data: &str,
     (oc, op): (&Checked, &Program),
     (nc, np): (&Checked, &Program),
     today: Date,
     changes: &mut Vec<ChangeRow>,
 ) -> Result<Report, u8> {
-    let format = args.input_format.or_else(|| Format::from_path(Path::new(&args.data)));
+    let format = args.input_format.or_else(|| Format::from_path(Path::new(data)));
     let Some(format) = format else {
-        return Err(usage_error(format_args!("cannot tell the format of `{}`: pass --input-format", args.data)));
+        return Err(usage_error(format_args!("cannot tell the format of `{data}`: pass --input-format")));
     };
-    let (old_rows, new_rows) = (open(args, format, op, "old")?, open(args, format, np, "new")?);
+    let (old_rows, new_rows) = (open(data, format, op, "old")?, open(data, format, np, "new")?);
     let pairs: Vec<(usize, usize)> = np
         .dimensions
         .iter()
@@ -203,11 +280,10 @@ fn compare(
 }
 
 /// The data, read with one version's schema.
-fn open<'p>(args: &Args, format: Format, program: &'p Program, which: &str) -> Result<Reader<'p>, u8> {
-    let file = std::fs::File::open(&args.data)
-        .map_err(|e| usage_error(format_args!("cannot read data `{}`: {e}", args.data)))?;
+fn open<'p>(data: &str, format: Format, program: &'p Program, which: &str) -> Result<Reader<'p>, u8> {
+    let file = std::fs::File::open(data).map_err(|e| usage_error(format_args!("cannot read data `{data}`: {e}")))?;
     let input = Box::new(std::io::BufReader::new(file));
-    Reader::new(input, format, &args.data, &program.fields, program.key).map_err(|e| {
+    Reader::new(input, format, data, &program.fields, program.key).map_err(|e| {
         eprint!("{}", render::human(&e, None));
         eprintln!("the {which} policy cannot read this data; the versions cannot be compared on it");
         FAILED

@@ -468,65 +468,48 @@ impl<'p> Rows<'p> {
 
 /// `[-]digits[.digits]` with at most 18 digits, as an `i64` mantissa and scale.
 fn plain_parts(raw: &[u8]) -> Option<(i64, u32)> {
-    let (neg, digits) = match raw.first() {
-        Some(b'-') => (true, &raw[1..]),
-        _ => (false, raw),
-    };
-    if digits.is_empty() || digits.len() > 18 || digits[0] == b'.' || digits[digits.len() - 1] == b'.' {
-        return None;
-    }
-    let (mut m, mut scale, mut dot) = (0i64, 0u32, false);
-    for &b in digits {
-        match b {
-            b'0'..=b'9' => {
-                m = m * 10 + i64::from(b - b'0');
-                scale += u32::from(dot);
-            }
-            b'.' if !dot => dot = true,
-            _ => return None,
-        }
-    }
+    let (neg, digits) = sign_and_digits(raw, 18)?;
+    let (m, scale) = mantissa::<i64>(digits)?;
     Some((if neg { -m } else { m }, scale))
 }
 
 /// `[-]digits[.digits]`, at most 28 digits: the only shape parsed here.
 fn plain_number(raw: &[u8]) -> Option<Decimal> {
+    if let Some((m, scale)) = plain_parts(raw) {
+        return Some(Decimal::new(m, scale)); // no 128-bit arithmetic
+    }
+    let (neg, digits) = sign_and_digits(raw, 28)?;
+    let (m, scale) = mantissa::<i128>(digits)?;
+    Decimal::try_from_i128_with_scale(if neg { -m } else { m }, scale).ok()
+}
+
+/// The sign and the digits (with at most one inner `.`) of a plain number.
+fn sign_and_digits(raw: &[u8], max: usize) -> Option<(bool, &[u8])> {
     let (neg, digits) = match raw.first() {
         Some(b'-') => (true, &raw[1..]),
         _ => (false, raw),
     };
-    if digits.is_empty() || digits.len() > 28 || digits[0] == b'.' || digits[digits.len() - 1] == b'.' {
-        return None;
-    }
-    let mut scale = 0u32;
-    let mut dot = false;
-    if digits.len() <= 18 {
-        // Fits in an i64 mantissa: no 128-bit arithmetic.
-        let mut m: i64 = 0;
-        for &b in digits {
-            match b {
-                b'0'..=b'9' => {
-                    m = m * 10 + i64::from(b - b'0');
-                    scale += u32::from(dot);
-                }
-                b'.' if !dot => dot = true,
-                _ => return None,
-            }
-        }
-        return Some(Decimal::new(if neg { -m } else { m }, scale));
-    }
-    let mut mantissa: i128 = 0;
+    let ok = !digits.is_empty() && digits.len() <= max && digits[0] != b'.' && digits[digits.len() - 1] != b'.';
+    ok.then_some((neg, digits))
+}
+
+/// The digits as an integer mantissa and the number of decimals.
+fn mantissa<T>(digits: &[u8]) -> Option<(T, u32)>
+where
+    T: Copy + From<u8> + std::ops::Mul<Output = T> + std::ops::Add<Output = T>,
+{
+    let (mut m, mut scale, mut dot) = (T::from(0), 0u32, false);
     for &b in digits {
         match b {
             b'0'..=b'9' => {
-                mantissa = mantissa * 10 + i128::from(b - b'0');
+                m = m * T::from(10) + T::from(b - b'0');
                 scale += u32::from(dot);
             }
             b'.' if !dot => dot = true,
             _ => return None,
         }
     }
-    Decimal::try_from_i128_with_scale(if neg { -mantissa } else { mantissa }, scale).ok()
+    Some((m, scale))
 }
 
 /// Bytes that end an unquoted field (or make the fast path give up).
