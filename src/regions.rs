@@ -309,9 +309,8 @@ fn tier_of(p: &Program, ev: &Evaluator, d: usize, axes: &[Axis], values: &[&Valu
 fn merge(mut cells: Vec<Cell>, classes: &[Vec<(Class, Option<Value>)>]) -> Vec<Cell> {
     for _ in 0..2 {
         for a in 0..classes.len() {
-            let others = |c: &Cell| -> Cell {
-                c.iter().enumerate().filter(|(i, _)| *i != a).map(|(_, r)| *r).collect()
-            };
+            let others =
+                |c: &Cell| -> Cell { c.iter().enumerate().filter(|(i, _)| *i != a).map(|(_, r)| *r).collect() };
             cells.sort_by(|x, y| others(x).cmp(&others(y)).then(x[a].cmp(&y[a])));
             let mut out: Vec<Cell> = Vec::with_capacity(cells.len());
             for c in cells {
