@@ -174,6 +174,10 @@ impl<'p> Evaluator<'p> {
                     Value::Num(d.round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero))
                 }
                 (Func::DaysSince, Value::Date(d)) => Value::Num(Decimal::from(self.today.0 - d.0)),
+                (Func::MonthsSince, Value::Date(d)) => Value::Num(Decimal::from(months_between(d, self.today))),
+                (Func::YearsSince, Value::Date(d)) => {
+                    Value::Num(Decimal::from(months_between(d, self.today).div_euclid(12)))
+                }
                 _ => Value::Missing,
             };
         }
@@ -197,6 +201,26 @@ impl<'p> Evaluator<'p> {
             (Func::DaysSince, [Value::Date(d)]) => Value::Num(Decimal::from(self.today.0 - d.0)),
             _ => Value::Missing,
         }
+    }
+}
+
+/// Whole months from `from` to `to` (negative when `to` is earlier): a month is
+/// complete on the same day of a later month, or on its last day when that
+/// month has no such day (31 January to 28 February is one month).
+pub fn months_between(from: Date, to: Date) -> i64 {
+    let ((fy, fm, fd), (ty, tm, td)) = (from.ymd(), to.ymd());
+    let months = (i64::from(ty) - i64::from(fy)) * 12 + i64::from(tm) - i64::from(fm);
+    let last_day = Date::from_ymd(ty, tm, 1).map_or(td, |first| {
+        let next = if tm == 12 { Date::from_ymd(ty + 1, 1, 1) } else { Date::from_ymd(ty, tm + 1, 1) };
+        next.map_or(td, |n| (n.0 - first.0) as u32)
+    });
+    let reached = td >= fd || td == last_day;
+    if months > 0 && !reached {
+        months - 1
+    } else if months < 0 && (td > fd && td != last_day) {
+        months + 1
+    } else {
+        months
     }
 }
 

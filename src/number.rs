@@ -167,6 +167,20 @@ impl Date {
     }
 }
 
+impl Date {
+    /// The latest date from which `n` whole months have passed by `self`, as
+    /// `months_since` counts them (a month-end `self` reaches back to month-ends).
+    pub fn months_before(self, n: i64) -> Option<Date> {
+        let (y, m, d) = self.ymd();
+        let total = i64::from(y) * 12 + i64::from(m) - 1 - n;
+        let ty = i32::try_from(total.div_euclid(12)).ok()?;
+        let tm = u32::try_from(total.rem_euclid(12)).ok()? + 1;
+        let last = days_in_month(ty, tm);
+        let day = if d == days_in_month(y, m) { last } else { d.min(last) };
+        Date::from_ymd(ty, tm, day)
+    }
+}
+
 impl std::fmt::Display for Date {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let (y, m, d) = self.ymd();

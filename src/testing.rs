@@ -269,7 +269,7 @@ fn program_uses_today(p: &Program) -> bool {
 fn uses_today(n: &Node) -> bool {
     use crate::check::Func;
     match n {
-        Node::Today | Node::Call(Func::DaysSince, _) => true,
+        Node::Today | Node::Call(Func::DaysSince | Func::MonthsSince | Func::YearsSince, _) => true,
         Node::Const(_) | Node::Slot(_) => false,
         Node::Neg(x) | Node::Not(x) | Node::Is { value: x, .. } => uses_today(x),
         Node::Arith(_, a, b) => uses_today(a) || uses_today(b),

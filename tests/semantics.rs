@@ -211,3 +211,30 @@ fn strategies_extend_and_merge() {
     assert_eq!(silver["discount"].to_json().to_string(), "0.05");
     assert_eq!(silver["visits"].to_text(), "1/month");
 }
+
+#[test]
+fn months_and_years_since_count_completed_calendar_periods() {
+    let p = program(
+        "schema { id: text key  joined: date }\n\
+         let months = months_since(joined)\n\
+         tier Y3 { when years_since(joined) >= 3 }\n\
+         tier M6 { when months >= 6 }\n\
+         tier New { otherwise }",
+    );
+    let at = |today: &str, joined: &str| tiers_at(&p, today, &[("id", "c1"), ("joined", joined)])[0].clone().unwrap();
+    // Three years are complete on the third anniversary, not a day before.
+    assert_eq!(at("2025-06-30", "2022-06-30"), "Y3");
+    assert_eq!(at("2025-06-29", "2022-06-30"), "M6");
+    // 365-day years would drift across the leap day; calendar years do not.
+    assert_eq!(at("2024-02-28", "2021-02-28"), "Y3");
+    assert_eq!(at("2024-02-27", "2021-02-28"), "M6");
+    // A month from the 31st completes on the last day of a shorter month.
+    assert_eq!(at("2024-07-31", "2024-01-31"), "M6");
+    assert_eq!(at("2024-07-30", "2024-01-31"), "New");
+    assert_eq!(at("2023-08-31", "2023-02-28"), "M6");
+    // Born on a leap day: a year completes on 28 February of a common year.
+    assert_eq!(at("2023-02-28", "2020-02-29"), "Y3");
+    assert_eq!(at("2023-02-27", "2020-02-29"), "M6");
+    // A date after today gives a negative count: no tier above New.
+    assert_eq!(at("2024-01-01", "2025-01-01"), "New");
+}

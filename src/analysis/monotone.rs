@@ -162,7 +162,9 @@ fn sign(t: &TExpr, slot: usize, lets: &[LetInfo]) -> Option<i8> {
         TKind::Field(s) => (*s == slot).then_some(1),
         TKind::Let(i) => lets.get(*i).and_then(|l| sign(&l.expr, slot, lets)),
         TKind::Neg(x) => sign(x, slot, lets).map(|s| -s),
-        TKind::Call(Func::DaysSince, args) => args.first().and_then(|x| sign(x, slot, lets)).map(|s| -s),
+        TKind::Call(Func::DaysSince | Func::MonthsSince | Func::YearsSince, args) => {
+            args.first().and_then(|x| sign(x, slot, lets)).map(|s| -s)
+        }
         TKind::Arith(op, a, b) => match (is_const(a), is_const(b), op) {
             (false, true, BinOp::Add | BinOp::Sub) => sign(a, slot, lets),
             (false, true, BinOp::Mul | BinOp::Div) => sign(a, slot, lets).map(|s| if positive(b) { s } else { -s }),

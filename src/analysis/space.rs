@@ -10,6 +10,7 @@ use crate::compile::constant;
 use crate::eval::{arith, Value};
 use crate::number::{Date, Decimal};
 use crate::syntax::BinOp;
+use rust_decimal::prelude::ToPrimitive;
 use std::collections::BTreeSet;
 
 /// One cell of a field's domain.
@@ -183,6 +184,19 @@ fn invert(subject: &TExpr, k: Option<Value>, lets: &[LetInfo], today: Date, out:
                 let extra = arith(BinOp::Sub, &Value::Date(today), &Value::Num(days.ceil()));
                 invert(d, Some(at), lets, today, out)
                     && (days.fract().is_zero() || invert(d, Some(extra), lets, today, out))
+            }
+            _ => false,
+        },
+        // Whole months or years: the value steps at the dates `months_before` gives,
+        // so cut the date at the step to `k` and at the next one.
+        TKind::Call(f @ (Func::MonthsSince | Func::YearsSince), args) => match (args.first(), num(&k)) {
+            (Some(d), Some(k)) => {
+                let per = if *f == Func::YearsSince { 12 } else { 1 };
+                let Some(n) = k.floor().to_i64() else { return false };
+                [n, n + 1].into_iter().all(|n| match n.checked_mul(per).and_then(|m| today.months_before(m)) {
+                    Some(at) => invert(d, Some(Value::Date(at)), lets, today, out),
+                    None => false,
+                })
             }
             _ => false,
         },

@@ -10,7 +10,7 @@ use super::Cx;
 use crate::number::Decimal;
 use crate::syntax::{BinOp, CmpOp, Expr, ExprKind, Span};
 
-const FUNCTIONS: [&str; 5] = ["min", "max", "abs", "round", "days_since"];
+const FUNCTIONS: [&str; 7] = ["min", "max", "abs", "round", "days_since", "months_since", "years_since"];
 
 impl Cx<'_> {
     pub(super) fn expr(&mut self, e: &Expr) -> TExpr {
@@ -242,6 +242,8 @@ impl Cx<'_> {
             "abs" => Func::Abs,
             "round" => Func::Round,
             "days_since" => Func::DaysSince,
+            "months_since" => Func::MonthsSince,
+            "years_since" => Func::YearsSince,
             _ => {
                 let help = did_you_mean(name, FUNCTIONS.into_iter())
                     .or_else(|| Some(format!("the functions are {}", FUNCTIONS.join(", "))));
@@ -299,15 +301,16 @@ impl Cx<'_> {
                 }
                 self.numeric_arg(&args[0], func)
             }
-            Func::DaysSince => {
+            Func::DaysSince | Func::MonthsSince | Func::YearsSince => {
                 if !arity(self, args.len() == 1, "one argument (a date)") {
                     return Ty::Error;
                 }
                 if !matches!(args[0].ty, Ty::Date | Ty::Error) {
+                    let name = func.name();
                     self.wrong_type(
                         &args[0],
-                        "`days_since` takes a date",
-                        Some("pass a `date` field, e.g. `days_since(last_order)`".into()),
+                        &format!("`{name}` takes a date"),
+                        Some(format!("pass a `date` field, e.g. `{name}(last_order)`")),
                     );
                 }
                 Ty::Integer

@@ -130,6 +130,11 @@ pub enum Func {
     Abs,
     Round,
     DaysSince,
+    /// Whole months from a date to `today` (a month is complete on the same day
+    /// of a later month, or its last day when that month is shorter).
+    MonthsSince,
+    /// Whole years, as ages are counted: `months_since / 12`, rounded down.
+    YearsSince,
 }
 
 impl Func {
@@ -140,6 +145,8 @@ impl Func {
             Func::Abs => "abs",
             Func::Round => "round",
             Func::DaysSince => "days_since",
+            Func::MonthsSince => "months_since",
+            Func::YearsSince => "years_since",
         }
     }
 }

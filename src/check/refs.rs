@@ -69,7 +69,11 @@ pub fn fields_read(t: &TExpr, lets: &[LetInfo], out: &mut BTreeSet<usize>) {
 /// Whether an expression depends on the run date (`today`, `days_since`), through lets.
 pub fn reads_today(t: &TExpr, lets: &[LetInfo]) -> bool {
     match &t.kind {
-        TKind::Today | TKind::Call(super::model::Func::DaysSince, _) => true,
+        TKind::Today
+        | TKind::Call(
+            super::model::Func::DaysSince | super::model::Func::MonthsSince | super::model::Func::YearsSince,
+            _,
+        ) => true,
         TKind::Let(slot) => lets.get(*slot).is_some_and(|l| reads_today(&l.expr, lets)),
         _ => children(t).into_iter().any(|c| reads_today(c, lets)),
     }
