@@ -250,3 +250,25 @@ fn the_fast_and_plain_paths_write_the_same_bytes_for_every_example() {
         }
     }
 }
+
+#[test]
+fn a_negative_rate_is_a_bad_value_on_both_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("neg.csv");
+    std::fs::write(&data, "id,orders\nA,3\nB,-1\n").unwrap();
+    for plain in [false, true] {
+        let mut cmd = Command::cargo_bin("tier").unwrap();
+        if plain {
+            cmd.env("TIER_PLAIN_PATH", "1");
+        }
+        let out = cmd
+            .current_dir(root())
+            .args(["apply", "tests/analysis/rate_never_negative.tier", data.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        let err = stderr(&out);
+        assert!(err.contains("(row 2): column `orders`: `-1` is not a count"), "{err}");
+        assert!(err.contains("zero or a positive number"), "{err}");
+    }
+}

@@ -245,7 +245,22 @@ fn cells(f: &FieldInfo, bounds: &[Value], sample: bool) -> Vec<Cell> {
             if sample {
                 nums.extend([0, 1, 2, 3, 10, 100, 1_000, 10_000, 100_000, 1_000_000].map(Decimal::from));
             }
-            line(nums, f.ty == Ty::Integer).into_iter().map(|c| map_cell(c, Value::Num)).collect()
+            let cells = line(
+                nums.iter().copied().chain((f.ty == Ty::Rate).then_some(Decimal::ZERO)).collect(),
+                f.ty == Ty::Integer,
+            );
+            // A rate counts events: the data never holds a negative one (the reader rejects it).
+            let possible = |c: &Cell| {
+                f.ty != Ty::Rate
+                    || match c {
+                        Cell::Point(Value::Num(d)) | Cell::Open { lo: Some(Value::Num(d)), .. } => {
+                            !d.is_sign_negative() || d.is_zero()
+                        }
+                        Cell::Open { lo: None, .. } => false,
+                        _ => true,
+                    }
+            };
+            cells.into_iter().filter(possible).map(|c| map_cell(c, Value::Num)).collect()
         }
     };
     if f.optional {

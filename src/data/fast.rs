@@ -412,13 +412,14 @@ impl<'p> Rows<'p> {
         if matches!(f.ty, Ty::Number | Ty::Money | Ty::Rate | Ty::Integer) {
             // Short plain numbers: integer arithmetic only.
             if let (Some((m, scale)), Some(k)) = (plain_parts(raw), per_year) {
-                if f.ty == Ty::Integer && scale > 0 && m % 10i64.pow(scale) != 0 {
-                    return Err(Fallback);
+                if f.ty == Ty::Integer && scale > 0 && m % 10i64.pow(scale) != 0 || f.ty == Ty::Rate && m < 0 {
+                    return Err(Fallback); // the plain decoder rejects these
                 }
                 return Ok(Value::Num(Decimal::new(m.checked_mul(k).ok_or(Fallback)?, scale)));
             }
             if let Some(d) = plain_number(raw) {
                 let d = match (f.ty, f.period) {
+                    (Ty::Rate, _) if d.is_sign_negative() && !d.is_zero() => return Err(Fallback),
                     (Ty::Rate, Some(p)) => d.checked_mul(p.per_year()).ok_or(Fallback)?,
                     (Ty::Integer, _) if !d.fract().is_zero() => return Err(Fallback),
                     _ => d,

@@ -55,8 +55,10 @@ fn parse(field: &FieldInfo, text: &str) -> Option<Value> {
         Ty::Number | Ty::Money | Ty::Lit => parse_data_number(text).map(Value::Num),
         Ty::Integer => parse_data_number(text).filter(|d| d.fract().is_zero()).map(Value::Num),
         Ty::Rate => {
+            // A rate counts events per period: never negative.
             let per_year = field.period.map_or(rust_decimal::Decimal::ONE, |p| p.per_year());
-            parse_data_number(text).and_then(|d| d.checked_mul(per_year)).map(Value::Num)
+            let count = parse_data_number(text).filter(|d| !d.is_sign_negative() || d.is_zero());
+            count.and_then(|d| d.checked_mul(per_year)).map(Value::Num)
         }
         Ty::Date => Date::parse(text).map(Value::Date),
         Ty::Bool => parse_bool(text).map(Value::Bool),
@@ -85,7 +87,8 @@ fn invalid(field: &FieldInfo) -> CellError {
         Ty::Integer => ("a whole number", "whole numbers look like 42 or 1,200".to_string()),
         Ty::Rate => {
             let period = field.period.map_or("year", |p| p.name());
-            ("a count", format!("`{}` is counted per {period}: write a plain number such as 12", field.name))
+            let name = &field.name;
+            ("a count", format!("`{name}` is counted per {period}: write zero or a positive number such as 12"))
         }
         Ty::Date => ("a date", "dates are ISO 8601: 2024-06-30 (a time after the date is ignored)".to_string()),
         Ty::Bool => ("true or false", "write true/false, yes/no or 1/0".to_string()),
