@@ -109,19 +109,15 @@ impl Classes {
     }
 
     fn class(&self, v: &Value) -> usize {
-        if *v == Value::Missing {
-            return 0;
-        }
-        match self {
-            Classes::Ordered(_, Some(keys)) => match v {
-                Value::Num(d) => match key(d, keys.scale) {
-                    Some(k) => {
-                        let p = keys.cuts.partition_point(|&c| c < k);
-                        2 * p + if keys.cuts.get(p) == Some(&k) { 2 } else { 1 }
-                    }
-                    None => self.class_by_order(v),
-                },
-                _ => self.class_by_order(v),
+        match (self, v) {
+            (_, Value::Missing) => 0,
+            (Classes::Ordered(_, Some(keys)), Value::Num(d)) => match key(d, keys.scale) {
+                Some(k) => {
+                    // Cuts are few: a linear count beats a binary search.
+                    let p = keys.cuts.iter().take_while(|&&c| c < k).count();
+                    2 * p + if keys.cuts.get(p) == Some(&k) { 2 } else { 1 }
+                }
+                None => self.class_by_order(v),
             },
             _ => self.class_by_order(v),
         }
