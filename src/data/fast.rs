@@ -88,11 +88,13 @@ pub fn run_sized<W: Write + Send>(
     };
     out.write_all(&rows.header).map_err(|_| Fallback)?;
     let (rows, ev, columns) = (&rows, &ev, &columns);
+    let (job_tx, job_rx) = std::sync::mpsc::channel::<Job>();
+    let job_rx = &std::sync::Mutex::new(job_rx);
     // Three stages overlap: a reader cuts blocks at record boundaries, this thread
     // evaluates each block's chunks on all cores, a writer writes in order.
     std::thread::scope(|s| {
         let (block_tx, block_rx) = std::sync::mpsc::sync_channel::<Result<Block, Fallback>>(1);
-        let (out_tx, out_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(4);
+        let (out_tx, out_rx) = std::sync::mpsc::sync_channel::<Vec<Vec<u8>>>(2);
         // Processed blocks go back to the reader: no fresh pages per block.
         let (free_tx, free_rx) = std::sync::mpsc::channel::<Vec<u8>>();
         s.spawn(move || {
@@ -123,39 +125,105 @@ pub fn run_sized<W: Write + Send>(
             }
         });
         let writer = s.spawn(move || -> Result<(), Fallback> {
-            for bytes in out_rx {
-                out.write_all(&bytes).map_err(|_| Fallback)?;
+            for parts in out_rx {
+                for bytes in parts {
+                    out.write_all(&bytes).map_err(|_| Fallback)?;
+                }
             }
             Ok(())
         });
-        let mut summary = Summary::new(program);
-        let mut result = Ok(());
-        for item in block_rx {
-            let rendered = item.and_then(|(buf, chunks)| {
-                let parts = process(rows, columns, &buf, &chunks, ev);
-                let _ = free_tx.send(buf);
-                parts
-            });
-            match rendered {
-                Ok(parts) => {
-                    for (bytes, part) in parts {
-                        summary.merge(&part);
-                        if out_tx.send(bytes).is_err() {
-                            result = Err(Fallback);
-                        }
+        // One worker per core for the whole run, fed chunk jobs across block
+        // boundaries (no barrier per block); results come back tagged with their
+        // sequence number and are put in order here.
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<(usize, Rendered)>();
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+        for _ in 0..workers {
+            let done_tx = done_tx.clone();
+            s.spawn(move || {
+                let mut frame = Vec::with_capacity(rows.program.frame_size);
+                loop {
+                    let job = match job_rx.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(_) => return,
+                    };
+                    let Ok((buf, seq, (a, b))) = job else { return };
+                    let rendered = rows.chunk(columns, &buf[a..b], ev, &mut frame);
+                    drop(buf); // before the result: the block is free once all results are in
+                    if done_tx.send((seq, rendered)).is_err() {
+                        return;
                     }
                 }
-                Err(e) => result = Err(e),
+            });
+        }
+        drop(done_tx);
+        let mut summary = Summary::new(program);
+        let mut result = Ok(());
+        let mut next_seq = 0;
+        let mut early: std::collections::HashMap<usize, Rendered> = std::collections::HashMap::new();
+        // Collects the results of `want` chunks starting at `from`, in order.
+        let mut collect = |from: usize, want: usize| -> Result<Vec<Vec<u8>>, Fallback> {
+            let mut parts = Vec::with_capacity(want);
+            for seq in from..from + want {
+                let rendered = loop {
+                    if let Some(r) = early.remove(&seq) {
+                        break r;
+                    }
+                    let (got, r) = done_rx.recv().map_err(|_| Fallback)?;
+                    if got == seq {
+                        break r;
+                    }
+                    early.insert(got, r);
+                };
+                let (bytes, part) = rendered?;
+                summary.merge(&part);
+                parts.push(bytes);
             }
-            if result.is_err() {
+            Ok(parts)
+        };
+        // The block whose chunks are being evaluated while the next is dispatched.
+        let mut pending: Option<(std::sync::Arc<Vec<u8>>, usize, usize)> = None;
+        for item in block_rx {
+            let step = item.and_then(|(buf, chunks)| {
+                let buf = std::sync::Arc::new(buf);
+                let first = next_seq;
+                for &range in &chunks {
+                    job_tx.send((buf.clone(), next_seq, range)).map_err(|_| Fallback)?;
+                    next_seq += 1;
+                }
+                let done = match pending.replace((buf, first, chunks.len())) {
+                    Some((prev, from, n)) => {
+                        let parts = collect(from, n)?;
+                        if let Ok(v) = std::sync::Arc::try_unwrap(prev) {
+                            let _ = free_tx.send(v);
+                        }
+                        Some(parts)
+                    }
+                    None => None,
+                };
+                if let Some(parts) = done {
+                    out_tx.send(parts).map_err(|_| Fallback)?;
+                }
+                Ok(())
+            });
+            if let Err(e) = step {
+                result = Err(e);
                 break; // dropping the receiver stops the reader
             }
         }
+        if result.is_ok() {
+            if let Some((_, from, n)) = pending.take() {
+                result = collect(from, n).and_then(|parts| out_tx.send(parts).map_err(|_| Fallback));
+            }
+        }
+        drop(job_tx); // workers finish what is queued and stop
         drop(out_tx);
         let written = writer.join().unwrap_or(Err(Fallback));
         result.and(written).map(|()| summary)
     })
 }
+
+/// A chunk to evaluate: its block, its place in the output, its byte range.
+type Job = (std::sync::Arc<Vec<u8>>, usize, (usize, usize));
 
 /// A block of whole records and its chunks.
 type Block = (Vec<u8>, Vec<(usize, usize)>);
@@ -225,37 +293,6 @@ fn split(buf: &[u8], eof: bool, size: usize) -> Vec<(usize, usize)> {
 
 /// A chunk's rendered rows and their summary.
 type Rendered = Result<(Vec<u8>, Summary), Fallback>;
-
-/// Decodes, evaluates and renders chunks on every core, in order.
-fn process(
-    rows: &Rows,
-    columns: &[Option<usize>],
-    buf: &[u8],
-    chunks: &[(usize, usize)],
-    ev: &Evaluator,
-) -> Result<Vec<(Vec<u8>, Summary)>, Fallback> {
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(chunks.len()).max(1);
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut results: Vec<Option<Rendered>> = (0..chunks.len()).map(|_| None).collect();
-    let slots: Vec<std::sync::Mutex<&mut Option<_>>> = results.iter_mut().map(std::sync::Mutex::new).collect();
-    std::thread::scope(|s| {
-        for _ in 0..workers {
-            s.spawn(|| {
-                let mut frame = Vec::with_capacity(rows.program.frame_size);
-                loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some(&(a, b)) = chunks.get(i) else { break };
-                    let r = rows.chunk(columns, &buf[a..b], ev, &mut frame);
-                    if let Ok(mut slot) = slots[i].lock() {
-                        **slot = Some(r);
-                    }
-                }
-            });
-        }
-    });
-    drop(slots);
-    results.into_iter().map(|r| r.unwrap_or(Err(Fallback))).collect()
-}
 
 /// What a row needs: the program, the header bytes and the per-tier suffixes.
 struct Rows<'p> {
