@@ -59,7 +59,34 @@ enum Classes {
 struct Keys {
     scale: u32,
     cuts: Vec<i128>,
+    /// The same keys when they all fit an `i64`, for the batch loop.
+    cuts64: Option<Vec<i64>>,
 }
+
+/// [`key`] in 64-bit arithmetic, for values whose mantissa fits: reads the
+/// decimal's parts without building an `i128` (`None`: use [`key`]).
+fn key64(d: &Decimal, scale: u32) -> Option<i64> {
+    let b = d.serialize();
+    let word = |i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+    let (flags, lo, mid, hi) = (word(0), word(4), word(8), word(12));
+    let s = (flags >> 16) & 0xFF;
+    if hi != 0 || mid >= 1 << 31 || s > scale {
+        return None;
+    }
+    let m = (i64::from(mid) << 32) | i64::from(lo);
+    let m = if flags >> 31 == 1 { -m } else { m };
+    m.checked_mul(*POW10_64.get((scale - s) as usize)? * 2)
+}
+
+const POW10_64: [i64; 19] = {
+    let mut t = [1i64; 19];
+    let mut i = 1;
+    while i < 19 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
 
 fn key(d: &Decimal, scale: u32) -> Option<i128> {
     let (m, s) = (d.mantissa(), d.scale());
@@ -96,7 +123,9 @@ impl Keys {
         let nums: Vec<&Decimal> =
             cuts.iter().map(|c| if let Value::Num(d) = c { Some(d) } else { None }).collect::<Option<_>>()?;
         let scale = nums.iter().map(|d| d.scale()).max().unwrap_or(0).max(KEY_SCALE);
-        Some(Keys { scale, cuts: nums.iter().map(|d| key(d, scale)).collect::<Option<_>>()? })
+        let cuts: Vec<i128> = nums.iter().map(|d| key(d, scale)).collect::<Option<_>>()?;
+        let cuts64 = cuts.iter().map(|&c| i64::try_from(c).ok()).collect();
+        Some(Keys { scale, cuts, cuts64 })
     }
 }
 
@@ -203,6 +232,60 @@ impl Lookup {
 
     /// The decision of dimension `i` for a prepared frame (lets filled in);
     /// `None` when the tree evaluator must decide.
+    /// Column-wise decisions of dimension `i` for a batch of records whose
+    /// field values are given by slot as columns (`columns[slot][record]`): one
+    /// pass per term over its column, then one table read per record. Writes
+    /// the tier index per record (`u16::MAX`: none) into `out` (`cells` is scratch
+    /// space, kept by the caller across batches); `false` when this
+    /// dimension has no table, a term is not a plain field, or a record falls in
+    /// a `hit unique` conflict (decide those records one by one instead).
+    pub fn decide_batch(&self, i: usize, columns: &[Vec<Value>], cells: &mut Vec<u32>, out: &mut Vec<u16>) -> bool {
+        let Some(Some(table)) = self.dims.get(i) else { return false };
+        let rows = columns.first().map_or(0, Vec::len);
+        out.clear();
+        out.resize(rows, 0);
+        cells.clear();
+        cells.resize(rows, 0);
+        for t in &table.terms {
+            let Node::Slot(slot) = t.node else { return false };
+            let Some(column) = columns.get(slot) else { return false };
+            let count = t.count as u32;
+            match &t.classes {
+                // The common case, numbers against integer keys, in a tight loop.
+                Classes::Ordered(_, Some(keys)) => {
+                    let cuts64 = keys.cuts64.as_deref().unwrap_or(&[]);
+                    let fits = keys.cuts64.is_some();
+                    for (cell, v) in cells.iter_mut().zip(column) {
+                        let class = match v {
+                            Value::Num(d) => match fits.then(|| key64(d, keys.scale)).flatten() {
+                                Some(k) => {
+                                    let below = cuts64.iter().map(|&c| u32::from(c < k)).sum::<u32>();
+                                    let at = cuts64.iter().map(|&c| u32::from(c == k)).sum::<u32>();
+                                    2 * below + 1 + at
+                                }
+                                None => t.classes.class(v) as u32,
+                            },
+                            other => t.classes.class(other) as u32,
+                        };
+                        *cell = *cell * count + class;
+                    }
+                }
+                classes => {
+                    for (cell, v) in cells.iter_mut().zip(column) {
+                        *cell = *cell * count + classes.class(v) as u32;
+                    }
+                }
+            }
+        }
+        for (o, &cell) in out.iter_mut().zip(cells.iter()) {
+            match table.cells.get(cell as usize) {
+                Some(&OVERLAP) | None => return false,
+                Some(&t) => *o = t,
+            }
+        }
+        true
+    }
+
     pub fn decide(&self, i: usize, frame: &[Value], today: Date) -> Option<Decision> {
         let table = self.dims.get(i)?.as_ref()?;
         let mut cell = 0;

@@ -140,3 +140,35 @@ fn tables_decide_like_the_tree_evaluator_on_every_corpus_policy() {
     }
     assert!(with_tables.len() * 2 > checked, "{} of {checked} use tables", with_tables.len());
 }
+
+#[test]
+fn batch_decisions_equal_record_by_record_ones() {
+    let today = Date::parse("2024-06-30").unwrap();
+    let mut batched = 0;
+    for path in policies() {
+        let Some(p) = program(&path) else { continue };
+        let lookup = tierlang::lookup::Lookup::new(&p, today);
+        let tree = Evaluator::new(&p, today);
+        let cands = candidates(&p, today);
+        // Every candidate value of every field, cycled so that columns differ.
+        let rows = cands.iter().map(Vec::len).max().unwrap_or(0) * 3;
+        let frames: Vec<Vec<Value>> = (0..rows)
+            .map(|r| cands.iter().enumerate().map(|(f, vs)| vs[(r * (f + 1)) % vs.len()].clone()).collect())
+            .collect();
+        let columns: Vec<Vec<Value>> =
+            (0..p.fields.len()).map(|f| frames.iter().map(|fr| fr[f].clone()).collect()).collect();
+        for d in 0..p.dimensions.len() {
+            let (mut cells, mut out) = (Vec::new(), Vec::new());
+            if !lookup.decide_batch(d, &columns, &mut cells, &mut out) {
+                continue;
+            }
+            batched += 1;
+            for (r, frame) in frames.iter().enumerate() {
+                let want = tree.evaluate(&mut frame.clone()).unwrap()[d].tier;
+                let got = (out[r] != u16::MAX).then(|| usize::from(out[r]));
+                assert_eq!(got, want, "{} dimension {d} record {frame:?}", path.display());
+            }
+        }
+    }
+    assert!(batched > 20, "only {batched} dimensions decided in batches");
+}
