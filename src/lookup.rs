@@ -75,18 +75,8 @@ fn key64(d: &Decimal, scale: u32) -> Option<i64> {
     }
     let m = (i64::from(mid) << 32) | i64::from(lo);
     let m = if flags >> 31 == 1 { -m } else { m };
-    m.checked_mul(*POW10_64.get((scale - s) as usize)? * 2)
+    m.checked_mul(i64::try_from(*POW10.get((scale - s) as usize)?).ok()? * 2)
 }
-
-const POW10_64: [i64; 19] = {
-    let mut t = [1i64; 19];
-    let mut i = 1;
-    while i < 19 {
-        t[i] = t[i - 1] * 10;
-        i += 1;
-    }
-    t
-};
 
 fn key(d: &Decimal, scale: u32) -> Option<i128> {
     let (m, s) = (d.mantissa(), d.scale());
