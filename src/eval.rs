@@ -59,8 +59,13 @@ impl<'p> Evaluator<'p> {
         Evaluator { program, today, lookup: Some(crate::lookup::Lookup::new(program, today)) }
     }
 
+    /// The decision tables, if this evaluator built them.
+    pub fn tables(&self) -> Option<&crate::lookup::Lookup> {
+        self.lookup.as_ref()
+    }
+
     /// How many dimensions are decided by a table.
-    pub fn tables(&self) -> usize {
+    pub fn table_count(&self) -> usize {
         self.lookup.as_ref().map_or(0, |l| l.dims.iter().flatten().count())
     }
 

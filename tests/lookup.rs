@@ -119,7 +119,7 @@ fn tables_decide_like_the_tree_evaluator_on_every_corpus_policy() {
         checked += 1;
         let tree = Evaluator::new(&p, today);
         let table = Evaluator::with_tables(&p, today);
-        if table.tables() > 0 {
+        if table.table_count() > 0 {
             with_tables.push(path.file_name().unwrap().to_string_lossy().to_string());
         }
         let cands = candidates(&p, today);

@@ -140,14 +140,14 @@ pub fn run_sized<W: Write + Send>(
         for _ in 0..workers {
             let done_tx = done_tx.clone();
             s.spawn(move || {
-                let mut frame = Vec::with_capacity(rows.program.frame_size);
+                let mut batch = Batch::default();
                 loop {
                     let job = match job_rx.lock() {
                         Ok(rx) => rx.recv(),
                         Err(_) => return,
                     };
                     let Ok((buf, seq, (a, b))) = job else { return };
-                    let rendered = rows.chunk(columns, &buf[a..b], ev, &mut frame);
+                    let rendered = rows.chunk(columns, &buf[a..b], ev, &mut batch);
                     drop(buf); // before the result: the block is free once all results are in
                     if done_tx.send((seq, rendered)).is_err() {
                         return;
@@ -220,6 +220,20 @@ pub fn run_sized<W: Write + Send>(
         let written = writer.join().unwrap_or(Err(Fallback));
         result.and(written).map(|()| summary)
     })
+}
+
+/// A worker's buffers, reused from chunk to chunk.
+#[derive(Default)]
+struct Batch {
+    /// Decoded values, one column per field.
+    columns: Vec<Vec<Value>>,
+    /// Each record's key cell (byte range in the chunk).
+    keys: Vec<(usize, usize)>,
+    /// Per dimension, each record's tier (`u16::MAX`: none).
+    tiers: Vec<Vec<u16>>,
+    cells: Vec<u32>,
+    frame: Vec<Value>,
+    decisions: Vec<Decision>,
 }
 
 /// A chunk to evaluate: its block, its place in the output, its byte range.
@@ -311,6 +325,8 @@ struct Rows<'p> {
     /// Per field, what a plain number is multiplied by: a rate's periods per
     /// year (`count per quarter`: 4), else 1; `None` where that is not whole.
     per_year: Vec<Option<i64>>,
+    /// Tiers per dimension plus one ("no tier"): the mixed radix of `suffixes`.
+    radix: Vec<usize>,
 }
 
 const SENTINEL: &str = "\u{1}KEY\u{1}";
@@ -366,7 +382,7 @@ impl<'p> Rows<'p> {
                 _ => Some(1),
             })
             .collect();
-        Ok(Rows { program, format, header, prefix, suffixes, width: 0, read, per_year })
+        Ok(Rows { program, format, header, prefix, suffixes, width: 0, read, per_year, radix })
     }
 
     /// The input column of each field, from the header record.
@@ -395,7 +411,7 @@ impl<'p> Rows<'p> {
         columns: &[Option<usize>],
         bytes: &[u8],
         ev: &Evaluator,
-        frame: &mut Vec<Value>,
+        batch: &mut Batch,
     ) -> Result<(Vec<u8>, Summary), Fallback> {
         let mut out = Vec::with_capacity(bytes.len() / 2);
         let mut summary = Summary::new(self.program);
@@ -403,35 +419,59 @@ impl<'p> Rows<'p> {
         if std::str::from_utf8(bytes).is_err() {
             return Err(Fallback);
         }
-        let mut decisions = Vec::with_capacity(self.program.dimensions.len());
+        let fields = self.program.fields.len();
+        batch.columns.resize_with(fields, Vec::new);
+        batch.columns.iter_mut().for_each(Vec::clear);
+        batch.keys.clear();
         let mut cells: Vec<(usize, usize)> = Vec::new();
         let mut scratch = Vec::new();
-        let radix: Vec<usize> = self.program.dimensions.iter().map(|d| d.tiers.len() + 1).collect();
+        // Pass 1: split and decode every record into one column per field.
         let mut start = 0;
         while start < bytes.len() {
             start = record(bytes, start, &mut cells)?;
-            let line = bytes; // cells hold offsets into the chunk
             if cells.len() != self.width || cells.len() < width || (cells.len() == 1 && cells[0].0 == cells[0].1) {
                 return Err(Fallback);
             }
-            frame.clear();
-            for (((f, col), &read), &per_year) in
-                self.program.fields.iter().zip(columns).zip(&self.read).zip(&self.per_year)
+            for ((((f, col), &read), &per_year), column) in
+                self.program.fields.iter().zip(columns).zip(&self.read).zip(&self.per_year).zip(&mut batch.columns)
             {
-                let raw = col.and_then(|c| cells.get(c)).map(|&(a, b)| &line[a..b]);
+                let raw = col.and_then(|c| cells.get(c)).map(|&(a, b)| &bytes[a..b]);
                 match (f.ty, read, raw) {
                     // Text the policy does not read: the plain path only checks it is there.
-                    (Ty::Text, false, Some(r)) if !is_blank(unquote(r, &mut scratch)?) => frame.push(Value::Missing),
-                    _ => frame.push(self.decode(f, raw, per_year, &mut scratch)?),
+                    (Ty::Text, false, Some(r)) if !is_blank(unquote(r, &mut scratch)?) => column.push(Value::Missing),
+                    _ => column.push(self.decode(f, raw, per_year, &mut scratch)?),
                 }
             }
-            let key = columns[self.program.key].and_then(|c| cells.get(c)).map_or(&line[..0], |&(a, b)| &line[a..b]);
-            ev.evaluate_into(frame, &mut decisions).map_err(|_| Fallback)?;
+            let key = columns[self.program.key].and_then(|c| cells.get(c)).copied().unwrap_or((0, 0));
+            batch.keys.push(key);
+        }
+        // Pass 2: every dimension column-wise where its table allows.
+        let dims = self.program.dimensions.len();
+        batch.tiers.resize_with(dims, Vec::new);
+        let batched = match ev.tables() {
+            Some(lookup) => {
+                (0..dims).all(|d| lookup.decide_batch(d, &batch.columns, &mut batch.cells, &mut batch.tiers[d]))
+            }
+            None => false,
+        };
+        // Pass 3: decisions (record by record where not batched) and output.
+        let money = summary.money_field;
+        for (r, &(a, b)) in batch.keys.iter().enumerate() {
+            batch.decisions.clear();
+            if batched {
+                batch.decisions.extend(
+                    batch.tiers.iter().map(|t| Decision { tier: (t[r] != u16::MAX).then_some(usize::from(t[r])) }),
+                );
+            } else {
+                batch.frame.clear();
+                batch.frame.extend(batch.columns.iter().map(|c| c[r].clone()));
+                ev.evaluate_into(&mut batch.frame, &mut batch.decisions).map_err(|_| Fallback)?;
+            }
             summary.read += 1;
-            summary.add(frame, &decisions);
+            summary.add_money(money.map_or(&Value::Missing, |m| &batch.columns[m][r]), &batch.decisions);
             out.extend_from_slice(&self.prefix);
-            self.key(unquote(key, &mut scratch)?, &mut out)?;
-            out.extend_from_slice(&self.suffixes[combo_of(&decisions, &radix)]);
+            self.key(unquote(&bytes[a..b], &mut scratch)?, &mut out)?;
+            out.extend_from_slice(&self.suffixes[combo_of(&batch.decisions, &self.radix)]);
         }
         Ok((out, summary))
     }

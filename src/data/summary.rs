@@ -43,9 +43,15 @@ impl Summary {
     }
 
     pub fn add(&mut self, values: &[Value], decisions: &[Decision]) {
+        let money = self.money_field.and_then(|i| values.get(i)).unwrap_or(&Value::Missing);
+        self.add_money(money, decisions);
+    }
+
+    /// [`Summary::add`] given the record's money value alone.
+    pub fn add_money(&mut self, money: &Value, decisions: &[Decision]) {
         self.written += 1;
-        let money = match self.money_field.and_then(|i| values.get(i)) {
-            Some(Value::Num(d)) => *d,
+        let money = match money {
+            Value::Num(d) => *d,
             _ => Decimal::ZERO,
         };
         for (counts, d) in self.tiers.iter_mut().zip(decisions) {
