@@ -65,16 +65,13 @@ struct Keys {
 
 /// [`key`] in 64-bit arithmetic, for values whose mantissa fits: reads the
 /// decimal's parts without building an `i128` (`None`: use [`key`]).
+#[inline]
 fn key64(d: &Decimal, scale: u32) -> Option<i64> {
-    let b = d.serialize();
-    let word = |i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
-    let (flags, lo, mid, hi) = (word(0), word(4), word(8), word(12));
-    let s = (flags >> 16) & 0xFF;
-    if hi != 0 || mid >= 1 << 31 || s > scale {
+    let s = d.scale();
+    if s > scale {
         return None;
     }
-    let m = (i64::from(mid) << 32) | i64::from(lo);
-    let m = if flags >> 31 == 1 { -m } else { m };
+    let m = i64::try_from(d.mantissa()).ok()?;
     m.checked_mul(i64::try_from(*POW10.get((scale - s) as usize)?).ok()? * 2)
 }
 
@@ -246,16 +243,20 @@ impl Lookup {
                     let cuts64 = keys.cuts64.as_deref().unwrap_or(&[]);
                     let fits = keys.cuts64.is_some();
                     for (cell, v) in cells.iter_mut().zip(column) {
-                        let class = match v {
-                            Value::Num(d) => match fits.then(|| key64(d, keys.scale)).flatten() {
-                                Some(k) => {
-                                    let below = cuts64.iter().map(|&c| u32::from(c < k)).sum::<u32>();
-                                    let at = cuts64.iter().map(|&c| u32::from(c == k)).sum::<u32>();
-                                    2 * below + 1 + at
+                        let k = match v {
+                            Value::Num(d) if fits => key64(d, keys.scale),
+                            _ => None,
+                        };
+                        let class = match k {
+                            Some(k) => {
+                                // Below and at in one pass; branch-free over the few cuts.
+                                let mut class = 1;
+                                for &c in cuts64 {
+                                    class += 2 * u32::from(c < k) + u32::from(c == k);
                                 }
-                                None => t.classes.class(v) as u32,
-                            },
-                            other => t.classes.class(other) as u32,
+                                class
+                            }
+                            None => t.classes.class(v) as u32,
                         };
                         *cell = *cell * count + class;
                     }
