@@ -138,6 +138,33 @@ impl Axis {
                     Class::At(i) => Some(("<=", text(&self.cuts[i]))),
                     _ => None,
                 };
+                // An integer field with room for one value only: say which.
+                if self.field.ty == Ty::Integer {
+                    let num = |c: Class| match c {
+                        Class::Below(i) | Class::At(i) => self.cuts.get(i),
+                        Class::Above => self.cuts.last(),
+                        _ => None,
+                    };
+                    let smallest = match (first, num(first)) {
+                        (Class::At(_), Some(Value::Num(d))) => Some(d.ceil()),
+                        (Class::Below(i), _) if i > 0 => match self.cuts.get(i - 1) {
+                            Some(Value::Num(d)) => Some(d.floor() + Decimal::ONE),
+                            _ => None,
+                        },
+                        (Class::Above, Some(Value::Num(d))) => Some(d.floor() + Decimal::ONE),
+                        _ => None,
+                    };
+                    let largest = match (last, num(last)) {
+                        (Class::At(_), Some(Value::Num(d))) => Some(d.floor()),
+                        (Class::Below(_), Some(Value::Num(d))) => Some(d.ceil() - Decimal::ONE),
+                        _ => None,
+                    };
+                    if let (Some(a), Some(b)) = (smallest, largest) {
+                        if a == b {
+                            return Some(format!("{name} = {}", text(&Value::Num(a))));
+                        }
+                    }
+                }
                 Some(match (lower, upper) {
                     (None, None) => format!("{name} is present"),
                     (Some((op, v)), None) => format!("{name} {} {v}", if op == "<" { ">" } else { ">=" }),

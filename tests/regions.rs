@@ -124,7 +124,7 @@ fn integer_fields_get_whole_witnesses() {
         "tier Loyal { when visits >= 4 }\ntier Other { otherwise }",
     );
     assert_eq!(t.len(), 1, "{t:#?}");
-    assert_eq!(t[0].regions[0].conditions, ["2.5 < visits < 4"]);
+    assert_eq!(t[0].regions[0].conditions, ["visits = 3"]);
     assert_eq!(t[0].regions[0].witness, [("visits".to_string(), "3".to_string())]);
 }
 
