@@ -76,7 +76,7 @@ impl<'p> Evaluator<'p> {
         self.prepare(frame);
         out.clear();
         for (i, d) in self.program.dimensions.iter().enumerate() {
-            match self.lookup.as_ref().and_then(|l| l.decide(i, frame, self.today)) {
+            match self.lookup.as_ref().and_then(|l| l.decide(i, frame, self)) {
                 Some(decision) => out.push(decision),
                 None => out.push(self.decide(d, frame)?),
             }

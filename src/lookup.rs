@@ -105,6 +105,16 @@ const POW10: [i128; 29] = {
 /// 128-bit division); the mantissa still fits: 7.9e28 × 10^6 < 1.7e38.
 const KEY_SCALE: u32 = 6;
 
+/// The class of key `k` among sorted cut keys: 1 + 2 per cut below it, + 1 if
+/// it is at one. Cuts are few, so one branch-free pass beats a binary search.
+fn key_class<T: PartialOrd + Copy>(cuts: &[T], k: T) -> u32 {
+    let mut class = 1;
+    for &c in cuts {
+        class += 2 * u32::from(c < k) + u32::from(c == k);
+    }
+    class
+}
+
 impl Keys {
     fn new(cuts: &[Value]) -> Option<Keys> {
         let nums: Vec<&Decimal> =
@@ -128,11 +138,7 @@ impl Classes {
         match (self, v) {
             (_, Value::Missing) => 0,
             (Classes::Ordered(_, Some(keys)), Value::Num(d)) => match key(d, keys.scale) {
-                Some(k) => {
-                    // Cuts are few: a linear count beats a binary search.
-                    let p = keys.cuts.iter().take_while(|&&c| c < k).count();
-                    2 * p + if keys.cuts.get(p) == Some(&k) { 2 } else { 1 }
-                }
+                Some(k) => key_class(&keys.cuts, k) as usize,
                 None => self.class_by_order(v),
             },
             _ => self.class_by_order(v),
@@ -178,18 +184,42 @@ impl Classes {
 
 /// A value strictly between two cuts (either may be open).
 fn between(lo: Option<&Value>, hi: Option<&Value>) -> Option<Value> {
-    let one = Decimal::ONE;
     match (lo, hi) {
         (None, None) => Some(Value::Num(Decimal::ZERO)),
-        (None, Some(Value::Num(h))) => h.checked_sub(one).map(Value::Num),
-        (Some(Value::Num(l)), None) => l.checked_add(one).map(Value::Num),
-        (Some(Value::Num(l)), Some(Value::Num(h))) => {
+        (None, Some(h)) => step(h, false, false),
+        (Some(l), None) => step(l, true, false),
+        (Some(l), Some(h)) => inside(l, h, false),
+    }
+}
+
+/// The value just past a cut (up) or before it, in the field's kind (`integer`:
+/// whole numbers only). Shared with `regions`.
+pub(crate) fn step(c: &Value, up: bool, integer: bool) -> Option<Value> {
+    match c {
+        Value::Num(d) if integer => {
+            Some(Value::Num(if up { d.floor() + Decimal::ONE } else { d.ceil() - Decimal::ONE }))
+        }
+        Value::Num(d) => {
+            let one = Decimal::ONE;
+            (if up { d.checked_add(one) } else { d.checked_sub(one) }).map(Value::Num)
+        }
+        Value::Date(d) => Some(Value::Date(Date(if up { d.0 + 1 } else { d.0 - 1 }))),
+        _ => None,
+    }
+}
+
+/// A value strictly between two cuts, `None` when there is none of the kind.
+pub(crate) fn inside(lo: &Value, hi: &Value, integer: bool) -> Option<Value> {
+    match (lo, hi) {
+        (Value::Num(l), Value::Num(h)) if integer => {
+            let v = l.floor() + Decimal::ONE;
+            (v < *h).then_some(Value::Num(v))
+        }
+        (Value::Num(l), Value::Num(h)) => {
             let mid = (*l + *h) / Decimal::TWO;
             (mid > *l && mid < *h).then_some(Value::Num(mid))
         }
-        (None, Some(Value::Date(h))) => Some(Value::Date(Date(h.0 - 1))),
-        (Some(Value::Date(l)), None) => Some(Value::Date(Date(l.0 + 1))),
-        (Some(Value::Date(l)), Some(Value::Date(h))) => (h.0 - l.0 > 1).then_some(Value::Date(Date(l.0 + 1))),
+        (Value::Date(l), Value::Date(h)) => (h.0 - l.0 > 1).then_some(Value::Date(Date(l.0 + 1))),
         _ => None,
     }
 }
@@ -217,8 +247,6 @@ impl Lookup {
         Lookup { dims: program.dimensions.iter().map(|d| DimTable::build(program, d, today)).collect() }
     }
 
-    /// The decision of dimension `i` for a prepared frame (lets filled in);
-    /// `None` when the tree evaluator must decide.
     /// Column-wise decisions of dimension `i` for a batch of records whose
     /// field values are given by slot as columns (`columns[slot][record]`): one
     /// pass per term over its column, then one table read per record. Writes
@@ -248,14 +276,7 @@ impl Lookup {
                             _ => None,
                         };
                         let class = match k {
-                            Some(k) => {
-                                // Below and at in one pass; branch-free over the few cuts.
-                                let mut class = 1;
-                                for &c in cuts64 {
-                                    class += 2 * u32::from(c < k) + u32::from(c == k);
-                                }
-                                class
-                            }
+                            Some(k) => key_class(cuts64, k),
                             None => t.classes.class(v) as u32,
                         };
                         *cell = *cell * count + class;
@@ -277,13 +298,16 @@ impl Lookup {
         true
     }
 
-    pub fn decide(&self, i: usize, frame: &[Value], today: Date) -> Option<Decision> {
+    /// The decision of dimension `i` for a prepared frame (lets filled in);
+    /// `None` when the tree evaluator must decide. Terms other than a plain slot
+    /// (`days_since(field)`) are computed by `ev`, as the tree walk would.
+    pub fn decide(&self, i: usize, frame: &[Value], ev: &Evaluator) -> Option<Decision> {
         let table = self.dims.get(i)?.as_ref()?;
         let mut cell = 0;
         for t in &table.terms {
             let class = match &t.node {
                 Node::Slot(s) => t.classes.class(frame.get(*s).unwrap_or(&Value::Missing)),
-                node => t.classes.class(&term_value(node, frame, today)),
+                node => t.classes.class(&ev.value(node, frame)),
             };
             cell = cell * t.count + class;
         }
@@ -292,20 +316,6 @@ impl Lookup {
             NONE => Some(Decision { tier: None }),
             t => Some(Decision { tier: Some(usize::from(t)) }),
         }
-    }
-}
-
-fn term_value(node: &Node, frame: &[Value], today: Date) -> Value {
-    match node {
-        Node::Call(Func::DaysSince, args) => match args.first() {
-            Some(Node::Slot(s)) => match frame.get(*s) {
-                Some(Value::Date(d)) => Value::Num(Decimal::from(today.0 - d.0)),
-                _ => Value::Missing,
-            },
-            _ => Value::Missing,
-        },
-        Node::Slot(s) => frame.get(*s).cloned().unwrap_or(Value::Missing),
-        _ => Value::Missing,
     }
 }
 
@@ -341,7 +351,7 @@ impl DimTable {
             let count = classes.count();
             built.push(Term { node, classes, count });
         }
-        let total = built.iter().try_fold(1usize, |acc, t| acc.checked_mul(t.classes.count()))?;
+        let total = built.iter().try_fold(1usize, |acc, t| acc.checked_mul(t.count))?;
         if total > MAX_CELLS {
             return None;
         }
@@ -355,7 +365,7 @@ impl DimTable {
             let mut rest = cell;
             let mut empty = false;
             for (i, t) in built.iter().enumerate().rev() {
-                let n = t.classes.count();
+                let n = t.count;
                 match t.classes.representative(rest % n) {
                     Some(v) => frame[i] = v,
                     None => empty = true,

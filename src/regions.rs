@@ -11,6 +11,7 @@ use crate::analysis::space::input_text;
 use crate::check::{FieldInfo, Func, Ty};
 use crate::compile::{Node, Program};
 use crate::eval::{order, Evaluator, Value};
+use crate::lookup::{inside, step};
 use crate::number::{Date, Decimal};
 use std::cmp::Ordering;
 
@@ -173,37 +174,6 @@ impl Axis {
                 })
             }
         }
-    }
-}
-
-/// The value just past a cut (up) or before it, in the field's kind.
-fn step(c: &Value, up: bool, integer: bool) -> Option<Value> {
-    match c {
-        Value::Num(d) if integer => {
-            Some(Value::Num(if up { d.floor() + Decimal::ONE } else { d.ceil() - Decimal::ONE }))
-        }
-        Value::Num(d) => {
-            let one = Decimal::ONE;
-            (if up { d.checked_add(one) } else { d.checked_sub(one) }).map(Value::Num)
-        }
-        Value::Date(d) => Some(Value::Date(Date(if up { d.0 + 1 } else { d.0 - 1 }))),
-        _ => None,
-    }
-}
-
-/// A value strictly between two cuts, `None` when there is none of the kind.
-fn inside(lo: &Value, hi: &Value, integer: bool) -> Option<Value> {
-    match (lo, hi) {
-        (Value::Num(l), Value::Num(h)) if integer => {
-            let v = l.floor() + Decimal::ONE;
-            (v < *h).then_some(Value::Num(v))
-        }
-        (Value::Num(l), Value::Num(h)) => {
-            let mid = (*l + *h) / Decimal::TWO;
-            (mid > *l && mid < *h).then_some(Value::Num(mid))
-        }
-        (Value::Date(l), Value::Date(h)) => (h.0 - l.0 > 1).then_some(Value::Date(Date(l.0 + 1))),
-        _ => None,
     }
 }
 

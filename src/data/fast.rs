@@ -389,17 +389,13 @@ impl<'p> Rows<'p> {
     fn columns(&mut self, header: &[u8]) -> Result<Vec<Option<usize>>, Fallback> {
         let text = std::str::from_utf8(header).map_err(|_| Fallback)?;
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let mut fields = Vec::new();
-        let mut scratch = Vec::new();
-        let line = trim_newline(text.as_bytes());
-        let mut at = 0;
-        loop {
-            let (cell, next) = field(line, at, &mut scratch)?;
-            fields.push(String::from_utf8(cell.to_vec()).map_err(|_| Fallback)?);
-            match next {
-                Some(n) => at = n,
-                None => break,
-            }
+        // The header splits like any record (the same `record`), then unquotes.
+        let (mut cells, mut scratch) = (Vec::new(), Vec::new());
+        record(text.as_bytes(), 0, &mut cells)?;
+        let mut fields = Vec::with_capacity(cells.len());
+        for &(a, b) in &cells {
+            let name = unquote(&text.as_bytes()[a..b], &mut scratch)?;
+            fields.push(String::from_utf8(name.to_vec()).map_err(|_| Fallback)?);
         }
         self.width = fields.len();
         super::read::column_index(&fields, &self.program.fields, "").map_err(|_| Fallback)
@@ -663,34 +659,6 @@ fn record(bytes: &[u8], start: usize, cells: &mut Vec<(usize, usize)>) -> Result
     }
 }
 
-/// One field of a record starting at `at`: its raw bytes and where the next
-/// field starts (`None` at the end). Quoted fields are returned with quotes; a
-/// quote anywhere else gives up.
-fn field<'a>(line: &'a [u8], at: usize, _scratch: &mut Vec<u8>) -> Result<(&'a [u8], Option<usize>), Fallback> {
-    if line.get(at) == Some(&b'"') {
-        let mut i = at + 1;
-        loop {
-            match line.get(i) {
-                Some(b'"') if line.get(i + 1) == Some(&b'"') => i += 2,
-                Some(b'"') => break,
-                Some(_) => i += 1,
-                None => return Err(Fallback),
-            }
-        }
-        return match line.get(i + 1) {
-            None => Ok((&line[at..=i], None)),
-            Some(b',') => Ok((&line[at..=i], Some(i + 2))),
-            Some(_) => Err(Fallback),
-        };
-    }
-    let rest = &line[at..];
-    match memchr::memchr2(b',', b'"', rest) {
-        Some(p) if rest[p] == b'"' => Err(Fallback),
-        Some(p) => Ok((&rest[..p], Some(at + p + 1))),
-        None => Ok((rest, None)),
-    }
-}
-
 /// A field's content: quotes removed and doubled quotes undone.
 fn unquote<'a>(raw: &'a [u8], scratch: &'a mut Vec<u8>) -> Result<&'a [u8], Fallback> {
     if raw.first() != Some(&b'"') {
@@ -715,11 +683,6 @@ fn is_blank(cell: &[u8]) -> bool {
         return false;
     }
     std::str::from_utf8(cell).map_or(true, |t| t.trim().is_empty())
-}
-
-fn trim_newline(line: &[u8]) -> &[u8] {
-    let line = line.strip_suffix(b"\n").unwrap_or(line);
-    line.strip_suffix(b"\r").unwrap_or(line)
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
