@@ -119,15 +119,13 @@ fn a_bad_record_stops_the_run_and_leaves_no_output_file() {
 fn skipped_records_go_to_the_rejects_file_and_every_row_is_counted() {
     let dir = tempfile::tempdir().unwrap();
     let rejects = dir.path().join("rejects.csv");
-    let out = tier(&[
-        "apply",
-        "policies/hospitals.tier",
-        "examples/hospitals_bad.csv",
-        "--on-error",
-        "skip",
-        "--rejects",
-        rejects.to_str().unwrap(),
-    ]);
+    let skip = |extra: &[&str]| {
+        let mut args = vec!["apply", "policies/hospitals.tier", "examples/hospitals_bad.csv", "--on-error", "skip"];
+        args.extend(["--rejects", rejects.to_str().unwrap()]);
+        args.extend(extra);
+        tier(&args)
+    };
+    let out = skip(&[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let written = tiers(&stdout(&out));
     let ids: Vec<&str> = written.iter().map(|(k, _)| k.as_str()).collect();
@@ -146,17 +144,7 @@ fn skipped_records_go_to_the_rejects_file_and_every_row_is_counted() {
     assert_eq!(record["id"], "H102");
     assert!(stderr(&out).contains("rows read 6 = written 4 + rejected 2"), "{}", stderr(&out));
     // The summary as JSON carries the same accounting.
-    let out = tier(&[
-        "apply",
-        "policies/hospitals.tier",
-        "examples/hospitals_bad.csv",
-        "--on-error",
-        "skip",
-        "--rejects",
-        rejects.to_str().unwrap(),
-        "--summary",
-        "json",
-    ]);
+    let out = skip(&["--summary", "json"]);
     let summary: serde_json::Value = serde_json::from_str(stderr(&out).trim()).unwrap();
     assert_eq!(
         (summary["rows_read"].as_u64(), summary["rows_written"].as_u64(), summary["rows_rejected"].as_u64()),

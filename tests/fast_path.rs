@@ -6,14 +6,14 @@
 
 #![allow(clippy::unwrap_used, clippy::panic)] // tests may fail loudly
 
+mod common;
+
 use proptest::prelude::*;
-use tierlang::check::check;
-use tierlang::compile::{compile, Program};
+use tierlang::compile::Program;
 use tierlang::data::fast::{run_sized, Sizes};
 use tierlang::data::{Format, Reader, Summary, Writer};
 use tierlang::eval::{Evaluator, Value};
 use tierlang::number::Date;
-use tierlang::syntax::parse;
 
 const POLICY: &str = r#"
 schema {
@@ -37,11 +37,7 @@ dimension age {
 "#;
 
 fn program() -> Program {
-    let ast = parse(POLICY).unwrap();
-    let out = check(&ast, POLICY);
-    let errors: Vec<String> = out.diagnostics.iter().filter(|d| d.is_error()).map(|d| d.to_string()).collect();
-    assert!(errors.is_empty(), "{errors:?}");
-    compile(out.checked.as_ref().unwrap())
+    common::program(POLICY)
 }
 
 fn today() -> Date {

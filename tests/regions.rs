@@ -5,23 +5,17 @@
 
 #![allow(clippy::unwrap_used, clippy::panic)] // tests may fail loudly
 
+mod common;
+
 use assert_cmd::Command;
 use proptest::prelude::*;
-use tierlang::check::check;
-use tierlang::compile::{compile, Program};
+use tierlang::compile::Program;
 use tierlang::data::{decode, Cell};
 use tierlang::eval::{Evaluator, Value};
 use tierlang::number::Date;
 use tierlang::regions::{diff, RegionsError, Transition};
-use tierlang::syntax::parse;
 
-fn program(src: &str) -> Program {
-    let ast = parse(src).unwrap();
-    let out = check(&ast, src);
-    let errors: Vec<String> = out.diagnostics.iter().filter(|d| d.is_error()).map(|d| d.to_string()).collect();
-    assert!(errors.is_empty(), "{errors:?}");
-    compile(out.checked.as_ref().unwrap())
-}
+use common::program;
 
 fn today() -> Date {
     Date::parse("2024-06-30").unwrap()

@@ -3,20 +3,15 @@
 
 #![allow(clippy::unwrap_used, clippy::panic)] // tests may fail loudly
 
-use tierlang::check::{check, StrategyValue};
-use tierlang::compile::{compile, Program};
+mod common;
+
+use tierlang::check::StrategyValue;
+use tierlang::compile::Program;
 use tierlang::data::{decode, Cell};
 use tierlang::eval::{Evaluator, Value};
 use tierlang::number::Date;
-use tierlang::syntax::parse;
 
-fn program(src: &str) -> Program {
-    let ast = parse(src).unwrap_or_else(|e| panic!("parse: {e:?}"));
-    let out = check(&ast, src);
-    let errors: Vec<String> = out.diagnostics.iter().filter(|d| d.is_error()).map(|d| d.to_string()).collect();
-    assert!(errors.is_empty(), "check errors: {errors:?}");
-    compile(out.checked.as_ref().unwrap())
-}
+use common::program;
 
 /// The tier name per dimension of a record given as `field=value` cells.
 fn tiers_at(p: &Program, today: &str, cells: &[(&str, &str)]) -> Vec<Option<String>> {
