@@ -13,13 +13,15 @@ use rust_decimal::RoundingStrategy;
 use std::cmp::Ordering;
 
 /// A runtime value. Money, counts and rates (per year) are all `Num`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Value {
     Missing,
     Num(Decimal),
     Text(String),
     Bool(bool),
     Date(Date),
+    /// Seconds since 1970-01-01 00:00 (event times; no time zone).
+    DateTime(i64),
     Enum(u32),
 }
 
@@ -179,6 +181,10 @@ impl<'p> Evaluator<'p> {
                     Value::Num(d.round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero))
                 }
                 (Func::DaysSince, Value::Date(d)) => Value::Num(Decimal::from(self.today.0 - d.0)),
+                // Whole days from the event to the start of `today`, rounded down.
+                (Func::DaysSince, Value::DateTime(s)) => {
+                    Value::Num(Decimal::from((i64::from(self.today.0) * 86_400 - s).div_euclid(86_400)))
+                }
                 (Func::MonthsSince, Value::Date(d)) => Value::Num(Decimal::from(months_between(d, self.today))),
                 (Func::YearsSince, Value::Date(d)) => {
                     Value::Num(Decimal::from(months_between(d, self.today).div_euclid(12)))
@@ -204,6 +210,8 @@ impl<'p> Evaluator<'p> {
                 Value::Num(d.round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero))
             }
             (Func::DaysSince, [Value::Date(d)]) => Value::Num(Decimal::from(self.today.0 - d.0)),
+            (Func::Contains, [Value::Text(a), Value::Text(b)]) => Value::Bool(a.contains(b.as_str())),
+            (Func::StartsWith, [Value::Text(a), Value::Text(b)]) => Value::Bool(a.starts_with(b.as_str())),
             _ => Value::Missing,
         }
     }
@@ -254,6 +262,9 @@ pub fn order(l: &Value, r: &Value) -> Option<Ordering> {
     match (l, r) {
         (Value::Num(a), Value::Num(b)) => Some(a.cmp(b)),
         (Value::Date(a), Value::Date(b)) => Some(a.cmp(b)),
+        (Value::DateTime(a), Value::DateTime(b)) => Some(a.cmp(b)),
+        (Value::DateTime(a), Value::Date(b)) => Some(a.cmp(&(i64::from(b.0) * 86_400))),
+        (Value::Date(a), Value::DateTime(b)) => Some((i64::from(a.0) * 86_400).cmp(b)),
         (Value::Text(a), Value::Text(b)) => Some(a.cmp(b)),
         (Value::Bool(a), Value::Bool(b)) => Some(a.cmp(b)),
         (Value::Enum(a), Value::Enum(b)) => Some(a.cmp(b)),

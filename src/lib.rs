@@ -14,6 +14,7 @@ pub mod eval;
 pub mod explain;
 pub mod fmt;
 pub mod lookup;
+pub mod metrics;
 pub mod number;
 pub mod regions;
 pub mod syntax;

@@ -102,6 +102,11 @@ impl Period {
         }
     }
 
+    /// `months`, `half_years`.
+    pub fn plural(self) -> String {
+        format!("{}s", self.name())
+    }
+
     /// How many of this period make a year: the factor that normalises a rate.
     /// A year is 52 weeks and 365 days by definition here (documented in the README).
     pub fn per_year(self) -> Decimal {
@@ -179,6 +184,47 @@ impl Date {
         let day = if d == days_in_month(y, m) { last } else { d.min(last) };
         Date::from_ymd(ty, tm, day)
     }
+}
+
+/// Parses `YYYY-MM-DD` with an optional time of day (`T` or a space, then
+/// `HH:MM`, `:SS` and a fraction of a second, which is dropped) into seconds
+/// since 1970-01-01 00:00. No time zone: event logs are read in local time.
+pub fn parse_datetime(text: &str) -> Option<i64> {
+    let text = text.trim();
+    let date = Date::parse(text.get(..10)?)?;
+    let mut secs = i64::from(date.0) * 86_400;
+    let rest = text.get(10..)?;
+    if rest.is_empty() {
+        return Some(secs);
+    }
+    let time = rest.get(1..)?;
+    let b = time.as_bytes();
+    let two = |i: usize| -> Option<i64> {
+        let (h, l) = (*b.get(i)?, *b.get(i + 1)?);
+        (h.is_ascii_digit() && l.is_ascii_digit()).then(|| i64::from(h - b'0') * 10 + i64::from(l - b'0'))
+    };
+    let (h, m) = (two(0)?, two(3)?);
+    if b.get(2) != Some(&b':') || h > 23 || m > 59 {
+        return None;
+    }
+    secs += h * 3600 + m * 60;
+    match b.get(5) {
+        None => Some(secs),
+        Some(b':') => {
+            let s = two(6)?;
+            let frac = time.get(8..)?;
+            let frac_ok = frac.is_empty() || (frac.starts_with('.') && frac[1..].bytes().all(|c| c.is_ascii_digit()));
+            (s <= 59 && frac_ok).then_some(secs + s)
+        }
+        _ => None,
+    }
+}
+
+/// `YYYY-MM-DD HH:MM:SS` for seconds since 1970-01-01 00:00.
+pub fn format_datetime(secs: i64) -> String {
+    let day = Date(secs.div_euclid(86_400) as i32);
+    let s = secs.rem_euclid(86_400);
+    format!("{day} {:02}:{:02}:{:02}", s / 3600, s % 3600 / 60, s % 60)
 }
 
 impl std::fmt::Display for Date {

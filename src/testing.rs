@@ -66,17 +66,40 @@ impl Suite<'_> {
     }
 
     fn run_one(&self, t: &TestInfo, today: Date, coverage: Option<&mut Coverage>) -> Vec<Failure> {
-        let mut frame: Vec<Value> = t
-            .given
-            .iter()
-            .zip(&self.checked.fields)
-            .map(|(g, f)| match g {
-                Some(c) => constant(c),
-                None if t.defaults && !f.optional => neutral(f.ty, today),
-                None => Value::Missing,
-            })
-            .collect();
+        let values = |given: &[Option<crate::check::Const>], defaults: bool| -> Vec<Value> {
+            given
+                .iter()
+                .zip(&self.checked.fields)
+                .map(|(g, f)| match g {
+                    Some(c) => constant(c),
+                    None if defaults && !f.optional => neutral(f.ty, today),
+                    None => Value::Missing,
+                })
+                .collect()
+        };
+        let mut frame = values(&t.given, t.defaults);
         let evaluator = Evaluator::new(self.program, today);
+        if let Some(mp) = self.program.metrics.as_ref().filter(|_| t.population.is_some()) {
+            // Metrics not given are computed, population functions over the test's
+            // population with the given record last (the `population where` filter
+            // applies to all of them).
+            let rows = t.population.iter().flatten().map(|g| values(g, false)).chain([frame.clone()]);
+            let customers: Vec<crate::metrics::Customer> = rows
+                .enumerate()
+                .map(|(i, mut f)| {
+                    f.resize(mp.frame_size, Value::Missing);
+                    crate::metrics::Customer { key: i.to_string(), frame: f }
+                })
+                .collect();
+            let given_key = (customers.len() - 1).to_string();
+            let scored = crate::metrics::score(self.program, &evaluator, customers);
+            if let Some((_, reason)) = scored.excluded.iter().find(|(c, _)| c.key == given_key) {
+                return vec![Failure::new(t.span.clone(), format!("the given record is {reason}"))];
+            }
+            if let Some(c) = scored.kept.iter().find(|c| c.key == given_key) {
+                frame = c.frame[..self.checked.fields.len()].to_vec();
+            }
+        }
         let decisions = match evaluator.evaluate(&mut frame) {
             Ok(d) => d,
             Err(e) => return vec![Failure::new(t.span.clone(), e.to_string())],
@@ -201,6 +224,7 @@ fn show(v: Option<&Value>, f: &crate::check::FieldInfo) -> String {
         Some(Value::Text(s)) => format!("{s:?}"),
         Some(Value::Bool(b)) => b.to_string(),
         Some(Value::Date(d)) => d.to_string(),
+        Some(Value::DateTime(s)) => crate::number::format_datetime(*s),
         Some(Value::Enum(i)) => f.enum_values.get(*i as usize).cloned().unwrap_or_default(),
     }
 }

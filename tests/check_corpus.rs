@@ -229,7 +229,8 @@ fn every_code_is_documented_in_docs_errors_md() {
     let doc = std::fs::read_to_string(root().join("docs/errors.md")).unwrap();
     let mut codes = declared_codes();
     // Data diagnostics are named by string in the apply command.
-    let apply = std::fs::read_to_string(root().join("src/cli/apply.rs")).unwrap();
+    let apply = std::fs::read_to_string(root().join("src/cli/apply.rs")).unwrap()
+        + &std::fs::read_to_string(root().join("src/cli/apply_metrics.rs")).unwrap();
     for part in apply.split("\"tier::").skip(1) {
         codes.insert(format!("tier::{}", part.split('"').next().unwrap()));
     }

@@ -97,7 +97,7 @@ fn candidates(p: &Program, today: Date) -> Vec<Vec<Value>> {
                 Ty::Number | Ty::Money | Ty::Integer | Ty::Rate | Ty::Lit => {
                     nums.iter().map(|d| Value::Num(*d)).collect()
                 }
-                Ty::Date => dates.iter().map(|d| Value::Date(Date(*d))).collect(),
+                Ty::Date | Ty::DateTime => dates.iter().map(|d| Value::Date(Date(*d))).collect(),
                 Ty::Enum(_) => (0..f.enum_values.len() as u32).map(Value::Enum).collect(),
                 Ty::Bool => vec![Value::Bool(true), Value::Bool(false)],
                 Ty::Text | Ty::Error => texts.clone(),

@@ -59,7 +59,7 @@ fn header_schema_and_field_options() {
     let kinds: Vec<&TypeKind> = s.fields.iter().map(|f| &f.ty.kind).collect();
     assert_eq!(kinds[0], &TypeKind::Text);
     assert!(s.fields[0].key.is_some());
-    assert_eq!(s.fields[1].from.as_ref().unwrap().value, "年度采购额");
+    assert_eq!(s.fields[1].from[0].value, "年度采购额");
     assert_eq!(kinds[2], &TypeKind::Rate(Period::Year));
     assert_eq!(kinds[3], &TypeKind::Rate(Period::HalfYear));
     assert_eq!(kinds[4], &TypeKind::Integer);
@@ -176,9 +176,9 @@ fn functions_and_today() {
         panic!()
     };
     let ExprKind::Compare { first, rest } = &parts[0].kind else { panic!() };
-    let ExprKind::Call { func, args } = &first.kind else { panic!() };
+    let ExprKind::Call { func, args, .. } = &first.kind else { panic!() };
     assert_eq!((func.name.as_str(), args.len()), ("days_since", 1));
-    let ExprKind::Call { func, args } = &rest[0].1.kind else { panic!() };
+    let ExprKind::Call { func, args, .. } = &rest[0].1.kind else { panic!() };
     assert_eq!((func.name.as_str(), args.len()), ("max", 2));
     let ExprKind::Compare { first, .. } = &parts[1].kind else { panic!() };
     assert_eq!(first.kind, ExprKind::Today);

@@ -242,6 +242,8 @@ fn cells(f: &FieldInfo, bounds: &[Value], sample: bool) -> Vec<Cell> {
         _ => {
             let mut nums: Vec<Decimal> =
                 bounds.iter().filter_map(|b| if let Value::Num(d) = b { Some(*d) } else { None }).collect();
+            // Split at the ends of a known range, so that every cell is inside or outside it.
+            nums.extend(f.range.iter().flat_map(|&(lo, hi)| [lo, hi]));
             if sample {
                 nums.extend([0, 1, 2, 3, 10, 100, 1_000, 10_000, 100_000, 1_000_000].map(Decimal::from));
             }
@@ -260,7 +262,13 @@ fn cells(f: &FieldInfo, bounds: &[Value], sample: bool) -> Vec<Cell> {
                         _ => true,
                     }
             };
-            cells.into_iter().filter(possible).map(|c| map_cell(c, Value::Num)).collect()
+            let in_range = |c: &Cell| match (f.range, c) {
+                (Some((lo, hi)), Cell::Point(Value::Num(d)) | Cell::Open { rep: Value::Num(d), .. }) => {
+                    *d >= lo && *d <= hi
+                }
+                _ => true,
+            };
+            cells.into_iter().filter(possible).filter(in_range).map(|c| map_cell(c, Value::Num)).collect()
         }
     };
     if f.optional {
@@ -320,6 +328,7 @@ pub fn input_text(f: &FieldInfo, v: &Value) -> String {
         Value::Text(s) => s.clone(),
         Value::Bool(b) => b.to_string(),
         Value::Date(d) => d.to_string(),
+        Value::DateTime(s) => crate::number::format_datetime(*s),
         Value::Enum(i) => f.enum_values.get(*i as usize).cloned().unwrap_or_default(),
     }
 }

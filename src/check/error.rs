@@ -214,6 +214,60 @@ pub enum CheckError {
         help: Option<String>,
     },
 
+    #[error("{message}")]
+    #[diagnostic(code(tier::misplaced_function))]
+    MisplacedFunction {
+        message: String,
+        #[label("here")]
+        span: SourceSpan,
+        #[help]
+        help: String,
+    },
+
+    #[error("{message}")]
+    #[diagnostic(code(tier::bad_argument))]
+    BadArgument {
+        message: String,
+        #[label("{label}")]
+        span: SourceSpan,
+        label: String,
+        #[help]
+        help: String,
+    },
+
+    #[error("{message}")]
+    #[diagnostic(code(tier::misplaced_type))]
+    MisplacedType {
+        message: String,
+        #[label("here")]
+        span: SourceSpan,
+        #[help]
+        help: String,
+    },
+
+    #[error("the `events` block has no `key` field")]
+    #[diagnostic(
+        code(tier::events_without_key),
+        help("mark the field that names the customer, e.g. `customer: integer key from \"CustomerID\"`")
+    )]
+    EventsWithoutKey {
+        #[label("events without a customer key")]
+        span: SourceSpan,
+    },
+
+    #[error("test `{test}` needs a population to compute {names}")]
+    #[diagnostic(
+        code(tier::test_needs_population),
+        help("a population function ranks a customer among others: give {names} directly (`given {{ {first}: 3 }}`), or list the other customers with `population [ {{ .. }}, .. ]`")
+    )]
+    TestNeedsPopulation {
+        test: String,
+        names: String,
+        first: String,
+        #[label("no population here")]
+        span: SourceSpan,
+    },
+
     #[error("`{name}` takes {expected}, got {got}")]
     #[diagnostic(code(tier::wrong_arity))]
     WrongArity {

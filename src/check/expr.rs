@@ -10,7 +10,8 @@ use super::Cx;
 use crate::number::Decimal;
 use crate::syntax::{BinOp, CmpOp, Expr, ExprKind, Span};
 
-const FUNCTIONS: [&str; 7] = ["min", "max", "abs", "round", "days_since", "months_since", "years_since"];
+const FUNCTIONS: [&str; 9] =
+    ["min", "max", "abs", "round", "days_since", "months_since", "years_since", "contains", "starts_with"];
 
 impl Cx<'_> {
     pub(super) fn expr(&mut self, e: &Expr) -> TExpr {
@@ -23,7 +24,39 @@ impl Cx<'_> {
             ExprKind::Bool(b) => (TKind::Const(Const::Bool(*b)), Ty::Bool),
             ExprKind::Today => (TKind::Today, Ty::Date),
             ExprKind::Name(n) => return self.name(n, &e.span),
-            ExprKind::Call { func, args } => return self.call(&func.name, args, &e.span),
+            ExprKind::Call { func, args, window } => {
+                if super::events::is_metric_function(&func.name, args) {
+                    return self.metric_call(&func.name, args, window.as_ref(), &e.span);
+                }
+                if let Some(w) = window {
+                    self.errors.push(CheckError::BadArgument {
+                        message: format!("`{}` is not an aggregate: it takes no window", func.name),
+                        span: w.span.clone().into(),
+                        label: "no window here".into(),
+                        help: "windows apply to count, sum, avg, min and max in a metric".into(),
+                    });
+                }
+                for a in args {
+                    if let Some(n) = &a.name {
+                        self.errors.push(CheckError::BadArgument {
+                            message: format!("`{}` takes no options", func.name),
+                            span: n.span.clone().into(),
+                            label: "unknown option".into(),
+                            help: "pass the arguments by position".into(),
+                        });
+                    }
+                    if let Some(d) = &a.distinct {
+                        self.errors.push(CheckError::BadArgument {
+                            message: format!("`distinct` applies to `count`, not `{}`", func.name),
+                            span: d.clone().into(),
+                            label: "not here".into(),
+                            help: "count distinct values with `count(distinct invoice)`".into(),
+                        });
+                    }
+                }
+                let args: Vec<Expr> = args.iter().map(|a| a.value.clone()).collect();
+                return self.call(&func.name, &args, &e.span);
+            }
             ExprKind::Neg(inner) => {
                 let x = self.expr(inner);
                 let ty = if x.ty.is_numeric() || x.ty == Ty::Error {
@@ -244,6 +277,8 @@ impl Cx<'_> {
             "days_since" => Func::DaysSince,
             "months_since" => Func::MonthsSince,
             "years_since" => Func::YearsSince,
+            "contains" => Func::Contains,
+            "starts_with" => Func::StartsWith,
             _ => {
                 let help = did_you_mean(name, FUNCTIONS.into_iter())
                     .or_else(|| Some(format!("the functions are {}", FUNCTIONS.join(", "))));
@@ -301,11 +336,24 @@ impl Cx<'_> {
                 }
                 self.numeric_arg(&args[0], func)
             }
+            Func::Contains | Func::StartsWith => {
+                if !arity(self, args.len() == 2, "two arguments (text, part)") {
+                    return Ty::Error;
+                }
+                for a in args {
+                    if !matches!(a.ty, Ty::Text | Ty::Error) {
+                        self.wrong_type(a, &format!("`{}` takes text", func.name()), None);
+                    }
+                }
+                Ty::Bool
+            }
             Func::DaysSince | Func::MonthsSince | Func::YearsSince => {
                 if !arity(self, args.len() == 1, "one argument (a date)") {
                     return Ty::Error;
                 }
-                if !matches!(args[0].ty, Ty::Date | Ty::Error) {
+                // Of a date-time: whole days, rounded down (`days_since` only).
+                let datetime = func == Func::DaysSince && args[0].ty == Ty::DateTime;
+                if !matches!(args[0].ty, Ty::Date | Ty::Error) && !datetime {
                     let name = func.name();
                     self.wrong_type(
                         &args[0],

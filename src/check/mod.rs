@@ -3,6 +3,7 @@
 //! the first; a [`Checked`] policy exists only when there are no errors.
 
 mod error;
+mod events;
 mod expr;
 pub mod model;
 mod policy_tests;
@@ -41,32 +42,73 @@ pub(crate) struct Cx<'a> {
     used_fields: HashSet<usize>,
     used_lets: HashSet<usize>,
     errors: Vec<CheckError>,
+    /// The `events` block, and its scope while metrics are checked.
+    events: Option<EventsInfo>,
+    events_cx: Option<Box<Cx<'a>>>,
+    /// Inside a `metric`: aggregates and population functions are allowed.
+    metric_ctx: bool,
+    aggregates: Vec<AggInfo>,
+    populations: Vec<PopInfo>,
+    /// Field slots of population-level metrics.
+    population_fields: HashSet<usize>,
+}
+
+impl<'a> Cx<'a> {
+    fn new(source: &'a str) -> Self {
+        Cx {
+            source,
+            fields: Vec::new(),
+            field_index: HashMap::new(),
+            let_index: indexmap::IndexMap::new(),
+            let_types: Vec::new(),
+            let_spans: Vec::new(),
+            used_fields: HashSet::new(),
+            used_lets: HashSet::new(),
+            errors: Vec::new(),
+            events: None,
+            events_cx: None,
+            metric_ctx: false,
+            aggregates: Vec::new(),
+            populations: Vec::new(),
+            population_fields: HashSet::new(),
+        }
+    }
 }
 
 /// Checks a parsed policy. `source` is its text, used to quote it in messages.
 pub fn check(policy: &Policy, source: &str) -> Outcome {
-    let mut cx = Cx {
-        source,
-        fields: Vec::new(),
-        field_index: HashMap::new(),
-        let_index: indexmap::IndexMap::new(),
-        let_types: Vec::new(),
-        let_spans: Vec::new(),
-        used_fields: HashSet::new(),
-        used_lets: HashSet::new(),
-        errors: Vec::new(),
-    };
+    let mut cx = Cx::new(source);
     let (title, meta) = cx.header(policy);
-    let key = cx.schema(policy);
+    cx.events(policy);
+    let has_schema = policy.items.iter().any(|i| matches!(i, Item::Schema(_)));
+    // An event log alone names the customers: its key is the record's key.
+    let key = if has_schema || cx.events.is_none() { cx.schema(policy) } else { cx.key_from_events() };
+    let metrics = cx.metrics(policy);
+    let population_filter = cx.population_filter(policy);
     let (lets, let_order) = cx.lets(policy);
     let dimensions = cx.dimensions(policy);
     let tests = cx.tests(policy, &dimensions, &lets);
     cx.unused(key);
+    cx.finish_events();
     let mut diagnostics = std::mem::take(&mut cx.errors);
     diagnostics.sort_by_key(CheckError::primary_offset);
     let ok = !diagnostics.iter().any(CheckError::is_error);
     let checked = match key {
-        Some(key) if ok => Some(Checked { title, meta, fields: cx.fields, key, lets, let_order, dimensions, tests }),
+        Some(key) if ok => Some(Checked {
+            title,
+            meta,
+            fields: cx.fields,
+            key,
+            lets,
+            let_order,
+            dimensions,
+            tests,
+            events: cx.events,
+            metrics,
+            aggregates: cx.aggregates,
+            populations: cx.populations,
+            population_filter,
+        }),
         _ => None,
     };
     Outcome { checked, diagnostics }

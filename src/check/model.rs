@@ -18,6 +18,16 @@ pub struct Checked {
     pub let_order: Vec<usize>,
     pub dimensions: Vec<DimensionInfo>,
     pub tests: Vec<TestInfo>,
+    /// The event log the metrics aggregate, if the policy declares one.
+    pub events: Option<EventsInfo>,
+    /// `metric` definitions in source order; each is also a field (`slot`).
+    pub metrics: Vec<MetricInfo>,
+    /// The aggregate call sites of the metrics (`TKind::Agg`).
+    pub aggregates: Vec<AggInfo>,
+    /// The population function call sites of the metrics (`TKind::Pop`).
+    pub populations: Vec<PopInfo>,
+    /// `population where ...`: the customers that are scored and tiered.
+    pub population_filter: Option<TExpr>,
 }
 
 #[derive(Debug, Clone)]
@@ -29,9 +39,111 @@ pub struct FieldInfo {
     pub optional: bool,
     /// The input column (`from "..."`, else the name).
     pub column: String,
+    /// Other names the column may have (`from "A" or "B"`), tried after `column`.
+    pub aliases: Vec<String>,
     pub enum_values: Vec<String>,
     /// Declared direction: `Some(true)` for `prefer higher`.
     pub prefer: Option<bool>,
+    /// The values it can take, when known (`quantile_score(x, 5)` is 1..=5):
+    /// the analysis looks for gaps and overlaps inside this range only.
+    pub range: Option<(Decimal, Decimal)>,
+    pub span: Span,
+}
+
+/// `events NAME { .. }`: the event fields, lets and filters, in their own scope.
+#[derive(Debug, Clone)]
+pub struct EventsInfo {
+    pub name: String,
+    pub fields: Vec<FieldInfo>,
+    /// The customer id field (marked `key`).
+    pub key: usize,
+    /// The event time field (marked `time`), which windows and `as_of` use.
+    pub time: Option<usize>,
+    pub lets: Vec<LetInfo>,
+    pub let_order: Vec<usize>,
+    /// `where` clauses: an event counts when all hold.
+    pub filters: Vec<TExpr>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct MetricInfo {
+    pub name: String,
+    /// Its slot among the fields, where tiers read it.
+    pub slot: usize,
+    pub expr: TExpr,
+    /// Computed over all customers of a run (uses a population function).
+    pub population: bool,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AggKind {
+    Count,
+    CountDistinct,
+    Sum,
+    Min,
+    Max,
+    Avg,
+}
+
+impl AggKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            AggKind::Count | AggKind::CountDistinct => "count",
+            AggKind::Sum => "sum",
+            AggKind::Min => "min",
+            AggKind::Max => "max",
+            AggKind::Avg => "avg",
+        }
+    }
+}
+
+/// One aggregate over a customer's events.
+#[derive(Debug, Clone)]
+pub struct AggInfo {
+    pub kind: AggKind,
+    /// The per-event value (event scope); `None` for `count()`.
+    pub arg: Option<TExpr>,
+    /// `within last N PERIOD`.
+    pub window: Option<(u32, Period)>,
+    /// A windowed count is a rate: this is its per-year factor.
+    pub rate_factor: Option<Decimal>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ties {
+    /// In customer order (pandas `rank(method="first")`).
+    First,
+    /// The mean of the tied ranks (pandas' default).
+    Average,
+    Min,
+    Max,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum PopKind {
+    /// `quantile_score(x, n)`: 1..n by quantile bucket (pandas `qcut`); reversed
+    /// scores the lowest values highest.
+    QuantileScore {
+        buckets: u32,
+        reversed: bool,
+    },
+    Rank(Ties),
+    /// The share of customers whose value is at most this one's (0 < p <= 1).
+    Percentile,
+    /// `top(x, 20%)`: among the ceil(20% of n) highest, ties in customer order.
+    Top(Decimal),
+}
+
+/// One population function call: its argument is evaluated for every customer.
+#[derive(Debug, Clone)]
+pub struct PopInfo {
+    pub kind: PopKind,
+    pub arg: TExpr,
+    /// The argument itself depends on a population function.
+    pub nested: bool,
     pub span: Span,
 }
 
@@ -111,6 +223,10 @@ pub enum TKind {
     And(Vec<TExpr>),
     Or(Vec<TExpr>),
     Call(Func, Vec<TExpr>),
+    /// The value of an aggregate (index into `Checked::aggregates`).
+    Agg(usize),
+    /// The value of a population function (index into `Checked::populations`).
+    Pop(usize),
 }
 
 /// A constant value. Numbers, money and rates (per year) are all decimals.
@@ -135,6 +251,10 @@ pub enum Func {
     MonthsSince,
     /// Whole years, as ages are counted: `months_since / 12`, rounded down.
     YearsSince,
+    /// `contains(text, part)`.
+    Contains,
+    /// `starts_with(text, prefix)`.
+    StartsWith,
 }
 
 impl Func {
@@ -147,6 +267,8 @@ impl Func {
             Func::DaysSince => "days_since",
             Func::MonthsSince => "months_since",
             Func::YearsSince => "years_since",
+            Func::Contains => "contains",
+            Func::StartsWith => "starts_with",
         }
     }
 }
@@ -167,6 +289,8 @@ pub enum StrategyValue {
 #[derive(Debug, Clone)]
 pub struct TestInfo {
     pub name: String,
+    /// `population [..]`: field values by slot for each customer, in order.
+    pub population: Option<Vec<Vec<Option<Const>>>>,
     /// Field values by slot; `None` = missing.
     pub given: Vec<Option<Const>>,
     /// `given defaults`: unset required fields take neutral values.

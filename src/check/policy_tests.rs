@@ -38,7 +38,7 @@ impl Cx<'_> {
         let name = t.name.value.clone();
         let givens: Vec<&Given> =
             t.items.iter().filter_map(|i| if let TestItem::Given(g) = i { Some(g) } else { None }).collect();
-        let has_expect = t.items.iter().any(|i| !matches!(i, TestItem::Given(_)));
+        let has_expect = t.items.iter().any(|i| matches!(i, TestItem::ExpectTier(_) | TestItem::ExpectStrategy(_)));
         let problem = match (givens.len(), has_expect) {
             (0, _) => Some("no `given` block"),
             (n, _) if n > 1 => Some("more than one `given` block"),
@@ -80,9 +80,25 @@ impl Cx<'_> {
                 }
             }
         }
+        let population = self.test_population(&name, t);
+        // Population-level metrics are computed when a population is given.
+        let computed = |s: usize| population.is_some() && self.population_fields.contains(&s);
+        let needs: Vec<&str> = read
+            .iter()
+            .filter(|&&s| !set[s] && self.population_fields.contains(&s) && population.is_none())
+            .map(|&s| self.fields[s].name.as_str())
+            .collect();
+        if !needs.is_empty() {
+            self.errors.push(CheckError::TestNeedsPopulation {
+                test: name.clone(),
+                names: needs.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "),
+                first: needs[0].to_string(),
+                span: t.name.span.clone().into(),
+            });
+        }
         let unset: Vec<&str> = read
             .iter()
-            .filter(|&&s| !set[s] && !self.fields[s].optional)
+            .filter(|&&s| !set[s] && !self.fields[s].optional && !computed(s) && !self.population_fields.contains(&s))
             .map(|&s| self.fields[s].name.as_str())
             .collect();
         if !unset.is_empty() && !defaults {
@@ -100,10 +116,47 @@ impl Cx<'_> {
             .filter_map(|i| match i {
                 TestItem::ExpectTier(e) => self.expect_tier(&name, e, dims),
                 TestItem::ExpectStrategy(e) => self.expect_strategy(&name, e, dims),
-                TestItem::Given(_) => None,
+                TestItem::Given(_) | TestItem::Population(_) => None,
             })
             .collect();
-        TestInfo { name, given, defaults, expects, span: t.name.span.clone() }
+        TestInfo { name, population, given, defaults, expects, span: t.name.span.clone() }
+    }
+
+    /// `population [ {..}, .. ]`: each entry's values by field slot.
+    fn test_population(&mut self, test: &str, t: &Test) -> Option<Vec<Vec<Option<Const>>>> {
+        let v = t.items.iter().find_map(|i| if let TestItem::Population(v) = i { Some(v) } else { None })?;
+        let ValueKind::List(rows) = &v.kind else { return None };
+        let mut out = Vec::new();
+        for row in rows {
+            let mut values: Vec<Option<Const>> = vec![None; self.fields.len()];
+            let ValueKind::Map(entries) = &row.kind else {
+                self.errors.push(CheckError::TestBadValue {
+                    test: test.to_string(),
+                    message: "a population lists customers as `{ field: value, .. }`".into(),
+                    span: row.span.clone().into(),
+                    label: "not a customer".into(),
+                    help: Some(
+                        "e.g. `population [ { recency: 3, frequency: 10 }, { recency: 40, frequency: 1 } ]`".into(),
+                    ),
+                });
+                continue;
+            };
+            for e in entries {
+                let Some(&slot) = self.field_index.get(&e.key.name) else {
+                    let help = did_you_mean(&e.key.name, self.fields.iter().map(|f| f.name.as_str()));
+                    self.errors.push(CheckError::TestUnknownField {
+                        test: test.to_string(),
+                        name: e.key.name.clone(),
+                        span: e.key.span.clone().into(),
+                        help,
+                    });
+                    continue;
+                };
+                values[slot] = self.given_value(test, slot, &e.value);
+            }
+            out.push(values);
+        }
+        Some(out)
     }
 
     /// A given value as the field's runtime constant (rates per year).

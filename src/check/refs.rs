@@ -14,7 +14,7 @@ pub(super) fn names_in(e: &Expr) -> Vec<&str> {
 fn collect_names<'a>(e: &'a Expr, out: &mut Vec<&'a str>) {
     match &e.kind {
         ExprKind::Name(n) => out.push(n),
-        ExprKind::Call { args, .. } => args.iter().for_each(|a| collect_names(a, out)),
+        ExprKind::Call { args, .. } => args.iter().for_each(|a| collect_names(&a.value, out)),
         ExprKind::Neg(x) | ExprKind::Not(x) | ExprKind::Is { value: x, .. } => collect_names(x, out),
         ExprKind::Binary { lhs, rhs, .. } => {
             collect_names(lhs, out);
@@ -47,7 +47,7 @@ pub fn children(t: &TExpr) -> Vec<&TExpr> {
         TKind::Between { value, low, high, .. } => vec![value, low, high],
         TKind::In { value, items, .. } => std::iter::once(&**value).chain(items).collect(),
         TKind::And(xs) | TKind::Or(xs) | TKind::Call(_, xs) => xs.iter().collect(),
-        TKind::Const(_) | TKind::Field(_) | TKind::Let(_) | TKind::Today => vec![],
+        TKind::Const(_) | TKind::Field(_) | TKind::Let(_) | TKind::Today | TKind::Agg(_) | TKind::Pop(_) => vec![],
     }
 }
 

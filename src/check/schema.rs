@@ -42,7 +42,7 @@ impl Cx<'_> {
                 });
                 continue;
             }
-            let column = f.from.as_ref().map_or(f.name.name.clone(), |s| s.value.clone());
+            let column = f.from.first().map_or(f.name.name.clone(), |s| s.value.clone());
             if let Some(prev) = columns.insert(column.clone(), f) {
                 self.errors.push(CheckError::DuplicateName {
                     what: "input column",
@@ -64,6 +64,20 @@ impl Cx<'_> {
                         .push(CheckError::OptionalKey { name: f.name.name.clone(), span: f.span.clone().into() });
                 }
             }
+            if let Some(t) = &f.time {
+                self.errors.push(CheckError::MisplacedType {
+                    message: "`time` marks the event time of an `events` block".into(),
+                    span: t.clone().into(),
+                    help: "declare event logs in `events NAME { .. }`; a customer field needs no `time`".into(),
+                });
+            }
+            if f.ty.kind == TypeKind::DateTime {
+                self.errors.push(CheckError::MisplacedType {
+                    message: "a customer field cannot be a `datetime`".into(),
+                    span: f.ty.span.clone().into(),
+                    help: "use `date` (a time after the date is ignored); `datetime` is for event times".into(),
+                });
+            }
             self.declare(f, column);
         }
         if key.is_none() {
@@ -72,7 +86,7 @@ impl Cx<'_> {
         key.and_then(|k| self.field_index.get(&k.name.name).copied())
     }
 
-    fn declare(&mut self, f: &Field, column: String) {
+    pub(super) fn declare(&mut self, f: &Field, column: String) {
         let slot = self.fields.len();
         let (ty, period, enum_values) = match &f.ty.kind {
             TypeKind::Text => (Ty::Text, None, vec![]),
@@ -80,6 +94,7 @@ impl Cx<'_> {
             TypeKind::Integer | TypeKind::Count => (Ty::Integer, None, vec![]),
             TypeKind::Money => (Ty::Money, None, vec![]),
             TypeKind::Date => (Ty::Date, None, vec![]),
+            TypeKind::DateTime => (Ty::DateTime, None, vec![]),
             TypeKind::Bool => (Ty::Bool, None, vec![]),
             TypeKind::Rate(p) => (Ty::Rate, Some(*p), vec![]),
             TypeKind::Enum(values) => {
@@ -106,8 +121,10 @@ impl Cx<'_> {
             period,
             optional: f.optional,
             column,
+            aliases: f.from.iter().skip(1).map(|s| s.value.clone()).collect(),
             enum_values,
             prefer: f.prefer.as_ref().map(|(higher, _)| *higher),
+            range: None,
             span: f.name.span.clone(),
         });
     }
@@ -115,9 +132,14 @@ impl Cx<'_> {
     /// Types every `let`, each after the lets it uses; lets in a cycle are reported
     /// once and typed `Error`. Returns the lets and their evaluation order.
     pub(super) fn lets(&mut self, policy: &Policy) -> (Vec<LetInfo>, Vec<usize>) {
+        let all = policy.items.iter().filter_map(|i| if let Item::Let(l) = i { Some(l) } else { None });
+        self.lets_of(all.collect())
+    }
+
+    /// [`Cx::lets`] for a given list of definitions (also an `events` block's).
+    pub(super) fn lets_of(&mut self, all: Vec<&Let>) -> (Vec<LetInfo>, Vec<usize>) {
         let mut defs: Vec<&Let> = Vec::new();
-        for item in &policy.items {
-            let Item::Let(l) = item else { continue };
+        for l in all {
             let first = self
                 .field_index
                 .get(&l.name.name)
@@ -191,6 +213,9 @@ fn item_start(item: &Item) -> std::ops::Range<usize> {
     let span = match item {
         Item::Header(h) => &h.span,
         Item::Schema(s) => &s.span,
+        Item::Events(e) => &e.span,
+        Item::Metric(m) => &m.span,
+        Item::Population(p) => &p.span,
         Item::Let(l) => &l.span,
         Item::Tier(t) => &t.span,
         Item::Dimension(d) => &d.span,

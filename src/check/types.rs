@@ -15,6 +15,8 @@ pub enum Ty {
     /// A count per period, normalised per year.
     Rate,
     Date,
+    /// A date and time of day: event times only (a metric reduces it to days).
+    DateTime,
     Bool,
     /// An enum, by index of its field.
     Enum(usize),
@@ -33,6 +35,7 @@ impl Ty {
             Ty::Money => "money",
             Ty::Rate => "a rate",
             Ty::Date => "a date",
+            Ty::DateTime => "a date-time",
             Ty::Bool => "true/false",
             Ty::Enum(_) => "an enum value",
             Ty::Error => "an error",
@@ -98,6 +101,7 @@ pub fn comparable(l: Ty, r: Ty) -> Result<Order, Mismatch> {
     match (l, r) {
         (a, b) if a.is_plain_number() && b.is_plain_number() => Ok(Order::Total),
         (Money, Money | Lit) | (Lit, Money) | (Rate, Rate) | (Date, Date) => Ok(Order::Total),
+        (DateTime, DateTime | Date) | (Date, DateTime) => Ok(Order::Total),
         (Text, Text) | (Bool, Bool) => Ok(Order::Equality),
         (Enum(a), Enum(b)) if a == b => Ok(Order::Equality),
         (Rate, b) | (b, Rate) if b.is_plain_number() => Err(Mismatch::RateWithNumber),

@@ -21,26 +21,34 @@ use tierlang::number::Date;
 pub struct Args {
     /// The policy file
     policy: PathBuf,
-    /// The data file (CSV with header, JSON array, NDJSON); `-` for stdin
-    data: String,
+    /// The data file (CSV with header, JSON array, NDJSON); `-` for stdin. Not
+    /// needed with --events (customer attributes then come from --customers)
+    pub(super) data: Option<String>,
+    /// The event log (e.g. invoice lines) a policy's `events` block aggregates
+    #[arg(long)]
+    pub(super) events: Option<PathBuf>,
+    /// Per-customer attributes (the policy's schema) to join with the event metrics
+    #[arg(long)]
+    pub(super) customers: Option<String>,
     /// Where to write the result; `-` (the default) for stdout
     #[arg(short, long, default_value = "-")]
-    output: String,
+    pub(super) output: String,
     /// Output format (default: from the output file's extension, else the input's)
     #[arg(long, value_enum)]
     format: Option<Format>,
     /// Input format (default: from the data file's extension)
     #[arg(long, value_enum)]
-    input_format: Option<Format>,
+    pub(super) input_format: Option<Format>,
     /// The date `today` stands for (YYYY-MM-DD; default: the current date, UTC)
     #[arg(long, value_parser = parse_date)]
     as_of: Option<Date>,
     /// What a bad record does: stop the run (default), or skip it into --rejects
     #[arg(long, value_enum, default_value = "stop")]
-    on_error: OnError,
-    /// CSV file listing every skipped record with its reason (needed with --on-error skip)
+    pub(super) on_error: OnError,
+    /// CSV file listing every skipped record with its reason (needed with --on-error
+    /// skip); with metrics, also the customers outside the population
     #[arg(long)]
-    rejects: Option<PathBuf>,
+    pub(super) rejects: Option<PathBuf>,
     /// Summary on stderr: a table, JSON, or nothing
     #[arg(long, value_enum, default_value = "table")]
     summary: SummaryFormat,
@@ -49,15 +57,26 @@ pub struct Args {
     coverage: bool,
     /// Output only the key and each dimension's tier name (no labels, no strategy)
     #[arg(long)]
-    tiers_only: bool,
+    pub(super) tiers_only: bool,
     /// Add per dimension the deciding criterion, the nearest tier above and what it
     /// takes to get there (`DIM_reason`, `DIM_next`, `DIM_next_gap`, `DIM_next_distance`)
     #[arg(long)]
     explain: bool,
 }
 
+impl Args {
+    /// The format of a customers file: --input-format, else its extension.
+    pub(super) fn input_format_customers(&self, path: &str) -> Result<Format, Stop> {
+        self.input_format.or_else(|| Format::from_path(Path::new(path))).ok_or_else(|| {
+            Stop::Usage(format!(
+                "cannot tell the format of `{path}` from its name: pass --input-format csv|json|ndjson"
+            ))
+        })
+    }
+}
+
 #[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
-enum OnError {
+pub(super) enum OnError {
     Stop,
     Skip,
 }
@@ -82,24 +101,32 @@ pub fn run(args: Args) -> u8 {
         eprintln!("{}: the policy has errors; nothing was applied", loaded.path);
         return FAILED;
     };
-    let input_format = args.input_format.or_else(|| Format::from_path(Path::new(&args.data)));
+    let program = compile(checked);
+    let today = args.as_of.unwrap_or_else(current_date);
+    if program.metrics.is_some() {
+        return run_metrics(&args, checked, &program, today);
+    }
+    if args.events.is_some() || args.customers.is_some() {
+        return usage_error("--events and --customers are for policies with `events` and `metric`s");
+    }
+    let Some(data) = args.data.clone() else {
+        return usage_error("pass the data file to apply the policy to (or `-` for stdin)");
+    };
+    let input_format = args.input_format.or_else(|| Format::from_path(Path::new(&data)));
     let Some(input_format) = input_format else {
         return usage_error(format_args!(
-            "cannot tell the format of `{}` from its name: pass --input-format csv|json|ndjson",
-            args.data
+            "cannot tell the format of `{data}` from its name: pass --input-format csv|json|ndjson"
         ));
     };
     let format = args.format.or_else(|| Format::from_path(Path::new(&args.output))).unwrap_or(input_format);
-    let input: Box<dyn Read> = if args.data == "-" {
+    let input: Box<dyn Read> = if data == "-" {
         Box::new(std::io::stdin().lock())
     } else {
-        match std::fs::File::open(&args.data) {
+        match std::fs::File::open(&data) {
             Ok(f) => Box::new(std::io::BufReader::with_capacity(1 << 16, f)),
-            Err(e) => return usage_error(format_args!("cannot read data `{}`: {e}", args.data)),
+            Err(e) => return usage_error(format_args!("cannot read data `{data}`: {e}")),
         }
     };
-    let program = compile(checked);
-    let today = args.as_of.unwrap_or_else(current_date);
     if args.as_of.is_none() && checked.reads_today() && args.summary != SummaryFormat::None {
         // The policy's tests ran at its `as_of`; say which day this run stands on.
         let tests_at = super::check::header_as_of(checked).map_or(String::new(), |d| format!(" (its tests use {d})"));
@@ -107,7 +134,7 @@ pub fn run(args: Args) -> u8 {
             "note: the policy reads `today`: using the current date {today}{tests_at}; pass --as-of DATE to fix it"
         );
     }
-    let source = if args.data == "-" { "<stdin>".to_string() } else { args.data.clone() };
+    let source = if data == "-" { "<stdin>".to_string() } else { data.clone() };
     let mut coverage = args.coverage.then(|| Coverage::new(checked));
     let input = Input { read: input, format: input_format, name: source };
     let explainer = args.explain.then(|| Explainer::new(checked, &program, &loaded.source, today));
@@ -128,13 +155,43 @@ pub fn run(args: Args) -> u8 {
             eprintln!("stopped: no output was written (use --on-error skip --rejects FILE to set bad records aside)");
             FAILED
         }
-        Err(Stop::Io(e)) => usage_error(e),
+        Err(Stop::Io(e) | Stop::Usage(e)) => usage_error(e),
     }
 }
 
-enum Stop {
+/// `tier apply` of a policy with metrics (see `apply_metrics`).
+fn run_metrics(args: &Args, checked: &tierlang::check::Checked, program: &Program, today: Date) -> u8 {
+    if args.explain || args.coverage {
+        return usage_error("--explain and --coverage do not support metrics yet: use `tier explain --events`");
+    }
+    if args.as_of.is_none() && args.summary != SummaryFormat::None {
+        let tests_at = super::check::header_as_of(checked).map_or(String::new(), |d| format!(" (its tests use {d})"));
+        eprintln!("note: using the current date {today} as the as-of date{tests_at}; pass --as-of DATE to fix it");
+    }
+    let format = args.format.or_else(|| Format::from_path(Path::new(&args.output))).unwrap_or(Format::Csv);
+    match super::apply_metrics::execute(args, program, format, today) {
+        Ok(summary) => {
+            match args.summary {
+                SummaryFormat::Table => eprint!("{}", summary.render(program)),
+                SummaryFormat::Json => eprintln!("{}", summary.to_json(program)),
+                SummaryFormat::None => {}
+            }
+            OK
+        }
+        Err(Stop::Data(e)) => {
+            eprint!("{}", render::human(&e, None));
+            eprintln!("stopped: no output was written (use --on-error skip --rejects FILE to set bad records aside)");
+            FAILED
+        }
+        Err(Stop::Io(e) | Stop::Usage(e)) => usage_error(e),
+    }
+}
+
+pub(super) enum Stop {
     Data(DataError),
     Io(String),
+    /// A mistake in the command line.
+    Usage(String),
 }
 
 /// The data to read: the stream, its format, and its name for error locations.
@@ -168,7 +225,7 @@ fn execute(
         None => None,
     };
     let evaluator = Evaluator::with_tables(program, today);
-    let mut summary = Summary::new(program);
+    let mut summary = Summary::with_values(program);
     let mut frame: Vec<Value> = Vec::with_capacity(program.frame_size);
     for row in reader {
         summary.read += 1;
@@ -256,10 +313,11 @@ fn fast_path(
     extras: bool,
 ) -> Result<Option<Summary>, Stop> {
     let plain_only = std::env::var_os("TIER_PLAIN_PATH").is_some();
-    if plain_only || extras || input.format != Format::Csv || args.on_error != OnError::Stop || args.data == "-" {
+    let Some(data) = args.data.as_deref() else { return Ok(None) };
+    if plain_only || extras || input.format != Format::Csv || args.on_error != OnError::Stop || data == "-" {
         return Ok(None);
     }
-    let Ok(file) = std::fs::File::open(&args.data) else { return Ok(None) };
+    let Ok(file) = std::fs::File::open(data) else { return Ok(None) };
     let mut out = Output::create(&args.output)?;
     match tierlang::data::fast::run(program, file, &mut out, format, args.tiers_only, today) {
         Ok(summary) => {
@@ -270,7 +328,7 @@ fn fast_path(
     }
 }
 
-fn diag_code(e: &DataError) -> &'static str {
+pub(super) fn diag_code(e: &DataError) -> &'static str {
     match e {
         DataError::BadValue { .. } => "tier::bad_value",
         DataError::MissingValue { .. } => "tier::missing_value",
@@ -291,6 +349,7 @@ fn field_cells(program: &Program, values: &[Value], key: &str) -> Vec<(String, S
             Value::Text(s) => s.clone(),
             Value::Bool(b) => b.to_string(),
             Value::Date(d) => d.to_string(),
+            Value::DateTime(s) => tierlang::number::format_datetime(*s),
             Value::Enum(i) => f.enum_values.get(*i as usize).cloned().unwrap_or_default(),
         };
         if f.column != cells[0].0 {
@@ -300,18 +359,18 @@ fn field_cells(program: &Program, values: &[Value], key: &str) -> Vec<(String, S
     cells
 }
 
-fn io(e: std::io::Error) -> Stop {
+pub(super) fn io(e: std::io::Error) -> Stop {
     Stop::Io(e.to_string())
 }
 
 /// An output that appears only when the run succeeds.
-enum Output {
+pub(super) enum Output {
     Stdout(Vec<u8>),
     File(std::io::BufWriter<tempfile::NamedTempFile>, PathBuf),
 }
 
 impl Output {
-    fn create(target: &str) -> Result<Output, Stop> {
+    pub(super) fn create(target: &str) -> Result<Output, Stop> {
         if target == "-" {
             return Ok(Output::Stdout(Vec::new()));
         }
@@ -324,7 +383,7 @@ impl Output {
         Ok(Output::File(std::io::BufWriter::new(tmp), path))
     }
 
-    fn commit(self) -> Result<(), Stop> {
+    pub(super) fn commit(self) -> Result<(), Stop> {
         match self {
             Output::Stdout(buf) => std::io::stdout().lock().write_all(&buf).map_err(io),
             Output::File(w, path) => {

@@ -2,6 +2,7 @@
 //! and a `run` that returns the exit code. Diagnostics are rendered here only.
 
 mod apply;
+mod apply_metrics;
 mod check;
 mod diff;
 mod explain;

@@ -138,14 +138,11 @@ pub(crate) fn column_index(
     fields
         .iter()
         .map(|f| {
-            let found = columns
-                .iter()
-                .position(|c| *c == f.column)
-                .or_else(|| columns.iter().position(|c| c.trim().eq_ignore_ascii_case(f.column.trim())));
+            let found = column_of(columns, f);
             match found {
                 None if !f.optional => Err(DataError::MissingColumn {
                     source_name: source.to_string(),
-                    column: f.column.clone(),
+                    column: std::iter::once(&f.column).chain(&f.aliases).cloned().collect::<Vec<_>>().join("` or `"),
                     field: f.name.clone(),
                     available: columns.join(", "),
                 }),
@@ -153,6 +150,15 @@ pub(crate) fn column_index(
             }
         })
         .collect()
+}
+
+/// The column a field reads: its name, else each alias; exact matches first,
+/// then ignoring case and surrounding spaces.
+pub(crate) fn column_of(columns: &[String], f: &FieldInfo) -> Option<usize> {
+    let names = || std::iter::once(&f.column).chain(&f.aliases);
+    names()
+        .find_map(|n| columns.iter().position(|c| c == n))
+        .or_else(|| names().find_map(|n| columns.iter().position(|c| c.trim().eq_ignore_ascii_case(n.trim()))))
 }
 
 fn malformed(at: Location, message: String, help: Option<String>, cells: Vec<(String, String)>) -> Rejected {

@@ -1,5 +1,10 @@
-//! The run summary: per dimension and tier, how many records and how much of the
-//! first money field they hold (the 80/20 view), and the row accounting.
+//! The run summary: per dimension and tier, how many records and how much of each
+//! money field they hold, the Pareto curve of the first money field (the 80/20
+//! view), and the row (and event) accounting.
+//!
+//! The parallel CSV path streams and keeps no per-record values, so it reports
+//! the first money field per tier only; the other paths (which hold or can hold
+//! the records) report every money field and the Pareto points.
 
 use crate::check::Ty;
 use crate::compile::Program;
@@ -16,17 +21,40 @@ pub struct Summary {
     pub read: u64,
     pub written: u64,
     pub rejected: u64,
+    /// Further money fields: per field, per dimension, per tier (and "no tier").
+    pub more_money: Vec<(usize, Vec<Vec<Decimal>>)>,
+    /// Every record's value of the first money field, for the Pareto points
+    /// (`None` on the streaming path).
+    pub values: Option<Vec<Decimal>>,
+    /// Event accounting, for runs over an event log.
+    pub events: Option<crate::metrics::EventCounts>,
+    /// Customers left out of the population (`population where`), when metrics run.
+    pub excluded: u64,
 }
+
+/// The shares of the top 1/5/10/20/50% of records (Pareto points).
+pub const PARETO: [u32; 5] = [1, 5, 10, 20, 50];
 
 impl Summary {
     pub fn new(program: &Program) -> Self {
+        let money: Vec<usize> = (0..program.fields.len()).filter(|&i| program.fields[i].ty == Ty::Money).collect();
+        let per_tier = || program.dimensions.iter().map(|d| vec![Decimal::ZERO; d.tiers.len() + 1]).collect();
         Summary {
-            money_field: program.fields.iter().position(|f| f.ty == Ty::Money),
+            money_field: money.first().copied(),
             tiers: program.dimensions.iter().map(|d| vec![(0, Decimal::ZERO); d.tiers.len() + 1]).collect(),
             read: 0,
             written: 0,
             rejected: 0,
+            more_money: money.iter().skip(1).map(|&m| (m, per_tier())).collect(),
+            values: None,
+            events: None,
+            excluded: 0,
         }
+    }
+
+    /// A summary that keeps each record's money value for the Pareto points.
+    pub fn with_values(program: &Program) -> Self {
+        Summary { values: Some(Vec::new()), ..Summary::new(program) }
     }
 
     /// Adds the counts of another part of the same run.
@@ -34,6 +62,7 @@ impl Summary {
         self.read += other.read;
         self.written += other.written;
         self.rejected += other.rejected;
+        self.excluded += other.excluded;
         for (mine, theirs) in self.tiers.iter_mut().zip(&other.tiers) {
             for (a, b) in mine.iter_mut().zip(theirs) {
                 a.0 += b.0;
@@ -45,6 +74,41 @@ impl Summary {
     pub fn add(&mut self, values: &[Value], decisions: &[Decision]) {
         let money = self.money_field.and_then(|i| values.get(i)).unwrap_or(&Value::Missing);
         self.add_money(money, decisions);
+        if let (Some(all), Value::Num(d)) = (self.values.as_mut(), money) {
+            all.push(*d);
+        }
+        for (field, dims) in &mut self.more_money {
+            let Some(Value::Num(m)) = values.get(*field) else { continue };
+            for (sums, d) in dims.iter_mut().zip(decisions) {
+                let i = d.tier.unwrap_or(sums.len() - 1);
+                if let Some(s) = sums.get_mut(i) {
+                    *s = s.checked_add(*m).unwrap_or(*s);
+                }
+            }
+        }
+    }
+
+    /// `(percent of records, share of the money total)` for the top 1/5/10/20/50%
+    /// of records by the first money field, when the values were kept.
+    pub fn pareto(&self) -> Option<Vec<(u32, Decimal)>> {
+        let mut values = self.values.clone()?;
+        values.sort_unstable_by(|a, b| b.cmp(a));
+        let total: Decimal = values.iter().copied().sum();
+        if values.is_empty() || total <= Decimal::ZERO {
+            return None;
+        }
+        let n = values.len() as u64;
+        Some(
+            PARETO
+                .iter()
+                .map(|&p| {
+                    // The top p% is ceil(p·n/100) records.
+                    let k = (u64::from(p) * n).div_ceil(100) as usize;
+                    let top: Decimal = values[..k.min(values.len())].iter().copied().sum();
+                    (p, top / total)
+                })
+                .collect(),
+        )
     }
 
     /// [`Summary::add`] given the record's money value alone.
@@ -67,16 +131,19 @@ impl Summary {
     pub fn render(&self, program: &Program) -> String {
         let mut out = String::new();
         let money_name = self.money_field.map(|i| program.fields[i].name.as_str());
-        for (d, counts) in program.dimensions.iter().zip(&self.tiers) {
+        for (dim, (d, counts)) in program.dimensions.iter().zip(&self.tiers).enumerate() {
             let total: u64 = counts.iter().map(|c| c.0).sum();
             let total_money: Decimal = counts.iter().map(|c| c.1).sum();
             let _ = write!(out, "{:<16} {:>9} {:>7}", d.name, "count", "share");
             if let Some(m) = money_name {
                 let _ = write!(out, " {:>20} {:>7}", m, "share");
             }
+            for (field, _) in &self.more_money {
+                let _ = write!(out, " {:>20} {:>7}", program.fields[*field].name, "share");
+            }
             out.push('\n');
             let names = d.tiers.iter().map(|t| t.name.as_str()).chain(["(no tier)"]);
-            for (name, (count, money)) in names.zip(counts) {
+            for (tier, (name, (count, money))) in names.zip(counts).enumerate() {
                 if name == "(no tier)" && *count == 0 {
                     continue;
                 }
@@ -85,11 +152,34 @@ impl Summary {
                 if money_name.is_some() {
                     let _ = write!(out, " {:>20} {:>7}", grouped(*money), share(*money, total_money));
                 }
+                for (_, dims) in &self.more_money {
+                    let sums = &dims[dim];
+                    let v = sums.get(tier).copied().unwrap_or_default();
+                    let _ = write!(out, " {:>20} {:>7}", grouped(v), share(v, sums.iter().copied().sum()));
+                }
                 out.push('\n');
             }
             out.push('\n');
         }
-        let _ = writeln!(out, "rows read {} = written {} + rejected {}", self.read, self.written, self.rejected);
+        if let (Some(points), Some(m)) = (self.pareto(), money_name) {
+            let cells: Vec<String> =
+                points.iter().map(|(p, s)| format!("top {p}% {}", share(*s, Decimal::ONE))).collect();
+            let _ = writeln!(out, "share of {m}: {}\n", cells.join(", "));
+        }
+        if let Some(e) = &self.events {
+            let _ = writeln!(
+                out,
+                "events read {} = used {} + filtered {} + no customer id {} + after the as-of date {} + rejected {}",
+                e.read, e.used, e.filtered, e.no_customer, e.after_as_of, e.rejected
+            );
+            let _ = writeln!(
+                out,
+                "customers {} = tiered {} + outside the population {} + rejected {}",
+                self.read, self.written, self.excluded, self.rejected
+            );
+        } else {
+            let _ = writeln!(out, "rows read {} = written {} + rejected {}", self.read, self.written, self.rejected);
+        }
         out
     }
 
@@ -98,23 +188,64 @@ impl Summary {
             .dimensions
             .iter()
             .zip(&self.tiers)
-            .map(|(d, counts)| {
-                let names = d.tiers.iter().map(|t| serde_json::Value::String(t.name.clone())).chain([serde_json::Value::Null]);
+            .enumerate()
+            .map(|(dim, (d, counts))| {
+                let names =
+                    d.tiers.iter().map(|t| serde_json::Value::String(t.name.clone())).chain([serde_json::Value::Null]);
+                let total: u64 = counts.iter().map(|c| c.0).sum();
+                let total_money: Decimal = counts.iter().map(|c| c.1).sum();
                 let rows: Vec<serde_json::Value> = names
                     .zip(counts)
-                    .map(|(n, (c, m))| serde_json::json!({ "tier": n, "count": c, "money": crate::check::decimal_json(*m) }))
+                    .enumerate()
+                    .map(|(t, (n, (c, m)))| {
+                        let mut row = serde_json::json!({
+                            "tier": n,
+                            "count": c,
+                            "share": ratio(Decimal::from(*c), Decimal::from(total)),
+                            "money": crate::check::decimal_json(*m),
+                            "money_share": ratio(*m, total_money),
+                        });
+                        for (field, dims) in &self.more_money {
+                            let sums = &dims[dim];
+                            let v = sums.get(t).copied().unwrap_or_default();
+                            row[program.fields[*field].name.as_str()] = serde_json::json!({
+                                "sum": crate::check::decimal_json(v),
+                                "share": ratio(v, sums.iter().copied().sum()),
+                            });
+                        }
+                        row
+                    })
                     .collect();
                 (d.name.clone(), serde_json::Value::Array(rows))
             })
             .collect();
-        serde_json::json!({
+        let mut out = serde_json::json!({
             "rows_read": self.read,
             "rows_written": self.written,
             "rows_rejected": self.rejected,
             "money_field": self.money_field.map(|i| program.fields[i].name.clone()),
             "dimensions": dims,
-        })
+        });
+        if let Some(points) = self.pareto() {
+            out["pareto"] = points
+                .iter()
+                .map(|(p, s)| serde_json::json!({ "top_percent": p, "share": crate::check::decimal_json(s.round_dp(6)) }))
+                .collect();
+        }
+        if let Some(e) = &self.events {
+            out["events"] = serde_json::to_value(e).unwrap_or_default();
+            out["customers_excluded"] = self.excluded.into();
+        }
+        out
     }
+}
+
+/// `part / total` to 6 places, as a JSON number (`null` for an empty total).
+fn ratio(part: Decimal, total: Decimal) -> serde_json::Value {
+    if total.is_zero() {
+        return serde_json::Value::Null;
+    }
+    crate::check::decimal_json((part / total).round_dp(6))
 }
 
 fn share(part: Decimal, total: Decimal) -> String {

@@ -61,6 +61,7 @@ fn parse(field: &FieldInfo, text: &str) -> Option<Value> {
             count.and_then(|d| d.checked_mul(per_year)).map(Value::Num)
         }
         Ty::Date => Date::parse(text).map(Value::Date),
+        Ty::DateTime => crate::number::parse_datetime(text).map(Value::DateTime),
         Ty::Bool => parse_bool(text).map(Value::Bool),
         Ty::Enum(_) => field
             .enum_values
@@ -91,6 +92,7 @@ fn invalid(field: &FieldInfo) -> CellError {
             ("a count", format!("`{name}` is counted per {period}: write zero or a positive number such as 12"))
         }
         Ty::Date => ("a date", "dates are ISO 8601: 2024-06-30 (a time after the date is ignored)".to_string()),
+        Ty::DateTime => ("a date-time", "date-times look like 2011-12-09 12:50:00 or 2011-12-09T12:50".to_string()),
         Ty::Bool => ("true or false", "write true/false, yes/no or 1/0".to_string()),
         Ty::Enum(_) => ("an allowed value", format!("`{}` is one of: {}", field.name, field.enum_values.join(", "))),
         Ty::Text | Ty::Error => ("text", String::new()),
@@ -110,8 +112,10 @@ mod tests {
             period: Some(Period::Quarter),
             optional,
             column: "f".into(),
+            aliases: vec![],
             enum_values: vec!["North".into(), "South".into()],
             prefer: None,
+            range: None,
             span: 0..0,
         }
     }

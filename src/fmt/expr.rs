@@ -37,8 +37,22 @@ pub fn expr(e: &Expr) -> String {
         ExprKind::Bool(b) => b.to_string(),
         ExprKind::Name(n) => n.clone(),
         ExprKind::Today => "today".into(),
-        ExprKind::Call { func, args } => {
-            format!("{}({})", func.name, args.iter().map(expr).collect::<Vec<_>>().join(", "))
+        ExprKind::Call { func, args, window } => {
+            let args: Vec<String> = args
+                .iter()
+                .map(|a| {
+                    let name = a.name.as_ref().map_or(String::new(), |n| format!("{}: ", n.name));
+                    let distinct = if a.distinct.is_some() { "distinct " } else { "" };
+                    format!("{name}{distinct}{}", expr(&a.value))
+                })
+                .collect();
+            let mut out = format!("{}({})", func.name, args.join(", "));
+            if let Some(w) = window {
+                let count = w.count.as_ref().map_or(String::new(), |n| format!("{} ", n.text));
+                let period = if w.count.is_some() { w.period.plural() } else { w.period.name().to_string() };
+                out.push_str(&format!(" within last {count}{period}"));
+            }
+            out
         }
         ExprKind::Neg(x) => format!("-{}", operand(x, 7)),
         ExprKind::Binary { op, lhs, rhs } => {

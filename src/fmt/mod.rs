@@ -12,8 +12,8 @@ mod comments;
 mod expr;
 
 use crate::syntax::{
-    DimOptionKind, Dimension, Field, Given, Header, Item, Let, MapEntry, Policy, Schema, Span, Strategy, Test,
-    TestItem, Tier, TierClause, TypeKind, ValueKind,
+    DimOptionKind, Dimension, Events, EventsEntry, Field, Given, Header, Item, Let, MapEntry, Policy, Schema, Span,
+    Strategy, Test, TestItem, Tier, TierClause, TypeKind, Value, ValueKind,
 };
 use comments::Pending;
 
@@ -102,7 +102,7 @@ impl Printer<'_> {
     fn item(&mut self, item: &Item) {
         let start = item_span(item).start;
         if !self.out.is_empty() {
-            let grouped_lets = matches!(item, Item::Let(_)) && self.after_let;
+            let grouped_lets = matches!(item, Item::Let(_) | Item::Metric(_)) && self.after_let;
             if !grouped_lets || self.pending.blank_line_before(start) {
                 self.out.push('\n');
             }
@@ -112,10 +112,20 @@ impl Printer<'_> {
         for c in comments {
             self.line_raw(&format!("#{}", c.text));
         }
-        self.after_let = matches!(item, Item::Let(_));
+        self.after_let = matches!(item, Item::Let(_) | Item::Metric(_));
         match item {
             Item::Header(h) => self.header(h),
             Item::Schema(s) => self.schema(s),
+            Item::Events(e) => self.events(e),
+            Item::Metric(m) => {
+                self.leading(m.expr.span.end);
+                let text = format!("metric {} = {}", m.name.name, expr::expr(&m.expr));
+                self.line(&text, m.span.end);
+            }
+            Item::Population(p) => {
+                self.leading(p.expr.span.end);
+                self.line(&format!("population where {}", expr::expr(&p.expr)), p.span.end);
+            }
             Item::Let(l) => self.let_def(l),
             Item::Tier(t) => self.tier(t),
             Item::Dimension(d) => self.dimension(d),
@@ -173,6 +183,26 @@ impl Printer<'_> {
             self.line(&text, f.span.end);
         }
         self.close(s.span.end);
+    }
+
+    /// Fields first as written, then lets and `where` clauses in order.
+    fn events(&mut self, e: &Events) {
+        self.open(&format!("events {}", e.name.name), e.name.span.end);
+        for entry in &e.entries {
+            match entry {
+                EventsEntry::Field(f) => {
+                    self.leading(f.span.start);
+                    let text = field(f);
+                    self.line(&text, f.span.end);
+                }
+                EventsEntry::Let(l) => self.let_def(l),
+                EventsEntry::Where(w) => {
+                    self.leading(w.span.end);
+                    self.line(&format!("where {}", expr::expr(w)), w.span.end);
+                }
+            }
+        }
+        self.close(e.span.end);
     }
 
     fn let_def(&mut self, l: &Let) {
@@ -282,6 +312,7 @@ impl Printer<'_> {
         for item in &t.items {
             match item {
                 TestItem::Given(g) => self.given(g),
+                TestItem::Population(v) => self.population(v),
                 TestItem::ExpectTier(e) => {
                     self.leading(e.span.start);
                     let tier = e.tier.as_ref().map_or("none", |t| t.name.as_str());
@@ -302,6 +333,26 @@ impl Printer<'_> {
             }
         }
         self.close(t.span.end);
+    }
+
+    /// `population [ ... ]`, one customer per line.
+    fn population(&mut self, v: &Value) {
+        self.leading(v.span.start);
+        let ValueKind::List(rows) = &v.kind else {
+            self.line(&format!("population {}", expr::value(v)), v.span.end);
+            return;
+        };
+        if rows.is_empty() {
+            self.line("population []", v.span.end);
+            return;
+        }
+        self.line_raw("population [");
+        self.indent += 1;
+        for r in rows {
+            self.line_raw(&format!("{},", expr::value(r)));
+        }
+        self.indent -= 1;
+        self.line("]", v.span.end);
     }
 
     fn given(&mut self, g: &Given) {
@@ -339,6 +390,7 @@ fn field(f: &Field) -> String {
         TypeKind::Count => "count".into(),
         TypeKind::Money => "money".into(),
         TypeKind::Date => "date".into(),
+        TypeKind::DateTime => "datetime".into(),
         TypeKind::Bool => "bool".into(),
         TypeKind::Rate(p) => format!("count per {}", p.name()),
         TypeKind::Enum(values) => {
@@ -354,8 +406,12 @@ fn field(f: &Field) -> String {
     if f.key.is_some() {
         text.push_str(" key");
     }
-    if let Some(from) = &f.from {
-        text.push_str(&format!(" from {}", expr::string(&from.value)));
+    if f.time.is_some() {
+        text.push_str(" time");
+    }
+    if !f.from.is_empty() {
+        let names: Vec<String> = f.from.iter().map(|s| expr::string(&s.value)).collect();
+        text.push_str(&format!(" from {}", names.join(" or ")));
     }
     if let Some((higher, _)) = f.prefer {
         text.push_str(if higher { " prefer higher" } else { " prefer lower" });
@@ -367,6 +423,9 @@ fn item_span(item: &Item) -> &Span {
     match item {
         Item::Header(h) => &h.span,
         Item::Schema(s) => &s.span,
+        Item::Events(e) => &e.span,
+        Item::Metric(m) => &m.span,
+        Item::Population(p) => &p.span,
         Item::Let(l) => &l.span,
         Item::Tier(t) => &t.span,
         Item::Dimension(d) => &d.span,

@@ -31,6 +31,9 @@ pub struct Policy {
 pub enum Item {
     Header(Header),
     Schema(Schema),
+    Events(Events),
+    Metric(Metric),
+    Population(Population),
     Let(Let),
     Tier(Tier),
     Dimension(Dimension),
@@ -57,7 +60,10 @@ pub struct Field {
     pub optional: bool,
     /// Span of the `key` marker, when present.
     pub key: Option<Span>,
-    pub from: Option<Str>,
+    /// `from "A" or "B"`: the input column, with alternative names tried in order.
+    pub from: Vec<Str>,
+    /// Span of the `time` marker (the event time of an `events` block).
+    pub time: Option<Span>,
     /// `prefer higher` (true) / `prefer lower`: which way the field counts.
     pub prefer: Option<(bool, Span)>,
     pub span: Span,
@@ -78,6 +84,8 @@ pub enum TypeKind {
     Count,
     Money,
     Date,
+    /// A date and time of day (event logs only).
+    DateTime,
     Bool,
     Enum(Vec<EnumValue>),
     /// `count per PERIOD`.
@@ -94,6 +102,38 @@ pub struct EnumValue {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Let {
     pub name: Ident,
+    pub expr: Expr,
+    pub span: Span,
+}
+
+/// `events NAME { fields, lets, where }`: an event log, one row per event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Events {
+    pub name: Ident,
+    pub entries: Vec<EventsEntry>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum EventsEntry {
+    Field(Field),
+    Let(Let),
+    /// `where EXPR`: only events for which it holds count.
+    Where(Expr),
+}
+
+/// `metric NAME = EXPR`: a per-customer value (aggregates over events, population
+/// functions over customers) that the tiers read like a field.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Metric {
+    pub name: Ident,
+    pub expr: Expr,
+    pub span: Span,
+}
+
+/// `population where EXPR`: the customers that are scored and tiered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Population {
     pub expr: Expr,
     pub span: Span,
 }
@@ -208,6 +248,8 @@ pub struct Test {
 #[derive(Debug, Clone, PartialEq)]
 pub enum TestItem {
     Given(Given),
+    /// `population [ {..}, .. ]`: the customers population functions rank against.
+    Population(Value),
     ExpectTier(ExpectTier),
     ExpectStrategy(ExpectStrategy),
 }
@@ -263,7 +305,9 @@ pub enum ExprKind {
     Today,
     Call {
         func: Ident,
-        args: Vec<Expr>,
+        args: Vec<Arg>,
+        /// `within last N PERIOD` after an aggregate.
+        window: Option<Window>,
     },
     Neg(Box<Expr>),
     Binary {
@@ -295,6 +339,29 @@ pub enum ExprKind {
     Not(Box<Expr>),
     And(Vec<Expr>),
     Or(Vec<Expr>),
+}
+
+/// A call argument: `x`, `distinct x`, or an option `ties: first`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Arg {
+    pub name: Option<Ident>,
+    pub distinct: Option<Span>,
+    pub value: Expr,
+}
+
+impl Arg {
+    pub fn plain(value: Expr) -> Arg {
+        Arg { name: None, distinct: None, value }
+    }
+}
+
+/// `within last 12 months`: events from `as_of - 12 months` up to `as_of`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Window {
+    /// `None` when the count is left out (`within last quarter`).
+    pub count: Option<Num>,
+    pub period: Period,
+    pub span: Span,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

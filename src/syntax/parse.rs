@@ -85,6 +85,12 @@ fn is_keyword_token(rule: Rule) -> bool {
             | Rule::kw_from
             | Rule::kw_per
             | Rule::kw_count
+            | Rule::kw_events
+            | Rule::kw_metric
+            | Rule::kw_population
+            | Rule::kw_where
+            | Rule::kw_within
+            | Rule::kw_last
     )
 }
 
@@ -94,6 +100,17 @@ pub(crate) fn file(p: P) -> Result<Policy> {
         items.push(match c.as_rule() {
             Rule::policy => Item::Header(policy(c)?),
             Rule::schema => Item::Schema(schema(c)?),
+            Rule::events => Item::Events(events(c)?),
+            Rule::metric => {
+                let sp = span(&c);
+                let mut it = inner(c);
+                let name = ident(next(&mut it));
+                Item::Metric(Metric { name, expr: expr(next(&mut it))?, span: sp })
+            }
+            Rule::population => {
+                let sp = span(&c);
+                Item::Population(Population { expr: expr(next(&mut inner(c)))?, span: sp })
+            }
             Rule::let_def => Item::Let(let_def(c)?),
             Rule::tier => Item::Tier(tier(c)?),
             Rule::dimension => Item::Dimension(dimension(c)?),
@@ -123,12 +140,27 @@ fn schema(p: P) -> Result<Schema> {
     Ok(Schema { fields, span: sp })
 }
 
+fn events(p: P) -> Result<Events> {
+    let sp = span(&p);
+    let mut it = inner(p);
+    let name = ident(next(&mut it));
+    let mut entries = Vec::new();
+    for c in it {
+        entries.push(match c.as_rule() {
+            Rule::where_clause => EventsEntry::Where(expr(next(&mut inner(c)))?),
+            Rule::let_def => EventsEntry::Let(let_def(c)?),
+            _ => EventsEntry::Field(field(c)?),
+        });
+    }
+    Ok(Events { name, entries, span: sp })
+}
+
 fn field(p: P) -> Result<Field> {
     let sp = span(&p);
     let mut it = p.into_inner();
     let name = ident(next(&mut it));
     let ty = field_type(next(&mut it));
-    let (mut optional, mut key, mut from, mut prefer) = (false, None, None, None);
+    let (mut optional, mut key, mut time, mut from, mut prefer) = (false, None, None, Vec::new(), None);
     for c in it {
         match c.as_rule() {
             Rule::optional => optional = true,
@@ -136,17 +168,18 @@ fn field(p: P) -> Result<Field> {
                 let o = next(&mut c.into_inner());
                 match o.as_rule() {
                     Rule::kw_key => key = Some(span(&o)),
+                    Rule::kw_time => time = Some(span(&o)),
                     Rule::prefer => {
                         let dir = next(&mut o.clone().into_inner());
                         prefer = Some((dir.as_str() == "higher", span(&o)));
                     }
-                    _ => from = Some(string(next(&mut inner(o)))),
+                    _ => from = inner(o).map(string).collect(),
                 }
             }
             _ => {}
         }
     }
-    Ok(Field { name, ty, optional, key, from, prefer, span: sp })
+    Ok(Field { name, ty, optional, key, time, from, prefer, span: sp })
 }
 
 fn field_type(p: P) -> TypeExpr {
@@ -162,6 +195,7 @@ fn field_type(p: P) -> TypeExpr {
             "count" => TypeKind::Count,
             "money" => TypeKind::Money,
             "date" => TypeKind::Date,
+            "datetime" => TypeKind::DateTime,
             _ => TypeKind::Bool,
         },
     };
@@ -253,6 +287,7 @@ fn test(p: P) -> Result<Test> {
     for c in it {
         items.push(match c.as_rule() {
             Rule::given => TestItem::Given(given(c)?),
+            Rule::population_given => TestItem::Population(value(next(&mut inner(c)))?),
             Rule::expect_tier => TestItem::ExpectTier(expect_tier(c)),
             _ => TestItem::ExpectStrategy(expect_strategy(c)?),
         });
@@ -533,12 +568,46 @@ fn primary(p: P) -> Result<Expr> {
         Rule::call => {
             let mut it = p.into_inner();
             let func = ident(next(&mut it));
-            let args = it.map(expr).collect::<Result<_>>()?;
-            ExprKind::Call { func, args }
+            let (mut args, mut window) = (Vec::new(), None);
+            for c in it {
+                match c.as_rule() {
+                    Rule::window => window = Some(window_of(c)?),
+                    _ => args.push(call_arg(c)?),
+                }
+            }
+            ExprKind::Call { func, args, window }
         }
         _ => return Err(SyntaxError::internal(sp)),
     };
     Ok(Expr { kind, span: sp })
+}
+
+fn call_arg(p: P) -> Result<Arg> {
+    let (mut name, mut distinct, mut value) = (None, None, None);
+    for c in p.into_inner() {
+        match c.as_rule() {
+            Rule::arg_name => name = Some(ident(next(&mut c.into_inner()))),
+            Rule::distinct => distinct = Some(span(&c)),
+            _ => value = Some(expr(c)?),
+        }
+    }
+    let value = match value {
+        Some(v) => v,
+        None => unreachable_pair(),
+    };
+    Ok(Arg { name, distinct, value })
+}
+
+fn window_of(p: P) -> Result<Window> {
+    let sp = span(&p);
+    let (mut count, mut per) = (None, None);
+    for c in inner(p) {
+        match c.as_rule() {
+            Rule::number => count = Some(num(c)?),
+            _ => per = Some(period(c)),
+        }
+    }
+    Ok(Window { count, period: per.unwrap_or(Period::Year), span: sp })
 }
 
 /// The next pair; the grammar guarantees it exists, so a missing one is an

@@ -1,0 +1,277 @@
+//! `tier apply` for policies with metrics: aggregate the event log per customer
+//! (`--events`), join the customers file (`--customers`, or the data file when
+//! the policy has no events), compute the population functions, then tier.
+//!
+//! Every event is counted once (used, filtered, no customer id, after the as-of
+//! date, rejected) and every customer is tiered, outside the population, or
+//! rejected; the summary shows both balances.
+
+use super::apply::{diag_code, io, Args, OnError, Output, Stop};
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::Path;
+use tierlang::compile::Program;
+use tierlang::data::{DataError, Format, Location, Reader, Reject, RejectWriter, Rejected, Summary, Writer};
+use tierlang::eval::{Evaluator, Value};
+use tierlang::metrics::{self, Aggregation, Customer};
+use tierlang::number::Date;
+
+/// The reject report, when one was asked for.
+struct Rejects(Option<RejectWriter<Output>>);
+
+impl Rejects {
+    fn add(&mut self, r: &Reject<'_>) -> Result<(), Stop> {
+        if let Some(w) = self.0.as_mut() {
+            w.write(r).map_err(|e| Stop::Io(e.to_string()))?;
+        }
+        Ok(())
+    }
+}
+
+pub(super) fn execute(args: &Args, program: &Program, format: Format, today: Date) -> Result<Summary, Stop> {
+    let mp = program.metrics.as_ref().ok_or_else(|| Stop::Io("the policy has no metrics".into()))?;
+    let evaluator = Evaluator::with_tables(program, today);
+    let mut rejects = Rejects(match &args.rejects {
+        Some(p) => {
+            Some(RejectWriter::new(Output::create(&p.display().to_string())?).map_err(|e| Stop::Io(e.to_string()))?)
+        }
+        None => None,
+    });
+    let mut summary = Summary::with_values(program);
+    let mut customers = match (&mp.events, &args.events) {
+        (Some(_), Some(path)) => {
+            let (customers, counts) = aggregate(args, program, path, today, &mut rejects)?;
+            summary.events = Some(counts);
+            customers
+        }
+        (Some(ev), None) => {
+            return Err(Stop::Usage(format!(
+                "the policy aggregates the event log `{}`: pass it with --events FILE",
+                ev.name
+            )))
+        }
+        (None, Some(_)) => {
+            return Err(Stop::Usage("--events needs an `events` block in the policy".into()));
+        }
+        (None, None) => Vec::new(),
+    };
+    let customers_file = args.customers.as_deref().or(if mp.events.is_none() { args.data.as_deref() } else { None });
+    if let Some(path) = customers_file {
+        customers = join(args, program, path, customers, &mut rejects, &mut summary)?;
+    } else if mp.events.is_none() {
+        return Err(Stop::Usage("pass the customers' data file".into()));
+    }
+    summary.read += customers.len() as u64;
+    let scored = metrics::score(program, &evaluator, customers);
+    let out = Output::create(&args.output)?;
+    let extra: Vec<String> = mp.metrics.iter().map(|m| m.name.clone()).collect();
+    let mut writer = Writer::new(out, format, program, extra, args.tiers_only).map_err(io)?;
+    let n = program.fields.len();
+    let mut frame = Vec::with_capacity(program.frame_size);
+    for c in &scored.kept {
+        frame.clear();
+        frame.extend_from_slice(&c.frame[..n]);
+        match evaluator.evaluate(&mut frame) {
+            Ok(decisions) => {
+                let extra: Vec<serde_json::Value> = mp.metrics.iter().map(|m| value_json(&c.frame[m.slot])).collect();
+                writer.write(&c.key, &decisions, &extra).map_err(io)?;
+                summary.add(&frame, &decisions);
+            }
+            Err(e) => {
+                let at = Location { source: "customer".into(), row: 0, line: None };
+                if args.on_error == OnError::Stop {
+                    let message = format!("customer {}: {e}", c.key);
+                    return Err(Stop::Data(DataError::Malformed { at, message, help: None }));
+                }
+                summary.rejected += 1;
+                let cells = customer_cells(program, c);
+                let message = e.to_string();
+                let reject = Reject {
+                    at: &at,
+                    column: "",
+                    value: "",
+                    code: "tier::unique_overlap",
+                    message: &message,
+                    cells: &cells,
+                };
+                rejects.add(&reject)?;
+            }
+        }
+    }
+    summary.excluded = scored.excluded.len() as u64;
+    for (c, reason) in &scored.excluded {
+        let at = Location { source: "customer".into(), row: 0, line: None };
+        let cells = customer_cells(program, c);
+        let reject =
+            Reject { at: &at, column: "", value: "", code: "tier::outside_population", message: reason, cells: &cells };
+        rejects.add(&reject)?;
+    }
+    writer.finish().map_err(io)?.commit()?;
+    if let Some(r) = rejects.0 {
+        r.finish().map_err(io)?.commit()?;
+    }
+    Ok(summary)
+}
+
+/// Streams the event log into per-customer aggregates.
+fn aggregate(
+    args: &Args,
+    program: &Program,
+    path: &Path,
+    today: Date,
+    rejects: &mut Rejects,
+) -> Result<(Vec<Customer>, metrics::EventCounts), Stop> {
+    let ev = program.metrics.as_ref().and_then(|m| m.events.as_ref()).ok_or_else(|| Stop::Io("no events".into()))?;
+    let name = path.display().to_string();
+    let format = args.input_format.or_else(|| Format::from_path(path)).ok_or_else(|| {
+        Stop::Usage(format!("cannot tell the format of `{name}` from its name: pass --input-format csv|json|ndjson"))
+    })?;
+    let file = std::fs::File::open(path).map_err(|e| Stop::Usage(format!("cannot read events `{name}`: {e}")))?;
+    let input: Box<dyn Read> = Box::new(std::io::BufReader::with_capacity(1 << 16, file));
+    let reader = Reader::new(input, format, &name, &ev.fields, ev.key).map_err(Stop::Data)?;
+    let mut agg = Aggregation::new(program, today).ok_or_else(|| Stop::Io("no metrics".into()))?;
+    let mut rejected = 0;
+    let mut read = 0;
+    for row in reader {
+        read += 1;
+        match row {
+            Ok(row) => {
+                let mut frame = row.values;
+                agg.add(&mut frame);
+            }
+            Err(r) => {
+                rejected += 1;
+                reject_row(args, r, &name, rejects)?;
+            }
+        }
+    }
+    let mut counts = agg.counts.clone();
+    counts.read = read;
+    counts.rejected = rejected;
+    Ok((agg.customers(program), counts))
+}
+
+/// Joins the customers file's fields onto the aggregated customers (or, with no
+/// event log, reads the customers alone, in file order).
+fn join(
+    args: &Args,
+    program: &Program,
+    path: &str,
+    aggregated: Vec<Customer>,
+    rejects: &mut Rejects,
+    summary: &mut Summary,
+) -> Result<Vec<Customer>, Stop> {
+    let mp = program.metrics.as_ref().ok_or_else(|| Stop::Io("no metrics".into()))?;
+    let format = args.input_format_customers(path)?;
+    let file = std::fs::File::open(path).map_err(|e| Stop::Usage(format!("cannot read customers `{path}`: {e}")))?;
+    let input: Box<dyn Read> = Box::new(std::io::BufReader::with_capacity(1 << 16, file));
+    let fields = &program.fields[..mp.schema_fields];
+    let reader = Reader::new(input, format, path, fields, program.key).map_err(Stop::Data)?;
+    let by_key: HashMap<String, usize> = aggregated.iter().enumerate().map(|(i, c)| (c.key.clone(), i)).collect();
+    let mut taken = vec![false; aggregated.len()];
+    let mut aggregated: Vec<Option<Customer>> = aggregated.into_iter().map(Some).collect();
+    let mut out = Vec::new();
+    for row in reader {
+        match row {
+            Ok(row) => {
+                let key = metrics::key_text(&row.values[program.key]);
+                let mut frame = match by_key.get(&key) {
+                    Some(&i) if !taken[i] => {
+                        taken[i] = true;
+                        aggregated[i].take().map(|c| c.frame).unwrap_or_default()
+                    }
+                    _ => {
+                        let mut f = vec![Value::Missing; mp.frame_size];
+                        metrics::no_events(mp, &mut f);
+                        f
+                    }
+                };
+                frame.resize(mp.frame_size, Value::Missing);
+                frame[..row.values.len()].clone_from_slice(&row.values);
+                out.push(Customer { key, frame });
+            }
+            Err(r) => {
+                summary.rejected += 1;
+                summary.read += 1;
+                reject_row(args, r, path, rejects)?;
+            }
+        }
+    }
+    // Customers with events but no row in the customers file: their fields are
+    // missing, which only optional fields allow.
+    let required: Vec<&str> = fields
+        .iter()
+        .enumerate()
+        .filter(|(i, f)| *i != program.key && !f.optional)
+        .map(|(_, f)| f.name.as_str())
+        .collect();
+    for c in aggregated.into_iter().flatten() {
+        if required.is_empty() {
+            out.push(c);
+            continue;
+        }
+        let message =
+            format!("customer {} has events but no row in `{path}` (needed for {})", c.key, required.join(", "));
+        let at = Location { source: path.to_string(), row: 0, line: None };
+        if args.on_error == OnError::Stop {
+            return Err(Stop::Data(DataError::Malformed {
+                at,
+                message,
+                help: Some("add the customer to the customers file, or make those fields optional".into()),
+            }));
+        }
+        summary.rejected += 1;
+        summary.read += 1;
+        let cells = customer_cells(program, &c);
+        rejects.add(&Reject {
+            at: &at,
+            column: "",
+            value: "",
+            code: "tier::missing_customer",
+            message: &message,
+            cells: &cells,
+        })?;
+    }
+    Ok(out)
+}
+
+fn reject_row(args: &Args, r: Rejected, source: &str, rejects: &mut Rejects) -> Result<(), Stop> {
+    let Rejected { error, cells } = r;
+    if args.on_error == OnError::Stop {
+        return Err(Stop::Data(error));
+    }
+    let at = error.location().cloned().unwrap_or(Location { source: source.into(), row: 0, line: None });
+    let message = error.to_string();
+    let reject = Reject {
+        at: &at,
+        column: error.column().unwrap_or_default(),
+        value: error.value().unwrap_or_default(),
+        code: diag_code(&error),
+        message: &message,
+        cells: &cells,
+    };
+    rejects.add(&reject)
+}
+
+/// A customer's key and metric values, for the reject report.
+fn customer_cells(program: &Program, c: &Customer) -> Vec<(String, String)> {
+    let mut cells = vec![(program.fields[program.key].name.clone(), c.key.clone())];
+    for (i, f) in program.fields.iter().enumerate() {
+        if i != program.key {
+            cells.push((f.name.clone(), value_json(&c.frame[i]).to_string().trim_matches('"').to_string()));
+        }
+    }
+    cells
+}
+
+fn value_json(v: &Value) -> serde_json::Value {
+    match v {
+        Value::Missing => serde_json::Value::Null,
+        Value::Num(d) => tierlang::check::decimal_json(*d),
+        Value::Text(s) => s.clone().into(),
+        Value::Bool(b) => (*b).into(),
+        Value::Date(d) => d.to_string().into(),
+        Value::DateTime(s) => tierlang::number::format_datetime(*s).into(),
+        Value::Enum(i) => (*i).into(),
+    }
+}

@@ -1,0 +1,335 @@
+//! Metrics: per-customer aggregates streamed over an event log, then the
+//! population functions over all customers of the run, then the metric values.
+//!
+//! Memory is one accumulator per customer and aggregate (plus the distinct
+//! values a `count(distinct ..)` has seen for that customer); events are not kept.
+//! Population functions are exact: each sorts the column of its argument once.
+
+mod population;
+
+pub use population::{compute, PopResult};
+
+use crate::check::AggKind;
+use crate::compile::{AggProgram, MetricsProgram, Program};
+use crate::eval::{order, Evaluator, Value};
+use crate::number::{Date, Decimal, Period};
+use std::cmp::Ordering;
+use std::collections::{HashMap, HashSet};
+
+/// What became of the events read.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct EventCounts {
+    pub read: u64,
+    /// Aggregated into a customer's metrics.
+    pub used: u64,
+    /// Left out by the events' `where`.
+    pub filtered: u64,
+    /// No customer id: cannot be attributed to anyone.
+    pub no_customer: u64,
+    /// At or after the start of the as-of date: not yet known on that day.
+    pub after_as_of: u64,
+    /// Could not be read (bad values); listed in the reject report.
+    pub rejected: u64,
+}
+
+impl EventCounts {
+    /// Whether every event read is accounted for exactly once.
+    pub fn balanced(&self) -> bool {
+        self.read == self.used + self.filtered + self.no_customer + self.after_as_of + self.rejected
+    }
+}
+
+/// One customer's record: its key as written and its metric frame.
+#[derive(Debug, Clone)]
+pub struct Customer {
+    pub key: String,
+    pub frame: Vec<Value>,
+}
+
+#[derive(Debug, Clone)]
+enum Acc {
+    Count(u64),
+    Distinct { seen: HashSet<Value>, last: Value },
+    Sum(Decimal),
+    Extreme(Value),
+    Avg(Decimal, u64),
+}
+
+/// Streams events into per-customer accumulators.
+pub struct Aggregation<'p> {
+    program: &'p MetricsProgram,
+    evaluator: Evaluator<'p>,
+    index: HashMap<Value, u32>,
+    /// Key value and key text, by customer index.
+    keys: Vec<(Value, String)>,
+    accs: Vec<Acc>,
+    /// Per aggregate: the first instant (seconds) its window admits.
+    window_start: Vec<Option<i64>>,
+    /// The start of the as-of day, in seconds: later events are not counted.
+    end: i64,
+    pub counts: EventCounts,
+}
+
+/// What [`Aggregation::add`] did with an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Used,
+    Filtered,
+    NoCustomer,
+    AfterAsOf,
+}
+
+impl<'p> Aggregation<'p> {
+    pub fn new(program: &'p Program, today: Date) -> Option<Self> {
+        let mp = program.metrics.as_ref()?;
+        let end = i64::from(today.0) * 86_400;
+        let window_start = mp.aggregates.iter().map(|a| a.window.map(|w| window_start(today, w))).collect();
+        Some(Aggregation {
+            program: mp,
+            evaluator: Evaluator::new(program, today),
+            index: HashMap::new(),
+            keys: Vec::new(),
+            accs: Vec::new(),
+            window_start,
+            end,
+            counts: EventCounts::default(),
+        })
+    }
+
+    /// Adds one decoded event (`frame`: the event fields by slot). The caller
+    /// counts `read` and `rejected`.
+    pub fn add(&mut self, frame: &mut Vec<Value>) -> Outcome {
+        let Some(ev) = &self.program.events else { return Outcome::Filtered };
+        frame.resize(ev.frame_size, Value::Missing);
+        let time = ev.time.map(|t| instant(&frame[t]));
+        if time.flatten().is_some_and(|t| t >= self.end) {
+            self.counts.after_as_of += 1;
+            return Outcome::AfterAsOf;
+        }
+        for (slot, node) in &ev.lets {
+            let v = self.evaluator.value(node, frame);
+            frame[*slot] = v;
+        }
+        if !ev.filters.iter().all(|f| self.evaluator.truth(f, frame)) {
+            self.counts.filtered += 1;
+            return Outcome::Filtered;
+        }
+        let key = std::mem::replace(&mut frame[ev.key], Value::Missing);
+        if key == Value::Missing {
+            self.counts.no_customer += 1;
+            return Outcome::NoCustomer;
+        }
+        let n = self.program.aggregates.len();
+        let customer = match self.index.get(&key) {
+            Some(&i) => i as usize,
+            None => {
+                let i = self.keys.len();
+                self.index.insert(key.clone(), i as u32);
+                let text = key_text(&key);
+                self.keys.push((key, text));
+                self.accs.extend(self.program.aggregates.iter().map(empty));
+                i
+            }
+        };
+        let time = time.flatten();
+        for (j, agg) in self.program.aggregates.iter().enumerate() {
+            if let Some(start) = self.window_start[j] {
+                if time.is_none_or(|t| t < start) {
+                    continue;
+                }
+            }
+            let v = agg.arg.as_ref().map_or(Value::Missing, |a| self.evaluator.value(a, frame));
+            update(&mut self.accs[customer * n + j], agg.kind, v);
+        }
+        self.counts.used += 1;
+        Outcome::Used
+    }
+
+    /// The customers in ascending key order (numbers by value), each frame
+    /// holding the key field and the aggregates' values.
+    pub fn customers(self, program: &Program) -> Vec<Customer> {
+        let n = self.program.aggregates.len();
+        let mut order_: Vec<usize> = (0..self.keys.len()).collect();
+        order_.sort_by(|&a, &b| key_order(&self.keys[a].0, &self.keys[b].0));
+        let mut accs: Vec<Option<Acc>> = self.accs.into_iter().map(Some).collect();
+        order_
+            .into_iter()
+            .map(|i| {
+                let mut frame = vec![Value::Missing; self.program.frame_size];
+                frame[program.key] = self.keys[i].0.clone();
+                for (j, agg) in self.program.aggregates.iter().enumerate() {
+                    let acc = accs[i * n + j].take().unwrap_or_else(|| empty(agg));
+                    frame[self.program.aggs_at + j] = result(acc, agg);
+                }
+                Customer { key: self.keys[i].1.clone(), frame }
+            })
+            .collect()
+    }
+}
+
+/// The aggregates of a customer with no events (from a customers file).
+pub fn no_events(mp: &MetricsProgram, frame: &mut [Value]) {
+    for (j, agg) in mp.aggregates.iter().enumerate() {
+        frame[mp.aggs_at + j] = result(empty(agg), agg);
+    }
+}
+
+/// `12345.0` and `12345` name the same customer, written `12345`.
+pub fn key_text(key: &Value) -> String {
+    match key {
+        Value::Num(d) => d.normalize().to_string(),
+        Value::Text(s) => s.clone(),
+        Value::Date(d) => d.to_string(),
+        Value::DateTime(s) => crate::number::format_datetime(*s),
+        Value::Bool(b) => b.to_string(),
+        Value::Enum(i) => i.to_string(),
+        Value::Missing => String::new(),
+    }
+}
+
+fn key_order(a: &Value, b: &Value) -> Ordering {
+    order(a, b).unwrap_or(Ordering::Equal)
+}
+
+fn instant(v: &Value) -> Option<i64> {
+    match v {
+        Value::DateTime(s) => Some(*s),
+        Value::Date(d) => Some(i64::from(d.0) * 86_400),
+        _ => None,
+    }
+}
+
+/// `within last N PERIOD` of the as-of date: months, quarters and years count
+/// calendar months back (as `months_since` does), days and weeks count days.
+fn window_start(today: Date, (n, period): (u32, Period)) -> i64 {
+    let n = i64::from(n);
+    let start = match period {
+        Period::Day => Some(Date(today.0 - n as i32)),
+        Period::Week => Some(Date(today.0 - 7 * n as i32)),
+        Period::Month => today.months_before(n),
+        Period::Quarter => today.months_before(3 * n),
+        Period::HalfYear => today.months_before(6 * n),
+        Period::Year => today.months_before(12 * n),
+    };
+    start.map_or(i64::MIN, |d| i64::from(d.0) * 86_400)
+}
+
+fn empty(agg: &AggProgram) -> Acc {
+    match agg.kind {
+        AggKind::Count => Acc::Count(0),
+        AggKind::CountDistinct => Acc::Distinct { seen: HashSet::new(), last: Value::Missing },
+        AggKind::Sum => Acc::Sum(Decimal::ZERO),
+        AggKind::Min | AggKind::Max => Acc::Extreme(Value::Missing),
+        AggKind::Avg => Acc::Avg(Decimal::ZERO, 0),
+    }
+}
+
+/// Missing values are skipped, as SQL aggregates skip NULL.
+fn update(acc: &mut Acc, kind: AggKind, v: Value) {
+    match acc {
+        Acc::Count(c) => *c += 1,
+        Acc::Distinct { seen, last } => {
+            // Events of one invoice usually come together: skip the hash then.
+            if v != Value::Missing && v != *last {
+                seen.insert(v.clone());
+                *last = v;
+            }
+        }
+        Acc::Sum(s) => {
+            if let Value::Num(d) = v {
+                *s = s.checked_add(d).unwrap_or(*s);
+            }
+        }
+        Acc::Extreme(best) => {
+            let want = if kind == AggKind::Min { Ordering::Less } else { Ordering::Greater };
+            if v != Value::Missing && (*best == Value::Missing || order(&v, best) == Some(want)) {
+                *best = v;
+            }
+        }
+        Acc::Avg(s, n) => {
+            if let Value::Num(d) = v {
+                *s = s.checked_add(d).unwrap_or(*s);
+                *n += 1;
+            }
+        }
+    }
+}
+
+fn result(acc: Acc, agg: &AggProgram) -> Value {
+    let count = |c: u64| {
+        let c = Decimal::from(c);
+        Value::Num(agg.rate_factor.map_or(c, |f| c * f))
+    };
+    match acc {
+        Acc::Count(c) => count(c),
+        Acc::Distinct { seen, .. } => count(seen.len() as u64),
+        Acc::Sum(s) => Value::Num(s),
+        Acc::Extreme(v) => v,
+        Acc::Avg(_, 0) => Value::Missing,
+        Acc::Avg(s, n) => Value::Num(s / Decimal::from(n)),
+    }
+}
+
+/// Customers scored: those in the population with every metric computed, and
+/// those outside it with the reason.
+#[derive(Debug, Default)]
+pub struct Scored {
+    pub kept: Vec<Customer>,
+    pub excluded: Vec<(Customer, String)>,
+    /// Per population function call: what it computed (cut points for
+    /// `quantile_score`), for explanations.
+    pub results: Vec<Option<PopResult>>,
+}
+
+/// Computes the metrics of `customers` (frames holding the schema fields and
+/// the aggregates): plain metrics, the population filter, then the population
+/// functions over the customers kept.
+pub fn score(program: &Program, evaluator: &Evaluator, mut customers: Vec<Customer>) -> Scored {
+    let Some(mp) = program.metrics.as_ref() else {
+        return Scored { kept: customers, ..Default::default() };
+    };
+    // A metric already set (a test's given value) is kept.
+    for m in mp.metrics.iter().filter(|m| !m.population) {
+        for c in customers.iter_mut().filter(|c| c.frame[m.slot] == Value::Missing) {
+            let v = evaluator.value(&m.expr, &c.frame);
+            c.frame[m.slot] = v;
+        }
+    }
+    let mut excluded = Vec::new();
+    let mut kept = Vec::with_capacity(customers.len());
+    for c in customers {
+        if mp.filter.as_ref().is_some_and(|f| !evaluator.truth(f, &c.frame)) {
+            excluded.push((c, "outside the population: the `population where` condition is false".to_string()));
+            continue;
+        }
+        // A score needs its input: such customers are reported, not scored.
+        let missing =
+            mp.populations.iter().position(|p| !p.nested && evaluator.value(&p.arg, &c.frame) == Value::Missing);
+        if let Some(i) = missing {
+            let name = mp.metrics.iter().find(|m| m.pops.contains(&i)).map_or("a score", |m| m.name.as_str());
+            excluded.push((c, format!("outside the population: `{name}` cannot be computed (its input is missing)")));
+            continue;
+        }
+        kept.push(c);
+    }
+    let mut results = vec![None; mp.populations.len()];
+    for m in mp.metrics.iter().filter(|m| m.population) {
+        for &i in &m.pops {
+            if results[i].is_some() {
+                continue;
+            }
+            let p = &mp.populations[i];
+            let column: Vec<Value> = kept.iter().map(|c| evaluator.value(&p.arg, &c.frame)).collect();
+            let (values, res) = compute(&p.kind, &column);
+            for (c, v) in kept.iter_mut().zip(values) {
+                c.frame[mp.pops_at + i] = v;
+            }
+            results[i] = Some(res);
+        }
+        for c in kept.iter_mut().filter(|c| c.frame[m.slot] == Value::Missing) {
+            let v = evaluator.value(&m.expr, &c.frame);
+            c.frame[m.slot] = v;
+        }
+    }
+    Scored { kept, excluded, results }
+}
