@@ -134,7 +134,10 @@ impl Summary {
         for (dim, (d, counts)) in program.dimensions.iter().zip(&self.tiers).enumerate() {
             let total: u64 = counts.iter().map(|c| c.0).sum();
             let total_money: Decimal = counts.iter().map(|c| c.1).sum();
-            let _ = write!(out, "{:<16} {:>9} {:>7}", d.name, "count", "share");
+            // The first column fits the longest tier name.
+            let w =
+                d.tiers.iter().map(|t| t.name.chars().count()).chain([d.name.chars().count(), 16]).max().unwrap_or(16);
+            let _ = write!(out, "{:<w$} {:>9} {:>7}", d.name, "count", "share");
             if let Some(m) = money_name {
                 let _ = write!(out, " {:>20} {:>7}", m, "share");
             }
@@ -148,7 +151,7 @@ impl Summary {
                     continue;
                 }
                 let _ =
-                    write!(out, "{:<16} {:>9} {:>7}", name, count, share(Decimal::from(*count), Decimal::from(total)));
+                    write!(out, "{:<w$} {:>9} {:>7}", name, count, share(Decimal::from(*count), Decimal::from(total)));
                 if money_name.is_some() {
                     let _ = write!(out, " {:>20} {:>7}", grouped(*money), share(*money, total_money));
                 }
