@@ -3,11 +3,12 @@
 //! that row; nothing is skipped silently (NDJSON blank lines are not records).
 
 use super::error::{DataError, Location};
-use super::value::{decode, Cell, CellError};
+use super::value::{decode, decode_text, Cell, CellError};
 use super::Format;
 use crate::check::FieldInfo;
 use crate::eval::Value;
 use std::io::{BufRead, BufReader, Read};
+use std::rc::Rc;
 
 /// A decoded record.
 #[derive(Debug, Clone)]
@@ -27,11 +28,27 @@ pub struct Rejected {
     pub cells: Vec<(String, String)>,
 }
 
-/// The raw cells of one record, by field slot, before decoding.
+/// One record before decoding.
 struct RawRecord {
     at: Location,
-    cells: Vec<Option<Cell>>,
-    all: Vec<(String, String)>,
+    cells: RawCells,
+}
+
+enum RawCells {
+    /// A CSV record as read: cells are decoded from it in place, and the
+    /// `(column, text)` list for a reject report is built only on error.
+    Csv { rec: csv::StringRecord, index: Rc<[Option<usize>]>, columns: Rc<[String]> },
+    /// JSON: the cells by field slot, and every `(key, text)` of the object.
+    Json { cells: Vec<Option<Cell>>, all: Vec<(String, String)> },
+}
+
+impl RawCells {
+    fn all(&self) -> Vec<(String, String)> {
+        match self {
+            RawCells::Csv { rec, columns, .. } => columns.iter().cloned().zip(rec.iter().map(str::to_string)).collect(),
+            RawCells::Json { all, .. } => all.clone(),
+        }
+    }
 }
 
 pub struct Reader<'f> {
@@ -59,18 +76,37 @@ impl<'f> Reader<'f> {
 
     fn decode(&self, raw: RawRecord) -> Result<Row, Rejected> {
         let mut values = Vec::with_capacity(self.fields.len());
-        for (f, cell) in self.fields.iter().zip(&raw.cells) {
-            match decode(f, cell.as_ref()) {
-                Ok(v) => values.push(v),
-                Err(e) => {
-                    let error = cell_error(e, f, cell.as_ref(), raw.at.clone());
-                    return Err(Rejected { error, cells: raw.all });
+        match &raw.cells {
+            RawCells::Csv { rec, index, .. } => {
+                let text = |i: usize| index.get(i).copied().flatten().and_then(|j| rec.get(j));
+                for (i, f) in self.fields.iter().enumerate() {
+                    match decode_text(f, text(i)) {
+                        Ok(v) => values.push(v),
+                        Err(e) => {
+                            let cell = text(i).map(|t| Cell::Text(t.to_string()));
+                            let error = cell_error(e, f, cell.as_ref(), raw.at.clone());
+                            return Err(Rejected { error, cells: raw.cells.all() });
+                        }
+                    }
                 }
+                let key = text(self.key).map_or(String::new(), |t| t.trim().to_string());
+                Ok(Row { at: raw.at, key, values })
+            }
+            RawCells::Json { cells, .. } => {
+                for (f, cell) in self.fields.iter().zip(cells) {
+                    match decode(f, cell.as_ref()) {
+                        Ok(v) => values.push(v),
+                        Err(e) => {
+                            let error = cell_error(e, f, cell.as_ref(), raw.at.clone());
+                            return Err(Rejected { error, cells: raw.cells.all() });
+                        }
+                    }
+                }
+                let key =
+                    cells.get(self.key).and_then(|c| c.as_ref()).map_or(String::new(), |c| c.raw().trim().to_string());
+                Ok(Row { at: raw.at, key, values })
             }
         }
-        let key =
-            raw.cells.get(self.key).and_then(|c| c.as_ref()).map_or(String::new(), |c| c.raw().trim().to_string());
-        Ok(Row { at: raw.at, key, values })
     }
 }
 
@@ -107,7 +143,8 @@ fn csv_records<'f>(
         .map_err(|e| DataError::Unreadable { source_name: source.clone(), message: e.to_string(), help: None })?
         .clone();
     let columns: Vec<String> = header.iter().map(str::to_string).collect();
-    let index = column_index(&columns, fields, &source)?;
+    let index: Rc<[Option<usize>]> = column_index(&columns, fields, &source)?.into();
+    let columns: Rc<[String]> = columns.into();
     let width = columns.len();
     let mut row = 0;
     let iter = reader.into_records().map(move |rec| {
@@ -117,14 +154,15 @@ fn csv_records<'f>(
             malformed(Location { source: source.clone(), row, line }, e.to_string(), None, vec![])
         })?;
         let at = Location { source: source.clone(), row, line: rec.position().map(|p| p.line()) };
-        let all: Vec<(String, String)> = columns.iter().cloned().zip(rec.iter().map(str::to_string)).collect();
-        if rec.len() != width {
-            let msg = format!("the record has {} fields, the header has {width}", rec.len());
-            let help = Some("a field containing a comma, quote or line break must be in double quotes".into());
-            return Err(malformed(at, msg, help, all));
+        let cells = RawCells::Csv { rec, index: index.clone(), columns: columns.clone() };
+        if let RawCells::Csv { rec, .. } = &cells {
+            if rec.len() != width {
+                let msg = format!("the record has {} fields, the header has {width}", rec.len());
+                let help = Some("a field containing a comma, quote or line break must be in double quotes".into());
+                return Err(malformed(at, msg, help, cells.all()));
+            }
         }
-        let cells = index.iter().map(|i| i.and_then(|i| rec.get(i)).map(|s| Cell::Text(s.to_string()))).collect();
-        Ok(RawRecord { at, cells, all })
+        Ok(RawRecord { at, cells })
     });
     Ok(Box::new(iter))
 }
@@ -185,7 +223,7 @@ fn object_record(value: serde_json::Value, at: Location, fields: &[FieldInfo]) -
                 .map(|v| Cell::Json(v.clone()))
         })
         .collect();
-    Ok(RawRecord { at, cells, all })
+    Ok(RawRecord { at, cells: RawCells::Json { cells, all } })
 }
 
 fn json_records<'f>(
