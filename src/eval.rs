@@ -123,9 +123,9 @@ impl<'p> Evaluator<'p> {
     pub fn truth(&self, n: &Node, frame: &[Value]) -> bool {
         match n {
             Node::Compare(first, rest) => {
-                let mut prev = self.value(first, frame);
+                let mut prev = self.value_ref(first, frame);
                 for (op, rhs) in rest {
-                    let next = self.value(rhs, frame);
+                    let next = self.value_ref(rhs, frame);
                     if !compare(*op, &prev, &next) {
                         return false;
                     }
@@ -172,7 +172,25 @@ impl<'p> Evaluator<'p> {
         }
     }
 
+    /// [`Evaluator::value`] without a copy where the value already exists (a slot
+    /// or a constant): comparisons and text functions read text this way.
+    fn value_ref<'a>(&self, n: &'a Node, frame: &'a [Value]) -> std::borrow::Cow<'a, Value> {
+        use std::borrow::Cow;
+        match n {
+            Node::Const(v) => Cow::Borrowed(v),
+            Node::Slot(i) => frame.get(*i).map_or(Cow::Owned(Value::Missing), Cow::Borrowed),
+            other => Cow::Owned(self.value(other, frame)),
+        }
+    }
+
     fn call(&self, f: Func, args: &[Node], frame: &[Value]) -> Value {
+        if let (Func::Contains | Func::StartsWith, [a, b]) = (f, args) {
+            return match (&*self.value_ref(a, frame), &*self.value_ref(b, frame)) {
+                (Value::Text(a), Value::Text(b)) if f == Func::Contains => Value::Bool(a.contains(b.as_str())),
+                (Value::Text(a), Value::Text(b)) => Value::Bool(a.starts_with(b.as_str())),
+                _ => Value::Missing,
+            };
+        }
         // One argument (abs, round, days_since): no argument vector per record.
         if let [arg] = args {
             return match (f, self.value(arg, frame)) {
@@ -210,8 +228,6 @@ impl<'p> Evaluator<'p> {
                 Value::Num(d.round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero))
             }
             (Func::DaysSince, [Value::Date(d)]) => Value::Num(Decimal::from(self.today.0 - d.0)),
-            (Func::Contains, [Value::Text(a), Value::Text(b)]) => Value::Bool(a.contains(b.as_str())),
-            (Func::StartsWith, [Value::Text(a), Value::Text(b)]) => Value::Bool(a.starts_with(b.as_str())),
             _ => Value::Missing,
         }
     }

@@ -128,7 +128,9 @@ fn aggregate(
     })?;
     let file = std::fs::File::open(path).map_err(|e| Stop::Usage(format!("cannot read events `{name}`: {e}")))?;
     let input: Box<dyn Read> = Box::new(std::io::BufReader::with_capacity(1 << 16, file));
-    let reader = Reader::new(input, format, &name, &ev.fields, ev.key).map_err(Stop::Data)?;
+    let reader = Reader::new(input, format, &name, &ev.fields, ev.key)
+        .map_err(Stop::Data)?
+        .spare(ev.frame_size - ev.fields.len());
     let mut agg = Aggregation::new(program, today).ok_or_else(|| Stop::Io("no metrics".into()))?;
     let mut rejected = 0;
     let mut read = 0;
@@ -212,7 +214,7 @@ fn join(
         }
         let message =
             format!("customer {} has events but no row in `{path}` (needed for {})", c.key, required.join(", "));
-        let at = Location { source: path.to_string(), row: 0, line: None };
+        let at = Location { source: path.into(), row: 0, line: None };
         if args.on_error == OnError::Stop {
             return Err(Stop::Data(DataError::Malformed {
                 at,

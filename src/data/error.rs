@@ -6,7 +6,8 @@ use thiserror::Error;
 /// Where a record came from: `customers.csv:7 (row 6)`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Location {
-    pub source: String,
+    /// Shared: every record of a file carries it.
+    pub source: std::sync::Arc<str>,
     /// 1-based record number, header excluded.
     pub row: usize,
     /// 1-based line in the file where the record starts, where known.

@@ -54,6 +54,8 @@ impl RawCells {
 pub struct Reader<'f> {
     fields: &'f [FieldInfo],
     key: usize,
+    /// Room each record's values get beyond its fields (for the caller's lets).
+    spare: usize,
     records: Box<dyn Iterator<Item = Result<RawRecord, Rejected>> + 'f>,
 }
 
@@ -71,11 +73,18 @@ impl<'f> Reader<'f> {
             Format::Json => json_records(input, source.to_string(), fields)?,
             Format::Ndjson => ndjson_records(input, source.to_string(), fields),
         };
-        Ok(Reader { fields, key, records })
+        Ok(Reader { fields, key, spare: 0, records })
+    }
+
+    /// Gives each record's values room for `n` more (no reallocation when the
+    /// caller extends them with lets).
+    pub fn spare(mut self, n: usize) -> Self {
+        self.spare = n;
+        self
     }
 
     fn decode(&self, raw: RawRecord) -> Result<Row, Rejected> {
-        let mut values = Vec::with_capacity(self.fields.len());
+        let mut values = Vec::with_capacity(self.fields.len() + self.spare);
         match &raw.cells {
             RawCells::Csv { rec, index, .. } => {
                 let text = |i: usize| index.get(i).copied().flatten().and_then(|j| rec.get(j));
@@ -144,6 +153,7 @@ fn csv_records<'f>(
         .clone();
     let columns: Vec<String> = header.iter().map(str::to_string).collect();
     let index: Rc<[Option<usize>]> = column_index(&columns, fields, &source)?.into();
+    let source: std::sync::Arc<str> = source.into();
     let columns: Rc<[String]> = columns.into();
     let width = columns.len();
     let mut row = 0;
@@ -251,10 +261,9 @@ fn json_records<'f>(
             help: Some("wrap the records in [ ... ], or use NDJSON for one object per line".into()),
         });
     };
-    let iter = items
-        .into_iter()
-        .enumerate()
-        .map(move |(i, v)| object_record(v, Location { source: source.clone(), row: i + 1, line: None }, fields));
+    let iter = items.into_iter().enumerate().map(move |(i, v)| {
+        object_record(v, Location { source: source.as_str().into(), row: i + 1, line: None }, fields)
+    });
     Ok(Box::new(iter))
 }
 
@@ -264,6 +273,7 @@ fn ndjson_records<'f>(
     fields: &'f [FieldInfo],
 ) -> Box<dyn Iterator<Item = Result<RawRecord, Rejected>> + 'f> {
     let mut row = 0;
+    let source: std::sync::Arc<str> = source.into();
     let lines = BufReader::new(input).lines().enumerate();
     let iter = lines.filter_map(move |(i, line)| {
         let line_no = Some(i as u64 + 1);
