@@ -65,9 +65,6 @@ impl<'a> Cx<'a> {
                             }),
                             None => key = Some((slot, k)),
                         }
-                        // The customer id may be empty: such events are counted
-                        // and reported, not read.
-                        ecx.fields[slot].optional = true;
                     }
                     if let Some(t) = &f.time {
                         if !matches!(ecx.fields[slot].ty, Ty::Date | Ty::DateTime) || time.is_some() {

@@ -64,17 +64,6 @@ pub struct Args {
     explain: bool,
 }
 
-impl Args {
-    /// The format of a customers file: --input-format, else its extension.
-    pub(super) fn input_format_customers(&self, path: &str) -> Result<Format, Stop> {
-        self.input_format.or_else(|| Format::from_path(Path::new(path))).ok_or_else(|| {
-            Stop::Usage(format!(
-                "cannot tell the format of `{path}` from its name: pass --input-format csv|json|ndjson"
-            ))
-        })
-    }
-}
-
 #[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
 pub(super) enum OnError {
     Stop,

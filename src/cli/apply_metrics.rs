@@ -17,7 +17,37 @@ use tierlang::metrics::{self, Aggregation, Customer};
 use tierlang::number::Date;
 
 /// The reject report, when one was asked for.
-struct Rejects(Option<RejectWriter<Output>>);
+pub(super) struct Rejects(pub(super) Option<RejectWriter<Output>>);
+
+/// Where a metric run reads its records.
+pub(super) struct Inputs<'a> {
+    pub events: Option<&'a Path>,
+    /// Per-customer attributes; with no event log, the customers themselves.
+    pub customers: Option<&'a str>,
+    pub input_format: Option<Format>,
+    /// Bad records go to the reject report instead of stopping the run.
+    pub skip_bad: bool,
+}
+
+impl<'a> Inputs<'a> {
+    pub(super) fn of(args: &'a Args) -> Self {
+        let has_events = args.events.is_some();
+        Inputs {
+            events: args.events.as_deref(),
+            customers: args.customers.as_deref().or(if has_events { None } else { args.data.as_deref() }),
+            input_format: args.input_format,
+            skip_bad: args.on_error == OnError::Skip,
+        }
+    }
+
+    fn format(&self, path: &str) -> Result<Format, Stop> {
+        self.input_format.or_else(|| Format::from_path(Path::new(path))).ok_or_else(|| {
+            Stop::Usage(format!(
+                "cannot tell the format of `{path}` from its name: pass --input-format csv|json|ndjson"
+            ))
+        })
+    }
+}
 
 impl Rejects {
     fn add(&mut self, r: &Reject<'_>) -> Result<(), Stop> {
@@ -38,32 +68,9 @@ pub(super) fn execute(args: &Args, program: &Program, format: Format, today: Dat
         None => None,
     });
     let mut summary = Summary::with_values(program);
-    let mut customers = match (&mp.events, &args.events) {
-        (Some(_), Some(path)) => {
-            let (customers, counts) = aggregate(args, program, path, today, &mut rejects)?;
-            summary.events = Some(counts);
-            customers
-        }
-        (Some(ev), None) => {
-            return Err(Stop::Usage(format!(
-                "the policy aggregates the event log `{}`: pass it with --events FILE",
-                ev.name
-            )))
-        }
-        (None, Some(_)) => {
-            return Err(Stop::Usage("--events needs an `events` block in the policy".into()));
-        }
-        (None, None) => Vec::new(),
-    };
-    let customers_file = args.customers.as_deref().or(if mp.events.is_none() { args.data.as_deref() } else { None });
-    if let Some(path) = customers_file {
-        customers = join(args, program, path, customers, &mut rejects, &mut summary)?;
-    } else if mp.events.is_none() {
-        return Err(Stop::Usage("pass the customers' data file".into()));
-    }
-    summary.read += customers.len() as u64;
-    let scored = metrics::score(program, &evaluator, customers);
+    let scored = score(&Inputs::of(args), program, &evaluator, today, &mut rejects, &mut summary)?;
     let out = Output::create(&args.output)?;
+
     let extra: Vec<String> = mp.metrics.iter().map(|m| m.name.clone()).collect();
     let mut writer = Writer::new(out, format, program, extra, args.tiers_only).map_err(io)?;
     let n = program.fields.len();
@@ -73,7 +80,8 @@ pub(super) fn execute(args: &Args, program: &Program, format: Format, today: Dat
         frame.extend_from_slice(&c.frame[..n]);
         match evaluator.evaluate(&mut frame) {
             Ok(decisions) => {
-                let extra: Vec<serde_json::Value> = mp.metrics.iter().map(|m| value_json(&c.frame[m.slot])).collect();
+                let extra: Vec<serde_json::Value> =
+                    mp.metrics.iter().map(|m| field_json(&program.fields[m.slot], &c.frame[m.slot])).collect();
                 writer.write(&c.key, &decisions, &extra).map_err(io)?;
                 summary.add(&frame, &decisions);
             }
@@ -113,9 +121,46 @@ pub(super) fn execute(args: &Args, program: &Program, format: Format, today: Dat
     Ok(summary)
 }
 
+/// Reads the customers (aggregating the event log, joining the customers file)
+/// and computes their metrics.
+pub(super) fn score(
+    inputs: &Inputs,
+    program: &Program,
+    evaluator: &Evaluator,
+    today: Date,
+    rejects: &mut Rejects,
+    summary: &mut Summary,
+) -> Result<metrics::Scored, Stop> {
+    let mp = program.metrics.as_ref().ok_or_else(|| Stop::Io("the policy has no metrics".into()))?;
+    let mut customers = match (&mp.events, inputs.events) {
+        (Some(_), Some(path)) => {
+            let (customers, counts) = aggregate(inputs, program, path, today, rejects)?;
+            summary.events = Some(counts);
+            customers
+        }
+        (Some(ev), None) => {
+            return Err(Stop::Usage(format!(
+                "the policy aggregates the event log `{}`: pass it with --events FILE",
+                ev.name
+            )))
+        }
+        (None, Some(_)) => {
+            return Err(Stop::Usage("--events needs an `events` block in the policy".into()));
+        }
+        (None, None) => Vec::new(),
+    };
+    if let Some(path) = inputs.customers {
+        customers = join(inputs, program, path, customers, rejects, summary)?;
+    } else if mp.events.is_none() {
+        return Err(Stop::Usage("pass the customers' data file".into()));
+    }
+    summary.read += customers.len() as u64;
+    Ok(metrics::score(program, evaluator, customers))
+}
+
 /// Streams the event log into per-customer aggregates.
 fn aggregate(
-    args: &Args,
+    inputs: &Inputs,
     program: &Program,
     path: &Path,
     today: Date,
@@ -123,9 +168,7 @@ fn aggregate(
 ) -> Result<(Vec<Customer>, metrics::EventCounts), Stop> {
     let ev = program.metrics.as_ref().and_then(|m| m.events.as_ref()).ok_or_else(|| Stop::Io("no events".into()))?;
     let name = path.display().to_string();
-    let format = args.input_format.or_else(|| Format::from_path(path)).ok_or_else(|| {
-        Stop::Usage(format!("cannot tell the format of `{name}` from its name: pass --input-format csv|json|ndjson"))
-    })?;
+    let format = inputs.format(&name)?;
     let file = std::fs::File::open(path).map_err(|e| Stop::Usage(format!("cannot read events `{name}`: {e}")))?;
     let input: Box<dyn Read> = Box::new(std::io::BufReader::with_capacity(1 << 16, file));
     let reader = Reader::new(input, format, &name, &ev.fields, ev.key)
@@ -141,9 +184,14 @@ fn aggregate(
                 let mut frame = row.values;
                 agg.add(&mut frame);
             }
+            // An event without a customer id is counted, not rejected: the
+            // column is there, the customer is not.
+            Err(Rejected { error: DataError::MissingValue { field, .. }, .. }) if field == ev.fields[ev.key].name => {
+                agg.counts.no_customer += 1;
+            }
             Err(r) => {
                 rejected += 1;
-                reject_row(args, r, &name, rejects)?;
+                reject_row(inputs, r, &name, rejects)?;
             }
         }
     }
@@ -156,7 +204,7 @@ fn aggregate(
 /// Joins the customers file's fields onto the aggregated customers (or, with no
 /// event log, reads the customers alone, in file order).
 fn join(
-    args: &Args,
+    inputs: &Inputs,
     program: &Program,
     path: &str,
     aggregated: Vec<Customer>,
@@ -164,7 +212,7 @@ fn join(
     summary: &mut Summary,
 ) -> Result<Vec<Customer>, Stop> {
     let mp = program.metrics.as_ref().ok_or_else(|| Stop::Io("no metrics".into()))?;
-    let format = args.input_format_customers(path)?;
+    let format = inputs.format(path)?;
     let file = std::fs::File::open(path).map_err(|e| Stop::Usage(format!("cannot read customers `{path}`: {e}")))?;
     let input: Box<dyn Read> = Box::new(std::io::BufReader::with_capacity(1 << 16, file));
     let fields = &program.fields[..mp.schema_fields];
@@ -195,7 +243,7 @@ fn join(
             Err(r) => {
                 summary.rejected += 1;
                 summary.read += 1;
-                reject_row(args, r, path, rejects)?;
+                reject_row(inputs, r, path, rejects)?;
             }
         }
     }
@@ -215,7 +263,7 @@ fn join(
         let message =
             format!("customer {} has events but no row in `{path}` (needed for {})", c.key, required.join(", "));
         let at = Location { source: path.into(), row: 0, line: None };
-        if args.on_error == OnError::Stop {
+        if !inputs.skip_bad {
             return Err(Stop::Data(DataError::Malformed {
                 at,
                 message,
@@ -237,9 +285,9 @@ fn join(
     Ok(out)
 }
 
-fn reject_row(args: &Args, r: Rejected, source: &str, rejects: &mut Rejects) -> Result<(), Stop> {
+fn reject_row(inputs: &Inputs, r: Rejected, source: &str, rejects: &mut Rejects) -> Result<(), Stop> {
     let Rejected { error, cells } = r;
-    if args.on_error == OnError::Stop {
+    if !inputs.skip_bad {
         return Err(Stop::Data(error));
     }
     let at = error.location().cloned().unwrap_or(Location { source: source.into(), row: 0, line: None });
@@ -260,13 +308,28 @@ fn customer_cells(program: &Program, c: &Customer) -> Vec<(String, String)> {
     let mut cells = vec![(program.fields[program.key].name.clone(), c.key.clone())];
     for (i, f) in program.fields.iter().enumerate() {
         if i != program.key {
-            cells.push((f.name.clone(), value_json(&c.frame[i]).to_string().trim_matches('"').to_string()));
+            let text = match field_json(f, &c.frame[i]) {
+                serde_json::Value::Null => String::new(),
+                serde_json::Value::String(s) => s,
+                other => other.to_string(),
+            };
+            cells.push((f.name.clone(), text));
         }
     }
     cells
 }
 
-fn value_json(v: &Value) -> serde_json::Value {
+/// A field's value as the user reads it: rates in the field's own period (2 per
+/// quarter, not 8 per year), enum values by name.
+pub(super) fn field_json(f: &tierlang::check::FieldInfo, v: &Value) -> serde_json::Value {
+    match (v, f.period) {
+        (Value::Num(d), Some(p)) => tierlang::check::decimal_json(*d / p.per_year()),
+        (Value::Enum(i), _) => f.enum_values.get(*i as usize).map_or(serde_json::Value::Null, |s| s.clone().into()),
+        _ => value_json(v),
+    }
+}
+
+pub(super) fn value_json(v: &Value) -> serde_json::Value {
     match v {
         Value::Missing => serde_json::Value::Null,
         Value::Num(d) => tierlang::check::decimal_json(*d),

@@ -17,8 +17,14 @@ pub struct Args {
     /// The data file holding the record (with --id)
     data: Option<String>,
     /// The key of the record to explain
-    #[arg(long, conflicts_with = "record", requires = "data")]
+    #[arg(long, conflicts_with = "record")]
     id: Option<String>,
+    /// For a policy with metrics: the event log to aggregate (as `tier apply --events`)
+    #[arg(long)]
+    events: Option<PathBuf>,
+    /// For a policy with metrics: per-customer attributes to join
+    #[arg(long)]
+    customers: Option<String>,
     /// The record itself, as a JSON object (instead of DATA and --id)
     #[arg(long)]
     record: Option<String>,
@@ -53,21 +59,176 @@ pub fn run(args: Args) -> u8 {
         return FAILED;
     };
     let program = tierlang::compile::compile(checked);
-    let values = match find_record(&args, &program) {
-        Ok(v) => v,
-        Err(code) => return code,
-    };
     let today = args.as_of.or_else(|| super::check::header_as_of(checked)).unwrap_or_else(super::apply::current_date);
+    let (values, metrics) = if program.metrics.is_some() && args.record.is_none() {
+        match scored_record(&args, &program, checked, &loaded.source, today) {
+            Ok(Some(found)) => found,
+            Ok(None) => return OK,
+            Err(code) => return code,
+        }
+    } else {
+        if args.data.is_none() && args.record.is_none() {
+            return usage_error("--id needs the DATA file that holds the record");
+        }
+        match find_record(&args, &program) {
+            Ok(v) => (v, Vec::new()),
+            Err(code) => return code,
+        }
+    };
     let explainer = Explainer::new(checked, &program, &loaded.source, today);
     let explanation = explainer.explain(&values.1);
     match args.format {
         ExplainFormat::Json => {
-            let doc = serde_json::json!({ "key": values.0, "as_of": today.to_string(), "dimensions": explanation.dimensions });
+            let mut doc = serde_json::json!({ "key": values.0, "as_of": today.to_string(), "dimensions": explanation.dimensions });
+            if !metrics.is_empty() {
+                doc["metrics"] = serde_json::to_value(&metrics).unwrap_or_default();
+            }
             println!("{doc}");
         }
-        ExplainFormat::Human => print!("{}", human(&values.0, &explanation)),
+        ExplainFormat::Human => {
+            print!("{}", metrics_human(&values.0, &metrics));
+            print!("{}", human(&values.0, &explanation));
+        }
     }
     OK
+}
+
+/// A metric of the explained customer and how its population functions scored it.
+#[derive(serde::Serialize)]
+struct MetricLine {
+    name: String,
+    value: serde_json::Value,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    scores: Vec<ScoreLine>,
+}
+
+#[derive(serde::Serialize)]
+struct ScoreLine {
+    /// The call as written, e.g. `quantile_score(recency, 5, reversed: true)`.
+    call: String,
+    input: serde_json::Value,
+    value: serde_json::Value,
+    /// Customers ranked.
+    population: usize,
+    /// `quantile_score`: the bucket edges, lowest first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    cut_points: Vec<serde_json::Value>,
+    /// `quantile_score`: the bucket the input fell in, e.g. `(13.8, 33]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bucket: Option<String>,
+    /// `top`: the lowest value inside the top share.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    threshold: Option<serde_json::Value>,
+}
+
+type Found = ((String, Vec<tierlang::eval::Value>), Vec<MetricLine>);
+
+/// For a policy with metrics: runs the metrics over the whole input (scores need
+/// every customer), then picks the customer. `Ok(None)`: it was reported as
+/// outside the population.
+fn scored_record(
+    args: &Args,
+    program: &tierlang::compile::Program,
+    checked: &tierlang::check::Checked,
+    source: &str,
+    today: Date,
+) -> Result<Option<Found>, u8> {
+    use super::apply::Stop;
+    use super::apply_metrics::{field_json, score, value_json, Inputs, Rejects};
+    let Some(id) = args.id.as_deref() else {
+        return Err(usage_error("say which customer: --id KEY"));
+    };
+    let has_events = args.events.is_some();
+    let inputs = Inputs {
+        events: args.events.as_deref(),
+        customers: args.customers.as_deref().or(if has_events { None } else { args.data.as_deref() }),
+        input_format: args.input_format,
+        skip_bad: false,
+    };
+    let evaluator = tierlang::eval::Evaluator::new(program, today);
+    let mut summary = tierlang::data::Summary::new(program);
+    let scored = match score(&inputs, program, &evaluator, today, &mut Rejects(None), &mut summary) {
+        Ok(s) => s,
+        Err(Stop::Data(e)) => {
+            eprint!("{}", render::human(&e, None));
+            return Err(FAILED);
+        }
+        Err(Stop::Io(e) | Stop::Usage(e)) => return Err(usage_error(e)),
+    };
+    if let Some((_, reason)) = scored.excluded.iter().find(|(c, _)| c.key == id) {
+        println!("{id} is {reason}");
+        return Ok(None);
+    }
+    let Some(c) = scored.kept.iter().find(|c| c.key == id) else {
+        eprintln!("error: no customer `{id}` ({} customers)", scored.kept.len() + scored.excluded.len());
+        return Err(FAILED);
+    };
+    let Some(mp) = program.metrics.as_ref() else { return Err(FAILED) };
+    let text = |span: &std::ops::Range<usize>| source.get(span.clone()).unwrap_or("?").to_string();
+    let lines = mp
+        .metrics
+        .iter()
+        .map(|m| MetricLine {
+            name: m.name.clone(),
+            value: field_json(&program.fields[m.slot], &c.frame[m.slot]),
+            scores: m
+                .pops
+                .iter()
+                .filter_map(|&i| {
+                    let r = scored.results.get(i)?.as_ref()?;
+                    let p = &mp.populations[i];
+                    let num = |d: &tierlang::number::Decimal| tierlang::check::decimal_json(d.round_dp(6));
+                    let input = evaluator.value(&p.arg, &c.frame);
+                    // Buckets are closed on the right; the first also on the left.
+                    let bucket = match &input {
+                        tierlang::eval::Value::Num(v) if r.edges.len() > 1 => {
+                            let b = (1..r.edges.len()).find(|&b| *v <= r.edges[b]).unwrap_or(r.edges.len() - 1);
+                            let open = if b == 1 { "[" } else { "(" };
+                            Some(format!("{open}{}, {}]", num(&r.edges[b - 1]), num(&r.edges[b])))
+                        }
+                        _ => None,
+                    };
+                    Some(ScoreLine {
+                        call: text(&checked.populations[i].span),
+                        input: value_json(&input),
+                        bucket,
+                        value: value_json(&c.frame[mp.pops_at + i]),
+                        population: r.n,
+                        cut_points: r.edges.iter().map(num).collect(),
+                        threshold: r.threshold.as_ref().map(num),
+                    })
+                })
+                .collect(),
+        })
+        .collect();
+    let n = program.fields.len();
+    Ok(Some(((c.key.clone(), c.frame[..n].to_vec()), lines)))
+}
+
+fn metrics_human(key: &str, metrics: &[MetricLine]) -> String {
+    let mut out = String::new();
+    if metrics.is_empty() {
+        return out;
+    }
+    let _ = writeln!(out, "{key} has metrics:");
+    for m in metrics {
+        let _ = writeln!(out, "  {} = {}", m.name, m.value);
+        for s in &m.scores {
+            let _ = write!(out, "    {} = {} with input {} among {} customers", s.call, s.value, s.input, s.population);
+            if !s.cut_points.is_empty() {
+                let cuts: Vec<String> = s.cut_points.iter().map(|c| c.to_string()).collect();
+                let _ = write!(out, "; cut points {}", cuts.join(" | "));
+                if let Some(b) = &s.bucket {
+                    let _ = write!(out, "; {} is in {b}", s.input);
+                }
+            }
+            if let Some(t) = &s.threshold {
+                let _ = write!(out, "; the top starts at {t}");
+            }
+            out.push('\n');
+        }
+    }
+    out
 }
 
 /// The record's key and field values, from --record or DATA --id.
