@@ -197,6 +197,9 @@ pub fn parse_datetime(text: &str) -> Option<i64> {
     if rest.is_empty() {
         return Some(secs);
     }
+    if !(rest.starts_with('T') || rest.starts_with(' ')) {
+        return None;
+    }
     let time = rest.get(1..)?;
     let b = time.as_bytes();
     let two = |i: usize| -> Option<i64> {
@@ -246,6 +249,20 @@ fn days_in_month(y: i32, m: u32) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn date_times_read_with_or_without_seconds_and_print_back() {
+        let t = parse_datetime("2011-12-09 12:50:00").unwrap();
+        assert_eq!(format_datetime(t), "2011-12-09 12:50:00");
+        assert_eq!(parse_datetime("2011-12-09T12:50"), Some(t));
+        assert_eq!(parse_datetime("2011-12-09 12:50:00.250"), Some(t));
+        let midnight = parse_datetime("2011-12-09").unwrap();
+        assert_eq!((t - midnight, midnight % 86_400), (12 * 3600 + 50 * 60, 0));
+        for bad in ["2011-12-09 24:00", "2011-12-09 12:60", "2011-12-09 12:5", "2011-12-09x12:50", "2011-13-01"] {
+            assert_eq!(parse_datetime(bad), None, "{bad}");
+        }
+        assert_eq!(format_datetime(-1), "1969-12-31 23:59:59");
+    }
 
     fn d(s: &str) -> Decimal {
         Decimal::from_str(s).unwrap()

@@ -337,3 +337,56 @@ fn fields_declare_which_way_they_count() {
     assert_eq!(prefs, [None, Some(true), Some(false), None]);
     assert_eq!(s.fields[3].name.name, "prefer", "`prefer` stays usable as a field name");
 }
+
+#[test]
+fn events_metrics_population_and_call_options() {
+    let p = parse_ok(
+        r#"events orders {
+          customer: integer key from "CustomerID" or "Customer ID"
+          at: datetime time from "InvoiceDate"
+          amount: money
+          let net = amount * 2
+          where not contains(customer, "C")
+        }
+        metric spend = sum(net) within last 12 months
+        metric visits = count(distinct at) within last quarter
+        metric r = rank(spend, ties: first)
+        population where spend > 0"#,
+    );
+    let Some(Item::Events(e)) = p.items.first() else { panic!("no events") };
+    assert_eq!(e.name.name, "orders");
+    let EventsEntry::Field(customer) = &e.entries[0] else { panic!() };
+    let names: Vec<&str> = customer.from.iter().map(|s| s.value.as_str()).collect();
+    assert_eq!((customer.key.is_some(), names), (true, vec!["CustomerID", "Customer ID"]));
+    let EventsEntry::Field(at) = &e.entries[1] else { panic!() };
+    assert_eq!((at.ty.kind.clone(), at.time.is_some()), (TypeKind::DateTime, true));
+    assert!(matches!(&e.entries[3], EventsEntry::Let(l) if l.name.name == "net"));
+    assert!(matches!(&e.entries[4], EventsEntry::Where(w) if matches!(w.kind, ExprKind::Not(_))));
+    let metric = |i: usize| match &p.items[i] {
+        Item::Metric(m) => m.clone(),
+        other => panic!("not a metric: {other:?}"),
+    };
+    let ExprKind::Call { func, args, window } = metric(1).expr.kind else { panic!() };
+    let w = window.unwrap();
+    assert_eq!(
+        (func.name.as_str(), args.len(), w.count.unwrap().text, w.period),
+        ("sum", 1, "12".into(), Period::Month)
+    );
+    let ExprKind::Call { args, window, .. } = metric(2).expr.kind else { panic!() };
+    assert!(args[0].distinct.is_some());
+    assert_eq!(window.map(|w| (w.count.is_none(), w.period)), Some((true, Period::Quarter)));
+    let ExprKind::Call { args, .. } = metric(3).expr.kind else { panic!() };
+    assert_eq!(args[1].name.as_ref().map(|n| n.name.as_str()), Some("ties"));
+    assert_eq!(args[1].value.kind, ExprKind::Name("first".into()));
+    assert!(matches!(&p.items[4], Item::Population(pop) if matches!(pop.expr.kind, ExprKind::Compare { .. })));
+}
+
+#[test]
+fn a_test_states_its_population_as_a_list_of_records() {
+    let p = parse_ok(r#"test "t" { population [ { a: 1 }, { a: 2, b: "x" } ] given { a: 3 } expect T }"#);
+    let Some(Item::Test(t)) = p.items.first() else { panic!() };
+    let TestItem::Population(v) = &t.items[0] else { panic!("{:?}", t.items[0]) };
+    let ValueKind::List(rows) = &v.kind else { panic!() };
+    assert_eq!(rows.len(), 2);
+    assert!(matches!(&rows[1].kind, ValueKind::Map(entries) if entries.len() == 2));
+}
