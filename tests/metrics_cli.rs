@@ -179,3 +179,30 @@ fn explain_shows_cut_points_that_reproduce_each_score() {
         assert!(!segment.is_empty());
     }
 }
+
+/// The parallel event path and the plain one (`TIER_PLAIN_PATH=1`) write the same
+/// bytes and the same accounting.
+#[test]
+fn the_parallel_and_plain_event_paths_agree() {
+    let args = [
+        "apply",
+        "policies/rfm.tier",
+        "--events",
+        "examples/online_retail_sample.csv",
+        "--as-of",
+        "2011-12-11",
+        "--summary",
+        "json",
+    ];
+    let fast = tier(&args);
+    let plain = Command::cargo_bin("tier")
+        .unwrap()
+        .current_dir(root())
+        .env("TIER_PLAIN_PATH", "1")
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(fast.status.success() && plain.status.success());
+    assert_eq!(text(&fast.stdout), text(&plain.stdout));
+    assert_eq!(text(&fast.stderr), text(&plain.stderr));
+}

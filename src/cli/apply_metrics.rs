@@ -169,7 +169,15 @@ fn aggregate(
     let ev = program.metrics.as_ref().and_then(|m| m.events.as_ref()).ok_or_else(|| Stop::Io("no events".into()))?;
     let name = path.display().to_string();
     let format = inputs.format(&name)?;
-    let file = std::fs::File::open(path).map_err(|e| Stop::Usage(format!("cannot read events `{name}`: {e}")))?;
+    let open = || std::fs::File::open(path).map_err(|e| Stop::Usage(format!("cannot read events `{name}`: {e}")));
+    // The parallel path; on anything it cannot take, the plain reader below
+    // reads the file again from the start and reports it as usual.
+    if format == Format::Csv && std::env::var_os("TIER_PLAIN_PATH").is_none() {
+        if let Ok(done) = tierlang::data::fast_events::aggregate(program, open()?, today) {
+            return Ok(done);
+        }
+    }
+    let file = open()?;
     let input: Box<dyn Read> = Box::new(std::io::BufReader::with_capacity(1 << 16, file));
     let reader = Reader::new(input, format, &name, &ev.fields, ev.key)
         .map_err(Stop::Data)?

@@ -243,7 +243,7 @@ type Job = (std::sync::Arc<Vec<u8>>, usize, (usize, usize));
 type Block = (Vec<u8>, Vec<(usize, usize)>);
 
 /// Reads until `buf` holds a block (or the input ends); returns the bytes read.
-fn fill(input: &mut impl Read, buf: &mut Vec<u8>, block: usize, chunk: usize) -> Result<usize, Fallback> {
+pub(super) fn fill(input: &mut impl Read, buf: &mut Vec<u8>, block: usize, chunk: usize) -> Result<usize, Fallback> {
     let start = buf.len();
     let want = block.max(start + chunk);
     buf.reserve(want - start);
@@ -252,7 +252,7 @@ fn fill(input: &mut impl Read, buf: &mut Vec<u8>, block: usize, chunk: usize) ->
 }
 
 /// The end (after its newline) of the record starting at `from`, outside quotes.
-fn record_end(buf: &[u8], from: usize, eof: bool) -> Option<usize> {
+pub(super) fn record_end(buf: &[u8], from: usize, eof: bool) -> Option<usize> {
     let mut quoted = false;
     for (i, &b) in buf[from..].iter().enumerate() {
         match b {
@@ -268,7 +268,7 @@ fn record_end(buf: &[u8], from: usize, eof: bool) -> Option<usize> {
 /// Without `eof`, a last record with no newline yet is left for the next block.
 /// Quotes are rare, so their positions are collected once; newlines are then
 /// searched only near each chunk boundary, and one inside quotes is skipped.
-fn split(buf: &[u8], eof: bool, size: usize) -> Vec<(usize, usize)> {
+pub(super) fn split(buf: &[u8], eof: bool, size: usize) -> Vec<(usize, usize)> {
     let quotes: Vec<usize> = memchr::memchr_iter(b'"', buf).collect();
     let inside = |p: usize| quotes.partition_point(|&q| q < p) % 2 == 1;
     let outside_after = |mut at: usize| -> Option<usize> {
@@ -548,7 +548,7 @@ fn plain_parts(raw: &[u8]) -> Option<(i64, u32)> {
 }
 
 /// `[-]digits[.digits]`, at most 28 digits: the only shape parsed here.
-fn plain_number(raw: &[u8]) -> Option<Decimal> {
+pub(super) fn plain_number(raw: &[u8]) -> Option<Decimal> {
     if let Some((m, scale)) = plain_parts(raw) {
         return Some(Decimal::new(m, scale)); // no 128-bit arithmetic
     }
@@ -627,7 +627,7 @@ fn next_special(bytes: &[u8], mut i: usize) -> usize {
 /// in one pass; returns where the next record starts. A quote inside an
 /// unquoted field, anything after a closing quote but a separator, and a lone
 /// `\r` (the csv crate ends a record there) give up.
-fn record(bytes: &[u8], start: usize, cells: &mut Vec<(usize, usize)>) -> Result<usize, Fallback> {
+pub(super) fn record(bytes: &[u8], start: usize, cells: &mut Vec<(usize, usize)>) -> Result<usize, Fallback> {
     cells.clear();
     let n = bytes.len();
     let mut i = start;
@@ -660,7 +660,7 @@ fn record(bytes: &[u8], start: usize, cells: &mut Vec<(usize, usize)>) -> Result
 }
 
 /// A field's content: quotes removed and doubled quotes undone.
-fn unquote<'a>(raw: &'a [u8], scratch: &'a mut Vec<u8>) -> Result<&'a [u8], Fallback> {
+pub(super) fn unquote<'a>(raw: &'a [u8], scratch: &'a mut Vec<u8>) -> Result<&'a [u8], Fallback> {
     if raw.first() != Some(&b'"') {
         return Ok(raw);
     }
@@ -678,7 +678,7 @@ fn unquote<'a>(raw: &'a [u8], scratch: &'a mut Vec<u8>) -> Result<&'a [u8], Fall
 }
 
 /// Empty after trimming white space the way the plain decoder does (Unicode).
-fn is_blank(cell: &[u8]) -> bool {
+pub(super) fn is_blank(cell: &[u8]) -> bool {
     if cell.first().is_some_and(u8::is_ascii_graphic) {
         return false;
     }

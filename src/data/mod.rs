@@ -3,6 +3,7 @@
 
 mod error;
 pub mod fast;
+pub mod fast_events;
 mod read;
 mod summary;
 mod value;

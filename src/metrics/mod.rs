@@ -145,6 +145,36 @@ impl<'p> Aggregation<'p> {
         Outcome::Used
     }
 
+    /// Adds the events another aggregation (of other events of the same run)
+    /// has seen: the result is as if this one had seen them all.
+    pub fn merge(&mut self, other: Aggregation) {
+        let c = &other.counts;
+        self.counts.read += c.read;
+        self.counts.used += c.used;
+        self.counts.filtered += c.filtered;
+        self.counts.no_customer += c.no_customer;
+        self.counts.after_as_of += c.after_as_of;
+        self.counts.rejected += c.rejected;
+        let n = self.program.aggregates.len();
+        let mut accs = other.accs.into_iter();
+        for (key, text) in other.keys {
+            let theirs: Vec<Acc> = accs.by_ref().take(n).collect();
+            let mine = match self.index.get(&key) {
+                Some(&i) => i as usize,
+                None => {
+                    let i = self.keys.len();
+                    self.index.insert(key.clone(), i as u32);
+                    self.keys.push((key, text));
+                    self.accs.extend(self.program.aggregates.iter().map(empty));
+                    i
+                }
+            };
+            for (j, acc) in theirs.into_iter().enumerate() {
+                combine(&mut self.accs[mine * n + j], acc, self.program.aggregates[j].kind);
+            }
+        }
+    }
+
     /// The customers in ascending key order (numbers by value), each frame
     /// holding the key field and the aggregates' values.
     pub fn customers(self, program: &Program) -> Vec<Customer> {
@@ -252,6 +282,21 @@ fn update(acc: &mut Acc, kind: AggKind, v: Value) {
                 *n += 1;
             }
         }
+    }
+}
+
+/// Two partial accumulators of one aggregate, as one.
+fn combine(acc: &mut Acc, other: Acc, kind: AggKind) {
+    match (acc, other) {
+        (Acc::Count(a), Acc::Count(b)) => *a += b,
+        (Acc::Distinct { seen, .. }, Acc::Distinct { seen: more, .. }) => seen.extend(more),
+        (Acc::Sum(a), Acc::Sum(b)) => *a = a.checked_add(b).unwrap_or(*a),
+        (Acc::Avg(s, n), Acc::Avg(t, m)) => {
+            *s = s.checked_add(t).unwrap_or(*s);
+            *n += m;
+        }
+        (acc @ Acc::Extreme(_), Acc::Extreme(v)) => update(acc, kind, v),
+        _ => {}
     }
 }
 

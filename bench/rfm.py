@@ -1,0 +1,118 @@
+#!/usr/bin/env python3
+"""Whole-process benchmark of RFM from the UCI Online Retail transaction logs:
+`tier apply policies/rfm.tier --events FILE` against the same recipe written by
+hand in DuckDB SQL (bench/peers/rfm.sql, run by the DuckDB CLI) and in pandas
+(tests/tools/rfm_pandas.py, the way the public notebooks write it).
+
+    python3 bench/rfm.py [--runs 5] [--write]
+
+Every tool runs once per round, rounds interleaved. Wall time, CPU time
+(user+sys) and peak RSS come from wait4(2). The (customer, segment) pairs must be
+identical across the three tools on every run. --write replaces the RFM section
+of BENCHMARKS.md with the table.
+
+Setup (once): python3 -m pip install -r bench/requirements.txt pandas==2.2.3;
+cargo build --release. Data: ../shared/data (see its README).
+"""
+import argparse
+import csv
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+DATA = os.path.join(ROOT, "..", "shared", "data")
+TIER = os.path.join(ROOT, "target", "release", "tier")
+FILES = [("online_retail.csv", "2011-12-11"), ("online_retail_II_2009_2010.csv", "2010-12-11")]
+
+
+def run(cmd):
+    """Runs cmd; returns (wall s, cpu s, peak RSS MiB)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    err = proc.stderr.read().decode(errors="replace")
+    proc.stderr.close()
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"failed: {' '.join(cmd)}\n{err}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+def segments(path, key_col=0, seg_col=1):
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))[1:]
+    return sorted((str(int(float(r[key_col]))), r[seg_col]) for r in rows)
+
+
+def commands(events, as_of, out):
+    sql = "\n".join(l for l in open(os.path.join(HERE, "peers", "rfm.sql")) if not l.startswith("--"))
+    sql = sql.replace("__SRC__", "'" + events.replace("'", "''") + "'").replace("__ASOF__", f"'{as_of}'")
+    duckdb = shutil.which("duckdb") or sys.exit("duckdb CLI not found: pip install -r bench/requirements.txt")
+    return {
+        "tier": [TIER, "apply", os.path.join(ROOT, "policies", "rfm.tier"), "--events", events, "--as-of", as_of,
+                 "--summary", "none", "--tiers-only", "-o", out["tier"]],
+        "DuckDB CLI": [duckdb, "-c", f"COPY ({sql}) TO '{out['DuckDB CLI']}' (HEADER, DELIMITER ',')"],
+        "pandas": [sys.executable, os.path.join(ROOT, "tests", "tools", "rfm_pandas.py"), events, as_of,
+                   out["pandas"]],
+    }
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--write", action="store_true")
+    a = ap.parse_args()
+    if not os.path.exists(TIER):
+        sys.exit("build first: cargo build --release")
+    tmp = tempfile.mkdtemp()
+    sections = []
+    for name, as_of in FILES:
+        events = os.path.abspath(os.path.join(DATA, name))
+        if not os.path.exists(events):
+            sys.exit(f"{events} is absent")
+        out = {t: os.path.join(tmp, f"{t.split()[0]}.csv") for t in ["tier", "DuckDB CLI", "pandas"]}
+        cmds = commands(events, as_of, out)
+        times = {t: [] for t in cmds}
+        for _ in range(a.runs):
+            for tool, cmd in cmds.items():
+                times[tool].append(run(cmd))
+            want = segments(out["tier"])
+            for tool in ["DuckDB CLI", "pandas"]:
+                got = segments(out[tool])
+                if got != want:
+                    diff = [(x, y) for x, y in zip(want, got) if x != y][:5]
+                    sys.exit(f"{tool} disagrees with tier on {name}: {diff}")
+        lines = [f"### `{name}` ({os.path.getsize(events) / 1e6:.0f} MB, as of {as_of}, {len(want):,} customers)", "",
+                 "| tool | wall (median) | CPU (median) | peak RSS | tool / tier |", "| --- | ---: | ---: | ---: | ---: |"]
+        base = statistics.median(w for w, _, _ in times["tier"])
+        for tool, runs in times.items():
+            wall = statistics.median(w for w, _, _ in runs)
+            cpu = statistics.median(c for _, c, _ in runs)
+            rss = max(r for _, _, r in runs)
+            lines.append(f"| {tool} | {wall:.3f} s | {cpu:.3f} s | {rss:.0f} MiB | {wall / base:.2f} |")
+        sections.append("\n".join(lines))
+        print(sections[-1] + "\n")
+    shutil.rmtree(tmp)
+    text = "\n\n".join(sections) + (
+        f"\n\n{a.runs} interleaved rounds on {platform.machine()}, {os.cpu_count()} cores; "
+        "the three tools' (customer, segment) pairs were identical on every run.")
+    if a.write:
+        path = os.path.join(ROOT, "BENCHMARKS.md")
+        doc = open(path).read()
+        begin, end = "<!-- rfm:begin -->", "<!-- rfm:end -->"
+        if begin not in doc:
+            sys.exit("BENCHMARKS.md has no rfm markers")
+        head, rest = doc.split(begin, 1)
+        _, tail = rest.split(end, 1)
+        open(path, "w").write(f"{head}{begin}\n{text}\n{end}{tail}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,173 @@
+//! The fast path of `tier apply --events` for a CSV event log: blocks read on one
+//! thread, split at record boundaries (quote-aware, as in [`super::fast`]), and
+//! aggregated on all cores, each worker into its own per-customer accumulators,
+//! merged at the end. Aggregates do not depend on event order (counts, exact
+//! decimal sums, distinct sets, extremes), so the result equals the plain path's.
+//!
+//! Any event the plain reader would reject — a bad cell, a record of the wrong
+//! width, invalid UTF-8 — makes [`aggregate`] return [`Fallback`]; the caller
+//! then reads the file on the plain path, which reports it with its row, line and
+//! column (or sets it aside under `--on-error skip`).
+
+use super::fast::{fill, is_blank, plain_number, record, record_end, split, unquote, Fallback};
+use super::value::decode_text;
+use crate::check::{FieldInfo, Ty};
+use crate::compile::Program;
+use crate::eval::Value;
+use crate::metrics::{Aggregation, Customer, EventCounts};
+use crate::number::Date;
+use std::io::Read;
+use std::sync::{mpsc, Arc, Mutex};
+
+const BLOCK: usize = 4 << 20;
+const CHUNK: usize = 256 << 10;
+
+/// Aggregates a CSV event log; the customers and what became of every event.
+pub fn aggregate(
+    program: &Program,
+    input: impl Read + Send,
+    today: Date,
+) -> Result<(Vec<Customer>, EventCounts), Fallback> {
+    aggregate_sized(program, input, today, super::fast::Sizes { block: BLOCK, chunk: CHUNK })
+}
+
+/// [`aggregate`] with explicit block and chunk sizes (tests use tiny ones).
+pub fn aggregate_sized(
+    program: &Program,
+    mut input: impl Read + Send,
+    today: Date,
+    sizes: super::fast::Sizes,
+) -> Result<(Vec<Customer>, EventCounts), Fallback> {
+    let ev = program.metrics.as_ref().and_then(|m| m.events.as_ref()).ok_or(Fallback)?;
+    let (block_size, chunk_size) = (sizes.block.max(1), sizes.chunk.max(1));
+    let mut buf: Vec<u8> = Vec::with_capacity(block_size + chunk_size);
+    let mut eof;
+    let (columns, width) = loop {
+        eof = fill(&mut input, &mut buf, block_size, chunk_size)? == 0;
+        if let Some(end) = record_end(&buf, 0, eof) {
+            let header = header(&buf[..end])?;
+            buf.drain(..end);
+            let columns = super::read::column_index(&header, &ev.fields, "").map_err(|_| Fallback)?;
+            break (columns, header.len());
+        }
+        if eof {
+            return Err(Fallback);
+        }
+    };
+    let columns = &columns;
+    // Bounded: the reader stays a few chunks ahead, so memory is a block or two.
+    let (job_tx, job_rx) = mpsc::sync_channel::<(Arc<Vec<u8>>, (usize, usize))>(8);
+    let job_rx = &Mutex::new(job_rx);
+    std::thread::scope(|s| {
+        let workers: Vec<_> = (0..std::thread::available_parallelism().map_or(1, |n| n.get()))
+            .map(|_| {
+                s.spawn(move || -> Result<Aggregation, Fallback> {
+                    let mut agg = Aggregation::new(program, today).ok_or(Fallback)?;
+                    let mut cells = Vec::new();
+                    let mut frame = Vec::with_capacity(ev.frame_size);
+                    let mut scratch = Vec::new();
+                    loop {
+                        let job = match job_rx.lock() {
+                            Ok(rx) => rx.recv(),
+                            Err(_) => return Err(Fallback),
+                        };
+                        let Ok((block, (a, b))) = job else { return Ok(agg) };
+                        let bytes = &block[a..b];
+                        if std::str::from_utf8(bytes).is_err() {
+                            return Err(Fallback);
+                        }
+                        let mut at = 0;
+                        while at < bytes.len() {
+                            at = record(bytes, at, &mut cells)?;
+                            if cells.len() != width {
+                                return Err(Fallback);
+                            }
+                            agg.counts.read += 1;
+                            frame.clear();
+                            let mut no_customer = false;
+                            for (i, f) in ev.fields.iter().enumerate() {
+                                let raw = columns[i].map(|c| &bytes[cells[c].0..cells[c].1]);
+                                if i == ev.key && raw.is_none_or(is_blank) {
+                                    no_customer = true;
+                                    break;
+                                }
+                                frame.push(cell(f, raw, &mut scratch)?);
+                            }
+                            if no_customer {
+                                agg.counts.no_customer += 1;
+                                continue;
+                            }
+                            agg.add(&mut frame);
+                        }
+                    }
+                })
+            })
+            .collect();
+        // This thread reads and cuts blocks; the workers take chunks as they come.
+        let read = (|| -> Result<(), Fallback> {
+            loop {
+                let chunks = split(&buf, eof, chunk_size);
+                if let Some(&(_, last)) = chunks.last() {
+                    let rest = buf[last..].to_vec();
+                    buf.truncate(last);
+                    let block = Arc::new(std::mem::replace(&mut buf, rest));
+                    for range in chunks {
+                        job_tx.send((block.clone(), range)).map_err(|_| Fallback)?;
+                    }
+                }
+                if eof {
+                    return if buf.is_empty() { Ok(()) } else { Err(Fallback) };
+                }
+                buf.reserve(block_size + chunk_size);
+                eof = fill(&mut input, &mut buf, block_size, chunk_size)? == 0;
+            }
+        })();
+        drop(job_tx);
+        let mut merged: Option<Aggregation> = None;
+        let mut result = read;
+        for w in workers {
+            match w.join().unwrap_or(Err(Fallback)) {
+                Ok(agg) => match merged.as_mut() {
+                    Some(m) => m.merge(agg),
+                    None => merged = Some(agg),
+                },
+                Err(e) => result = Err(e),
+            }
+        }
+        result?;
+        let agg = merged.ok_or(Fallback)?;
+        let counts = agg.counts.clone();
+        Ok((agg.customers(program), counts))
+    })
+}
+
+/// The header's column names.
+fn header(bytes: &[u8]) -> Result<Vec<String>, Fallback> {
+    let text = std::str::from_utf8(bytes).map_err(|_| Fallback)?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let (mut cells, mut scratch) = (Vec::new(), Vec::new());
+    record(text.as_bytes(), 0, &mut cells)?;
+    cells
+        .iter()
+        .map(|&(a, b)| {
+            let name = unquote(&text.as_bytes()[a..b], &mut scratch)?;
+            String::from_utf8(name.to_vec()).map_err(|_| Fallback)
+        })
+        .collect()
+}
+
+/// One cell by its field's type, accepting exactly what the plain decoder does:
+/// plain numbers parsed directly, everything else through it.
+fn cell(f: &FieldInfo, raw: Option<&[u8]>, scratch: &mut Vec<u8>) -> Result<Value, Fallback> {
+    let Some(raw) = raw else { return decode_text(f, None).map_err(|_| Fallback) };
+    if matches!(f.ty, Ty::Number | Ty::Money | Ty::Integer) {
+        if let Some(d) = plain_number(raw) {
+            if f.ty == Ty::Integer && !d.fract().is_zero() {
+                return Err(Fallback);
+            }
+            return Ok(Value::Num(d));
+        }
+    }
+    let text = std::str::from_utf8(unquote(raw, scratch)?).map_err(|_| Fallback)?;
+    decode_text(f, Some(text)).map_err(|_| Fallback)
+}

@@ -1,0 +1,151 @@
+//! The parallel event aggregation (`data::fast_events`) against the plain reader
+//! and one `Aggregation`: for any event log, either the customers (every metric
+//! frame) and the event counts are identical, or the fast path hands back
+//! (`Fallback`, on input the plain reader rejects). Tiny block and chunk sizes put
+//! boundaries everywhere, including inside quoted descriptions with commas,
+//! quotes and line breaks.
+
+#![allow(clippy::unwrap_used, clippy::panic)] // tests may fail loudly
+
+mod common;
+
+use proptest::prelude::*;
+use tierlang::compile::Program;
+use tierlang::data::fast::Sizes;
+use tierlang::data::fast_events::aggregate_sized;
+use tierlang::data::{Format, Reader};
+use tierlang::eval::Value;
+use tierlang::metrics::{Aggregation, Customer, EventCounts};
+use tierlang::number::Date;
+
+const POLICY: &str = r#"
+events lines {
+  customer: integer key from "CustomerID"
+  invoice: text from "InvoiceNo"
+  description: text? from "Description"
+  quantity: number from "Quantity"
+  price: money from "UnitPrice"
+  at: datetime time from "InvoiceDate"
+  let amount = quantity * price
+  where not contains(invoice, "C")
+}
+metric spend = sum(amount)
+metric recent = sum(amount) within last 3 months
+metric invoices = count(distinct invoice)
+metric lines_q = count() within last quarter
+metric first_days = days_since(min(at))
+metric last_days = days_since(max(at))
+metric mean = avg(price)
+tier Top { when spend > 100 and invoices >= 2 and lines_q >= 1/quarter and first_days >= 0 and last_days >= 0 and mean > 0 and recent >= 0 }
+tier Rest { otherwise }
+"#;
+
+fn today() -> Date {
+    Date::parse("2011-12-11").unwrap()
+}
+
+/// The plain path: the CSV reader and one aggregation, in file order.
+fn plain(p: &Program, csv: &str) -> Option<(Vec<Customer>, EventCounts)> {
+    let ev = p.metrics.as_ref().unwrap().events.as_ref().unwrap();
+    let reader = Reader::new(Box::new(csv.as_bytes()), Format::Csv, "t.csv", &ev.fields, ev.key).ok()?;
+    let mut agg = Aggregation::new(p, today()).unwrap();
+    let mut read = 0;
+    for row in reader {
+        read += 1;
+        match row {
+            Ok(row) => {
+                let mut frame = row.values;
+                agg.add(&mut frame);
+            }
+            Err(r) if matches!(&r.error, tierlang::data::DataError::MissingValue { field, .. } if field == "customer") => {
+                agg.counts.no_customer += 1
+            }
+            Err(_) => return None,
+        }
+    }
+    let mut counts = agg.counts.clone();
+    counts.read = read;
+    Some((agg.customers(p), counts))
+}
+
+fn frames(cs: &[Customer]) -> Vec<(String, Vec<Value>)> {
+    cs.iter().map(|c| (c.key.clone(), c.frame.clone())).collect()
+}
+
+fn line() -> impl Strategy<Value = String> {
+    let customer = prop_oneof![3 => (12_340u32..12_350).prop_map(|c| c.to_string()), 1 => Just(String::new())];
+    let invoice = prop_oneof![5 => (536_000u32..536_020).prop_map(|i| i.to_string()), 1 => Just("C536001".to_string())];
+    let description = prop_oneof![
+        Just("LANTERN".to_string()),
+        Just("\"HEART, WHITE\"".to_string()),
+        Just("\"SAY \"\"HELLO\"\"\"".to_string()),
+        Just("\"TWO\nLINES\"".to_string()),
+        Just(String::new()),
+    ];
+    let quantity = prop_oneof![(-5i32..50).prop_map(|q| q.to_string()), Just("1.5".to_string())];
+    let price = prop_oneof![(0u32..2000).prop_map(|p| format!("{}.{:02}", p / 100, p % 100)), Just("12".to_string())];
+    let day =
+        (1u32..=30, 0u32..24, 0u32..60).prop_map(|(d, h, m)| format!("2011-{:02}-{d:02} {h:02}:{m:02}:00", d % 12 + 1));
+    (customer, invoice, description, quantity, price, day)
+        .prop_map(|(c, i, d, q, p, t)| format!("{i},{d},{q},{t},{p},{c}\n"))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn fast_aggregation_equals_the_plain_reader(
+        lines in proptest::collection::vec(line(), 0..120),
+        block in 1usize..400,
+        chunk in 1usize..200,
+        bad in proptest::option::of(0usize..120),
+    ) {
+        let p = common::program(POLICY);
+        let mut csv = String::from("InvoiceNo,Description,Quantity,InvoiceDate,UnitPrice,CustomerID\n");
+        for (i, l) in lines.iter().enumerate() {
+            // Now and then a bad quantity: the fast path must hand back.
+            if bad == Some(i) {
+                csv.push_str("536001,X,lots,2011-01-01 00:00:00,1,12345\n");
+            }
+            csv.push_str(l);
+        }
+        let fast = aggregate_sized(&p, csv.as_bytes(), today(), Sizes { block, chunk });
+        let plain = plain(&p, &csv);
+        match (fast, plain) {
+            (Ok((f, fc)), Some((s, sc))) => {
+                prop_assert_eq!(frames(&f), frames(&s));
+                prop_assert_eq!(fc, sc);
+            }
+            (Err(_), _) if bad.is_some() => {} // handed back: the plain path decides
+            (Err(_), _) => prop_assert!(false, "the fast path handed back valid input"),
+            (Ok(_), None) => prop_assert!(false, "the fast path accepted what the plain reader rejects"),
+        }
+    }
+}
+
+#[test]
+fn the_bundled_sample_aggregates_alike_with_any_chunking() {
+    let p =
+        common::program(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/policies/rfm.tier")).unwrap());
+    let csv =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/online_retail_sample.csv")).unwrap();
+    let ev = p.metrics.as_ref().unwrap().events.as_ref().unwrap();
+    let reader = Reader::new(Box::new(csv.as_bytes()), Format::Csv, "s.csv", &ev.fields, ev.key).unwrap();
+    let mut agg = Aggregation::new(&p, today()).unwrap();
+    let mut no_customer = 0;
+    for row in reader {
+        match row {
+            Ok(row) => {
+                let mut frame = row.values;
+                agg.add(&mut frame);
+            }
+            Err(_) => no_customer += 1,
+        }
+    }
+    let want = frames(&agg.customers(&p));
+    for (block, chunk) in [(1 << 20, 1 << 16), (4096, 512), (300, 7)] {
+        let (got, counts) = aggregate_sized(&p, csv.as_bytes(), today(), Sizes { block, chunk }).unwrap();
+        assert_eq!(frames(&got), want, "block {block}, chunk {chunk}");
+        assert_eq!((counts.read, counts.no_customer), (3472, no_customer));
+    }
+}
