@@ -93,7 +93,7 @@ pub fn run(args: Args) -> u8 {
     let program = compile(checked);
     let today = args.as_of.unwrap_or_else(current_date);
     if program.metrics.is_some() {
-        return run_metrics(&args, checked, &program, today);
+        return run_metrics(&args, checked, &loaded.source, &program, today);
     }
     if args.events.is_some() || args.customers.is_some() {
         return usage_error("--events and --customers are for policies with `events` and `metric`s");
@@ -149,16 +149,17 @@ pub fn run(args: Args) -> u8 {
 }
 
 /// `tier apply` of a policy with metrics (see `apply_metrics`).
-fn run_metrics(args: &Args, checked: &tierlang::check::Checked, program: &Program, today: Date) -> u8 {
-    if args.explain || args.coverage {
-        return usage_error("--explain and --coverage do not support metrics yet: use `tier explain --events`");
+fn run_metrics(args: &Args, checked: &tierlang::check::Checked, source: &str, program: &Program, today: Date) -> u8 {
+    if args.coverage {
+        return usage_error("--coverage does not support metrics yet: run `tier test --coverage` on the policy");
     }
+    let explainer = args.explain.then(|| Explainer::new(checked, program, source, today));
     if args.as_of.is_none() && args.summary != SummaryFormat::None {
         let tests_at = super::check::header_as_of(checked).map_or(String::new(), |d| format!(" (its tests use {d})"));
         eprintln!("note: using the current date {today} as the as-of date{tests_at}; pass --as-of DATE to fix it");
     }
     let format = args.format.or_else(|| Format::from_path(Path::new(&args.output))).unwrap_or(Format::Csv);
-    match super::apply_metrics::execute(args, program, format, today) {
+    match super::apply_metrics::execute(args, program, format, today, explainer.as_ref()) {
         Ok(summary) => {
             match args.summary {
                 SummaryFormat::Table => eprint!("{}", summary.render(program)),

@@ -58,7 +58,13 @@ impl Rejects {
     }
 }
 
-pub(super) fn execute(args: &Args, program: &Program, format: Format, today: Date) -> Result<Summary, Stop> {
+pub(super) fn execute(
+    args: &Args,
+    program: &Program,
+    format: Format,
+    today: Date,
+    explainer: Option<&tierlang::explain::Explainer>,
+) -> Result<Summary, Stop> {
     let mp = program.metrics.as_ref().ok_or_else(|| Stop::Io("the policy has no metrics".into()))?;
     let evaluator = Evaluator::with_tables(program, today);
     let mut rejects = Rejects(match &args.rejects {
@@ -71,7 +77,8 @@ pub(super) fn execute(args: &Args, program: &Program, format: Format, today: Dat
     let scored = score(&Inputs::of(args), program, &evaluator, today, &mut rejects, &mut summary)?;
     let out = Output::create(&args.output)?;
 
-    let extra: Vec<String> = mp.metrics.iter().map(|m| m.name.clone()).collect();
+    let mut extra: Vec<String> = mp.metrics.iter().map(|m| m.name.clone()).collect();
+    extra.extend(explainer.map_or(Vec::new(), |e| e.columns()));
     let mut writer = Writer::new(out, format, program, extra, args.tiers_only).map_err(io)?;
     let n = program.fields.len();
     let mut frame = Vec::with_capacity(program.frame_size);
@@ -80,8 +87,11 @@ pub(super) fn execute(args: &Args, program: &Program, format: Format, today: Dat
         frame.extend_from_slice(&c.frame[..n]);
         match evaluator.evaluate(&mut frame) {
             Ok(decisions) => {
-                let extra: Vec<serde_json::Value> =
+                let mut extra: Vec<serde_json::Value> =
                     mp.metrics.iter().map(|m| field_json(&program.fields[m.slot], &c.frame[m.slot])).collect();
+                if let Some(e) = explainer {
+                    extra.extend(e.columns_for(&decisions, &c.frame[..n]));
+                }
                 writer.write(&c.key, &decisions, &extra).map_err(io)?;
                 summary.add(&frame, &decisions);
             }
@@ -119,6 +129,30 @@ pub(super) fn execute(args: &Args, program: &Program, format: Format, today: Dat
         r.finish().map_err(io)?.commit()?;
     }
     Ok(summary)
+}
+
+/// [`score`] for the commands that report rather than write (`explain`,
+/// `diff`): the first bad record stops with its diagnostic; `Err` is the exit code.
+pub(super) fn score_or_report(
+    events: Option<&Path>,
+    customers: Option<&str>,
+    data: Option<&str>,
+    input_format: Option<Format>,
+    program: &Program,
+    evaluator: &Evaluator,
+    today: Date,
+) -> Result<metrics::Scored, u8> {
+    let customers = customers.or(if events.is_some() { None } else { data });
+    let inputs = Inputs { events, customers, input_format, skip_bad: false };
+    let mut summary = Summary::new(program);
+    match score(&inputs, program, evaluator, today, &mut Rejects(None), &mut summary) {
+        Ok(s) => Ok(s),
+        Err(Stop::Data(e)) => {
+            eprint!("{}", super::render::human(&e, None));
+            Err(super::FAILED)
+        }
+        Err(Stop::Io(e) | Stop::Usage(e)) => Err(super::usage_error(e)),
+    }
 }
 
 /// Reads the customers (aggregating the event log, joining the customers file)

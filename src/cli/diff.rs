@@ -25,6 +25,12 @@ pub struct Args {
     /// the input space where the versions decide differently
     #[arg(long)]
     data: Option<String>,
+    /// For policies with metrics: the event log both versions aggregate
+    #[arg(long)]
+    events: Option<PathBuf>,
+    /// For policies with metrics: per-customer attributes to join
+    #[arg(long)]
+    customers: Option<String>,
     /// Input format of DATA (default: from its extension)
     #[arg(long, value_enum)]
     input_format: Option<Format>,
@@ -66,9 +72,16 @@ pub fn run(args: Args) -> u8 {
     let (Some(oc), Some(nc)) = (checked(&old), checked(&new)) else { return FAILED };
     let (op, np) = (compile(oc), compile(nc));
     let today = args.as_of.unwrap_or_else(super::apply::current_date);
-    let Some(data) = args.data.clone() else { return logical(&args, &op, &np, today) };
+    let metrics = op.metrics.is_some() || np.metrics.is_some();
     let mut changes = Vec::new();
-    let report = match compare(&args, &data, (oc, &op), (nc, &np), today, &mut changes) {
+    let compared = if metrics && (args.events.is_some() || args.data.is_some() || args.customers.is_some()) {
+        compare_metrics(&args, (oc, &op), (nc, &np), today, &mut changes)
+    } else if let Some(data) = args.data.clone() {
+        compare(&args, &data, (oc, &op), (nc, &np), today, &mut changes)
+    } else {
+        return logical(&args, &op, &np, today);
+    };
+    let report = match compared {
         Ok(r) => r,
         Err(code) => return code,
     };
@@ -210,31 +223,8 @@ fn compare(
         return Err(usage_error(format_args!("cannot tell the format of `{data}`: pass --input-format")));
     };
     let (old_rows, new_rows) = (open(data, format, op, "old")?, open(data, format, np, "new")?);
-    let pairs: Vec<(usize, usize)> = np
-        .dimensions
-        .iter()
-        .enumerate()
-        .filter_map(|(n, d)| op.dimensions.iter().position(|o| o.name == d.name).map(|o| (o, n)))
-        .collect();
-    let mut migrations: Vec<Migration> = pairs
-        .iter()
-        .map(|&(o, n)| {
-            let names = |p: &Program, i: usize| p.dimensions[i].tiers.iter().map(|t| t.name.clone()).collect();
-            Migration::new(&np.dimensions[n].name, names(op, o), names(np, n))
-        })
-        .collect();
-    let only_one = np
-        .dimensions
-        .iter()
-        .filter(|d| !op.dimensions.iter().any(|o| o.name == d.name))
-        .map(|d| format!("`{}` only in the new version", d.name))
-        .chain(
-            op.dimensions
-                .iter()
-                .filter(|d| !np.dimensions.iter().any(|n| n.name == d.name))
-                .map(|d| format!("`{}` only in the old version", d.name)),
-        )
-        .collect();
+    let (pairs, mut migrations) = matrices(op, np);
+    let only_one = only_one(op, np);
     let money_field = np.fields.iter().position(|f| f.ty == Ty::Money);
     let (oe, ne) = (Evaluator::new(op, today), Evaluator::new(np, today));
     let (mut not_compared, mut reasons) = (0u64, Vec::new());
@@ -279,6 +269,97 @@ fn compare(
     })
 }
 
+/// Per customer key: the tier in each dimension, and the money field.
+type Tiered = std::collections::BTreeMap<String, (Vec<Option<usize>>, Decimal)>;
+
+/// Each version's tiers for every customer: metrics computed by each version
+/// from the same event log (and customers), then compared customer by customer.
+/// A customer one version does not tier (outside its population, or without
+/// events it counts) is `(no tier)` on that side.
+fn compare_metrics(
+    args: &Args,
+    (oc, op): (&Checked, &Program),
+    (nc, np): (&Checked, &Program),
+    today: Date,
+    changes: &mut Vec<ChangeRow>,
+) -> Result<Report, u8> {
+    use std::collections::BTreeMap;
+    let money_field = np.fields.iter().position(|f| f.ty == Ty::Money);
+    // key -> (decisions, money) per version.
+    let tiers = |p: &Program| -> Result<Tiered, u8> {
+        let ev = Evaluator::new(p, today);
+        let (events, customers, data) = (args.events.as_deref(), args.customers.as_deref(), args.data.as_deref());
+        let scored = super::apply_metrics::score_or_report(events, customers, data, args.input_format, p, &ev, today)?;
+        let n = p.fields.len();
+        let mut out = BTreeMap::new();
+        for c in scored.kept {
+            let mut frame = c.frame[..n].to_vec();
+            let money = match p.fields.iter().position(|f| f.ty == Ty::Money).and_then(|i| frame.get(i)) {
+                Some(Value::Num(d)) => *d,
+                _ => Decimal::ZERO,
+            };
+            let Ok(d) = ev.evaluate(&mut frame) else { continue };
+            out.insert(c.key, (d.into_iter().map(|d| d.tier).collect(), money));
+        }
+        Ok(out)
+    };
+    let (old, new) = (tiers(op)?, tiers(np)?);
+    let (pairs, mut migrations) = matrices(op, np);
+    let keys: std::collections::BTreeSet<&String> = old.keys().chain(new.keys()).collect();
+    for key in keys {
+        let (o, n) = (old.get(key), new.get(key));
+        let money = n.or(o).map_or(Decimal::ZERO, |x| x.1);
+        for (m, &(od, nd)) in migrations.iter_mut().zip(&pairs) {
+            let (ot, nt) = (o.and_then(|x| x.0[od]), n.and_then(|x| x.0[nd]));
+            if m.add(ot, nt, money) {
+                let name = |p: &Program, d: usize, t: Option<usize>| {
+                    t.map_or(String::new(), |t| p.dimensions[d].tiers[t].name.clone())
+                };
+                changes.push((key.clone(), m.dimension.clone(), name(op, od, ot), name(np, nd, nt)));
+            }
+        }
+    }
+    Ok(Report {
+        migrations,
+        strategies: strategy_changes(oc, nc),
+        only_one: only_one(op, np),
+        not_compared: 0,
+        reasons: Vec::new(),
+        money_field: money_field.map(|i| np.fields[i].name.clone()),
+    })
+}
+
+/// The dimensions both versions have (old index, new index), and an empty
+/// migration matrix for each.
+fn matrices(op: &Program, np: &Program) -> (Vec<(usize, usize)>, Vec<Migration>) {
+    let pairs: Vec<(usize, usize)> = np
+        .dimensions
+        .iter()
+        .enumerate()
+        .filter_map(|(n, d)| op.dimensions.iter().position(|o| o.name == d.name).map(|o| (o, n)))
+        .collect();
+    let migrations = pairs
+        .iter()
+        .map(|&(o, n)| {
+            let names = |p: &Program, i: usize| p.dimensions[i].tiers.iter().map(|t| t.name.clone()).collect();
+            Migration::new(&np.dimensions[n].name, names(op, o), names(np, n))
+        })
+        .collect();
+    (pairs, migrations)
+}
+
+/// Notes for the dimensions only one version has.
+fn only_one(op: &Program, np: &Program) -> Vec<String> {
+    let missing = |a: &Program, b: &Program, which: &str| -> Vec<String> {
+        a.dimensions
+            .iter()
+            .filter(|d| !b.dimensions.iter().any(|o| o.name == d.name))
+            .map(|d| format!("`{}` only in the {which} version", d.name))
+            .collect()
+    };
+    missing(np, op, "new").into_iter().chain(missing(op, np, "old")).collect()
+}
+
 /// The data, read with one version's schema.
 fn open<'p>(data: &str, format: Format, program: &'p Program, which: &str) -> Result<Reader<'p>, u8> {
     let file = std::fs::File::open(data).map_err(|e| usage_error(format_args!("cannot read data `{data}`: {e}")))?;
@@ -310,6 +391,9 @@ fn pct(part: Decimal, total: Decimal) -> String {
 fn text(r: &Report, markdown: bool) -> String {
     let mut out = String::new();
     for m in &r.migrations {
+        // Columns fit the longest tier name (at least the old fixed widths).
+        let longest = |names: &[String]| names.iter().map(|t| t.chars().count()).max().unwrap_or(0);
+        let (lw, cw) = ((longest(&m.old_tiers) + 2).max(14), (longest(&m.new_tiers) + 1).max(12));
         let head = format!(
             "{} of {} records ({}) change tier",
             m.moved,
@@ -327,9 +411,9 @@ fn text(r: &Report, markdown: bool) -> String {
             let _ = writeln!(out, "{}: {head}{money}", m.dimension);
             let _ = writeln!(
                 out,
-                "  {:<14}{}",
+                "  {:<lw$}{}",
                 "old \\ new",
-                m.new_tiers.iter().map(|t| format!("{t:>12}")).collect::<String>()
+                m.new_tiers.iter().map(|t| format!("{t:>cw$}")).collect::<String>()
             );
         }
         for (name, row) in m.old_tiers.iter().zip(&m.counts) {
@@ -337,7 +421,7 @@ fn text(r: &Report, markdown: bool) -> String {
                 let cells: Vec<String> = row.iter().map(u64::to_string).collect();
                 let _ = writeln!(out, "| **{name}** | {} |", cells.join(" | "));
             } else {
-                let _ = writeln!(out, "  {name:<14}{}", row.iter().map(|c| format!("{c:>12}")).collect::<String>());
+                let _ = writeln!(out, "  {name:<lw$}{}", row.iter().map(|c| format!("{c:>cw$}")).collect::<String>());
             }
         }
         out.push('\n');

@@ -133,28 +133,13 @@ fn scored_record(
     source: &str,
     today: Date,
 ) -> Result<Option<Found>, u8> {
-    use super::apply::Stop;
-    use super::apply_metrics::{field_json, score, value_json, Inputs, Rejects};
+    use super::apply_metrics::{field_json, score_or_report, value_json};
     let Some(id) = args.id.as_deref() else {
         return Err(usage_error("say which customer: --id KEY"));
     };
-    let has_events = args.events.is_some();
-    let inputs = Inputs {
-        events: args.events.as_deref(),
-        customers: args.customers.as_deref().or(if has_events { None } else { args.data.as_deref() }),
-        input_format: args.input_format,
-        skip_bad: false,
-    };
     let evaluator = tierlang::eval::Evaluator::new(program, today);
-    let mut summary = tierlang::data::Summary::new(program);
-    let scored = match score(&inputs, program, &evaluator, today, &mut Rejects(None), &mut summary) {
-        Ok(s) => s,
-        Err(Stop::Data(e)) => {
-            eprint!("{}", render::human(&e, None));
-            return Err(FAILED);
-        }
-        Err(Stop::Io(e) | Stop::Usage(e)) => return Err(usage_error(e)),
-    };
+    let (events, customers, data) = (args.events.as_deref(), args.customers.as_deref(), args.data.as_deref());
+    let scored = score_or_report(events, customers, data, args.input_format, program, &evaluator, today)?;
     if let Some((_, reason)) = scored.excluded.iter().find(|(c, _)| c.key == id) {
         println!("{id} is {reason}");
         return Ok(None);
