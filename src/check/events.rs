@@ -95,14 +95,12 @@ impl<'a> Cx<'a> {
             Some((k, _)) => k,
             None => {
                 self.errors.push(CheckError::EventsWithoutKey { span: keyword_span(&block.span, "events") });
-                if ecx.fields.is_empty() {
-                    self.errors.append(&mut ecx.errors);
-                    return;
-                }
                 0
             }
         };
-        ecx.used_fields.insert(key);
+        if key < ecx.fields.len() {
+            ecx.used_fields.insert(key);
+        }
         self.events = Some(EventsInfo {
             name: block.name.name.clone(),
             fields: ecx.fields.clone(),
@@ -119,7 +117,7 @@ impl<'a> Cx<'a> {
     /// The customer key when there is no schema: the events' key field.
     pub(super) fn key_from_events(&mut self) -> Option<usize> {
         let ev = self.events.as_ref()?;
-        let mut f: FieldInfo = ev.fields[ev.key].clone();
+        let mut f: FieldInfo = ev.fields.get(ev.key)?.clone();
         f.optional = false;
         let slot = self.fields.len();
         self.field_index.insert(f.name.clone(), slot);
@@ -326,8 +324,10 @@ impl<'a> Cx<'a> {
                     _ => ordered,
                 };
                 if !ok {
+                    let what =
+                        if matches!(kind, AggKind::Sum | AggKind::Avg) { "a number" } else { "a number or a date" };
                     self.errors.push(CheckError::WrongType {
-                        message: format!("`{name}` takes a number{}", if ordered { "" } else { " or a date" }),
+                        message: format!("`{name}` takes {what}"),
                         span: a.span.clone().into(),
                         found: a.ty.describe().into(),
                         help: None,
