@@ -19,6 +19,9 @@ pub struct Program {
     pub dimensions: Vec<DimProgram>,
     /// How metrics are computed, when the policy has any.
     pub metrics: Option<MetricsProgram>,
+    /// Strategies for combinations of tiers, in merge order (overrides last).
+    pub combinations: Vec<crate::check::CombinationInfo>,
+    pub budgets: Vec<crate::check::BudgetInfo>,
 }
 
 /// Metrics: aggregates over events, then population functions over customers.
@@ -83,6 +86,9 @@ pub struct DimProgram {
     pub name: String,
     pub label: Option<String>,
     pub hit: Hit,
+    /// Tiers best first (movements are promotions and demotions).
+    pub ordered: bool,
+    pub retention: Option<crate::check::RetentionInfo>,
     pub tiers: Vec<TierProgram>,
 }
 
@@ -122,6 +128,8 @@ pub fn compile(c: &Checked) -> Program {
         frame_size: n + c.lets.len(),
         dimensions: c.dimensions.iter().map(|d| dimension(d, n)).collect(),
         metrics: (!c.metrics.is_empty()).then(|| metrics(c)),
+        combinations: c.combinations.clone(),
+        budgets: c.budgets.clone(),
     }
 }
 
@@ -212,6 +220,8 @@ fn dimension(d: &DimensionInfo, n: usize) -> DimProgram {
         name: d.name.clone(),
         label: d.label.clone(),
         hit: d.hit,
+        ordered: d.ordered,
+        retention: d.retention.clone(),
         tiers: d
             .tiers
             .iter()

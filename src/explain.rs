@@ -138,8 +138,32 @@ impl<'a> Explainer<'a> {
         let ev = Evaluator::new(self.program, self.today);
         let mut frame = fields.to_vec();
         ev.prepare(&mut frame);
-        let dimensions =
+        let mut dimensions: Vec<DimensionExplanation> =
             self.checked.dimensions.iter().enumerate().map(|(d, dim)| self.dimension(d, dim, &ev, &frame)).collect();
+        // Strategies of tier combinations (`when value is VIP and ..`), with their source.
+        let decisions: Vec<crate::eval::Decision> = dimensions
+            .iter()
+            .zip(&self.checked.dimensions)
+            .map(|(e, dim)| crate::eval::Decision {
+                tier: dim.tiers.iter().position(|t| Some(&t.name) == e.tier.as_ref()),
+            })
+            .collect();
+        for (d, e) in dimensions.iter_mut().enumerate() {
+            let Some(merged) = crate::combine::strategy(self.program, &decisions, d) else { continue };
+            for c in crate::combine::applying(self.program, &decisions, d) {
+                for k in c.strategy.keys() {
+                    let line = StrategyLine {
+                        key: k.clone(),
+                        value: merged.get(k).map_or(serde_json::Value::Null, |v| v.to_json()),
+                        from: format!("when {}", c.text),
+                    };
+                    match e.strategy.iter_mut().find(|l| &l.key == k) {
+                        Some(l) => *l = line,
+                        None => e.strategy.push(line),
+                    }
+                }
+            }
+        }
         Explanation { dimensions }
     }
 

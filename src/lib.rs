@@ -5,7 +5,9 @@
 //! → the `tier` binary's `cli`.
 
 pub mod analysis;
+pub mod budget;
 pub mod check;
+pub mod combine;
 pub mod compile;
 pub mod coverage;
 pub mod data;
@@ -13,6 +15,7 @@ pub mod diff;
 pub mod eval;
 pub mod explain;
 pub mod fmt;
+pub mod history;
 pub mod lookup;
 pub mod metrics;
 pub mod number;

@@ -129,8 +129,9 @@ impl Suite<'_> {
             }
             Expectation::Strategy { dimension, path, op, value, span } => {
                 let got = decisions.get(*dimension)?.tier;
-                let tier = got.and_then(|i| self.program.dimensions[*dimension].tiers.get(i));
-                let actual = tier.and_then(|t| lookup(&t.strategy, path));
+                // With the strategies of the combinations that hold merged in.
+                let merged = crate::combine::strategy(self.program, decisions, *dimension);
+                let actual = merged.as_deref().and_then(|s| lookup(s, path));
                 if actual.is_some_and(|a| strategy_holds(a, *op, value)) {
                     return None;
                 }

@@ -268,6 +268,50 @@ pub enum CheckError {
         span: SourceSpan,
     },
 
+    #[error("{message}")]
+    #[diagnostic(code(tier::bad_retention))]
+    BadRetention {
+        message: String,
+        #[label("here")]
+        span: SourceSpan,
+        #[help]
+        help: String,
+    },
+
+    #[error("unknown {what} `{name}`")]
+    #[diagnostic(code(tier::unknown_tier))]
+    UnknownTier {
+        what: &'static str,
+        name: String,
+        #[label("not a {what} of this policy")]
+        span: SourceSpan,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("{message}")]
+    #[diagnostic(code(tier::bad_budget))]
+    BadBudget {
+        message: String,
+        #[label("{label}")]
+        span: SourceSpan,
+        label: String,
+        #[help]
+        help: String,
+    },
+
+    #[error("{message}")]
+    #[diagnostic(code(tier::strategy_conflict))]
+    StrategyConflict {
+        message: String,
+        #[label("here")]
+        span: SourceSpan,
+        #[label("and here")]
+        other: SourceSpan,
+        #[help]
+        help: String,
+    },
+
     #[error("`{name}` takes {expected}, got {got}")]
     #[diagnostic(code(tier::wrong_arity))]
     WrongArity {

@@ -6,10 +6,11 @@ mod error;
 mod events;
 mod expr;
 pub mod model;
+mod over_time;
 mod policy_tests;
 pub mod refs;
 mod schema;
-mod strategy;
+pub(crate) mod strategy;
 mod suggest;
 mod tiers;
 pub mod types;
@@ -51,6 +52,8 @@ pub(crate) struct Cx<'a> {
     populations: Vec<PopInfo>,
     /// Field slots of population-level metrics.
     population_fields: HashSet<usize>,
+    /// Per combination strategy: the dimension it merges onto and its keys.
+    combination_keys: Vec<(usize, Vec<String>)>,
 }
 
 impl<'a> Cx<'a> {
@@ -71,6 +74,7 @@ impl<'a> Cx<'a> {
             aggregates: Vec::new(),
             populations: Vec::new(),
             population_fields: HashSet::new(),
+            combination_keys: Vec::new(),
         }
     }
 }
@@ -87,6 +91,9 @@ pub fn check(policy: &Policy, source: &str) -> Outcome {
     let population_filter = cx.population_filter(policy);
     let (lets, let_order) = cx.lets(policy);
     let dimensions = cx.dimensions(policy);
+    let budgets = cx.budgets(policy, &dimensions);
+    let combinations = cx.combinations(policy, &dimensions);
+    cx.combination_keys = combinations.iter().map(|c| (c.target, c.strategy.keys().cloned().collect())).collect();
     let tests = cx.tests(policy, &dimensions, &lets);
     cx.unused(key);
     cx.finish_events();
@@ -108,6 +115,8 @@ pub fn check(policy: &Policy, source: &str) -> Outcome {
             aggregates: cx.aggregates,
             populations: cx.populations,
             population_filter,
+            budgets,
+            combinations,
         }),
         _ => None,
     };

@@ -28,6 +28,50 @@ pub struct Checked {
     pub populations: Vec<PopInfo>,
     /// `population where ...`: the customers that are scored and tiered.
     pub population_filter: Option<TExpr>,
+    pub budgets: Vec<BudgetInfo>,
+    /// `when DIM is TIER and .. { strategy }`, in merge order (overrides last).
+    pub combinations: Vec<CombinationInfo>,
+}
+
+/// `retention { .. }` of an ordered dimension.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetentionInfo {
+    /// Consecutive evaluations below the tier's criteria before a demotion (1:
+    /// demote at once).
+    pub demote_after: u32,
+    /// At most this many tiers down per evaluation.
+    pub at_most: Option<u32>,
+    /// `keep TIER for N PERIOD after promotion`: (tier index, N, PERIOD).
+    pub keep: Vec<(usize, u32, Period)>,
+}
+
+/// `budget NAME AMOUNT ..`: an amount split over one dimension's tiers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BudgetInfo {
+    pub name: String,
+    pub amount: Decimal,
+    pub currency: Option<String>,
+    pub period: Option<Period>,
+    pub dimension: usize,
+    /// Shares of the amount per tier (sum 1), or with `by weight` a weight per
+    /// customer of the tier; 0 for tiers not listed.
+    pub by_weight: bool,
+    pub parts: Vec<Decimal>,
+    pub span: Span,
+}
+
+/// A strategy for a combination of tiers of several dimensions.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CombinationInfo {
+    /// (dimension, tier) pairs that must all hold.
+    pub conditions: Vec<(usize, usize)>,
+    /// The dimension whose strategy it merges onto (the first it names).
+    pub target: usize,
+    pub override_: bool,
+    pub strategy: IndexMap<String, StrategyValue>,
+    /// `value is VIP and lifecycle is AtRisk`, for explanations.
+    pub text: String,
+    pub span: Span,
 }
 
 #[derive(Debug, Clone)]
@@ -167,6 +211,7 @@ pub struct DimensionInfo {
     pub hit: Hit,
     pub ordered: bool,
     pub tiers: Vec<TierInfo>,
+    pub retention: Option<RetentionInfo>,
     pub span: Span,
 }
 

@@ -258,12 +258,17 @@ impl Cx<'_> {
 
     fn expect_strategy(&mut self, test: &str, e: &ExpectStrategy, dims: &[DimensionInfo]) -> Option<Expectation> {
         let key = e.path.first()?;
-        let has_key = |d: &DimensionInfo| d.tiers.iter().any(|t| t.strategy.contains_key(&key.name));
+        // A key of a tier's strategy, or of a combination merged onto the dimension.
+        let combos = self.combination_keys.clone();
+        let has_key = |i: usize| {
+            dims[i].tiers.iter().any(|t| t.strategy.contains_key(&key.name))
+                || combos.iter().any(|(d, keys)| *d == i && keys.contains(&key.name))
+        };
         let dimension = match &e.dimension {
             Some(d) => self.find_dimension(test, d, dims)?,
             None if dims.len() == 1 => 0,
             None => {
-                let holders: Vec<usize> = (0..dims.len()).filter(|&i| has_key(&dims[i])).collect();
+                let holders: Vec<usize> = (0..dims.len()).filter(|&i| has_key(i)).collect();
                 match holders.as_slice() {
                     [one] => *one,
                     [] => 0,
@@ -271,7 +276,7 @@ impl Cx<'_> {
                 }
             }
         };
-        if !has_key(&dims[dimension]) {
+        if !has_key(dimension) {
             let keys = dims[dimension].tiers.iter().flat_map(|t| t.strategy.keys().map(String::as_str));
             let help = did_you_mean(&key.name, keys);
             self.errors.push(CheckError::TestUnknownKey {

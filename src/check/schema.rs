@@ -216,6 +216,8 @@ fn item_start(item: &Item) -> std::ops::Range<usize> {
         Item::Events(e) => &e.span,
         Item::Metric(m) => &m.span,
         Item::Population(p) => &p.span,
+        Item::Budget(b) => &b.span,
+        Item::Combination(c) => &c.span,
         Item::Let(l) => &l.span,
         Item::Tier(t) => &t.span,
         Item::Dimension(d) => &d.span,

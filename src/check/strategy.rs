@@ -137,7 +137,7 @@ impl Cx<'_> {
 }
 
 /// Own entries over inherited ones; nested maps merge key by key.
-fn merge(base: &mut IndexMap<String, StrategyValue>, over: IndexMap<String, StrategyValue>) {
+pub(crate) fn merge(base: &mut IndexMap<String, StrategyValue>, over: IndexMap<String, StrategyValue>) {
     for (k, v) in over {
         match (base.get_mut(&k), v) {
             (Some(StrategyValue::Map(b)), StrategyValue::Map(o)) => merge(b, o),

@@ -15,6 +15,7 @@ struct DimSource<'p> {
     name_span: Span,
     label: Option<String>,
     options: &'p [DimOption],
+    retention: Option<&'p crate::syntax::Retention>,
     tiers: Vec<&'p Tier>,
 }
 
@@ -40,7 +41,9 @@ impl Cx<'_> {
             }
             let (hit, ordered) = self.options(d.options);
             let tiers = self.tiers(&d.name, &d.tiers);
-            let mut info = DimensionInfo { name: d.name, label: d.label, hit, ordered, tiers, span: d.name_span };
+            let retention = d.retention.and_then(|r| self.retention(r, &tiers, ordered));
+            let mut info =
+                DimensionInfo { name: d.name, label: d.label, hit, ordered, tiers, retention, span: d.name_span };
             self.strategies(&mut info, &d.tiers);
             out.push(info);
         }
@@ -162,6 +165,7 @@ fn gather(policy: &Policy) -> Vec<DimSource<'_>> {
                         name_span: t.name.span.clone(),
                         label: None,
                         options: &[],
+                        retention: None,
                         tiers: vec![],
                     });
                     out.len() - 1
@@ -173,6 +177,7 @@ fn gather(policy: &Policy) -> Vec<DimSource<'_>> {
                 name_span: d.name.span.clone(),
                 label: d.label.as_ref().map(|l| l.value.clone()),
                 options: &d.options,
+                retention: d.retention.as_ref(),
                 tiers: d.tiers.iter().collect(),
             }),
             _ => {}

@@ -58,6 +58,11 @@ pub struct Args {
     /// Output only the key and each dimension's tier name (no labels, no strategy)
     #[arg(long)]
     pub(super) tiers_only: bool,
+    /// The previous run's output: adds per dimension the previous tier, the
+    /// movement (new, promoted, demoted, retained, held, gone) and the state the
+    /// next run needs, under the policy's retention rules
+    #[arg(long)]
+    pub(super) previous: Option<PathBuf>,
     /// Add per dimension the deciding criterion, the nearest tier above and what it
     /// takes to get there (`DIM_reason`, `DIM_next`, `DIM_next_gap`, `DIM_next_distance`)
     #[arg(long)]
@@ -93,6 +98,11 @@ pub fn run(args: Args) -> u8 {
     let program = compile(checked);
     let today = args.as_of.unwrap_or_else(current_date);
     if program.metrics.is_some() {
+        if args.previous.is_some() || !program.budgets.is_empty() {
+            return usage_error(
+                "--previous and budgets do not support metrics yet: apply the metrics, then the history",
+            );
+        }
         return run_metrics(&args, checked, &loaded.source, &program, today);
     }
     if args.events.is_some() || args.customers.is_some() {
@@ -124,6 +134,35 @@ pub fn run(args: Args) -> u8 {
         );
     }
     let source = if data == "-" { "<stdin>".to_string() } else { data.clone() };
+    if args.previous.is_some() || !program.budgets.is_empty() {
+        if args.explain || args.coverage {
+            return usage_error("--explain and --coverage do not combine with --previous or budgets yet");
+        }
+        return match super::apply_over_time::execute(&args, &program, input, input_format, &source, format, today) {
+            Ok((summary, text, json)) => {
+                match args.summary {
+                    SummaryFormat::Table => eprint!("{}{text}", summary.render(&program)),
+                    SummaryFormat::Json => {
+                        let mut doc = summary.to_json(&program);
+                        if let (Some(d), serde_json::Value::Object(more)) = (doc.as_object_mut(), json) {
+                            d.extend(more);
+                        }
+                        eprintln!("{doc}");
+                    }
+                    SummaryFormat::None => {}
+                }
+                OK
+            }
+            Err(Stop::Data(e)) => {
+                eprint!("{}", render::human(&e, None));
+                eprintln!(
+                    "stopped: no output was written (use --on-error skip --rejects FILE to set bad records aside)"
+                );
+                FAILED
+            }
+            Err(Stop::Io(e) | Stop::Usage(e)) => usage_error(e),
+        };
+    }
     let mut coverage = args.coverage.then(|| Coverage::new(checked));
     let input = Input { read: input, format: input_format, name: source };
     let explainer = args.explain.then(|| Explainer::new(checked, &program, &loaded.source, today));

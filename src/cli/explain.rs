@@ -25,6 +25,10 @@ pub struct Args {
     /// For a policy with metrics: per-customer attributes to join
     #[arg(long)]
     customers: Option<String>,
+    /// The previous run's output: also explain the customer's movement under the
+    /// retention rules (promoted, held, demoted, ...)
+    #[arg(long)]
+    previous: Option<PathBuf>,
     /// The record itself, as a JSON object (instead of DATA and --id)
     #[arg(long)]
     record: Option<String>,
@@ -77,20 +81,80 @@ pub fn run(args: Args) -> u8 {
     };
     let explainer = Explainer::new(checked, &program, &loaded.source, today);
     let explanation = explainer.explain(&values.1);
+    let history = match &args.previous {
+        Some(p) => match history(&program, &p.display().to_string(), &values.0, &explanation, today) {
+            Ok(h) => h,
+            Err(code) => return code,
+        },
+        None => Vec::new(),
+    };
     match args.format {
         ExplainFormat::Json => {
             let mut doc = serde_json::json!({ "key": values.0, "as_of": today.to_string(), "dimensions": explanation.dimensions });
             if !metrics.is_empty() {
                 doc["metrics"] = serde_json::to_value(&metrics).unwrap_or_default();
             }
+            if !history.is_empty() {
+                doc["history"] = serde_json::to_value(&history).unwrap_or_default();
+            }
             println!("{doc}");
         }
         ExplainFormat::Human => {
             print!("{}", metrics_human(&values.0, &metrics));
             print!("{}", human(&values.0, &explanation));
+            for h in &history {
+                let was = h.previous.as_deref().unwrap_or("(not there)");
+                let now = h.tier.as_deref().unwrap_or("no tier");
+                let note = h.note.as_ref().map_or(String::new(), |n| format!(": {n}"));
+                println!("history in `{}`: {was} → {now}, {}{note}", h.dimension, h.movement.name());
+            }
         }
     }
     OK
+}
+
+/// The customer's movement in each dimension since the previous output.
+#[derive(serde::Serialize)]
+struct HistoryLine {
+    dimension: String,
+    previous: Option<String>,
+    /// The tier after the retention rules (the explanation above is the criteria's).
+    tier: Option<String>,
+    movement: tierlang::history::Movement,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<String>,
+}
+
+fn history(
+    program: &tierlang::compile::Program,
+    path: &str,
+    key: &str,
+    e: &Explanation,
+    today: Date,
+) -> Result<Vec<HistoryLine>, u8> {
+    let previous = tierlang::data::previous::read(path, program).map_err(|err| {
+        eprint!("{}", render::human(&err, None));
+        FAILED
+    })?;
+    let states = previous.get(key);
+    Ok(program
+        .dimensions
+        .iter()
+        .zip(&e.dimensions)
+        .enumerate()
+        .map(|(d, (dim, x))| {
+            let computed = dim.tiers.iter().position(|t| Some(&t.name) == x.tier.as_ref());
+            let state = states.and_then(|s| s.get(d));
+            let step = tierlang::history::step(dim, state, computed, today);
+            HistoryLine {
+                dimension: dim.name.clone(),
+                previous: state.and_then(|s| s.tier.clone()),
+                tier: step.tier.map(|t| dim.tiers[t].name.clone()),
+                movement: step.movement,
+                note: step.note,
+            }
+        })
+        .collect())
 }
 
 /// A metric of the explained customer and how its population functions scored it.

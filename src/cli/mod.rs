@@ -3,6 +3,7 @@
 
 mod apply;
 mod apply_metrics;
+mod apply_over_time;
 mod check;
 mod diff;
 mod explain;

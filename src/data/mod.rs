@@ -4,6 +4,7 @@
 mod error;
 pub mod fast;
 pub mod fast_events;
+pub mod previous;
 mod read;
 mod summary;
 mod value;

@@ -55,13 +55,11 @@ impl<'p, W: Write> Writer<'p, W> {
         extra: Vec<String>,
         tiers_only: bool,
     ) -> std::io::Result<Self> {
-        let columns = program
-            .dimensions
-            .iter()
+        let columns = (0..program.dimensions.len())
             .map(|d| {
                 let mut cols: Vec<String> = Vec::new();
-                for t in &d.tiers {
-                    for (k, _) in flatten(&t.strategy) {
+                for strategy in crate::combine::keys(program, d) {
+                    for (k, _) in flatten(strategy) {
                         if !cols.contains(&k) {
                             cols.push(k);
                         }
@@ -116,15 +114,16 @@ impl<'p, W: Write> Writer<'p, W> {
     pub fn write(&mut self, key: &str, decisions: &[Decision], extra: &[serde_json::Value]) -> std::io::Result<()> {
         if self.format == Format::Csv {
             let mut cells = vec![key.to_string()];
-            for ((d, cols), dec) in self.program.dimensions.iter().zip(&self.columns).zip(decisions) {
+            for (i, ((d, cols), dec)) in self.program.dimensions.iter().zip(&self.columns).zip(decisions).enumerate() {
                 let tier = dec.tier.and_then(|i| d.tiers.get(i));
                 cells.push(tier.map_or(String::new(), |t| t.name.clone()));
                 if self.tiers_only {
                     continue;
                 }
                 cells.push(tier.and_then(|t| t.label.clone()).unwrap_or_default());
+                let strategy = crate::combine::strategy(self.program, decisions, i);
                 let flat: IndexMap<String, &StrategyValue> =
-                    tier.map(|t| flatten(&t.strategy)).unwrap_or_default().into_iter().collect();
+                    strategy.as_deref().map(flatten).unwrap_or_default().into_iter().collect();
                 cells.extend(cols.iter().map(|c| flat.get(c).map_or(String::new(), |v| v.to_text())));
             }
             cells.extend(extra.iter().map(|v| match v {
@@ -157,15 +156,15 @@ impl<'p, W: Write> Writer<'p, W> {
         let mut obj = serde_json::Map::new();
         obj.insert(self.program.fields[self.program.key].name.clone(), J::String(key.into()));
         let mut strategies = serde_json::Map::new();
-        for (d, dec) in self.program.dimensions.iter().zip(decisions) {
+        for (i, (d, dec)) in self.program.dimensions.iter().zip(decisions).enumerate() {
             let tier = dec.tier.and_then(|i| d.tiers.get(i));
             obj.insert(d.name.clone(), tier.map_or(J::Null, |t| J::String(t.name.clone())));
             if self.tiers_only {
                 continue;
             }
             obj.insert(format!("{}_label", d.name), tier.and_then(|t| t.label.clone()).map_or(J::Null, J::String));
-            let s = tier.map_or(J::Object(Default::default()), |t| {
-                J::Object(t.strategy.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
+            let s = crate::combine::strategy(self.program, decisions, i).map_or(J::Object(Default::default()), |s| {
+                J::Object(s.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
             });
             strategies.insert(d.name.clone(), s);
         }

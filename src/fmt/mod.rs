@@ -12,8 +12,8 @@ mod comments;
 mod expr;
 
 use crate::syntax::{
-    DimOptionKind, Dimension, Events, EventsEntry, Field, Given, Header, Item, Let, MapEntry, Policy, Schema, Span,
-    Strategy, Test, TestItem, Tier, TierClause, TypeKind, Value, ValueKind,
+    Budget, DimOptionKind, Dimension, Events, EventsEntry, Field, Given, Header, Item, Let, MapEntry, Policy,
+    RetentionKind, Schema, Span, Strategy, Test, TestItem, Tier, TierClause, TypeKind, Value, ValueKind,
 };
 use comments::Pending;
 
@@ -126,6 +126,16 @@ impl Printer<'_> {
                 self.leading(p.expr.span.end);
                 self.line(&format!("population where {}", expr::expr(&p.expr)), p.span.end);
             }
+            Item::Budget(b) => self.budget(b),
+            Item::Combination(c) => {
+                let conds: Vec<String> =
+                    c.conditions.iter().map(|(d, t)| format!("{} is {}", d.name, t.name)).collect();
+                let head = format!("when {}{}", conds.join(" and "), if c.override_ { " override" } else { "" });
+                self.open(&head, c.strategy.span.start);
+                self.leading(c.strategy.span.start);
+                self.strategy(&c.strategy);
+                self.close(c.span.end);
+            }
             Item::Let(l) => self.let_def(l),
             Item::Tier(t) => self.tier(t),
             Item::Dimension(d) => self.dimension(d),
@@ -185,6 +195,21 @@ impl Printer<'_> {
         self.close(s.span.end);
     }
 
+    /// `budget NAME AMOUNT per PERIOD [by weight] { TIER: share }`, a tier per line.
+    fn budget(&mut self, b: &Budget) {
+        let amount = expr::value(&b.amount);
+        let per = b.period.map_or(String::new(), |p| format!(" per {}", p.name()));
+        let weight = if b.by_weight { " by weight" } else { "" };
+        let head = format!("budget {} {amount}{per}{weight}", b.name.name);
+        let head_end = b.entries.first().map_or(b.span.start + head.len(), |(t, _)| t.span.start.saturating_sub(1));
+        self.open(&head, head_end.min(b.span.end));
+        for (tier, n) in &b.entries {
+            self.leading(tier.span.start);
+            self.line(&format!("{}: {}", tier.name, n.text), tier.span.end);
+        }
+        self.close(b.span.end);
+    }
+
     /// Fields first as written, then lets and `where` clauses in order.
     fn events(&mut self, e: &Events) {
         self.open(&format!("events {}", e.name.name), e.name.span.end);
@@ -228,6 +253,30 @@ impl Printer<'_> {
                 DimOptionKind::Unordered => "unordered",
             };
             self.line(text, o.span.end);
+        }
+        if let Some(r) = &d.retention {
+            self.leading(r.span.start);
+            self.open("retention", r.span.start + "retention".len());
+            for rule in &r.rules {
+                self.leading(rule.span.start);
+                let text = match &rule.kind {
+                    RetentionKind::PromoteImmediately => "promote immediately".to_string(),
+                    RetentionKind::DemoteAfter(n) => {
+                        let word = if n.text == "1" { "evaluation" } else { "evaluations" };
+                        format!("demote after {} {word} below", n.text)
+                    }
+                    RetentionKind::DemoteAtMost(n) => {
+                        let word = if n.text == "1" { "tier" } else { "tiers" };
+                        format!("demote at most {} {word} per evaluation", n.text)
+                    }
+                    RetentionKind::Keep { tier, count, period } => {
+                        let p = if count.text == "1" { period.name().to_string() } else { period.plural() };
+                        format!("keep {} for {} {p} after promotion", tier.name, count.text)
+                    }
+                };
+                self.line(&text, rule.span.end);
+            }
+            self.close(r.span.end);
         }
         for t in &d.tiers {
             if !self.first_in_block {
@@ -426,6 +475,8 @@ fn item_span(item: &Item) -> &Span {
         Item::Events(e) => &e.span,
         Item::Metric(m) => &m.span,
         Item::Population(p) => &p.span,
+        Item::Budget(b) => &b.span,
+        Item::Combination(c) => &c.span,
         Item::Let(l) => &l.span,
         Item::Tier(t) => &t.span,
         Item::Dimension(d) => &d.span,

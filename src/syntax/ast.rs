@@ -34,6 +34,8 @@ pub enum Item {
     Events(Events),
     Metric(Metric),
     Population(Population),
+    Budget(Budget),
+    Combination(Combination),
     Let(Let),
     Tier(Tier),
     Dimension(Dimension),
@@ -131,6 +133,52 @@ pub struct Metric {
     pub span: Span,
 }
 
+#[derive(Debug, Clone, PartialEq)]
+pub struct Retention {
+    pub rules: Vec<RetentionRule>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetentionRule {
+    pub kind: RetentionKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum RetentionKind {
+    /// `promote immediately` (what happens anyway; stated for readers).
+    PromoteImmediately,
+    /// `demote after N evaluations below`.
+    DemoteAfter(Num),
+    /// `demote at most N tiers per evaluation`.
+    DemoteAtMost(Num),
+    /// `keep TIER for N PERIOD after promotion`.
+    Keep { tier: Ident, count: Num, period: Period },
+}
+
+/// `budget NAME AMOUNT [per PERIOD] [by weight] { TIER: share-or-weight, .. }`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Budget {
+    pub name: Ident,
+    /// The amount; `Money` keeps the currency symbol as written.
+    pub amount: Value,
+    pub period: Option<Period>,
+    pub by_weight: bool,
+    pub entries: Vec<(Ident, Num)>,
+    pub span: Span,
+}
+
+/// `when DIM is TIER and .. [override] { strategy { .. } }`: strategy for a
+/// combination of tiers of several dimensions.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Combination {
+    pub conditions: Vec<(Ident, Ident)>,
+    pub override_: bool,
+    pub strategy: Strategy,
+    pub span: Span,
+}
+
 /// `population where EXPR`: the customers that are scored and tiered.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Population {
@@ -143,6 +191,8 @@ pub struct Dimension {
     pub name: Ident,
     pub label: Option<Str>,
     pub options: Vec<DimOption>,
+    /// `retention { .. }`: how tiers change between evaluations.
+    pub retention: Option<Retention>,
     pub tiers: Vec<Tier>,
     pub span: Span,
 }

@@ -91,6 +91,22 @@ fn is_keyword_token(rule: Rule) -> bool {
             | Rule::kw_where
             | Rule::kw_within
             | Rule::kw_last
+            | Rule::kw_retention
+            | Rule::kw_promote
+            | Rule::kw_immediately
+            | Rule::kw_demote
+            | Rule::kw_after
+            | Rule::kw_below
+            | Rule::kw_at
+            | Rule::kw_most
+            | Rule::kw_keep
+            | Rule::kw_for
+            | Rule::kw_promotion
+            | Rule::kw_budget
+            | Rule::kw_by
+            | Rule::kw_weight
+            | Rule::evaluations
+            | Rule::tiers_word
     )
 }
 
@@ -107,6 +123,8 @@ pub(crate) fn file(p: P) -> Result<Policy> {
                 let name = ident(next(&mut it));
                 Item::Metric(Metric { name, expr: expr(next(&mut it))?, span: sp })
             }
+            Rule::budget => Item::Budget(budget(c)?),
+            Rule::combination => Item::Combination(combination(c)?),
             Rule::population => {
                 let sp = span(&c);
                 Item::Population(Population { expr: expr(next(&mut inner(c)))?, span: sp })
@@ -228,15 +246,91 @@ fn dimension(p: P) -> Result<Dimension> {
     let sp = span(&p);
     let mut it = inner(p);
     let name = ident(next(&mut it));
-    let (mut label, mut options, mut tiers) = (None, Vec::new(), Vec::new());
+    let (mut label, mut options, mut tiers, mut retention) = (None, Vec::new(), Vec::new(), None);
     for c in it {
         match c.as_rule() {
             Rule::string => label = Some(string(c)),
-            Rule::dim_option => options.push(dim_option(c)),
+            Rule::dim_option => {
+                let o = next(&mut c.clone().into_inner());
+                if o.as_rule() == Rule::retention {
+                    retention = Some(retention_of(o)?);
+                } else {
+                    options.push(dim_option(c));
+                }
+            }
             _ => tiers.push(tier(c)?),
         }
     }
-    Ok(Dimension { name, label, options, tiers, span: sp })
+    Ok(Dimension { name, label, options, retention, tiers, span: sp })
+}
+
+fn retention_of(p: P) -> Result<Retention> {
+    let sp = span(&p);
+    let mut rules = Vec::new();
+    for r in inner(p) {
+        let rsp = span(&r);
+        let c = next(&mut r.into_inner());
+        let kind = match c.as_rule() {
+            Rule::promote_rule => RetentionKind::PromoteImmediately,
+            Rule::demote_after => RetentionKind::DemoteAfter(num(next(&mut inner(c)))?),
+            Rule::demote_at_most => RetentionKind::DemoteAtMost(num(next(&mut inner(c)))?),
+            _ => {
+                let mut it = inner(c);
+                let tier = ident(next(&mut it));
+                let count = num(next(&mut it))?;
+                RetentionKind::Keep { tier, count, period: period(next(&mut it)) }
+            }
+        };
+        rules.push(RetentionRule { kind, span: rsp });
+    }
+    Ok(Retention { rules, span: sp })
+}
+
+fn budget(p: P) -> Result<Budget> {
+    let sp = span(&p);
+    let mut it = inner(p);
+    let name = ident(next(&mut it));
+    let (mut amount, mut per, mut by_weight, mut entries) = (None, None, false, Vec::new());
+    for c in it {
+        match c.as_rule() {
+            Rule::budget_amount => {
+                let a = next(&mut c.into_inner());
+                let asp = span(&a);
+                let kind = match a.as_rule() {
+                    Rule::money => ValueKind::Money(money(a)?),
+                    _ => ValueKind::Number(num(a)?),
+                };
+                amount = Some(Value { kind, span: asp });
+            }
+            Rule::period => per = Some(period(c)),
+            Rule::by_weight => by_weight = true,
+            _ => {
+                let mut e = c.into_inner();
+                let tier = ident(next(&mut e));
+                entries.push((tier, num(next(&mut e))?));
+            }
+        }
+    }
+    let amount = amount.ok_or_else(|| SyntaxError::internal(sp.clone()))?;
+    Ok(Budget { name, amount, period: per, by_weight, entries, span: sp })
+}
+
+fn combination(p: P) -> Result<Combination> {
+    let sp = span(&p);
+    let (mut conditions, mut override_, mut strat) = (Vec::new(), false, None);
+    for c in inner(p) {
+        match c.as_rule() {
+            Rule::combo_cond => {
+                let mut it = inner(c);
+                let dim = ident(next(&mut it));
+                conditions.push((dim, ident(next(&mut it))));
+            }
+            Rule::override_mark => override_ = true,
+            _ => strat = Some(strategy(c)?),
+        }
+    }
+    let strategy = strat.ok_or_else(|| SyntaxError::internal(sp.clone()))?;
+    Ok(Combination { conditions, override_, strategy, span: sp })
 }
 
 fn dim_option(p: P) -> DimOption {

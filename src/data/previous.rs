@@ -1,0 +1,77 @@
+//! The previous run's output, read back for `tier apply --previous`: per key and
+//! dimension, the tier it ended in and the state carried forward
+//! (`DIM_entered`, `DIM_below`, written by a run with history; absent in an
+//! output without it, which then counts as entered on an unknown date).
+
+use super::error::{DataError, Location};
+use crate::compile::Program;
+use crate::history::State;
+use crate::number::Date;
+use indexmap::IndexMap;
+
+/// Per key (in file order), per dimension of `program`: the previous state.
+/// Rows marked `gone` (customers already gone then) are skipped.
+pub fn read(path: &str, program: &Program) -> Result<IndexMap<String, Vec<State>>, DataError> {
+    let unreadable = |message: String| DataError::Unreadable { source_name: path.into(), message, help: None };
+    let mut r = csv::Reader::from_path(path).map_err(|e| unreadable(e.to_string()))?;
+    let header = r.headers().map_err(|e| unreadable(e.to_string()))?.clone();
+    let col = |name: &str| header.iter().position(|h| h == name);
+    let key_name = &program.fields[program.key].name;
+    let Some(key) = col(key_name) else {
+        return Err(DataError::MissingColumn {
+            source_name: path.into(),
+            column: key_name.clone(),
+            field: key_name.clone(),
+            available: header.iter().collect::<Vec<_>>().join(", "),
+        });
+    };
+    // Per dimension: the columns of the tier, `_entered`, `_below` and `_movement`.
+    let dims: Vec<[Option<usize>; 4]> = program
+        .dimensions
+        .iter()
+        .map(|d| {
+            let n = &d.name;
+            [col(n), col(&format!("{n}_entered")), col(&format!("{n}_below")), col(&format!("{n}_movement"))]
+        })
+        .collect();
+    if dims.iter().all(|d| d[0].is_none()) {
+        let names: Vec<&str> = program.dimensions.iter().map(|d| d.name.as_str()).collect();
+        return Err(DataError::MissingColumn {
+            source_name: path.into(),
+            column: names.join("` or `"),
+            field: "the dimensions".into(),
+            available: header.iter().collect::<Vec<_>>().join(", "),
+        });
+    }
+    let mut out = IndexMap::new();
+    for (i, rec) in r.records().enumerate() {
+        let at = |line| Location { source: path.into(), row: i + 1, line };
+        let rec = rec.map_err(|e| DataError::Malformed { at: at(None), message: e.to_string(), help: None })?;
+        let line = rec.position().map(|p| p.line());
+        let cell = |c: Option<usize>| c.and_then(|c| rec.get(c)).map(str::trim).filter(|s| !s.is_empty());
+        if dims.iter().any(|d| cell(d[3]) == Some("gone")) {
+            continue;
+        }
+        let mut states = Vec::with_capacity(dims.len());
+        for (d, &[tier, entered, below, _]) in program.dimensions.iter().zip(&dims) {
+            let bad = |column: String, value: &str, expected: &str| DataError::BadValue {
+                at: at(line),
+                column,
+                value: value.into(),
+                expected: expected.into(),
+                help: "the previous output of `tier apply` carries these columns as written".into(),
+            };
+            let entered = match cell(entered) {
+                Some(t) => Some(Date::parse(t).ok_or_else(|| bad(format!("{}_entered", d.name), t, "a date"))?),
+                None => None,
+            };
+            let below = match cell(below) {
+                Some(t) => t.parse().map_err(|_| bad(format!("{}_below", d.name), t, "a whole number"))?,
+                None => 0,
+            };
+            states.push(State { tier: cell(tier).map(str::to_string), entered, below });
+        }
+        out.insert(rec.get(key).unwrap_or_default().trim().to_string(), states);
+    }
+    Ok(out)
+}
