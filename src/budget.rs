@@ -132,6 +132,41 @@ mod tests {
         assert_eq!(a.per_record.iter().copied().sum::<Decimal>(), a.total);
     }
 
+    proptest::proptest! {
+        /// Whatever the amount, shares or weights and tiers: the amounts handed
+        /// out and the unallocated rest add up to the amount in cents, and none
+        /// is negative.
+        #[test]
+        fn allocations_add_up_to_the_cent(
+            cents in 1i64..10_000_000,
+            parts in proptest::collection::vec(0u32..1000, 1..5),
+            tiers in proptest::collection::vec(proptest::option::of(0usize..5), 0..40),
+            by_weight: bool,
+        ) {
+            let n = parts.len();
+            let tiers: Vec<Option<usize>> = tiers.into_iter().map(|t| t.filter(|&t| t < n)).collect();
+            let sum: u32 = parts.iter().sum::<u32>().max(1);
+            // Shares: the parts scaled to add up to exactly 1 (the last takes the rest).
+            let mut shares: Vec<Decimal> = parts.iter().map(|&p| Decimal::new(i64::from(p) * 1000 / i64::from(sum), 3)).collect();
+            let rest = Decimal::ONE - shares.iter().copied().sum::<Decimal>();
+            shares[n - 1] += rest;
+            let b = BudgetInfo {
+                name: "b".into(),
+                amount: Decimal::new(cents, 2),
+                currency: None,
+                period: None,
+                dimension: 0,
+                by_weight,
+                parts: if by_weight { parts.iter().map(|&p| Decimal::from(p)).collect() } else { shares },
+                span: 0..0,
+            };
+            let a = allocate(&b, &tiers);
+            proptest::prop_assert_eq!(a.per_record.iter().copied().sum::<Decimal>() + a.unallocated, a.total);
+            proptest::prop_assert!(a.per_record.iter().all(|c| !c.is_sign_negative()));
+            proptest::prop_assert_eq!(a.per_tier.iter().copied().sum::<Decimal>(), a.total - a.unallocated);
+        }
+    }
+
     #[test]
     fn weights_split_over_customers() {
         // Weights 2, 1, 1 (tiers 0, 1, 1) of 10.00: 5.00, 2.50, 2.50.

@@ -134,9 +134,11 @@ pub fn run(args: Args) -> u8 {
         );
     }
     let source = if data == "-" { "<stdin>".to_string() } else { data.clone() };
-    if args.previous.is_some() || !program.budgets.is_empty() {
+    if args.previous.is_some() || super::apply_over_time::applies(&program) {
         if args.explain || args.coverage {
-            return usage_error("--explain and --coverage do not combine with --previous or budgets yet");
+            return usage_error(
+                "--explain and --coverage do not combine with retention rules, --previous or budgets yet",
+            );
         }
         return match super::apply_over_time::execute(&args, &program, input, input_format, &source, format, today) {
             Ok((summary, text, json)) => {

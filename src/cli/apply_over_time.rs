@@ -17,6 +17,12 @@ use tierlang::eval::{Decision, Evaluator, Value};
 use tierlang::history::{self, Movement, State};
 use tierlang::number::{Date, Decimal};
 
+/// Whether a policy's runs go this way even without `--previous`: it has
+/// budgets, or retention rules (whose state every run writes for the next).
+pub(super) fn applies(program: &Program) -> bool {
+    !program.budgets.is_empty() || program.dimensions.iter().any(|d| d.retention.is_some())
+}
+
 /// One record on its way out.
 struct Out {
     key: String,
@@ -34,8 +40,10 @@ pub(super) fn execute(
     format: Format,
     today: Date,
 ) -> Result<(Summary, String, serde_json::Value), Stop> {
+    // With retention rules even the first run records history (everyone is new).
     let previous = match &args.previous {
         Some(p) => Some(tierlang::data::previous::read(&p.display().to_string(), program).map_err(Stop::Data)?),
+        None if program.dimensions.iter().any(|d| d.retention.is_some()) => Some(Default::default()),
         None => None,
     };
     let reader = Reader::new(input, input_format, source, &program.fields, program.key).map_err(Stop::Data)?;
@@ -154,7 +162,11 @@ pub(super) fn execute(
     if let Some(r) = rejects {
         r.finish().map_err(io)?.commit()?;
     }
-    let (text, json) = report(program, previous.is_some().then_some((&matrices, &movements)), &allocations);
+    let tiers_of = |b: &tierlang::check::BudgetInfo| -> Vec<Option<usize>> {
+        rows.iter().map(|r| r.decisions[b.dimension].tier).collect()
+    };
+    let members: Vec<Vec<Option<usize>>> = program.budgets.iter().map(tiers_of).collect();
+    let (text, json) = report(program, previous.is_some().then_some((&matrices, &movements)), &allocations, &members);
     Ok((summary, text, json))
 }
 
@@ -182,6 +194,7 @@ fn report(
     program: &Program,
     history: Option<(&Vec<Migration>, &Vec<[u64; 7]>)>,
     allocations: &[tierlang::budget::Allocation],
+    members: &[Vec<Option<usize>>],
 ) -> (String, serde_json::Value) {
     let mut text = String::new();
     let mut json = serde_json::Map::new();
@@ -234,16 +247,29 @@ fn report(
         json.insert("history".into(), dims.into());
     }
     let mut budgets = Vec::new();
-    for (b, a) in program.budgets.iter().zip(allocations) {
+    for ((b, a), tiers_of) in program.budgets.iter().zip(allocations).zip(members) {
         let dim = &program.dimensions[b.dimension];
         let currency = b.currency.clone().unwrap_or_default();
         let _ = writeln!(text, "budget {}: {currency}{} over `{}`", b.name, a.total, dim.name);
         let mut tiers = Vec::new();
         for (t, amount) in a.per_tier.iter().enumerate().take(dim.tiers.len()) {
-            let _ = writeln!(text, "  {:<16} {currency}{amount}", dim.tiers[t].name);
-            tiers.push(
-                serde_json::json!({ "tier": dim.tiers[t].name, "amount": tierlang::check::decimal_json(*amount) }),
-            );
+            // Per customer: one amount, or the lowest and highest when odd cents differ.
+            let each: Vec<Decimal> =
+                (0..tiers_of.len()).filter(|&i| tiers_of[i] == Some(t)).map(|i| a.per_record[i]).collect();
+            let (lo, hi) = (each.iter().min().copied(), each.iter().max().copied());
+            let per = match (lo, hi) {
+                (Some(l), Some(h)) if l == h => format!(" ({} customers, {currency}{l} each)", each.len()),
+                (Some(l), Some(h)) => format!(" ({} customers, {currency}{l} to {currency}{h} each)", each.len()),
+                _ => " (no customers)".to_string(),
+            };
+            let _ = writeln!(text, "  {:<16} {currency}{amount}{per}", dim.tiers[t].name);
+            tiers.push(serde_json::json!({
+                "tier": dim.tiers[t].name,
+                "amount": tierlang::check::decimal_json(*amount),
+                "customers": each.len(),
+                "per_customer_min": lo.map(tierlang::check::decimal_json),
+                "per_customer_max": hi.map(tierlang::check::decimal_json),
+            }));
         }
         if !a.unallocated.is_zero() {
             let _ = writeln!(
