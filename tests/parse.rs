@@ -390,3 +390,40 @@ fn a_test_states_its_population_as_a_list_of_records() {
     assert_eq!(rows.len(), 2);
     assert!(matches!(&rows[1].kind, ValueKind::Map(entries) if entries.len() == 2));
 }
+
+#[test]
+fn retention_budgets_and_combinations() {
+    let p = parse_ok(
+        r#"dimension value {
+          ordered
+          retention { promote immediately  demote after 2 evaluations below
+                      demote at most 1 tier per evaluation  keep VIP for 12 months after promotion }
+          tier VIP { when spend > 1 }
+        }
+        budget marketing ¥1M per year { VIP: 50%, Small: 50% }
+        budget hours 300 by weight { VIP: 3 }
+        when value is VIP and lifecycle is AtRisk override { strategy { call: true } }"#,
+    );
+    let Some(Item::Dimension(d)) = p.items.first() else { panic!() };
+    let kinds: Vec<RetentionKind> = d.retention.as_ref().unwrap().rules.iter().map(|r| r.kind.clone()).collect();
+    assert_eq!(kinds[0], RetentionKind::PromoteImmediately);
+    assert!(matches!(&kinds[1], RetentionKind::DemoteAfter(n) if n.text == "2"));
+    assert!(matches!(&kinds[2], RetentionKind::DemoteAtMost(n) if n.text == "1"));
+    assert!(
+        matches!(&kinds[3], RetentionKind::Keep { tier, count, period } if tier.name == "VIP" && count.text == "12" && *period == Period::Month)
+    );
+    let Item::Budget(b) = &p.items[1] else { panic!() };
+    assert_eq!(
+        (b.name.name.as_str(), b.period, b.by_weight, b.entries.len()),
+        ("marketing", Some(Period::Year), false, 2)
+    );
+    assert!(matches!(&b.amount.kind, ValueKind::Money(m) if m.currency == "¥" && m.amount.value == dec("1000000")));
+    assert_eq!(b.entries[0].1.value, dec("0.5"));
+    let Item::Budget(h) = &p.items[2] else { panic!() };
+    assert_eq!((h.period, h.by_weight), (None, true));
+    let Item::Combination(c) = &p.items[3] else { panic!() };
+    let conds: Vec<(&str, &str)> = c.conditions.iter().map(|(d, t)| (d.name.as_str(), t.name.as_str())).collect();
+    assert_eq!(conds, [("value", "VIP"), ("lifecycle", "AtRisk")]);
+    assert!(c.override_);
+    assert_eq!(c.strategy.entries[0].key.name, "call");
+}
