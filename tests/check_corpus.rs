@@ -231,6 +231,11 @@ fn every_code_is_documented_in_docs_errors_md() {
     // Data diagnostics are named by string in the apply command.
     let apply = std::fs::read_to_string(root().join("src/cli/apply.rs")).unwrap()
         + &std::fs::read_to_string(root().join("src/cli/apply_metrics.rs")).unwrap();
+    // `tier compile`'s code.
+    let sql = std::fs::read_to_string(root().join("src/sql.rs")).unwrap();
+    for part in sql.split("code(tier::").skip(1) {
+        codes.insert(format!("tier::{}", part.split(')').next().unwrap()));
+    }
     for part in apply.split("\"tier::").skip(1) {
         codes.insert(format!("tier::{}", part.split('"').next().unwrap()));
     }

@@ -260,3 +260,15 @@ fn a_negative_rate_is_a_bad_value_on_both_paths() {
         assert!(err.contains("zero or a positive number"), "{err}");
     }
 }
+
+/// `-o /dev/null` writes into the device; it must not rename a file over it.
+#[cfg(unix)]
+#[test]
+fn output_to_a_device_is_written_in_place_not_replaced() {
+    use std::os::unix::fs::FileTypeExt;
+    let out =
+        tier(&["apply", "policies/hospitals.tier", "examples/hospitals.csv", "-o", "/dev/null", "--summary", "none"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let meta = std::fs::metadata("/dev/null").unwrap();
+    assert!(meta.file_type().is_char_device(), "/dev/null is no longer a device");
+}

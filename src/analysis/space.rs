@@ -61,11 +61,13 @@ pub fn build(checked: &Checked, conditions: &[&TExpr], source: &str, today: Date
         for atom in atoms(c, &checked.lets) {
             for (subject, k) in comparisons(atom) {
                 let mut found = Vec::new();
-                if invert(subject, k, &checked.lets, today, &mut found) {
-                    for (slot, v) in found {
-                        bounds[slot].push(v);
-                    }
-                } else {
+                let exact = invert(subject, k, &checked.lets, today, &mut found);
+                // An approximate subject may still name values worth trying
+                // (`contains(code, "x")`: a code with an x).
+                for (slot, v) in found {
+                    bounds[slot].push(v);
+                }
+                if !exact {
                     let text = source.get(subject.span.clone()).unwrap_or("?").to_string();
                     if !approximate.contains(&text) {
                         approximate.push(text);
@@ -155,6 +157,17 @@ fn invert(subject: &TExpr, k: Option<Value>, lets: &[LetInfo], today: Date, out:
             true
         }
         TKind::Let(i) => lets.get(*i).is_some_and(|l| invert(&l.expr, Some(k), lets, today, out)),
+        // Text functions: not inverted exactly, but the part searched for gives two
+        // values to try (it, and a longer text starting with it).
+        TKind::Call(Func::Contains | Func::StartsWith, args) => {
+            if let (Some(TKind::Field(slot)), Some(TKind::Const(crate::check::Const::Text(part)))) =
+                (args.first().map(|a| &a.kind), args.get(1).map(|a| &a.kind))
+            {
+                out.push((*slot, Value::Text(part.clone())));
+                out.push((*slot, Value::Text(format!("{part}~"))));
+            }
+            false
+        }
         TKind::Neg(x) => num(&k).is_some_and(|d| invert(x, Some(Value::Num(-d)), lets, today, out)),
         TKind::Arith(op, a, b) => match (const_value(a), const_value(b)) {
             (None, Some(c)) => {

@@ -398,6 +398,8 @@ pub(super) fn io(e: std::io::Error) -> Stop {
 pub(super) enum Output {
     Stdout(Vec<u8>),
     File(std::io::BufWriter<tempfile::NamedTempFile>, PathBuf),
+    /// A device or pipe (`/dev/null`, a FIFO): written in place, never replaced.
+    Special(Vec<u8>, PathBuf),
 }
 
 impl Output {
@@ -406,6 +408,10 @@ impl Output {
             return Ok(Output::Stdout(Vec::new()));
         }
         let path = PathBuf::from(target);
+        // Renaming a temporary file over `/dev/null` would replace the device.
+        if std::fs::metadata(&path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+            return Ok(Output::Special(Vec::new(), path));
+        }
         let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
         let tmp = tempfile::Builder::new()
             .prefix(".tier-")
@@ -417,6 +423,11 @@ impl Output {
     pub(super) fn commit(self) -> Result<(), Stop> {
         match self {
             Output::Stdout(buf) => std::io::stdout().lock().write_all(&buf).map_err(io),
+            Output::Special(buf, path) => std::fs::OpenOptions::new()
+                .write(true)
+                .open(&path)
+                .and_then(|mut f| f.write_all(&buf))
+                .map_err(|e| Stop::Io(format!("cannot write `{}`: {e}", path.display()))),
             Output::File(w, path) => {
                 let tmp = w.into_inner().map_err(|e| io(e.into_error()))?;
                 tmp.persist(&path).map_err(|e| Stop::Io(format!("cannot write `{}`: {}", path.display(), e.error)))?;
@@ -429,14 +440,14 @@ impl Output {
 impl Write for Output {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         match self {
-            Output::Stdout(v) => v.write(buf),
+            Output::Stdout(v) | Output::Special(v, _) => v.write(buf),
             Output::File(f, _) => f.write(buf),
         }
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
         match self {
-            Output::Stdout(_) => Ok(()),
+            Output::Stdout(_) | Output::Special(..) => Ok(()),
             Output::File(f, _) => f.flush(),
         }
     }

@@ -5,6 +5,7 @@ mod apply;
 mod apply_metrics;
 mod apply_over_time;
 mod check;
+mod compile;
 mod diff;
 mod explain;
 mod fmt;
@@ -46,6 +47,8 @@ enum Command {
     Explain(explain::Args),
     /// What changes between two policy versions on real data
     Diff(diff::Args),
+    /// Compile a policy to one SQL query for a warehouse
+    Compile(compile::Args),
 }
 
 pub fn main() -> ExitCode {
@@ -61,6 +64,7 @@ pub fn main() -> ExitCode {
         Command::Test(args) => test::run(args),
         Command::Fmt(args) => fmt::run(args),
         Command::Apply(args) => apply::run(args),
+        Command::Compile(args) => compile::run(args),
         Command::Table(args) => table::run(args),
         Command::Explain(args) => explain::run(args),
         Command::Diff(args) => diff::run(args),
