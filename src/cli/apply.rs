@@ -249,12 +249,7 @@ fn execute(
     let out = Output::create(&args.output)?;
     let extra = explainer.map_or(Vec::new(), Explainer::columns);
     let mut writer = Writer::new(out, format, program, extra, args.tiers_only).map_err(io)?;
-    let mut rejects = match &args.rejects {
-        Some(path) => {
-            Some(RejectWriter::new(Output::create(&path.display().to_string())?).map_err(|e| Stop::Io(e.to_string()))?)
-        }
-        None => None,
-    };
+    let mut rejects = open_rejects(args)?;
     let evaluator = Evaluator::with_tables(program, today);
     let mut summary = Summary::with_values(program);
     let mut frame: Vec<Value> = Vec::with_capacity(program.frame_size);
@@ -357,6 +352,36 @@ fn fast_path(
         }
         Err(_) => Ok(None),
     }
+}
+
+/// The reject report `--rejects FILE` asks for (written only when the run succeeds).
+pub(super) fn open_rejects(args: &Args) -> Result<Option<RejectWriter<Output>>, Stop> {
+    match &args.rejects {
+        Some(path) => Ok(Some(
+            RejectWriter::new(Output::create(&path.display().to_string())?).map_err(|e| Stop::Io(e.to_string()))?,
+        )),
+        None => Ok(None),
+    }
+}
+
+/// One unreadable record into the reject report: where, what, and its cells.
+pub(super) fn write_reject(
+    rejects: &mut RejectWriter<Output>,
+    error: &DataError,
+    cells: &[(String, String)],
+    source: &str,
+) -> Result<(), Stop> {
+    let at = error.location().cloned().unwrap_or(Location { source: source.into(), row: 0, line: None });
+    let message = error.to_string();
+    let reject = Reject {
+        at: &at,
+        column: error.column().unwrap_or_default(),
+        value: error.value().unwrap_or_default(),
+        code: diag_code(error),
+        message: &message,
+        cells,
+    };
+    rejects.write(&reject).map_err(|e| Stop::Io(e.to_string()))
 }
 
 pub(super) fn diag_code(e: &DataError) -> &'static str {

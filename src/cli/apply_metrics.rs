@@ -6,7 +6,7 @@
 //! date, rejected) and every customer is tiered, outside the population, or
 //! rejected; the summary shows both balances.
 
-use super::apply::{diag_code, io, Args, OnError, Output, Stop};
+use super::apply::{io, Args, OnError, Output, Stop};
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
@@ -67,12 +67,7 @@ pub(super) fn execute(
 ) -> Result<Summary, Stop> {
     let mp = program.metrics.as_ref().ok_or_else(|| Stop::Io("the policy has no metrics".into()))?;
     let evaluator = Evaluator::with_tables(program, today);
-    let mut rejects = Rejects(match &args.rejects {
-        Some(p) => {
-            Some(RejectWriter::new(Output::create(&p.display().to_string())?).map_err(|e| Stop::Io(e.to_string()))?)
-        }
-        None => None,
-    });
+    let mut rejects = Rejects(super::apply::open_rejects(args)?);
     let mut summary = Summary::with_values(program);
     let scored = score(&Inputs::of(args), program, &evaluator, today, &mut rejects, &mut summary)?;
     let out = Output::create(&args.output)?;
@@ -332,17 +327,10 @@ fn reject_row(inputs: &Inputs, r: Rejected, source: &str, rejects: &mut Rejects)
     if !inputs.skip_bad {
         return Err(Stop::Data(error));
     }
-    let at = error.location().cloned().unwrap_or(Location { source: source.into(), row: 0, line: None });
-    let message = error.to_string();
-    let reject = Reject {
-        at: &at,
-        column: error.column().unwrap_or_default(),
-        value: error.value().unwrap_or_default(),
-        code: diag_code(&error),
-        message: &message,
-        cells: &cells,
-    };
-    rejects.add(&reject)
+    match rejects.0.as_mut() {
+        Some(w) => super::apply::write_reject(w, &error, &cells, source),
+        None => Ok(()),
+    }
 }
 
 /// A customer's key and metric values, for the reject report.

@@ -8,10 +8,10 @@
 //! budget, `budget.NAME`. The summary adds the migration matrix (previous × new,
 //! customers and money), the count of each movement, and each budget per tier.
 
-use super::apply::{diag_code, io, Args, OnError, Output, Stop};
+use super::apply::{io, Args, OnError, Output, Stop};
 use std::fmt::Write as _;
 use tierlang::compile::Program;
-use tierlang::data::{DataError, Format, Location, Reader, Reject, RejectWriter, Rejected, Summary, Writer};
+use tierlang::data::{DataError, Format, Reader, Rejected, Summary, Writer};
 use tierlang::diff::Migration;
 use tierlang::eval::{Decision, Evaluator, Value};
 use tierlang::history::{self, Movement, State};
@@ -47,12 +47,7 @@ pub(super) fn execute(
         None => None,
     };
     let reader = Reader::new(input, input_format, source, &program.fields, program.key).map_err(Stop::Data)?;
-    let mut rejects = match &args.rejects {
-        Some(path) => {
-            Some(RejectWriter::new(Output::create(&path.display().to_string())?).map_err(|e| Stop::Io(e.to_string()))?)
-        }
-        None => None,
-    };
+    let mut rejects = super::apply::open_rejects(args)?;
     let evaluator = Evaluator::with_tables(program, today);
     let mut summary = Summary::with_values(program);
     let mut rows: Vec<Out> = Vec::new();
@@ -76,17 +71,7 @@ pub(super) fn execute(
                     return Err(Stop::Data(error));
                 };
                 summary.rejected += 1;
-                let at = error.location().cloned().unwrap_or(Location { source: source.into(), row: 0, line: None });
-                let message = error.to_string();
-                let reject = Reject {
-                    at: &at,
-                    column: error.column().unwrap_or_default(),
-                    value: error.value().unwrap_or_default(),
-                    code: diag_code(&error),
-                    message: &message,
-                    cells: &cells,
-                };
-                rejects.write(&reject).map_err(|e| Stop::Io(e.to_string()))?;
+                super::apply::write_reject(rejects, &error, &cells, source)?;
                 continue;
             }
         };
