@@ -281,3 +281,39 @@ when value is VIP and activity is Rare override { strategy { gift: "visit" } }
     let header = text.lines().next().unwrap();
     assert!(header.contains("strategy.value.call"), "{header}");
 }
+
+/// A record matching two tiers of a `hit unique` dimension (the analysis cannot
+/// see `contains` exactly) stops a budget run, or goes to the reject report.
+#[test]
+fn a_unique_overlap_in_a_budget_run_is_rejected_like_a_bad_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("p.tier");
+    std::fs::write(
+        &policy,
+        r#"schema { id: text key  code: text }
+dimension kind {
+  hit unique
+  unordered
+  tier A { when contains(code, "a") }
+  tier B { when contains(code, "b") }
+  tier C { when not contains(code, "a") and not contains(code, "b") }
+}
+budget gifts 100 { A: 50%, B: 50% }
+"#,
+    )
+    .unwrap();
+    let data = dir.path().join("d.csv");
+    std::fs::write(&data, "id,code\nk1,a\nk2,ab\nk3,b\n").unwrap();
+    let (p, d) = (policy.to_str().unwrap(), data.to_str().unwrap());
+    let out = tier(&["apply", p, d, "--summary", "none"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("matches tiers `A` and `B`"));
+    let rejects = dir.path().join("rejects.csv");
+    let out = tier(&["apply", p, d, "--on-error", "skip", "--rejects", rejects.to_str().unwrap(), "--summary", "none"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report = std::fs::read_to_string(&rejects).unwrap();
+    assert!(report.contains("tier::unique_overlap") && report.contains(r#"""code"":""ab"""#), "{report}");
+    // k1 and k3 share the budget: 50 each.
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("k1,A,,50") && text.contains("k3,B,,50"), "{text}");
+}

@@ -365,11 +365,13 @@ pub(super) fn open_rejects(args: &Args) -> Result<Option<RejectWriter<Output>>, 
 }
 
 /// One unreadable record into the reject report: where, what, and its cells.
+/// `code` overrides the error's own (a record that decoded but matched two tiers).
 pub(super) fn write_reject(
     rejects: &mut RejectWriter<Output>,
     error: &DataError,
     cells: &[(String, String)],
     source: &str,
+    code: Option<&str>,
 ) -> Result<(), Stop> {
     let at = error.location().cloned().unwrap_or(Location { source: source.into(), row: 0, line: None });
     let message = error.to_string();
@@ -377,7 +379,7 @@ pub(super) fn write_reject(
         at: &at,
         column: error.column().unwrap_or_default(),
         value: error.value().unwrap_or_default(),
-        code: diag_code(error),
+        code: code.unwrap_or(diag_code(error)),
         message: &message,
         cells,
     };

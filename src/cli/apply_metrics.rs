@@ -328,7 +328,7 @@ fn reject_row(inputs: &Inputs, r: Rejected, source: &str, rejects: &mut Rejects)
         return Err(Stop::Data(error));
     }
     match rejects.0.as_mut() {
-        Some(w) => super::apply::write_reject(w, &error, &cells, source),
+        Some(w) => super::apply::write_reject(w, &error, &cells, source, None),
         None => Ok(()),
     }
 }

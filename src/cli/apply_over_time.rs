@@ -71,14 +71,30 @@ pub(super) fn execute(
                     return Err(Stop::Data(error));
                 };
                 summary.rejected += 1;
-                super::apply::write_reject(rejects, &error, &cells, source)?;
+                super::apply::write_reject(rejects, &error, &cells, source, None)?;
                 continue;
             }
         };
         let mut frame = row.values.clone();
-        let computed = evaluator
-            .evaluate(&mut frame)
-            .map_err(|e| Stop::Data(DataError::Malformed { at: row.at.clone(), message: e.to_string(), help: None }))?;
+        let computed = match evaluator.evaluate(&mut frame) {
+            Ok(d) => d,
+            // Two tiers under `hit unique`: stops the run, or is set aside as any bad record.
+            Err(e) => {
+                let error = DataError::Malformed { at: row.at.clone(), message: e.to_string(), help: None };
+                let Some(rejects) = rejects.as_mut().filter(|_| args.on_error == OnError::Skip) else {
+                    return Err(Stop::Data(error));
+                };
+                summary.rejected += 1;
+                let cells: Vec<(String, String)> = program
+                    .fields
+                    .iter()
+                    .zip(&row.values)
+                    .map(|(f, v)| (f.column.clone(), tierlang::analysis::space::input_text(f, v)))
+                    .collect();
+                super::apply::write_reject(rejects, &error, &cells, source, Some("tier::unique_overlap"))?;
+                continue;
+            }
+        };
         let mut decisions = computed.clone();
         let mut extra = Vec::new();
         if let Some(prev) = &previous {
