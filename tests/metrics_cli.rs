@@ -206,3 +206,26 @@ fn the_parallel_and_plain_event_paths_agree() {
     assert_eq!(text(&fast.stdout), text(&plain.stdout));
     assert_eq!(text(&fast.stderr), text(&plain.stderr));
 }
+
+/// Retention rules with metrics are refused (not yet supported), not silently ignored.
+#[test]
+fn retention_rules_with_metrics_are_refused_not_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("p.tier");
+    std::fs::write(
+        &policy,
+        r#"events e { customer: text key from "customer_id"  amount: money from "amount" }
+metric spend = sum(amount)
+dimension value {
+  ordered
+  retention { demote after 2 evaluations below }
+  tier Top { when spend >= 100 }
+  tier Rest { otherwise }
+}
+"#,
+    )
+    .unwrap();
+    let out = tier(&["apply", policy.to_str().unwrap(), "--events", "tests/events/loyalty_orders.csv"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("retention rules, --previous and budgets do not support metrics yet"));
+}

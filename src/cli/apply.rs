@@ -98,10 +98,8 @@ pub fn run(args: Args) -> u8 {
     let program = compile(checked);
     let today = args.as_of.unwrap_or_else(current_date);
     if program.metrics.is_some() {
-        if args.previous.is_some() || !program.budgets.is_empty() {
-            return usage_error(
-                "--previous and budgets do not support metrics yet: apply the metrics, then the history",
-            );
+        if args.previous.is_some() || super::apply_over_time::applies(&program) {
+            return usage_error("retention rules, --previous and budgets do not support metrics yet");
         }
         return run_metrics(&args, checked, &loaded.source, &program, today);
     }
@@ -140,43 +138,35 @@ pub fn run(args: Args) -> u8 {
                 "--explain and --coverage do not combine with retention rules, --previous or budgets yet",
             );
         }
-        return match super::apply_over_time::execute(&args, &program, input, input_format, &source, format, today) {
-            Ok((summary, text, json)) => {
-                match args.summary {
-                    SummaryFormat::Table => eprint!("{}{text}", summary.render(&program)),
-                    SummaryFormat::Json => {
-                        let mut doc = summary.to_json(&program);
-                        if let (Some(d), serde_json::Value::Object(more)) = (doc.as_object_mut(), json) {
-                            d.extend(more);
-                        }
-                        eprintln!("{doc}");
-                    }
-                    SummaryFormat::None => {}
-                }
-                OK
-            }
-            Err(Stop::Data(e)) => {
-                eprint!("{}", render::human(&e, None));
-                eprintln!(
-                    "stopped: no output was written (use --on-error skip --rejects FILE to set bad records aside)"
-                );
-                FAILED
-            }
-            Err(Stop::Io(e) | Stop::Usage(e)) => usage_error(e),
-        };
+        let done = super::apply_over_time::execute(&args, &program, input, input_format, &source, format, today);
+        return finish(&args, &program, done);
     }
     let mut coverage = args.coverage.then(|| Coverage::new(checked));
     let input = Input { read: input, format: input_format, name: source };
     let explainer = args.explain.then(|| Explainer::new(checked, &program, &loaded.source, today));
-    match execute(&args, &program, input, format, today, coverage.as_mut(), explainer.as_ref()) {
-        Ok(summary) => {
+    let done = execute(&args, &program, input, format, today, coverage.as_mut(), explainer.as_ref());
+    let code = finish(&args, &program, done.map(|summary| (summary, String::new(), serde_json::Value::Null)));
+    if let Some(c) = coverage.as_ref().filter(|_| code == OK) {
+        eprint!("{}", coverage_report(c, &loaded));
+    }
+    code
+}
+
+/// Ends a run: the summary on stderr (with what a kind of run adds, as text
+/// after the table or as fields of the JSON object), or the reason it stopped.
+fn finish(args: &Args, program: &Program, done: Result<(Summary, String, serde_json::Value), Stop>) -> u8 {
+    match done {
+        Ok((summary, text, json)) => {
             match args.summary {
-                SummaryFormat::Table => eprint!("{}", summary.render(&program)),
-                SummaryFormat::Json => eprintln!("{}", summary.to_json(&program)),
+                SummaryFormat::Table => eprint!("{}{text}", summary.render(program)),
+                SummaryFormat::Json => {
+                    let mut doc = summary.to_json(program);
+                    if let (Some(d), serde_json::Value::Object(more)) = (doc.as_object_mut(), json) {
+                        d.extend(more);
+                    }
+                    eprintln!("{doc}");
+                }
                 SummaryFormat::None => {}
-            }
-            if let Some(c) = &coverage {
-                eprint!("{}", coverage_report(c, &loaded));
             }
             OK
         }
@@ -200,22 +190,8 @@ fn run_metrics(args: &Args, checked: &tierlang::check::Checked, source: &str, pr
         eprintln!("note: using the current date {today} as the as-of date{tests_at}; pass --as-of DATE to fix it");
     }
     let format = args.format.or_else(|| Format::from_path(Path::new(&args.output))).unwrap_or(Format::Csv);
-    match super::apply_metrics::execute(args, program, format, today, explainer.as_ref()) {
-        Ok(summary) => {
-            match args.summary {
-                SummaryFormat::Table => eprint!("{}", summary.render(program)),
-                SummaryFormat::Json => eprintln!("{}", summary.to_json(program)),
-                SummaryFormat::None => {}
-            }
-            OK
-        }
-        Err(Stop::Data(e)) => {
-            eprint!("{}", render::human(&e, None));
-            eprintln!("stopped: no output was written (use --on-error skip --rejects FILE to set bad records aside)");
-            FAILED
-        }
-        Err(Stop::Io(e) | Stop::Usage(e)) => usage_error(e),
-    }
+    let done = super::apply_metrics::execute(args, program, format, today, explainer.as_ref());
+    finish(args, program, done.map(|summary| (summary, String::new(), serde_json::Value::Null)))
 }
 
 pub(super) enum Stop {
