@@ -13,7 +13,7 @@ use std::path::Path;
 use tierlang::compile::Program;
 use tierlang::data::{DataError, Format, Location, Reader, Reject, RejectWriter, Rejected, Summary, Writer};
 use tierlang::eval::{Evaluator, Value};
-use tierlang::metrics::{self, Aggregation, Customer};
+use tierlang::metrics::{self, Customer};
 use tierlang::number::Date;
 
 /// The reject report, when one was asked for.
@@ -211,31 +211,7 @@ fn aggregate(
     let reader = Reader::new(input, format, &name, &ev.fields, ev.key)
         .map_err(Stop::Data)?
         .spare(ev.frame_size - ev.fields.len());
-    let mut agg = Aggregation::new(program, today).ok_or_else(|| Stop::Io("no metrics".into()))?;
-    let mut rejected = 0;
-    let mut read = 0;
-    for row in reader {
-        read += 1;
-        match row {
-            Ok(row) => {
-                let mut frame = row.values;
-                agg.add(&mut frame);
-            }
-            // An event without a customer id is counted, not rejected: the
-            // column is there, the customer is not.
-            Err(Rejected { error: DataError::MissingValue { field, .. }, .. }) if field == ev.fields[ev.key].name => {
-                agg.counts.no_customer += 1;
-            }
-            Err(r) => {
-                rejected += 1;
-                reject_row(inputs, r, &name, rejects)?;
-            }
-        }
-    }
-    let mut counts = agg.counts.clone();
-    counts.read = read;
-    counts.rejected = rejected;
-    Ok((agg.customers(program), counts))
+    tierlang::data::events::aggregate(program, reader, today, |r| reject_row(inputs, r, &name, rejects))
 }
 
 /// Joins the customers file's fields onto the aggregated customers (or, with no

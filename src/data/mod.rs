@@ -2,6 +2,7 @@
 //! writers for tiers and strategies, the reject report and the run summary.
 
 mod error;
+pub mod events;
 pub mod fast;
 pub mod fast_events;
 pub mod previous;
