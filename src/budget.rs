@@ -68,7 +68,7 @@ pub fn allocate(budget: &BudgetInfo, tiers: &[Option<usize>]) -> Allocation {
 
 fn cents(d: Decimal) -> i64 {
     let c = (d * Decimal::from(100)).round();
-    i64::try_from(c.mantissa() / 10i128.pow(c.scale())).unwrap_or(i64::MAX)
+    rust_decimal::prelude::ToPrimitive::to_i64(&c).unwrap_or(i64::MAX)
 }
 
 fn from_cents(c: i64) -> Decimal {
@@ -94,7 +94,7 @@ fn largest_remainder(exact: &[Decimal], total: i64) -> Vec<i64> {
 
 fn cents_floor(e: Decimal) -> i64 {
     let f = e.floor();
-    i64::try_from(f.mantissa() / 10i128.pow(f.scale())).unwrap_or(0)
+    rust_decimal::prelude::ToPrimitive::to_i64(&f).unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -239,14 +239,11 @@ impl<'p> Evaluator<'p> {
 pub fn months_between(from: Date, to: Date) -> i64 {
     let ((fy, fm, fd), (ty, tm, td)) = (from.ymd(), to.ymd());
     let months = (i64::from(ty) - i64::from(fy)) * 12 + i64::from(tm) - i64::from(fm);
-    let last_day = Date::from_ymd(ty, tm, 1).map_or(td, |first| {
-        let next = if tm == 12 { Date::from_ymd(ty + 1, 1, 1) } else { Date::from_ymd(ty, tm + 1, 1) };
-        next.map_or(td, |n| (n.0 - first.0) as u32)
-    });
-    let reached = td >= fd || td == last_day;
+    let month_end = to.is_month_end();
+    let reached = td >= fd || month_end;
     if months > 0 && !reached {
         months - 1
-    } else if months < 0 && (td > fd && td != last_day) {
+    } else if months < 0 && (td > fd && !month_end) {
         months + 1
     } else {
         months

@@ -146,16 +146,7 @@ pub fn step(dim: &DimProgram, previous: Option<&State>, computed: Option<usize>,
 
 /// `date` plus `n` periods (months clamp to the month's last day).
 pub fn add(date: Date, n: u32, period: Period) -> Date {
-    let n = i64::from(n);
-    let months = match period {
-        Period::Day => return Date(date.0 + n as i32),
-        Period::Week => return Date(date.0 + 7 * n as i32),
-        Period::Month => n,
-        Period::Quarter => 3 * n,
-        Period::HalfYear => 6 * n,
-        Period::Year => 12 * n,
-    };
-    date.months_before(-months).unwrap_or(date)
+    date.shift(i64::from(n), period).unwrap_or(date)
 }
 
 fn period_word(n: u32, p: Period) -> String {

@@ -173,6 +173,27 @@ impl Date {
 }
 
 impl Date {
+    /// Whether this is the last day of its month (month-end rules of ages).
+    pub fn is_month_end(self) -> bool {
+        let (y, m, d) = self.ymd();
+        d == days_in_month(y, m)
+    }
+
+    /// `n` periods later (earlier when negative): days and weeks count days;
+    /// months, quarters, half years and years count calendar months, a
+    /// month-end staying a month-end (as `months_before`).
+    pub fn shift(self, n: i64, period: Period) -> Option<Date> {
+        let months = match period {
+            Period::Day => return i32::try_from(n).ok().and_then(|n| self.0.checked_add(n)).map(Date),
+            Period::Week => return i32::try_from(7 * n).ok().and_then(|n| self.0.checked_add(n)).map(Date),
+            Period::Month => n,
+            Period::Quarter => 3 * n,
+            Period::HalfYear => 6 * n,
+            Period::Year => 12 * n,
+        };
+        self.months_before(-months)
+    }
+
     /// The latest date from which `n` whole months have passed by `self`, as
     /// `months_since` counts them (a month-end `self` reaches back to month-ends).
     pub fn months_before(self, n: i64) -> Option<Date> {
@@ -221,6 +242,12 @@ pub fn parse_datetime(text: &str) -> Option<i64> {
         }
         _ => None,
     }
+}
+
+/// A number written whole (`5`, not `5.0` or `5.5`) that fits a `u32`.
+pub fn whole_u32(d: Decimal) -> Option<u32> {
+    use rust_decimal::prelude::ToPrimitive;
+    (d.scale() == 0).then(|| d.to_u32()).flatten()
 }
 
 /// `YYYY-MM-DD HH:MM:SS` for seconds since 1970-01-01 00:00.

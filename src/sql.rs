@@ -330,14 +330,10 @@ impl Sql<'_> {
                 // the month is complete on the same day, or on the last day of a
                 // shorter month. `today` is a constant, so its parts are too.
                 let (ty, tm, td) = self.today.ymd();
-                let last = Date::from_ymd(ty, tm, 1).map_or(td, |first| {
-                    let next = if tm == 12 { Date::from_ymd(ty + 1, 1, 1) } else { Date::from_ymd(ty, tm + 1, 1) };
-                    next.map_or(td, |n| (n.0 - first.0) as u32)
-                });
                 let d = &vals[0];
                 let raw = format!("(({ty} - {}) * 12 + ({tm} - {}))", self.part("YEAR", d), self.part("MONTH", d));
                 let day = self.part("DAY", d);
-                let months = if td == last {
+                let months = if self.today.is_month_end() {
                     raw
                 } else {
                     format!(

@@ -375,7 +375,7 @@ impl<'a> Cx<'a> {
         }
         let n = match &w.count {
             None => 1,
-            Some(n) => match u32::try_from(n.value.mantissa()).ok().filter(|v| n.value.scale() == 0 && *v >= 1) {
+            Some(n) => match crate::number::whole_u32(n.value).filter(|v| *v >= 1) {
                 Some(v) => v,
                 None => {
                     self.bad_argument("a window is a whole number of periods", &w.span, "not whole", "");
@@ -455,7 +455,7 @@ impl<'a> Cx<'a> {
         let (kind, ty) = match name {
             "quantile_score" => {
                 let buckets = second.as_ref().and_then(|s| match s.kind {
-                    TKind::Const(Const::Num(n)) if n.fract().is_zero() => u32::try_from(n.mantissa()).ok(),
+                    TKind::Const(Const::Num(n)) => crate::number::whole_u32(n),
                     _ => None,
                 });
                 let buckets = match buckets.filter(|b| (2..=100).contains(b)) {

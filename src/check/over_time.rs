@@ -72,7 +72,7 @@ impl Cx<'_> {
 
     /// A whole number of at least 1.
     fn whole(&mut self, n: &Num, span: &Span, what: &str) -> Option<u32> {
-        let v = u32::try_from(n.value.mantissa()).ok().filter(|v| n.value.scale() == 0 && *v >= 1);
+        let v = crate::number::whole_u32(n.value).filter(|v| *v >= 1);
         if v.is_none() {
             self.errors.push(CheckError::BadRetention {
                 message: format!("the number of {what} is a whole number of at least 1"),

@@ -232,16 +232,7 @@ fn instant(v: &Value) -> Option<i64> {
 /// `within last N PERIOD` of the as-of date: months, quarters and years count
 /// calendar months back (as `months_since` does), days and weeks count days.
 fn window_start(today: Date, (n, period): (u32, Period)) -> i64 {
-    let n = i64::from(n);
-    let start = match period {
-        Period::Day => Some(Date(today.0 - n as i32)),
-        Period::Week => Some(Date(today.0 - 7 * n as i32)),
-        Period::Month => today.months_before(n),
-        Period::Quarter => today.months_before(3 * n),
-        Period::HalfYear => today.months_before(6 * n),
-        Period::Year => today.months_before(12 * n),
-    };
-    start.map_or(i64::MIN, |d| i64::from(d.0) * 86_400)
+    today.shift(-i64::from(n), period).map_or(i64::MIN, |d| i64::from(d.0) * 86_400)
 }
 
 fn empty(agg: &AggProgram) -> Acc {

@@ -68,7 +68,7 @@ pub fn compute(kind: &PopKind, column: &[Value]) -> (Vec<Value>, PopResult) {
         }
         PopKind::Top(share) => {
             let take = (share * Decimal::from(n)).ceil();
-            let take = usize::try_from(take.mantissa() / 10i128.pow(take.scale())).unwrap_or(n).min(n);
+            let take = rust_decimal::prelude::ToPrimitive::to_usize(&take).unwrap_or(n).min(n);
             // Highest first; among equal values, the earlier customer first.
             let mut desc = sorted.clone();
             desc.sort_by(|x, y| y.0.cmp(&x.0).then(x.1.cmp(&y.1)));
