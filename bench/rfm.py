@@ -20,29 +20,17 @@ import os
 import platform
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 DATA = os.path.join(ROOT, "..", "shared", "data")
 TIER = os.path.join(ROOT, "target", "release", "tier")
+sys.path.insert(0, HERE)
+from run import run  # noqa: E402  (the same wait4 measurement as bench/run.py)
+
 FILES = [("online_retail.csv", "2011-12-11"), ("online_retail_II_2009_2010.csv", "2010-12-11")]
-
-
-def run(cmd):
-    """Runs cmd; returns (wall s, cpu s, peak RSS MiB)."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    err = proc.stderr.read().decode(errors="replace")
-    proc.stderr.close()
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"failed: {' '.join(cmd)}\n{err}")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
 def segments(path, key_col=0, seg_col=1):

@@ -7,6 +7,7 @@
 //! metrics above it; aggregates read the event scope.
 
 use super::error::CheckError;
+use super::expr::error_expr;
 use super::model::{AggInfo, AggKind, Const, EventsInfo, FieldInfo, MetricInfo, PopInfo, PopKind, TExpr, TKind, Ties};
 use super::refs::children;
 use super::types::Ty;
@@ -525,8 +526,4 @@ fn rate_period(t: &TExpr, aggs: &[AggInfo]) -> Option<crate::number::Period> {
         TKind::Agg(i) => aggs[i].window.filter(|_| aggs[i].rate_factor.is_some()).map(|(_, p)| p),
         _ => None,
     }
-}
-
-fn error_expr(span: &Span) -> TExpr {
-    TExpr { kind: TKind::Const(Const::Bool(false)), ty: Ty::Error, span: span.clone() }
 }

@@ -435,7 +435,7 @@ fn strictest(a: CmpOp, b: CmpOp) -> CmpOp {
     }
 }
 
-fn error_expr(span: &Span) -> TExpr {
+pub(super) fn error_expr(span: &Span) -> TExpr {
     TExpr { kind: TKind::Const(Const::Bool(false)), ty: Ty::Error, span: span.clone() }
 }
 

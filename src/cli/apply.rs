@@ -227,7 +227,9 @@ fn execute(
     let mut writer = Writer::new(out, format, program, extra, args.tiers_only).map_err(io)?;
     let mut rejects = open_rejects(args)?;
     let evaluator = Evaluator::with_tables(program, today);
-    let mut summary = Summary::with_values(program);
+    // Each record's money is kept for the Pareto points only if a summary is printed.
+    let mut summary =
+        if args.summary == SummaryFormat::None { Summary::new(program) } else { Summary::with_values(program) };
     let mut frame: Vec<Value> = Vec::with_capacity(program.frame_size);
     for row in reader {
         summary.read += 1;

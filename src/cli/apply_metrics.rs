@@ -231,19 +231,16 @@ fn join(
     let fields = &program.fields[..mp.schema_fields];
     let reader = Reader::new(input, format, path, fields, program.key).map_err(Stop::Data)?;
     let by_key: HashMap<String, usize> = aggregated.iter().enumerate().map(|(i, c)| (c.key.clone(), i)).collect();
-    let mut taken = vec![false; aggregated.len()];
     let mut aggregated: Vec<Option<Customer>> = aggregated.into_iter().map(Some).collect();
     let mut out = Vec::new();
     for row in reader {
         match row {
             Ok(row) => {
                 let key = metrics::key_text(&row.values[program.key]);
-                let mut frame = match by_key.get(&key) {
-                    Some(&i) if !taken[i] => {
-                        taken[i] = true;
-                        aggregated[i].take().map(|c| c.frame).unwrap_or_default()
-                    }
-                    _ => {
+                // A second row of one key gets no events: they were joined once.
+                let mut frame = match by_key.get(&key).and_then(|&i| aggregated[i].take()) {
+                    Some(c) => c.frame,
+                    None => {
                         let mut f = vec![Value::Missing; mp.frame_size];
                         metrics::no_events(mp, &mut f);
                         f
