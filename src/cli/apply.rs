@@ -376,7 +376,7 @@ pub(super) fn diag_code(e: &DataError) -> &'static str {
 
 /// A record's decoded fields, for the reject report of a record that decoded
 /// but could not be classified.
-fn field_cells(program: &Program, values: &[Value], key: &str) -> Vec<(String, String)> {
+pub(super) fn field_cells(program: &Program, values: &[Value], key: &str) -> Vec<(String, String)> {
     let mut cells = vec![(program.fields[program.key].column.clone(), key.to_string())];
     for (f, v) in program.fields.iter().zip(values) {
         let text = match v {

@@ -85,12 +85,7 @@ pub(super) fn execute(
                     return Err(Stop::Data(error));
                 };
                 summary.rejected += 1;
-                let cells: Vec<(String, String)> = program
-                    .fields
-                    .iter()
-                    .zip(&row.values)
-                    .map(|(f, v)| (f.column.clone(), tierlang::analysis::space::input_text(f, v)))
-                    .collect();
+                let cells = super::apply::field_cells(program, &row.values, &row.key);
                 super::apply::write_reject(rejects, &error, &cells, source, Some("tier::unique_overlap"))?;
                 continue;
             }
