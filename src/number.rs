@@ -39,7 +39,35 @@ pub fn parse_literal(text: &str) -> Option<Decimal> {
 /// Parses a number as spreadsheets export it: optional sign, currency symbol
 /// (`¥ $ € £`), thousands separators, a `k/M/B/万/亿/%` suffix.
 pub fn parse_data_number(raw: &str) -> Option<Decimal> {
+    parse_data_amount(raw).map(|(d, _)| d)
+}
+
+/// Whether an amount written with `symbol` (`$`, `元`, `USD`) can be in
+/// `currency` (a policy's `currency:` code). `¥` serves CNY and JPY, `$` the
+/// dollar currencies; an unknown code accepts only itself.
+pub fn symbol_fits(symbol: &str, currency: &str) -> bool {
+    let code = currency.trim().to_ascii_uppercase();
+    let code = if code == "RMB" { "CNY".to_string() } else { code };
+    match symbol {
+        "¥" | "￥" => code == "CNY" || code == "JPY",
+        "元" | "RMB" => code == "CNY",
+        "$" => matches!(code.as_str(), "USD" | "HKD" | "AUD" | "CAD" | "SGD" | "NZD" | "TWD" | "MXN"),
+        "€" => code == "EUR",
+        "£" => code == "GBP",
+        other => other.eq_ignore_ascii_case(&code),
+    }
+}
+
+/// The symbols an amount in `currency` may be written with, for messages.
+pub fn symbols_of(currency: &str) -> Vec<&'static str> {
+    ["¥", "￥", "元", "$", "€", "£"].into_iter().filter(|s| symbol_fits(s, currency)).collect()
+}
+
+/// [`parse_data_number`], also returning the currency symbols or codes written
+/// before and after the number.
+pub fn parse_data_amount(raw: &str) -> Option<(Decimal, [Option<&'static str>; 2])> {
     let mut s = raw.trim();
+    let mut symbols = [None, None];
     let negative = if let Some(rest) = s.strip_prefix('-') {
         s = rest.trim_start();
         true
@@ -49,12 +77,14 @@ pub fn parse_data_number(raw: &str) -> Option<Decimal> {
     for sym in ["¥", "￥", "$", "€", "£", "CNY", "USD", "EUR", "GBP", "RMB"] {
         if let Some(rest) = s.strip_prefix(sym) {
             s = rest.trim_start();
+            symbols[0] = Some(sym);
             break;
         }
     }
     for sym in ["元", "CNY", "USD", "EUR", "GBP", "RMB"] {
         if let Some(rest) = s.strip_suffix(sym) {
             s = rest.trim_end();
+            symbols[1] = Some(sym);
             break;
         }
     }
@@ -66,7 +96,7 @@ pub fn parse_data_number(raw: &str) -> Option<Decimal> {
         return None;
     }
     let value = parse_literal(&cleaned).or_else(|| Decimal::from_scientific(&cleaned).ok().map(|d| d.normalize()))?;
-    Some(if negative { -value } else { value })
+    Some((if negative { -value } else { value }, symbols))
 }
 
 /// A rate period. Rates are compared after conversion to a per-year value.

@@ -228,9 +228,10 @@ fn sarif_logs_validate_against_the_sarif_2_1_0_schema() {
 fn every_code_is_documented_in_docs_errors_md() {
     let doc = std::fs::read_to_string(root().join("docs/errors.md")).unwrap();
     let mut codes = declared_codes();
-    // Data diagnostics are named by string in the apply command.
+    // Data diagnostics are named by string in the reader's errors and the apply command.
     let apply = std::fs::read_to_string(root().join("src/cli/apply.rs")).unwrap()
-        + &std::fs::read_to_string(root().join("src/cli/apply_metrics.rs")).unwrap();
+        + &std::fs::read_to_string(root().join("src/cli/apply_metrics.rs")).unwrap()
+        + &std::fs::read_to_string(root().join("src/data/error.rs")).unwrap();
     // `tier compile`'s code.
     let sql = std::fs::read_to_string(root().join("src/sql.rs")).unwrap();
     for part in sql.split("code(tier::").skip(1) {

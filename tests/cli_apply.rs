@@ -180,12 +180,23 @@ fn usage_errors_exit_2() {
 }
 
 #[test]
-fn a_policy_that_reads_today_says_which_date_it_used() {
+fn a_policy_that_reads_today_uses_its_as_of_and_says_when_it_falls_back_to_the_clock() {
+    // The header's `as_of: 2025-06-30` decides, as it does for check, test and explain.
     let out = tier(&["apply", "policies/value_lifecycle.tier", "examples/value_lifecycle.csv"]);
-    assert!(stderr(&out).contains("note: the policy reads `today`"), "{}", stderr(&out));
-    assert!(stderr(&out).contains("its tests use 2025-06-30"), "{}", stderr(&out));
     let fixed =
         tier(&["apply", "--as-of", "2025-06-30", "policies/value_lifecycle.tier", "examples/value_lifecycle.csv"]);
+    assert_eq!(stdout(&out), stdout(&fixed));
+    assert!(!stderr(&out).contains("note:"), "{}", stderr(&out));
+    // Without the header entry the current date is used, and said, even with no summary.
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(root().join("policies/value_lifecycle.tier")).unwrap();
+    let without: String = text.lines().filter(|l| !l.trim_start().starts_with("as_of:")).collect::<Vec<_>>().join("\n");
+    let policy = dir.path().join("p.tier");
+    std::fs::write(&policy, without).unwrap();
+    let p = policy.to_str().unwrap();
+    let out = tier(&["apply", p, "examples/value_lifecycle.csv", "--summary", "none"]);
+    assert!(stderr(&out).contains("note: the policy depends on the date"), "{}", stderr(&out));
+    let fixed = tier(&["apply", "--as-of", "2025-06-30", p, "examples/value_lifecycle.csv"]);
     assert!(!stderr(&fixed).contains("note:"), "{}", stderr(&fixed));
 }
 

@@ -47,7 +47,7 @@ fn today() -> Date {
 /// The plain path: the CSV reader and one aggregation, in file order.
 fn plain(p: &Program, csv: &str) -> Option<(Vec<Customer>, EventCounts)> {
     let ev = p.metrics.as_ref().unwrap().events.as_ref().unwrap();
-    let reader = Reader::new(Box::new(csv.as_bytes()), Format::Csv, "t.csv", &ev.fields, ev.key).ok()?;
+    let reader = Reader::new(Box::new(csv.as_bytes()), Format::Csv, "t.csv", &ev.fields, ev.key).ok()?.repeated_keys();
     tierlang::data::events::aggregate(p, reader, today(), |_| Err(())).ok()
 }
 

@@ -236,8 +236,15 @@ fn cells(f: &FieldInfo, bounds: &[Value], sample: bool) -> Vec<Cell> {
                 bounds.iter().filter_map(|b| if let Value::Text(s) = b { Some(s.clone()) } else { None }).collect();
             texts.sort();
             texts.dedup();
-            let other = format!("{}~other", texts.join(""));
-            texts.into_iter().chain([other]).map(|s| Cell::Point(Value::Text(s))).collect()
+            // Two more texts: one holding every part (for `contains` of several),
+            // and one sharing no character with any part, so that it equals none
+            // of them and contains or starts with none (`not contains(..)`).
+            let all = format!("{}~other", texts.join(""));
+            let used: std::collections::HashSet<char> = texts.iter().flat_map(|t| t.chars()).collect();
+            let free = ['~', '#', '@', 'q', 'z', '\u{1}'].into_iter().chain('a'..='z').find(|c| !used.contains(c));
+            let longest = texts.iter().map(|t| t.chars().count()).max().unwrap_or(0);
+            let none = free.map(|c| c.to_string().repeat(longest + 1));
+            texts.into_iter().chain([all]).chain(none).map(|s| Cell::Point(Value::Text(s))).collect()
         }
         Ty::Date => {
             let mut days: Vec<i64> = bounds

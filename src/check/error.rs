@@ -440,6 +440,17 @@ pub enum CheckError {
         span: SourceSpan,
     },
 
+    #[error("`{symbol}` is not the policy's currency ({currency})")]
+    #[diagnostic(code(tier::foreign_currency))]
+    ForeignCurrency {
+        symbol: String,
+        currency: String,
+        #[label("an amount in another currency")]
+        span: SourceSpan,
+        #[help]
+        help: String,
+    },
+
     #[error("test `{test}`: {message}")]
     #[diagnostic(code(tier::test_bad_value))]
     TestBadValue {

@@ -42,6 +42,7 @@ impl<'a> Cx<'a> {
             });
         }
         let mut ecx = Cx::new(self.source);
+        ecx.currency = self.currency.clone();
         let (mut key, mut time) = (None, None);
         let mut lets: Vec<&Let> = Vec::new();
         for entry in &block.entries {
@@ -170,6 +171,7 @@ impl<'a> Cx<'a> {
                 enum_values: Vec::new(),
                 prefer: None,
                 range: self.range_of(&expr),
+                currency: None,
                 span: m.name.span.clone(),
             });
             if population {

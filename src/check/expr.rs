@@ -17,7 +17,10 @@ impl Cx<'_> {
     pub(super) fn expr(&mut self, e: &Expr) -> TExpr {
         let (kind, ty) = match &e.kind {
             ExprKind::Number(n) => (TKind::Const(Const::Num(n.value)), Ty::Lit),
-            ExprKind::Money(m) => (TKind::Const(Const::Num(m.amount.value)), Ty::Money),
+            ExprKind::Money(m) => {
+                self.money_literal(m, &e.span);
+                (TKind::Const(Const::Num(m.amount.value)), Ty::Money)
+            }
             ExprKind::Rate(r) => (TKind::Const(Const::Num(r.count.value * r.period.per_year())), Ty::Rate),
             ExprKind::Date(d) => (TKind::Const(Const::Date(*d)), Ty::Date),
             ExprKind::Text(s) => (TKind::Const(Const::Text(s.clone())), Ty::Text),

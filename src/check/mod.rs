@@ -35,6 +35,8 @@ pub struct Outcome {
 /// Checking state shared by the passes.
 pub(crate) struct Cx<'a> {
     source: &'a str,
+    /// The header's `currency:` code: money in another currency is an error.
+    currency: Option<String>,
     fields: Vec<FieldInfo>,
     field_index: HashMap<String, usize>,
     let_index: indexmap::IndexMap<String, usize>,
@@ -60,6 +62,7 @@ impl<'a> Cx<'a> {
     fn new(source: &'a str) -> Self {
         Cx {
             source,
+            currency: None,
             fields: Vec::new(),
             field_index: HashMap::new(),
             let_index: indexmap::IndexMap::new(),
@@ -141,7 +144,43 @@ impl Cx<'_> {
             return (None, Default::default());
         };
         let meta = self.map(&h.entries);
+        self.currency = match meta.get("currency") {
+            Some(StrategyValue::Text(code)) => Some(code.clone()),
+            _ => None,
+        };
+        // Amounts in the header itself were read before the currency was known.
+        for e in &h.entries {
+            self.money_literals_in(&e.value);
+        }
         (h.title.as_ref().map(|t| t.value.clone()), meta)
+    }
+
+    /// An error for a money literal written in another currency than the
+    /// policy's (`$1.5M` in a `currency: CNY` policy).
+    pub(super) fn money_literal(&mut self, m: &crate::syntax::Money, span: &crate::syntax::Span) {
+        let Some(currency) = &self.currency else { return };
+        if crate::number::symbol_fits(&m.currency, currency) {
+            return;
+        }
+        let own = crate::number::symbols_of(currency);
+        let write =
+            if own.is_empty() { "no symbol".to_string() } else { format!("`{}` or no symbol", own.join("`, `")) };
+        self.errors.push(CheckError::ForeignCurrency {
+            symbol: m.currency.clone(),
+            currency: currency.clone(),
+            span: span.clone().into(),
+            help: format!("the policy's amounts are in {currency}: write {write}, or change `currency:`"),
+        });
+    }
+
+    /// [`Cx::money_literal`] for every amount inside a value (lists and maps too).
+    pub(super) fn money_literals_in(&mut self, v: &crate::syntax::Value) {
+        match &v.kind {
+            crate::syntax::ValueKind::Money(m) => self.money_literal(m, &v.span),
+            crate::syntax::ValueKind::List(xs) => xs.iter().for_each(|x| self.money_literals_in(x)),
+            crate::syntax::ValueKind::Map(entries) => entries.iter().for_each(|e| self.money_literals_in(&e.value)),
+            _ => {}
+        }
     }
 
     /// Warnings for fields and lets that nothing reads.

@@ -91,6 +91,9 @@ pub struct FieldInfo {
     /// The values it can take, when known (`quantile_score(x, 5)` is 1..=5):
     /// the analysis looks for gaps and overlaps inside this range only.
     pub range: Option<(Decimal, Decimal)>,
+    /// For a money field of a policy with `currency:`, the code: a cell with
+    /// another currency's symbol is rejected.
+    pub currency: Option<String>,
     pub span: Span,
 }
 

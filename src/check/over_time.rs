@@ -98,6 +98,7 @@ impl Cx<'_> {
                 });
                 continue;
             }
+            self.money_literals_in(&b.amount);
             let (amount, currency) = match &b.amount.kind {
                 ValueKind::Money(m) => (m.amount.value, Some(m.currency.clone())),
                 ValueKind::Number(n) => (n.value, None),

@@ -161,6 +161,7 @@ impl Cx<'_> {
 
     /// A given value as the field's runtime constant (rates per year).
     fn given_value(&mut self, test: &str, slot: usize, v: &Value) -> Option<Const> {
+        self.money_literals_in(v);
         let f = &self.fields[slot];
         let value = match (f.ty, &v.kind) {
             (Ty::Text, ValueKind::Text(s) | ValueKind::Symbol(s)) => Some(Const::Text(s.clone())),

@@ -125,6 +125,7 @@ impl Cx<'_> {
             enum_values,
             prefer: f.prefer.as_ref().map(|(higher, _)| *higher),
             range: None,
+            currency: self.currency.clone().filter(|_| ty == Ty::Money),
             span: f.name.span.clone(),
         });
     }

@@ -31,7 +31,10 @@ impl Cx<'_> {
         match &v.kind {
             ValueKind::Text(s) | ValueKind::Symbol(s) => StrategyValue::Text(s.clone()),
             ValueKind::Number(n) => StrategyValue::Number(n.value),
-            ValueKind::Money(m) => StrategyValue::Money { currency: m.currency.clone(), amount: m.amount.value },
+            ValueKind::Money(m) => {
+                self.money_literal(m, &v.span);
+                StrategyValue::Money { currency: m.currency.clone(), amount: m.amount.value }
+            }
             ValueKind::Rate(r) => StrategyValue::Rate { count: r.count.value, period: r.period },
             ValueKind::Date(d) => StrategyValue::Date(*d),
             ValueKind::Bool(b) => StrategyValue::Bool(*b),

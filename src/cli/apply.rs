@@ -39,7 +39,7 @@ pub struct Args {
     /// Input format (default: from the data file's extension)
     #[arg(long, value_enum)]
     pub(super) input_format: Option<Format>,
-    /// The date `today` stands for (YYYY-MM-DD; default: the current date, UTC)
+    /// The date `today` stands for (YYYY-MM-DD; default: the policy's `as_of:`, else the current date, UTC)
     #[arg(long, value_parser = parse_date)]
     as_of: Option<Date>,
     /// What a bad record does: stop the run (default), or skip it into --rejects
@@ -86,17 +86,15 @@ pub fn run(args: Args) -> u8 {
     if args.on_error == OnError::Skip && args.rejects.is_none() {
         return usage_error("--on-error skip needs --rejects FILE, so that no skipped record is lost");
     }
-    let loaded = match Loaded::read(&args.policy) {
+    if let Err(e) = check_output_names(&args) {
+        return usage_error(e);
+    }
+    let (loaded, today) = match super::policy::load_for_run(&args.policy, args.as_of) {
         Ok(l) => l,
-        Err(e) => return usage_error(format_args!("cannot read policy `{}`: {e}", args.policy.display())),
+        Err(code) => return code,
     };
-    let has_errors = loaded.report_errors();
-    let Some(checked) = loaded.checked.as_ref().filter(|_| !has_errors) else {
-        eprintln!("{}: the policy has errors; nothing was applied", loaded.path);
-        return FAILED;
-    };
+    let Some(checked) = loaded.checked.as_ref() else { return FAILED };
     let program = compile(checked);
-    let today = args.as_of.unwrap_or_else(current_date);
     if program.metrics.is_some() {
         if args.previous.is_some() || super::apply_over_time::applies(&program) {
             return usage_error("retention rules, --previous and budgets do not support metrics yet");
@@ -124,13 +122,6 @@ pub fn run(args: Args) -> u8 {
             Err(e) => return usage_error(format_args!("cannot read data `{data}`: {e}")),
         }
     };
-    if args.as_of.is_none() && checked.reads_today() && args.summary != SummaryFormat::None {
-        // The policy's tests ran at its `as_of`; say which day this run stands on.
-        let tests_at = super::check::header_as_of(checked).map_or(String::new(), |d| format!(" (its tests use {d})"));
-        eprintln!(
-            "note: the policy reads `today`: using the current date {today}{tests_at}; pass --as-of DATE to fix it"
-        );
-    }
     let source = if data == "-" { "<stdin>".to_string() } else { data.clone() };
     if args.previous.is_some() || super::apply_over_time::applies(&program) {
         if args.explain || args.coverage {
@@ -150,6 +141,27 @@ pub fn run(args: Args) -> u8 {
         eprint!("{}", coverage_report(c, &loaded));
     }
     code
+}
+
+/// Refuses output names whose extension tier does not write (`-o out.parquet`
+/// would otherwise get CSV under that name), before any input is read.
+fn check_output_names(args: &Args) -> Result<(), String> {
+    let ext = |p: &Path| p.extension().map(|e| e.to_string_lossy().into_owned());
+    let out = Path::new(&args.output);
+    if args.format.is_none() && args.output != "-" {
+        if let (Some(e), None) = (ext(out), Format::from_path(out)) {
+            return Err(format!(
+                "tier does not write `.{e}` files (`{}`): name the output .csv, .json or .ndjson, or pass --format",
+                args.output
+            ));
+        }
+    }
+    if let Some(r) = &args.rejects {
+        if ext(r).is_some() && Format::from_path(r) != Some(Format::Csv) {
+            return Err(format!("the reject report is CSV: name it .csv (`{}`)", r.display()));
+        }
+    }
+    Ok(())
 }
 
 /// Ends a run: the summary on stderr (with what a kind of run adds, as text
@@ -172,7 +184,14 @@ fn finish(args: &Args, program: &Program, done: Result<(Summary, String, serde_j
         }
         Err(Stop::Data(e)) => {
             eprint!("{}", render::human(&e, None));
-            eprintln!("stopped: no output was written (use --on-error skip --rejects FILE to set bad records aside)");
+            // The hint only where setting the record aside would have let the run go on.
+            if e.skippable() && args.on_error == OnError::Stop {
+                eprintln!(
+                    "stopped: no output was written (use --on-error skip --rejects FILE to set bad records aside)"
+                );
+            } else {
+                eprintln!("stopped: no output was written");
+            }
             FAILED
         }
         Err(Stop::Io(e) | Stop::Usage(e)) => usage_error(e),
@@ -185,10 +204,6 @@ fn run_metrics(args: &Args, checked: &tierlang::check::Checked, source: &str, pr
         return usage_error("--coverage does not support metrics yet: run `tier test --coverage` on the policy");
     }
     let explainer = args.explain.then(|| Explainer::new(checked, program, source, today));
-    if args.as_of.is_none() && args.summary != SummaryFormat::None {
-        let tests_at = super::check::header_as_of(checked).map_or(String::new(), |d| format!(" (its tests use {d})"));
-        eprintln!("note: using the current date {today} as the as-of date{tests_at}; pass --as-of DATE to fix it");
-    }
     let format = args.format.or_else(|| Format::from_path(Path::new(&args.output))).unwrap_or(Format::Csv);
     let done = super::apply_metrics::execute(args, program, format, today, explainer.as_ref());
     finish(args, program, done.map(|summary| (summary, String::new(), serde_json::Value::Null)))
@@ -255,7 +270,7 @@ fn execute(
             }
             Err(Rejected { error, cells }) => {
                 let at = error.location().cloned().unwrap_or(Location { source: source.into(), row: 0, line: None });
-                let code = diag_code(&error);
+                let code = error.code();
                 (at, code, error.to_string(), cells, Some(error))
             }
         };
@@ -357,21 +372,11 @@ pub(super) fn write_reject(
         at: &at,
         column: error.column().unwrap_or_default(),
         value: error.value().unwrap_or_default(),
-        code: code.unwrap_or(diag_code(error)),
+        code: code.unwrap_or(error.code()),
         message: &message,
         cells,
     };
     rejects.write(&reject).map_err(|e| Stop::Io(e.to_string()))
-}
-
-pub(super) fn diag_code(e: &DataError) -> &'static str {
-    match e {
-        DataError::BadValue { .. } => "tier::bad_value",
-        DataError::MissingValue { .. } => "tier::missing_value",
-        DataError::Malformed { .. } => "tier::malformed_record",
-        DataError::MissingColumn { .. } => "tier::missing_column",
-        DataError::Unreadable { .. } => "tier::unreadable_input",
-    }
 }
 
 /// A record's decoded fields, for the reject report of a record that decoded
@@ -456,10 +461,4 @@ impl Write for Output {
             Output::File(f, _) => f.flush(),
         }
     }
-}
-
-/// Today's date in UTC, for `today` when no --as-of is given.
-pub fn current_date() -> Date {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    Date((secs / 86_400) as i32)
 }

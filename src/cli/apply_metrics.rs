@@ -210,6 +210,7 @@ fn aggregate(
     let input: Box<dyn Read> = Box::new(std::io::BufReader::with_capacity(1 << 16, file));
     let reader = Reader::new(input, format, &name, &ev.fields, ev.key)
         .map_err(Stop::Data)?
+        .repeated_keys()
         .spare(ev.frame_size - ev.fields.len());
     tierlang::data::events::aggregate(program, reader, today, |r| reject_row(inputs, r, &name, rejects))
 }

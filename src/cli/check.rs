@@ -97,18 +97,10 @@ pub fn run(args: Args) -> u8 {
     }
 }
 
-/// The `as_of:` date of a policy's header, if it has one.
-pub fn header_as_of(checked: &tierlang::check::Checked) -> Option<tierlang::number::Date> {
-    match checked.meta.get("as_of") {
-        Some(tierlang::check::StrategyValue::Date(d)) => Some(*d),
-        _ => None,
-    }
-}
-
 fn analysis_options(args: &Args, loaded: &Loaded) -> tierlang::analysis::Options {
-    let as_of = loaded.checked.as_ref().and_then(header_as_of);
+    let as_of = loaded.checked.as_ref().and_then(super::policy::header_as_of);
     tierlang::analysis::Options {
-        today: args.as_of.or(as_of).unwrap_or_else(super::apply::current_date),
+        today: args.as_of.or(as_of).unwrap_or_else(super::policy::current_date),
         explain_overlaps: args.explain_overlaps,
     }
 }

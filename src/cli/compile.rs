@@ -1,9 +1,8 @@
 //! `tier compile POLICY --to sql --dialect D --table T`: the policy as one SQL
 //! query (or view) for a warehouse; see docs/warehouse.md.
 
-use super::policy::Loaded;
 use super::test::parse_date;
-use super::{usage_error, FAILED, OK};
+use super::{FAILED, OK};
 use std::path::PathBuf;
 use tierlang::number::Date;
 use tierlang::sql::Dialect;
@@ -35,17 +34,12 @@ enum Target {
 }
 
 pub fn run(args: Args) -> u8 {
-    let loaded = match Loaded::read(&args.policy) {
+    let (loaded, today) = match super::policy::load_for_run(&args.policy, args.as_of) {
         Ok(l) => l,
-        Err(e) => return usage_error(format_args!("cannot read policy `{}`: {e}", args.policy.display())),
+        Err(code) => return code,
     };
-    let has_errors = loaded.report_errors();
-    let Some(checked) = loaded.checked.as_ref().filter(|_| !has_errors) else {
-        eprintln!("{}: the policy has errors; nothing was compiled", loaded.path);
-        return FAILED;
-    };
+    let Some(checked) = loaded.checked.as_ref() else { return FAILED };
     let program = tierlang::compile::compile(checked);
-    let today = args.as_of.or_else(|| super::check::header_as_of(checked)).unwrap_or_else(super::apply::current_date);
     match tierlang::sql::compile(checked, &program, args.dialect, &args.table, args.view.as_deref(), today) {
         Ok(sql) => {
             print!("{sql}");

@@ -34,7 +34,7 @@ pub struct Args {
     /// Input format of DATA (default: from its extension)
     #[arg(long, value_enum)]
     input_format: Option<Format>,
-    /// The date `today` stands for (default: the current date)
+    /// The date `today` stands for (default: the new policy's `as_of:`, else the current date)
     #[arg(long, value_parser = parse_date)]
     as_of: Option<Date>,
     /// Text, Markdown (for a pull-request comment) or JSON
@@ -71,7 +71,8 @@ pub fn run(args: Args) -> u8 {
     };
     let (Some(oc), Some(nc)) = (checked(&old), checked(&new)) else { return FAILED };
     let (op, np) = (compile(oc), compile(nc));
-    let today = args.as_of.unwrap_or_else(super::apply::current_date);
+    // Both versions are compared on one date: the new version's rule.
+    let today = super::policy::today(args.as_of, nc);
     let metrics = op.metrics.is_some() || np.metrics.is_some();
     let mut changes = Vec::new();
     let compared = if metrics && (args.events.is_some() || args.data.is_some() || args.customers.is_some()) {

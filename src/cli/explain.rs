@@ -1,6 +1,5 @@
 //! `tier explain`: why one record got its tier, and what it takes to move up.
 
-use super::policy::Loaded;
 use super::render;
 use super::test::parse_date;
 use super::{usage_error, FAILED, OK};
@@ -53,17 +52,12 @@ pub fn run(args: Args) -> u8 {
     if args.id.is_none() && args.record.is_none() {
         return usage_error("say which record: DATA --id KEY, or --record '{\"field\": value, ...}'");
     }
-    let loaded = match Loaded::read(&args.policy) {
+    let (loaded, today) = match super::policy::load_for_run(&args.policy, args.as_of) {
         Ok(l) => l,
-        Err(e) => return usage_error(format_args!("cannot read policy `{}`: {e}", args.policy.display())),
+        Err(code) => return code,
     };
-    let has_errors = loaded.report_errors();
-    let Some(checked) = loaded.checked.as_ref().filter(|_| !has_errors) else {
-        eprintln!("{}: the policy has errors; nothing was explained", loaded.path);
-        return FAILED;
-    };
+    let Some(checked) = loaded.checked.as_ref() else { return FAILED };
     let program = tierlang::compile::compile(checked);
-    let today = args.as_of.or_else(|| super::check::header_as_of(checked)).unwrap_or_else(super::apply::current_date);
     let (values, metrics) = if program.metrics.is_some() && args.record.is_none() {
         match scored_record(&args, &program, checked, &loaded.source, today) {
             Ok(Some(found)) => found,
@@ -302,17 +296,30 @@ fn find_record(args: &Args, program: &tierlang::compile::Program) -> Result<(Str
         FAILED
     })?;
     let mut read = 0;
+    let mut found = None;
+    let key_column = &program.fields[program.key].column;
+    // The whole file is read: a record of the same key further down (a
+    // duplicate) or a bad record with that key must not go unnoticed.
     for row in reader {
         read += 1;
         match row {
-            Ok(row) if args.id.as_ref().is_none_or(|id| *id == row.key) => return Ok((row.key, row.values)),
+            Ok(row) if args.record.is_some() => return Ok((row.key, row.values)),
+            Ok(row) if args.id.as_ref() == Some(&row.key) => found = found.or(Some((row.key, row.values))),
             Ok(_) => {}
-            Err(rejected) if args.record.is_some() => {
-                eprint!("{}", render::human(&rejected.error, None));
-                return Err(FAILED);
+            Err(rejected) => {
+                let key = match &rejected.error {
+                    tierlang::data::DataError::DuplicateKey { key, .. } => Some(key.as_str()),
+                    _ => rejected.cells.iter().find(|(c, _)| c == key_column).map(|(_, v)| v.trim()),
+                };
+                if args.record.is_some() || key.is_some() && key == args.id.as_deref() {
+                    eprint!("{}", render::human(&rejected.error, None));
+                    return Err(FAILED);
+                }
             }
-            Err(_) => {}
         }
+    }
+    if let Some(found) = found {
+        return Ok(found);
     }
     let id = args.id.clone().unwrap_or_default();
     eprintln!("error: no record with key `{id}` in `{name}` ({read} records read)");

@@ -6,6 +6,7 @@ use miette::NamedSource;
 use std::path::{Path, PathBuf};
 use tierlang::analysis::Finding;
 use tierlang::check::{self, CheckError, Checked};
+use tierlang::number::Date;
 use tierlang::syntax::{self, SyntaxError};
 
 /// One policy file after parsing and checking.
@@ -109,6 +110,58 @@ impl Loaded {
         }
         !errors.is_empty()
     }
+}
+
+/// Reads a policy a command is about to run, checks it and runs the analysis:
+/// any error `tier check` would report is printed and stops the command
+/// (exit 1) before any data is read. Returns the policy and the date `today`
+/// stands for.
+pub fn load_for_run(path: &Path, as_of: Option<Date>) -> Result<(Loaded, Date), u8> {
+    let mut loaded = Loaded::read(path).map_err(|e| {
+        eprintln!("error: cannot read policy `{}`: {e}", path.display());
+        super::USAGE
+    })?;
+    let today = match loaded.checked.as_ref().filter(|_| !loaded.problems.iter().any(Problem::is_error)) {
+        Some(checked) => today(as_of, checked),
+        None => as_of.unwrap_or_else(current_date),
+    };
+    loaded.analyze(tierlang::analysis::Options { today, explain_overlaps: false });
+    if loaded.report_errors() || loaded.checked.is_none() {
+        eprintln!("{}: the policy has errors (see `tier check`); nothing was run", loaded.path);
+        return Err(super::FAILED);
+    }
+    Ok((loaded, today))
+}
+
+/// The date `today` stands for, one rule for every command: `--as-of`, else the
+/// policy's `as_of:`, else the current date (UTC), which a policy that depends on
+/// the date (through `today` or metric windows) is told about on stderr.
+pub fn today(as_of: Option<Date>, checked: &Checked) -> Date {
+    if let Some(d) = as_of.or_else(|| header_as_of(checked)) {
+        return d;
+    }
+    let today = current_date();
+    if checked.reads_today() || checked.events.is_some() {
+        eprintln!(
+            "note: the policy depends on the date and has no `as_of:`: using the current date {today}; \
+             pass --as-of DATE (or put `as_of: DATE` in its header) to fix it"
+        );
+    }
+    today
+}
+
+/// The `as_of:` date of a policy's header, if it has one.
+pub fn header_as_of(checked: &Checked) -> Option<Date> {
+    match checked.meta.get("as_of") {
+        Some(tierlang::check::StrategyValue::Date(d)) => Some(*d),
+        _ => None,
+    }
+}
+
+/// Today's date in UTC.
+pub fn current_date() -> Date {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    Date(i32::try_from(secs / 86_400).unwrap_or(i32::MAX))
 }
 
 /// The `.tier` files named by `paths`: files as given, folders searched

@@ -7,7 +7,6 @@ use super::render::line_col;
 use super::{usage_error, FAILED, OK};
 use std::fmt::Write as _;
 use std::path::PathBuf;
-use tierlang::check::StrategyValue;
 use tierlang::coverage::Coverage;
 use tierlang::number::Date;
 use tierlang::testing::{Suite, TestResult};
@@ -108,10 +107,7 @@ fn run_policy(loaded: Loaded, args: &Args) -> Result<Report, ()> {
         return Err(());
     };
     let program = tierlang::compile::compile(checked);
-    let as_of = args.as_of.or_else(|| match checked.meta.get("as_of") {
-        Some(StrategyValue::Date(d)) => Some(*d),
-        _ => None,
-    });
+    let as_of = args.as_of.or_else(|| super::policy::header_as_of(checked));
     let suite = Suite { checked, program: &program, source: &loaded.source, as_of };
     let mut coverage = args.coverage.then(|| Coverage::new(checked));
     let results = suite.run(args.run.as_deref(), coverage.as_mut());

@@ -45,6 +45,20 @@ pub enum DataError {
         help: Option<String>,
     },
 
+    #[error("{at}: key `{key}` appears twice: first at {first}")]
+    #[diagnostic(
+        code(tier::repeated_key),
+        help("each customer must appear once: remove or merge the repeated record (with --on-error skip the first is kept and this one goes to the reject report)")
+    )]
+    DuplicateKey { at: Location, column: String, key: String, first: Location },
+
+    #[error("{at}: the record is not valid UTF-8 ({detail})")]
+    #[diagnostic(
+        code(tier::not_utf8),
+        help("the file is not UTF-8 (GBK, as Excel saves CSV on Chinese Windows?): re-save it as \"CSV UTF-8\"")
+    )]
+    NotUtf8 { at: Location, detail: String },
+
     #[error("{source_name}: no column `{column}` for field `{field}`")]
     #[diagnostic(code(tier::missing_column), help("the columns are: {available}"))]
     MissingColumn { source_name: String, column: String, field: String, available: String },
@@ -60,20 +74,49 @@ pub enum DataError {
 }
 
 impl DataError {
+    /// The stable code, as in the reject report.
+    pub fn code(&self) -> &'static str {
+        match self {
+            DataError::BadValue { .. } => "tier::bad_value",
+            DataError::MissingValue { .. } => "tier::missing_value",
+            DataError::Malformed { .. } => "tier::malformed_record",
+            DataError::DuplicateKey { .. } => "tier::repeated_key",
+            DataError::NotUtf8 { .. } => "tier::not_utf8",
+            DataError::MissingColumn { .. } => "tier::missing_column",
+            DataError::Unreadable { .. } => "tier::unreadable_input",
+        }
+    }
+
     /// The location of a record-level error; `None` for file-level ones.
     pub fn location(&self) -> Option<&Location> {
         match self {
-            DataError::BadValue { at, .. } | DataError::MissingValue { at, .. } | DataError::Malformed { at, .. } => {
-                Some(at)
-            }
+            DataError::BadValue { at, .. }
+            | DataError::MissingValue { at, .. }
+            | DataError::Malformed { at, .. }
+            | DataError::DuplicateKey { at, .. }
+            | DataError::NotUtf8 { at, .. } => Some(at),
             DataError::MissingColumn { .. } | DataError::Unreadable { .. } => None,
         }
+    }
+
+    /// Whether setting the record aside (`--on-error skip`) would let the run go
+    /// on: a bad record, not a bad file.
+    pub fn skippable(&self) -> bool {
+        matches!(
+            self,
+            DataError::BadValue { .. }
+                | DataError::MissingValue { .. }
+                | DataError::Malformed { .. }
+                | DataError::DuplicateKey { .. }
+        )
     }
 
     /// The column at fault, where there is one.
     pub fn column(&self) -> Option<&str> {
         match self {
-            DataError::BadValue { column, .. } | DataError::MissingValue { column, .. } => Some(column),
+            DataError::BadValue { column, .. }
+            | DataError::MissingValue { column, .. }
+            | DataError::DuplicateKey { column, .. } => Some(column),
             _ => None,
         }
     }
@@ -82,6 +125,7 @@ impl DataError {
     pub fn value(&self) -> Option<&str> {
         match self {
             DataError::BadValue { value, .. } => Some(value),
+            DataError::DuplicateKey { key, .. } => Some(key),
             _ => None,
         }
     }

@@ -160,6 +160,7 @@ pub fn run_sized<W: Write + Send>(
         let mut result = Ok(());
         let mut next_seq = 0;
         let mut early: std::collections::HashMap<usize, Rendered> = std::collections::HashMap::new();
+        let mut seen: std::collections::HashSet<u64, KeyHash> = std::collections::HashSet::default();
         // Collects the results of `want` chunks starting at `from`, in order.
         let mut collect = |from: usize, want: usize| -> Result<Vec<Vec<u8>>, Fallback> {
             let mut parts = Vec::with_capacity(want);
@@ -174,7 +175,13 @@ pub fn run_sized<W: Write + Send>(
                     }
                     early.insert(got, r);
                 };
-                let (bytes, part) = rendered?;
+                let (bytes, part, keys) = rendered?;
+                // A key seen twice (or a hash collision, rarer than one in a
+                // trillion) goes to the plain path, which compares the keys
+                // themselves and names both records.
+                if !keys.into_iter().all(|k| seen.insert(k)) {
+                    return Err(Fallback);
+                }
                 summary.merge(&part);
                 parts.push(bytes);
             }
@@ -305,8 +312,43 @@ pub(super) fn split(buf: &[u8], eof: bool, size: usize) -> Vec<(usize, usize)> {
     chunks
 }
 
-/// A chunk's rendered rows and their summary.
-type Rendered = Result<(Vec<u8>, Summary), Fallback>;
+/// A chunk's rendered rows, their summary and the hashes of their keys.
+type Rendered = Result<(Vec<u8>, Summary, Vec<u64>), Fallback>;
+
+/// Key hashes are already well mixed: the set uses them as they are.
+#[derive(Default, Clone, Copy)]
+struct KeyHash;
+
+impl std::hash::BuildHasher for KeyHash {
+    type Hasher = Identity;
+    fn build_hasher(&self) -> Identity {
+        Identity(0)
+    }
+}
+
+struct Identity(u64);
+
+impl std::hash::Hasher for Identity {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) | u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+/// A 64-bit hash of a key as the plain reader compares it (trimmed).
+fn key_hash(key: &[u8]) -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::hash::BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().build_hasher();
+    h.write(std::str::from_utf8(key).map_or(key, |k| k.trim().as_bytes()));
+    h.finish()
+}
 
 /// What a row needs: the program, the header bytes and the per-tier suffixes.
 struct Rows<'p> {
@@ -402,13 +444,7 @@ impl<'p> Rows<'p> {
     }
 
     /// One chunk of complete records: rendered rows and their summary.
-    fn chunk(
-        &self,
-        columns: &[Option<usize>],
-        bytes: &[u8],
-        ev: &Evaluator,
-        batch: &mut Batch,
-    ) -> Result<(Vec<u8>, Summary), Fallback> {
+    fn chunk(&self, columns: &[Option<usize>], bytes: &[u8], ev: &Evaluator, batch: &mut Batch) -> Rendered {
         let mut out = Vec::with_capacity(bytes.len() / 2);
         let mut summary = Summary::new(self.program);
         let width = columns.iter().flatten().max().map_or(0, |m| m + 1);
@@ -452,6 +488,7 @@ impl<'p> Rows<'p> {
         };
         // Pass 3: decisions (record by record where not batched) and output.
         let money = summary.money_field;
+        let mut keys = Vec::with_capacity(batch.keys.len());
         for (r, &(a, b)) in batch.keys.iter().enumerate() {
             batch.decisions.clear();
             if batched {
@@ -466,10 +503,12 @@ impl<'p> Rows<'p> {
             summary.read += 1;
             summary.add_money(money.map_or(&Value::Missing, |m| &batch.columns[m][r]), &batch.decisions);
             out.extend_from_slice(&self.prefix);
-            self.key(unquote(&bytes[a..b], &mut scratch)?, &mut out)?;
+            let key = unquote(&bytes[a..b], &mut scratch)?;
+            keys.push(key_hash(key));
+            self.key(key, &mut out)?;
             out.extend_from_slice(&self.suffixes[combo_of(&batch.decisions, &self.radix)]);
         }
-        Ok((out, summary))
+        Ok((out, summary, keys))
     }
 
     /// A cell by its field's type: plain numbers directly, anything else through

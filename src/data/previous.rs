@@ -44,6 +44,7 @@ pub fn read(path: &str, program: &Program) -> Result<IndexMap<String, Vec<State>
         });
     }
     let mut out = IndexMap::new();
+    let mut first_at: std::collections::HashMap<String, Location> = std::collections::HashMap::new();
     for (i, rec) in r.records().enumerate() {
         let at = |line| Location { source: path.into(), row: i + 1, line };
         let rec = rec.map_err(|e| DataError::Malformed { at: at(None), message: e.to_string(), help: None })?;
@@ -71,7 +72,12 @@ pub fn read(path: &str, program: &Program) -> Result<IndexMap<String, Vec<State>
             };
             states.push(State { tier: cell(tier).map(str::to_string), entered, below });
         }
-        out.insert(rec.get(key).unwrap_or_default().trim().to_string(), states);
+        let id = rec.get(key).unwrap_or_default().trim().to_string();
+        if let Some(first) = first_at.insert(id.clone(), at(line)) {
+            let column = key_name.clone();
+            return Err(DataError::DuplicateKey { at: at(line), column, key: id, first });
+        }
+        out.insert(id, states);
     }
     Ok(out)
 }

@@ -7,6 +7,7 @@ use super::value::{decode, decode_text, Cell, CellError};
 use super::Format;
 use crate::check::FieldInfo;
 use crate::eval::Value;
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
 use std::rc::Rc;
 
@@ -57,6 +58,8 @@ pub struct Reader<'f> {
     /// Room each record's values get beyond its fields (for the caller's lets).
     spare: usize,
     records: Box<dyn Iterator<Item = Result<RawRecord, Rejected>> + 'f>,
+    /// Where each key was first seen; `None` where keys repeat (event logs).
+    seen: Option<HashMap<String, Location>>,
 }
 
 impl<'f> Reader<'f> {
@@ -73,7 +76,7 @@ impl<'f> Reader<'f> {
             Format::Json => json_records(input, source.to_string(), fields)?,
             Format::Ndjson => ndjson_records(input, source.to_string(), fields),
         };
-        Ok(Reader { fields, key, spare: 0, records })
+        Ok(Reader { fields, key, spare: 0, records, seen: Some(HashMap::new()) })
     }
 
     /// Gives each record's values room for `n` more (no reallocation when the
@@ -83,7 +86,33 @@ impl<'f> Reader<'f> {
         self
     }
 
-    fn decode(&self, raw: RawRecord) -> Result<Row, Rejected> {
+    /// Lets a key appear on many records (an event log's customer id); by
+    /// default a key seen twice is a bad record.
+    pub fn repeated_keys(mut self) -> Self {
+        self.seen = None;
+        self
+    }
+
+    /// The record, or a duplicate-key error naming where the key was first seen.
+    fn unique(&mut self, row: Row, raw: &RawRecord) -> Result<Row, Rejected> {
+        let Some(seen) = self.seen.as_mut() else { return Ok(row) };
+        if row.key.is_empty() {
+            return Ok(row);
+        }
+        match seen.get(&row.key) {
+            Some(first) => {
+                let column = self.fields.get(self.key).map_or(String::new(), |f| f.column.clone());
+                let error = DataError::DuplicateKey { at: row.at, column, key: row.key, first: first.clone() };
+                Err(Rejected { error, cells: raw.cells.all() })
+            }
+            None => {
+                seen.insert(row.key.clone(), row.at.clone());
+                Ok(row)
+            }
+        }
+    }
+
+    fn decode(&self, raw: &RawRecord) -> Result<Row, Rejected> {
         let mut values = Vec::with_capacity(self.fields.len() + self.spare);
         match &raw.cells {
             RawCells::Csv { rec, index, .. } => {
@@ -99,7 +128,7 @@ impl<'f> Reader<'f> {
                     }
                 }
                 let key = text(self.key).map_or(String::new(), |t| t.trim().to_string());
-                Ok(Row { at: raw.at, key, values })
+                Ok(Row { at: raw.at.clone(), key, values })
             }
             RawCells::Json { cells, .. } => {
                 for (f, cell) in self.fields.iter().zip(cells) {
@@ -113,7 +142,7 @@ impl<'f> Reader<'f> {
                 }
                 let key =
                     cells.get(self.key).and_then(|c| c.as_ref()).map_or(String::new(), |c| c.raw().trim().to_string());
-                Ok(Row { at: raw.at, key, values })
+                Ok(Row { at: raw.at.clone(), key, values })
             }
         }
     }
@@ -123,8 +152,11 @@ impl Iterator for Reader<'_> {
     type Item = Result<Row, Rejected>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let raw = self.records.next()?;
-        Some(raw.and_then(|r| self.decode(r)))
+        let raw = match self.records.next()? {
+            Ok(raw) => raw,
+            Err(e) => return Some(Err(e)),
+        };
+        Some(self.decode(&raw).and_then(|row| self.unique(row, &raw)))
     }
 }
 
@@ -147,23 +179,46 @@ fn csv_records<'f>(
     fields: &'f [FieldInfo],
 ) -> Result<Box<dyn Iterator<Item = Result<RawRecord, Rejected>> + 'f>, DataError> {
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(input);
-    let header = reader
-        .headers()
-        .map_err(|e| DataError::Unreadable { source_name: source.clone(), message: e.to_string(), help: None })?
-        .clone();
-    let columns: Vec<String> = header.iter().map(str::to_string).collect();
+    let header = reader.byte_headers().map_err(|e| DataError::Unreadable {
+        source_name: source.clone(),
+        message: e.to_string(),
+        help: None,
+    })?;
+    let header = csv::StringRecord::from_byte_record(header.clone()).map_err(|_| DataError::Unreadable {
+        source_name: source.clone(),
+        message: "the header row is not valid UTF-8".into(),
+        help: Some(
+            "the file is not UTF-8 (GBK, as Excel saves CSV on Chinese Windows?): re-save it as \"CSV UTF-8\"".into(),
+        ),
+    })?;
+    let mut columns: Vec<String> = header.iter().map(str::to_string).collect();
+    if let Some(first) = columns.first_mut() {
+        *first = first.trim_start_matches('\u{feff}').to_string();
+    }
     let index: Rc<[Option<usize>]> = column_index(&columns, fields, &source)?.into();
     let source: std::sync::Arc<str> = source.into();
     let columns: Rc<[String]> = columns.into();
     let width = columns.len();
     let mut row = 0;
-    let iter = reader.into_records().map(move |rec| {
+    let iter = reader.into_byte_records().map(move |rec| {
         row += 1;
         let rec = rec.map_err(|e| {
             let line = e.position().map(|p| p.line());
             malformed(Location { source: source.clone(), row, line }, e.to_string(), None, vec![])
         })?;
         let at = Location { source: source.clone(), row, line: rec.position().map(|p| p.line()) };
+        let rec = csv::StringRecord::from_byte_record(rec).map_err(|e| {
+            // The cells as far as they go, undecodable bytes shown as U+FFFD.
+            let column = e.utf8_error().field();
+            let bytes = e.into_byte_record();
+            let detail = match columns.get(column) {
+                Some(c) => format!("column `{c}`; cells decoded lossily, \u{fffd} marks the bytes that are not"),
+                None => "cells decoded lossily, \u{fffd} marks the bytes that are not".into(),
+            };
+            let cells =
+                columns.iter().cloned().zip(bytes.iter().map(|b| String::from_utf8_lossy(b).into_owned())).collect();
+            Rejected { error: DataError::NotUtf8 { at: at.clone(), detail }, cells }
+        })?;
         let cells = RawCells::Csv { rec, index: index.clone(), columns: columns.clone() };
         if let RawCells::Csv { rec, .. } = &cells {
             if rec.len() != width {

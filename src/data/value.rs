@@ -46,7 +46,38 @@ pub fn decode_text(field: &FieldInfo, text: Option<&str>) -> Result<Value, CellE
     let Some(text) = text else {
         return if field.optional { Ok(Value::Missing) } else { Err(CellError::Empty) };
     };
+    if let (Ty::Money, Some(currency)) = (field.ty, &field.currency) {
+        return money_in(text, currency);
+    }
     parse(field, text).ok_or_else(|| invalid(field))
+}
+
+/// An amount in the policy's currency: its own symbols or none; another
+/// currency's symbol is an error, never converted or ignored.
+fn money_in(text: &str, currency: &str) -> Result<Value, CellError> {
+    let Some((d, symbols)) = crate::number::parse_data_amount(text) else {
+        return Err(invalid_money());
+    };
+    match symbols.into_iter().flatten().find(|s| !crate::number::symbol_fits(s, currency)) {
+        None => Ok(Value::Num(d)),
+        Some(s) => {
+            let own = crate::number::symbols_of(currency);
+            let own = if own.is_empty() { currency.to_string() } else { own.join(", ") };
+            Err(CellError::Invalid {
+                expected: format!("an amount in {currency}"),
+                help: format!(
+                    "`{s}` is another currency: the policy's amounts are in {currency} (written with {own} or no symbol); convert the amount before applying the policy"
+                ),
+            })
+        }
+    }
+}
+
+fn invalid_money() -> CellError {
+    CellError::Invalid {
+        expected: "an amount".into(),
+        help: "amounts look like 1200, 1,200.50, ¥1,200, $5k or 120万".into(),
+    }
 }
 
 fn parse(field: &FieldInfo, text: &str) -> Option<Value> {
@@ -83,7 +114,7 @@ fn parse_bool(text: &str) -> Option<bool> {
 
 fn invalid(field: &FieldInfo) -> CellError {
     let (expected, help) = match field.ty {
-        Ty::Money => ("an amount", "amounts look like 1200, 1,200.50, ¥1,200, $5k or 120万".to_string()),
+        Ty::Money => return invalid_money(),
         Ty::Number | Ty::Lit => ("a number", "numbers look like 42, 1,234.5, 12% or 3.5k".to_string()),
         Ty::Integer => ("a whole number", "whole numbers look like 42 or 1,200".to_string()),
         Ty::Rate => {
@@ -116,6 +147,7 @@ mod tests {
             enum_values: vec!["North".into(), "South".into()],
             prefer: None,
             range: None,
+            currency: None,
             span: 0..0,
         }
     }
