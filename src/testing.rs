@@ -88,7 +88,7 @@ impl Suite<'_> {
                 .enumerate()
                 .map(|(i, mut f)| {
                     f.resize(mp.frame_size, Value::Missing);
-                    crate::metrics::Customer { key: i.to_string(), frame: f }
+                    crate::metrics::Customer { key: i.to_string(), frame: f, kept: Vec::new() }
                 })
                 .collect();
             let given_key = (customers.len() - 1).to_string();

@@ -312,3 +312,88 @@ fn the_skip_hint_appears_only_where_skipping_helps() {
     let out = tier(&["apply", HOSPITALS, s(&data), "--on-error", "skip", "--rejects", s(&rejects)]);
     assert!(!stderr(&out).contains("use --on-error skip"), "skip was given: {}", stderr(&out));
 }
+
+#[test]
+fn keep_copies_input_columns_after_the_key_in_every_format_and_run() {
+    // By input column name (年度采购额) or schema field name (annual_purchase).
+    let out =
+        tier(&["apply", HOSPITALS, "examples/hospitals.csv", "--keep", "name,annual_purchase", "--summary", "none"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    let mut lines = text.lines();
+    assert!(lines.next().unwrap().starts_with("id,name,annual_purchase,tier,tier_label,"), "{text}");
+    assert!(lines.next().unwrap().starts_with("H001,北京协和医院,2350000,VIP,"), "{text}");
+    assert!(text.contains("H004,\"West China Hospital, Chengdu\",820000,"), "CSV quoting kept: {text}");
+    for (data, fmt) in [("examples/hospitals.json", "json"), ("examples/hospitals.ndjson", "ndjson")] {
+        let out = tier(&["apply", HOSPITALS, data, "--keep", "name", "--format", fmt, "--summary", "none"]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let text = stdout(&out);
+        assert!(text.contains(r#"{"id":"H001","name":"北京协和医院","tier":"VIP""#), "{fmt}: {text}");
+    }
+    // Same rows with and without --keep, apart from the kept column.
+    let plain = tier(&["apply", HOSPITALS, "examples/hospitals.csv", "--summary", "none"]);
+    let kept = tier(&["apply", HOSPITALS, "examples/hospitals.csv", "--keep", "region", "--summary", "none"]);
+    let strip = |t: &str| -> Vec<String> {
+        csv::Reader::from_reader(t.as_bytes())
+            .records()
+            .map(|r| {
+                let r = r.unwrap();
+                r.iter().enumerate().filter(|(i, _)| *i != 1).map(|(_, c)| c.to_string()).collect::<Vec<_>>().join(",")
+            })
+            .collect()
+    };
+    assert_eq!(
+        strip(&stdout(&kept)),
+        csv::Reader::from_reader(stdout(&plain).as_bytes())
+            .records()
+            .map(|r| r.unwrap().iter().collect::<Vec<_>>().join(","))
+            .collect::<Vec<_>>()
+    );
+    // History runs (retention rules) and metric runs with a customers file.
+    let out = tier(&[
+        "apply",
+        "policies/loyalty_program.tier",
+        "examples/loyalty_2025-01.csv",
+        "--as-of",
+        "2025-01-31",
+        "--keep",
+        "最近购买日期",
+        "--summary",
+        "none",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).lines().next().unwrap().starts_with("id,最近购买日期,value,"), "{}", stdout(&out));
+    let dir = tempfile::tempdir().unwrap();
+    let policy = write(
+        dir.path(),
+        "m.tier",
+        "policy \"m\" { as_of: 2024-06-30 }\nevents sales {\n  customer: text key\n  at: date time\n  amount: money\n}\nschema {\n  customer: text key\n}\nmetric spend = sum(amount)\ntier Big { when spend >= 100 }\ntier Rest { otherwise }\n",
+    );
+    let events = write(dir.path(), "e.csv", "customer,at,amount\nA,2024-01-01,150\nB,2024-02-01,20\n");
+    let customers = write(dir.path(), "c.csv", "customer,owner\nA,Wang\nB,Li\n");
+    let args = ["apply", s(&policy), "--events", s(&events), "--customers", s(&customers), "--keep", "owner"];
+    let out = tier(&args);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("A,Wang,Big"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("B,Li,Rest"), "{}", stdout(&out));
+    // An event log alone has no per-customer columns to keep.
+    let out = tier(&["apply", s(&policy), "--events", s(&events), "--keep", "owner"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--keep copies columns of the customers file"), "{}", stderr(&out));
+}
+
+#[test]
+fn keep_refuses_unknown_and_clashing_columns() {
+    let out = tier(&["apply", HOSPITALS, "examples/hospitals.csv", "--keep", "nme"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("--keep `nme`: the input has no such column (its columns: id, name, 年度采购额, region)"),
+        "{}",
+        stderr(&out)
+    );
+    for clash in ["id", "tier", "tier_label", "strategy"] {
+        let out = tier(&["apply", HOSPITALS, "examples/hospitals.csv", "--keep", clash]);
+        assert_eq!(out.status.code(), Some(2), "{clash}");
+        assert!(stderr(&out).contains("tier writes a column of that name itself"), "{}", stderr(&out));
+    }
+}

@@ -63,6 +63,10 @@ pub struct Args {
     /// next run needs, under the policy's retention rules
     #[arg(long)]
     pub(super) previous: Option<PathBuf>,
+    /// Copy these input columns (input column names or schema field names,
+    /// comma-separated) into the output right after the key, e.g. `--keep 姓名,branch`
+    #[arg(long, value_delimiter = ',')]
+    pub(super) keep: Vec<String>,
     /// Add per dimension the deciding criterion, the nearest tier above and what it
     /// takes to get there (`DIM_reason`, `DIM_next`, `DIM_next_gap`, `DIM_next_distance`)
     #[arg(long)]
@@ -95,6 +99,9 @@ pub fn run(args: Args) -> u8 {
     };
     let Some(checked) = loaded.checked.as_ref() else { return FAILED };
     let program = compile(checked);
+    if let Err(e) = check_keep(&args.keep, &program) {
+        return usage_error(e);
+    }
     if program.metrics.is_some() {
         if args.previous.is_some() || super::apply_over_time::applies(&program) {
             return usage_error("retention rules, --previous and budgets do not support metrics yet");
@@ -159,6 +166,24 @@ fn check_output_names(args: &Args) -> Result<(), String> {
     if let Some(r) = &args.rejects {
         if ext(r).is_some() && Format::from_path(r) != Some(Format::Csv) {
             return Err(format!("the reject report is CSV: name it .csv (`{}`)", r.display()));
+        }
+    }
+    Ok(())
+}
+
+/// `--keep` names must not clash with the columns tier writes itself.
+fn check_keep(keep: &[String], program: &Program) -> Result<(), String> {
+    let key = &program.fields[program.key].name;
+    for (i, name) in keep.iter().enumerate() {
+        let ours = name == key
+            || name == "strategy"
+            || name.starts_with("strategy.")
+            || program.dimensions.iter().any(|d| name == &d.name || name.starts_with(&format!("{}_", d.name)));
+        if ours {
+            return Err(format!("--keep `{name}`: tier writes a column of that name itself"));
+        }
+        if name.trim().is_empty() || keep[..i].contains(name) {
+            return Err(format!("--keep `{name}`: name each column once"));
         }
     }
     Ok(())
@@ -236,10 +261,13 @@ fn execute(
         return Ok(summary);
     }
     let source = input.name.as_str();
-    let reader = Reader::new(input.read, input.format, source, &program.fields, program.key).map_err(Stop::Data)?;
+    let reader = Reader::new(input.read, input.format, source, &program.fields, program.key)
+        .map_err(Stop::Data)?
+        .keep(&args.keep)
+        .map_err(Stop::Usage)?;
     let out = Output::create(&args.output)?;
     let extra = explainer.map_or(Vec::new(), Explainer::columns);
-    let mut writer = Writer::new(out, format, program, extra, args.tiers_only).map_err(io)?;
+    let mut writer = Writer::with_kept(out, format, program, args.keep.clone(), extra, args.tiers_only).map_err(io)?;
     let mut rejects = open_rejects(args)?;
     let evaluator = Evaluator::with_tables(program, today);
     // Each record's money is kept for the Pareto points only if a summary is printed.
@@ -255,7 +283,7 @@ fn execute(
                 match evaluator.evaluate(&mut frame) {
                     Ok(decisions) => {
                         let extra = explainer.map_or(Vec::new(), |e| e.columns_for(&decisions, &row.values));
-                        writer.write(&row.key, &decisions, &extra).map_err(io)?;
+                        writer.write_kept(&row.key, &row.kept, &decisions, &extra).map_err(io)?;
                         summary.add(&frame, &decisions);
                         if let Some(c) = coverage.as_deref_mut() {
                             c.record(program, &evaluator, &frame);
@@ -333,7 +361,13 @@ fn fast_path(
 ) -> Result<Option<Summary>, Stop> {
     let plain_only = std::env::var_os("TIER_PLAIN_PATH").is_some();
     let Some(data) = args.data.as_deref() else { return Ok(None) };
-    if plain_only || extras || input.format != Format::Csv || args.on_error != OnError::Stop || data == "-" {
+    if plain_only
+        || extras
+        || !args.keep.is_empty()
+        || input.format != Format::Csv
+        || args.on_error != OnError::Stop
+        || data == "-"
+    {
         return Ok(None);
     }
     let Ok(file) = std::fs::File::open(data) else { return Ok(None) };

@@ -27,6 +27,8 @@ pub(super) struct Inputs<'a> {
     pub input_format: Option<Format>,
     /// Bad records go to the reject report instead of stopping the run.
     pub skip_bad: bool,
+    /// Columns of the customers file copied to the output (`--keep`).
+    pub keep: &'a [String],
 }
 
 impl<'a> Inputs<'a> {
@@ -37,6 +39,7 @@ impl<'a> Inputs<'a> {
             customers: args.customers.as_deref().or(if has_events { None } else { args.data.as_deref() }),
             input_format: args.input_format,
             skip_bad: args.on_error == OnError::Skip,
+            keep: &args.keep,
         }
     }
 
@@ -66,6 +69,11 @@ pub(super) fn execute(
     explainer: Option<&tierlang::explain::Explainer>,
 ) -> Result<Summary, Stop> {
     let mp = program.metrics.as_ref().ok_or_else(|| Stop::Io("the policy has no metrics".into()))?;
+    if !args.keep.is_empty() && Inputs::of(args).customers.is_none() {
+        return Err(Stop::Usage(
+            "--keep copies columns of the customers file: pass it with --customers FILE (an event log has no per-customer columns)".into(),
+        ));
+    }
     let evaluator = Evaluator::with_tables(program, today);
     let mut rejects = Rejects(super::apply::open_rejects(args)?);
     let mut summary = Summary::with_values(program);
@@ -74,7 +82,7 @@ pub(super) fn execute(
 
     let mut extra: Vec<String> = mp.metrics.iter().map(|m| m.name.clone()).collect();
     extra.extend(explainer.map_or(Vec::new(), |e| e.columns()));
-    let mut writer = Writer::new(out, format, program, extra, args.tiers_only).map_err(io)?;
+    let mut writer = Writer::with_kept(out, format, program, args.keep.clone(), extra, args.tiers_only).map_err(io)?;
     let n = program.fields.len();
     let mut frame = Vec::with_capacity(program.frame_size);
     for c in &scored.kept {
@@ -87,7 +95,7 @@ pub(super) fn execute(
                 if let Some(e) = explainer {
                     extra.extend(e.columns_for(&decisions, &c.frame[..n]));
                 }
-                writer.write(&c.key, &decisions, &extra).map_err(io)?;
+                writer.write_kept(&c.key, &c.kept, &decisions, &extra).map_err(io)?;
                 summary.add(&frame, &decisions);
             }
             Err(e) => {
@@ -138,7 +146,7 @@ pub(super) fn score_or_report(
     today: Date,
 ) -> Result<metrics::Scored, u8> {
     let customers = customers.or(if events.is_some() { None } else { data });
-    let inputs = Inputs { events, customers, input_format, skip_bad: false };
+    let inputs = Inputs { events, customers, input_format, skip_bad: false, keep: &[] };
     let mut summary = Summary::new(program);
     match score(&inputs, program, evaluator, today, &mut Rejects(None), &mut summary) {
         Ok(s) => Ok(s),
@@ -230,7 +238,10 @@ fn join(
     let file = std::fs::File::open(path).map_err(|e| Stop::Usage(format!("cannot read customers `{path}`: {e}")))?;
     let input: Box<dyn Read> = Box::new(std::io::BufReader::with_capacity(1 << 16, file));
     let fields = &program.fields[..mp.schema_fields];
-    let reader = Reader::new(input, format, path, fields, program.key).map_err(Stop::Data)?;
+    let reader = Reader::new(input, format, path, fields, program.key)
+        .map_err(Stop::Data)?
+        .keep(inputs.keep)
+        .map_err(Stop::Usage)?;
     let by_key: HashMap<String, usize> = aggregated.iter().enumerate().map(|(i, c)| (c.key.clone(), i)).collect();
     let mut aggregated: Vec<Option<Customer>> = aggregated.into_iter().map(Some).collect();
     let mut out = Vec::new();
@@ -249,7 +260,7 @@ fn join(
                 };
                 frame.resize(mp.frame_size, Value::Missing);
                 frame[..row.values.len()].clone_from_slice(&row.values);
-                out.push(Customer { key, frame });
+                out.push(Customer { key, frame, kept: row.kept });
             }
             Err(r) => {
                 summary.rejected += 1;

@@ -29,6 +29,7 @@ struct Out {
     decisions: Vec<Decision>,
     extra: Vec<serde_json::Value>,
     values: Vec<Value>,
+    kept: Vec<String>,
 }
 
 pub(super) fn execute(
@@ -46,7 +47,10 @@ pub(super) fn execute(
         None if program.dimensions.iter().any(|d| d.retention.is_some()) => Some(Default::default()),
         None => None,
     };
-    let reader = Reader::new(input, input_format, source, &program.fields, program.key).map_err(Stop::Data)?;
+    let reader = Reader::new(input, input_format, source, &program.fields, program.key)
+        .map_err(Stop::Data)?
+        .keep(&args.keep)
+        .map_err(Stop::Usage)?;
     let mut rejects = super::apply::open_rejects(args)?;
     let evaluator = Evaluator::with_tables(program, today);
     let mut summary = Summary::with_values(program);
@@ -105,7 +109,7 @@ pub(super) fn execute(
             }
         }
         seen.insert(row.key.clone());
-        rows.push(Out { key: row.key, decisions, extra, values: frame });
+        rows.push(Out { key: row.key, decisions, extra, values: frame, kept: row.kept });
     }
     // Customers of the previous evaluation that are not in this one's data.
     let mut gone = Vec::new();
@@ -142,11 +146,12 @@ pub(super) fn execute(
     }
     columns.extend(program.budgets.iter().map(|b| format!("budget.{}", b.name)));
     let out = Output::create(&args.output)?;
-    let mut writer = Writer::new(out, format, program, columns, args.tiers_only).map_err(io)?;
+    let mut writer =
+        Writer::with_kept(out, format, program, args.keep.clone(), columns, args.tiers_only).map_err(io)?;
     for (i, r) in rows.iter().enumerate() {
         let mut extra = r.extra.clone();
         extra.extend(allocations.iter().map(|a| tierlang::check::decimal_json(a.per_record[i])));
-        writer.write(&r.key, &r.decisions, &extra).map_err(io)?;
+        writer.write_kept(&r.key, &r.kept, &r.decisions, &extra).map_err(io)?;
         summary.add(&r.values, &r.decisions);
     }
     let none: Vec<Decision> = program.dimensions.iter().map(|_| Decision { tier: None }).collect();

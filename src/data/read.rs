@@ -19,6 +19,8 @@ pub struct Row {
     pub key: String,
     /// Field values by slot.
     pub values: Vec<Value>,
+    /// The cells `--keep` copies to the output, as written (empty if absent).
+    pub kept: Vec<String>,
 }
 
 /// A record that could not be decoded, with its cells for the reject report.
@@ -60,6 +62,11 @@ pub struct Reader<'f> {
     records: Box<dyn Iterator<Item = Result<RawRecord, Rejected>> + 'f>,
     /// Where each key was first seen; `None` where keys repeat (event logs).
     seen: Option<HashMap<String, Location>>,
+    /// CSV: the header's columns, to resolve `--keep` names against.
+    header: Option<Rc<[String]>>,
+    /// Per kept column, the names it may have (as given, and the column of a
+    /// schema field of that name) and, in CSV, its index.
+    kept: Vec<(Vec<String>, Option<usize>)>,
 }
 
 impl<'f> Reader<'f> {
@@ -71,12 +78,46 @@ impl<'f> Reader<'f> {
         fields: &'f [FieldInfo],
         key: usize,
     ) -> Result<Self, DataError> {
-        let records = match format {
-            Format::Csv => csv_records(input, source.to_string(), fields)?,
-            Format::Json => json_records(input, source.to_string(), fields)?,
-            Format::Ndjson => ndjson_records(input, source.to_string(), fields),
+        let (records, header) = match format {
+            Format::Csv => {
+                let (records, header) = csv_records(input, source.to_string(), fields)?;
+                (records, Some(header))
+            }
+            Format::Json => (json_records(input, source.to_string(), fields)?, None),
+            Format::Ndjson => (ndjson_records(input, source.to_string(), fields), None),
         };
-        Ok(Reader { fields, key, spare: 0, records, seen: Some(HashMap::new()) })
+        Ok(Reader { fields, key, spare: 0, records, seen: Some(HashMap::new()), header, kept: Vec::new() })
+    }
+
+    /// Copies the input columns `names` (input column names, or schema field
+    /// names) into each row's `kept`. In CSV a name the header does not have is
+    /// an error listing the columns; JSON records without it keep an empty cell.
+    pub fn keep(mut self, names: &[String]) -> Result<Self, String> {
+        for name in names {
+            let mut candidates = vec![name.clone()];
+            if let Some(f) = self.fields.iter().find(|f| f.name == *name) {
+                candidates.extend(std::iter::once(&f.column).chain(&f.aliases).cloned());
+            }
+            let index = match &self.header {
+                Some(columns) => {
+                    let found = candidates.iter().find_map(|c| columns.iter().position(|h| h == c)).or_else(|| {
+                        candidates.iter().find_map(|c| columns.iter().position(|h| h.trim().eq_ignore_ascii_case(c)))
+                    });
+                    match found {
+                        Some(i) => Some(i),
+                        None => {
+                            return Err(format!(
+                                "--keep `{name}`: the input has no such column (its columns: {})",
+                                columns.join(", ")
+                            ))
+                        }
+                    }
+                }
+                None => None,
+            };
+            self.kept.push((candidates, index));
+        }
+        Ok(self)
     }
 
     /// Gives each record's values room for `n` more (no reallocation when the
@@ -112,6 +153,21 @@ impl<'f> Reader<'f> {
         }
     }
 
+    /// The `--keep` cells of a record.
+    fn kept(&self, cells: &RawCells) -> Vec<String> {
+        self.kept
+            .iter()
+            .map(|(names, index)| match cells {
+                RawCells::Csv { rec, .. } => index.and_then(|i| rec.get(i)).unwrap_or_default().to_string(),
+                RawCells::Json { all, .. } => names
+                    .iter()
+                    .find_map(|n| all.iter().find(|(k, _)| k == n))
+                    .or_else(|| names.iter().find_map(|n| all.iter().find(|(k, _)| k.eq_ignore_ascii_case(n))))
+                    .map_or(String::new(), |(_, v)| v.clone()),
+            })
+            .collect()
+    }
+
     fn decode(&self, raw: &RawRecord) -> Result<Row, Rejected> {
         let mut values = Vec::with_capacity(self.fields.len() + self.spare);
         match &raw.cells {
@@ -128,7 +184,7 @@ impl<'f> Reader<'f> {
                     }
                 }
                 let key = text(self.key).map_or(String::new(), |t| t.trim().to_string());
-                Ok(Row { at: raw.at.clone(), key, values })
+                Ok(Row { at: raw.at.clone(), key, values, kept: self.kept(&raw.cells) })
             }
             RawCells::Json { cells, .. } => {
                 for (f, cell) in self.fields.iter().zip(cells) {
@@ -142,7 +198,7 @@ impl<'f> Reader<'f> {
                 }
                 let key =
                     cells.get(self.key).and_then(|c| c.as_ref()).map_or(String::new(), |c| c.raw().trim().to_string());
-                Ok(Row { at: raw.at.clone(), key, values })
+                Ok(Row { at: raw.at.clone(), key, values, kept: self.kept(&raw.cells) })
             }
         }
     }
@@ -173,11 +229,14 @@ fn cell_error(e: CellError, f: &FieldInfo, cell: Option<&Cell>, at: Location) ->
     }
 }
 
+/// The records of a CSV input, and its header's columns.
+type CsvRecords<'f> = (Box<dyn Iterator<Item = Result<RawRecord, Rejected>> + 'f>, Rc<[String]>);
+
 fn csv_records<'f>(
     input: Box<dyn Read + 'f>,
     source: String,
     fields: &'f [FieldInfo],
-) -> Result<Box<dyn Iterator<Item = Result<RawRecord, Rejected>> + 'f>, DataError> {
+) -> Result<CsvRecords<'f>, DataError> {
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(input);
     let header = reader.byte_headers().map_err(|e| DataError::Unreadable {
         source_name: source.clone(),
@@ -198,6 +257,7 @@ fn csv_records<'f>(
     let index: Rc<[Option<usize>]> = column_index(&columns, fields, &source)?.into();
     let source: std::sync::Arc<str> = source.into();
     let columns: Rc<[String]> = columns.into();
+    let header = columns.clone();
     let width = columns.len();
     let mut row = 0;
     let iter = reader.into_byte_records().map(move |rec| {
@@ -229,7 +289,7 @@ fn csv_records<'f>(
         }
         Ok(RawRecord { at, cells })
     });
-    Ok(Box::new(iter))
+    Ok((Box::new(iter), header))
 }
 
 /// The input column of each field; an error for a required field with none.

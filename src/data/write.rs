@@ -21,6 +21,8 @@ pub struct Writer<'p, W: Write> {
     extra: Vec<String>,
     /// Only the key and each dimension's tier name (`tier apply --tiers-only`).
     tiers_only: bool,
+    /// Input columns copied right after the key (`tier apply --keep`).
+    kept: Vec<String>,
 }
 
 /// CSV goes through the csv crate's writer (quoting); JSON straight to `W`.
@@ -55,6 +57,18 @@ impl<'p, W: Write> Writer<'p, W> {
         extra: Vec<String>,
         tiers_only: bool,
     ) -> std::io::Result<Self> {
+        Self::with_kept(out, format, program, Vec::new(), extra, tiers_only)
+    }
+
+    /// [`Writer::new`] with `kept` input columns right after the key.
+    pub fn with_kept(
+        out: W,
+        format: Format,
+        program: &'p Program,
+        kept: Vec<String>,
+        extra: Vec<String>,
+        tiers_only: bool,
+    ) -> std::io::Result<Self> {
         let columns = (0..program.dimensions.len())
             .map(|d| {
                 let mut cols: Vec<String> = Vec::new();
@@ -73,7 +87,7 @@ impl<'p, W: Write> Writer<'p, W> {
             _ => Sink::Raw(out),
         };
         let columns = if tiers_only { vec![Vec::new(); program.dimensions.len()] } else { columns };
-        let mut w = Writer { out, format, program, columns, first: true, extra, tiers_only };
+        let mut w = Writer { out, format, program, columns, first: true, extra, tiers_only, kept };
         w.header()?;
         Ok(w)
     }
@@ -88,6 +102,7 @@ impl<'p, W: Write> Writer<'p, W> {
             Format::Ndjson => Ok(()),
             Format::Csv => {
                 let mut cells = vec![self.program.fields[self.program.key].name.clone()];
+                cells.extend(self.kept.iter().cloned());
                 for (d, cols) in self.program.dimensions.iter().zip(&self.columns) {
                     cells.push(d.name.clone());
                     if self.tiers_only {
@@ -112,8 +127,22 @@ impl<'p, W: Write> Writer<'p, W> {
 
     /// One output record; `extra` holds a value per extra column.
     pub fn write(&mut self, key: &str, decisions: &[Decision], extra: &[serde_json::Value]) -> std::io::Result<()> {
+        self.write_kept(key, &[], decisions, extra)
+    }
+
+    /// [`Writer::write`] with the record's kept cells (one per kept column;
+    /// fewer, e.g. for a customer gone since the last run, are written empty).
+    pub fn write_kept(
+        &mut self,
+        key: &str,
+        kept: &[String],
+        decisions: &[Decision],
+        extra: &[serde_json::Value],
+    ) -> std::io::Result<()> {
+        let kept_cell = |i: usize| kept.get(i).cloned().unwrap_or_default();
         if self.format == Format::Csv {
             let mut cells = vec![key.to_string()];
+            cells.extend((0..self.kept.len()).map(kept_cell));
             for (i, ((d, cols), dec)) in self.program.dimensions.iter().zip(&self.columns).zip(decisions).enumerate() {
                 let tier = dec.tier.and_then(|i| d.tiers.get(i));
                 cells.push(tier.map_or(String::new(), |t| t.name.clone()));
@@ -133,7 +162,9 @@ impl<'p, W: Write> Writer<'p, W> {
             }));
             return self.csv_row(&cells);
         }
-        let mut record = self.json_record(key, decisions);
+        let kept: Vec<(String, serde_json::Value)> =
+            self.kept.iter().enumerate().map(|(i, n)| (n.clone(), serde_json::Value::String(kept_cell(i)))).collect();
+        let mut record = self.json_record(key, kept, decisions);
         if let serde_json::Value::Object(obj) = &mut record {
             for (name, v) in self.extra.iter().zip(extra) {
                 obj.insert(name.clone(), v.clone());
@@ -151,10 +182,16 @@ impl<'p, W: Write> Writer<'p, W> {
         Ok(())
     }
 
-    fn json_record(&self, key: &str, decisions: &[Decision]) -> serde_json::Value {
+    fn json_record(
+        &self,
+        key: &str,
+        kept: Vec<(String, serde_json::Value)>,
+        decisions: &[Decision],
+    ) -> serde_json::Value {
         use serde_json::Value as J;
         let mut obj = serde_json::Map::new();
         obj.insert(self.program.fields[self.program.key].name.clone(), J::String(key.into()));
+        obj.extend(kept);
         let mut strategies = serde_json::Map::new();
         for (i, (d, dec)) in self.program.dimensions.iter().zip(decisions).enumerate() {
             let tier = dec.tier.and_then(|i| d.tiers.get(i));

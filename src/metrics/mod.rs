@@ -44,6 +44,8 @@ impl EventCounts {
 pub struct Customer {
     pub key: String,
     pub frame: Vec<Value>,
+    /// The customers file's cells `tier apply --keep` copies to the output.
+    pub kept: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -191,7 +193,7 @@ impl<'p> Aggregation<'p> {
                     let acc = accs[i * n + j].take().unwrap_or_else(|| empty(agg));
                     frame[self.program.aggs_at + j] = result(acc, agg);
                 }
-                Customer { key: self.keys[i].1.clone(), frame }
+                Customer { key: self.keys[i].1.clone(), frame, kept: Vec::new() }
             })
             .collect()
     }
