@@ -222,7 +222,10 @@ fn diff_shows_the_migration_matrix_strategy_changes_and_changed_records() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
     let md = String::from_utf8(out.stdout).unwrap();
-    assert!(md.contains("### `tier`: 2 of 4 records (50.0%) change tier; 1750 of 3850 `spend` (45.5%) moves"), "{md}");
+    assert!(
+        md.contains("### `tier`: 2 of 4 records (50.0%) change tier; 1,750.00 of 3,850.00 `spend` (45.5%) moves"),
+        "{md}"
+    );
     assert!(md.contains("| **VIP** | 1 | 0 | 0 |"), "{md}");
     assert!(md.contains("| **Rest** | 2 | 1 | 0 |"), "{md}");
     assert!(md.contains("`tier.VIP`: `visits` 1/month → 2/month"), "{md}");

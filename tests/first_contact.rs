@@ -397,3 +397,55 @@ fn keep_refuses_unknown_and_clashing_columns() {
         assert!(stderr(&out).contains("tier writes a column of that name itself"), "{}", stderr(&out));
     }
 }
+
+/// The display column where `needle` ends on each line that has it.
+fn end_columns(text: &str, needle: &str) -> Vec<usize> {
+    text.lines().filter_map(|l| l.find(needle).map(|i| tierlang::data::layout::width(&l[..i + needle.len()]))).collect()
+}
+
+#[test]
+fn tables_line_up_by_display_width_with_chinese_tier_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = write(
+        dir.path(),
+        "bank.tier",
+        "schema { id: text key  aum: money }\ntier 私人银行 { when aum >= 1000万 }\ntier 贵宾 { when aum >= 100万 }\ntier 普通 { otherwise }\n",
+    );
+    let data = write(dir.path(), "d.csv", "id,aum\nA,20000000\nB,2000000\nC,5\nD,6\n");
+    let out = tier(&["apply", s(&policy), s(&data), "-o", s(&dir.path().join("o.csv"))]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let table = stderr(&out);
+    // The header's `count` and each row's count end in the same column.
+    let lines: Vec<&str> = table.lines().take(4).collect();
+    // The end of the second whitespace-separated token: `count`, or the row's count.
+    let ends: Vec<usize> = lines
+        .iter()
+        .map(|l| {
+            let first = l.find(' ').unwrap();
+            let start = first + l[first..].find(|c: char| c != ' ').unwrap();
+            let end = start + l[start..].find(' ').unwrap();
+            tierlang::data::layout::width(&l[..end])
+        })
+        .collect();
+    assert!(ends.windows(2).all(|w| w[0] == w[1]), "{ends:?}\n{table}");
+    // diff's matrix: the columns of the new tiers end where their header does.
+    let other = write(
+        dir.path(),
+        "bank2.tier",
+        "schema { id: text key  aum: money }\ntier 私人银行 { when aum >= 1500万 }\ntier 贵宾 { when aum >= 100万 }\ntier 普通 { otherwise }\n",
+    );
+    let out = tier(&["diff", s(&policy), s(&other), "--data", s(&data)]);
+    let text = stdout(&out);
+    let header = text.lines().find(|l| l.contains("old \\ new")).unwrap();
+    let head_end = tierlang::data::layout::width(header);
+    for row in text.lines().filter(|l| l.starts_with("  ") && !l.contains("old \\ new")) {
+        assert_eq!(tierlang::data::layout::width(row.trim_end()), head_end, "{text}");
+    }
+    assert_eq!(end_columns(&text, "私人银行").len(), 2, "{text}");
+}
+
+#[test]
+fn diff_prints_money_with_separators() {
+    let out = tier(&["diff", HOSPITALS, HOSPITALS, "--data", "examples/hospitals.csv"]);
+    assert!(stdout(&out).contains("0.00 of 6,176,999.00 `annual_purchase`"), "{}", stdout(&out));
+}

@@ -11,6 +11,7 @@
 use super::apply::{io, Args, OnError, Output, Stop};
 use std::fmt::Write as _;
 use tierlang::compile::Program;
+use tierlang::data::layout;
 use tierlang::data::{DataError, Format, Reader, Rejected, Summary, Writer};
 use tierlang::diff::Migration;
 use tierlang::eval::{Decision, Evaluator, Value};
@@ -203,12 +204,13 @@ fn report(
         let mut dims = Vec::new();
         for (m, counts) in matrices.iter().zip(movements) {
             let _ = writeln!(text, "{}: previous \\ now (customers; share of money)", m.dimension);
-            let width = m.new_tiers.iter().map(|t| t.chars().count()).max().unwrap_or(0).max(8) + 2;
+            let all = m.new_tiers.iter().chain(&m.old_tiers);
+            let width = all.map(|t| layout::width(t)).max().unwrap_or(0).max(8) + 2;
             let _ = writeln!(
                 text,
-                "  {:<width$}{}",
-                "",
-                m.new_tiers.iter().map(|t| format!("{t:>width$}")).collect::<String>()
+                "  {}{}",
+                layout::left("", width),
+                m.new_tiers.iter().map(|t| layout::right(t, width)).collect::<String>()
             );
             for ((name, row), money) in m.old_tiers.iter().zip(&m.counts).zip(&m.money) {
                 let cells: String = row
@@ -220,10 +222,10 @@ fn report(
                         } else {
                             *v * Decimal::from(100) / m.money_total
                         };
-                        format!("{:>width$}", format!("{c} ({:.0}%)", share.round_dp(0)))
+                        layout::right(&format!("{c} ({:.0}%)", share.round_dp(0)), width)
                     })
                     .collect();
-                let _ = writeln!(text, "  {name:<width$}{cells}");
+                let _ = writeln!(text, "  {}{cells}", layout::left(name, width));
             }
             let kinds: Vec<String> = Movement::ALL
                 .iter()
@@ -263,7 +265,7 @@ fn report(
                 (Some(l), Some(h)) => format!(" ({} customers, {currency}{l} to {currency}{h} each)", each.len()),
                 _ => " (no customers)".to_string(),
             };
-            let _ = writeln!(text, "  {:<16} {currency}{amount}{per}", dim.tiers[t].name);
+            let _ = writeln!(text, "  {} {currency}{amount}{per}", layout::left(&dim.tiers[t].name, 16));
             tiers.push(serde_json::json!({
                 "tier": dim.tiers[t].name,
                 "amount": tierlang::check::decimal_json(*amount),
@@ -275,8 +277,9 @@ fn report(
         if !a.unallocated.is_zero() {
             let _ = writeln!(
                 text,
-                "  {:<16} {currency}{} (tiers with a share but no customers)",
-                "unallocated", a.unallocated
+                "  {} {currency}{} (tiers with a share but no customers)",
+                layout::left("unallocated", 16),
+                a.unallocated
             );
         }
         let _ = writeln!(text);

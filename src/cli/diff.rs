@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use tierlang::check::{Checked, Ty};
 use tierlang::compile::{compile, Program};
-use tierlang::data::{Format, Reader};
+use tierlang::data::{grouped, layout, Format, Reader};
 use tierlang::diff::{strategy_changes, Migration, StrategyChange};
 use tierlang::eval::{Evaluator, Value};
 use tierlang::number::{Date, Decimal};
@@ -393,7 +393,7 @@ fn text(r: &Report, markdown: bool) -> String {
     let mut out = String::new();
     for m in &r.migrations {
         // Columns fit the longest tier name (at least the old fixed widths).
-        let longest = |names: &[String]| names.iter().map(|t| t.chars().count()).max().unwrap_or(0);
+        let longest = |names: &[String]| names.iter().map(|t| layout::width(t)).max().unwrap_or(0);
         let (lw, cw) = ((longest(&m.old_tiers) + 2).max(14), (longest(&m.new_tiers) + 1).max(12));
         let head = format!(
             "{} of {} records ({}) change tier",
@@ -402,7 +402,8 @@ fn text(r: &Report, markdown: bool) -> String {
             pct(Decimal::from(m.moved), Decimal::from(m.records))
         );
         let money = r.money_field.as_ref().map_or(String::new(), |f| {
-            format!("; {} of {} `{f}` ({}) moves", m.money_moved, m.money_total, pct(m.money_moved, m.money_total))
+            let (moved, total) = (grouped(m.money_moved), grouped(m.money_total));
+            format!("; {moved} of {total} `{f}` ({}) moves", pct(m.money_moved, m.money_total))
         });
         if markdown {
             let _ = writeln!(out, "### `{}`: {head}{money}\n", m.dimension);
@@ -412,9 +413,9 @@ fn text(r: &Report, markdown: bool) -> String {
             let _ = writeln!(out, "{}: {head}{money}", m.dimension);
             let _ = writeln!(
                 out,
-                "  {:<lw$}{}",
-                "old \\ new",
-                m.new_tiers.iter().map(|t| format!("{t:>cw$}")).collect::<String>()
+                "  {}{}",
+                layout::left("old \\ new", lw),
+                m.new_tiers.iter().map(|t| layout::right(t, cw)).collect::<String>()
             );
         }
         for (name, row) in m.old_tiers.iter().zip(&m.counts) {
@@ -422,7 +423,12 @@ fn text(r: &Report, markdown: bool) -> String {
                 let cells: Vec<String> = row.iter().map(u64::to_string).collect();
                 let _ = writeln!(out, "| **{name}** | {} |", cells.join(" | "));
             } else {
-                let _ = writeln!(out, "  {name:<lw$}{}", row.iter().map(|c| format!("{c:>cw$}")).collect::<String>());
+                let _ = writeln!(
+                    out,
+                    "  {}{}",
+                    layout::left(name, lw),
+                    row.iter().map(|c| format!("{c:>cw$}")).collect::<String>()
+                );
             }
         }
         out.push('\n');

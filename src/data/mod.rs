@@ -5,6 +5,7 @@ mod error;
 pub mod events;
 pub mod fast;
 pub mod fast_events;
+pub mod layout;
 pub mod previous;
 mod read;
 mod summary;
@@ -13,7 +14,7 @@ mod write;
 
 pub use error::{DataError, Location};
 pub use read::{Reader, Rejected, Row};
-pub use summary::Summary;
+pub use summary::{grouped, Summary};
 pub use value::{decode, Cell, CellError};
 pub use write::{Reject, RejectWriter, Writer};
 

@@ -6,6 +6,7 @@
 //! the first money field per tier only; the other paths (which hold or can hold
 //! the records) report every money field and the Pareto points.
 
+use super::layout;
 use crate::check::Ty;
 use crate::compile::Program;
 use crate::eval::{Decision, Value};
@@ -136,13 +137,13 @@ impl Summary {
             let total_money: Decimal = counts.iter().map(|c| c.1).sum();
             // The first column fits the longest tier name.
             let w =
-                d.tiers.iter().map(|t| t.name.chars().count()).chain([d.name.chars().count(), 16]).max().unwrap_or(16);
-            let _ = write!(out, "{:<w$} {:>9} {:>7}", d.name, "count", "share");
+                d.tiers.iter().map(|t| layout::width(&t.name)).chain([layout::width(&d.name), 16]).max().unwrap_or(16);
+            let _ = write!(out, "{} {:>9} {:>7}", layout::left(&d.name, w), "count", "share");
             if let Some(m) = money_name {
-                let _ = write!(out, " {:>20} {:>7}", m, "share");
+                let _ = write!(out, " {} {:>7}", layout::right(m, 20), "share");
             }
             for (field, _) in &self.more_money {
-                let _ = write!(out, " {:>20} {:>7}", program.fields[*field].name, "share");
+                let _ = write!(out, " {} {:>7}", layout::right(&program.fields[*field].name, 20), "share");
             }
             out.push('\n');
             let names = d.tiers.iter().map(|t| t.name.as_str()).chain(["(no tier)"]);
@@ -150,8 +151,8 @@ impl Summary {
                 if name == "(no tier)" && *count == 0 {
                     continue;
                 }
-                let _ =
-                    write!(out, "{:<w$} {:>9} {:>7}", name, count, share(Decimal::from(*count), Decimal::from(total)));
+                let count_share = share(Decimal::from(*count), Decimal::from(total));
+                let _ = write!(out, "{} {:>9} {:>7}", layout::left(name, w), count, count_share);
                 if money_name.is_some() {
                     let _ = write!(out, " {:>20} {:>7}", grouped(*money), share(*money, total_money));
                 }
@@ -259,7 +260,7 @@ fn share(part: Decimal, total: Decimal) -> String {
 }
 
 /// `1234567.891` → `1,234,567.89`.
-fn grouped(d: Decimal) -> String {
+pub fn grouped(d: Decimal) -> String {
     let text = format!("{:.2}", d.round_dp(2));
     let (sign, digits) = text.strip_prefix('-').map_or(("", text.as_str()), |t| ("-", t));
     let (int, frac) = digits.split_once('.').unwrap_or((digits, "00"));
@@ -276,6 +277,7 @@ fn grouped(d: Decimal) -> String {
 #[cfg(test)]
 mod tests {
     use super::grouped;
+    use super::layout;
 
     #[test]
     fn money_is_grouped_in_thousands() {
