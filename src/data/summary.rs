@@ -277,7 +277,6 @@ pub fn grouped(d: Decimal) -> String {
 #[cfg(test)]
 mod tests {
     use super::grouped;
-    use super::layout;
 
     #[test]
     fn money_is_grouped_in_thousands() {
