@@ -449,3 +449,25 @@ fn diff_prints_money_with_separators() {
     let out = tier(&["diff", HOSPITALS, HOSPITALS, "--data", "examples/hospitals.csv"]);
     assert!(stdout(&out).contains("0.00 of 6,176,999.00 `annual_purchase`"), "{}", stdout(&out));
 }
+
+#[test]
+fn explain_record_takes_field_names_and_needs_only_what_the_tiers_read() {
+    // `annual_purchase` is read from the column 年度采购额; name and region are
+    // never read, the key is not needed either.
+    let by_field = tier(&["explain", HOSPITALS, "--record", r#"{"annual_purchase": "2,000,000"}"#]);
+    assert_eq!(by_field.status.code(), Some(0), "{}", stderr(&by_field));
+    assert!(stdout(&by_field).contains("gets `VIP`"), "{}", stdout(&by_field));
+    let by_column = tier(&["explain", HOSPITALS, "--record", r#"{"id": "H9", "年度采购额": 2000000}"#]);
+    assert_eq!(by_column.status.code(), Some(0), "{}", stderr(&by_column));
+    assert!(stdout(&by_column).starts_with("H9 gets `VIP`"), "{}", stdout(&by_column));
+    // A field the tiers read is named as missing, with its column.
+    let missing = tier(&["explain", HOSPITALS, "--record", r#"{"id": "H9", "region": "North"}"#]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert_eq!(
+        stderr(&missing).trim(),
+        "error: --record has no `annual_purchase` (column `年度采购额`): the tiers read it"
+    );
+    let bad = tier(&["explain", HOSPITALS, "--record", r#"{"annual_purchase": "lots"}"#]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(stderr(&bad).contains("`annual_purchase`: `lots` is not an amount"), "{}", stderr(&bad));
+}

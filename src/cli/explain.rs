@@ -278,7 +278,10 @@ fn metrics_human(key: &str, metrics: &[MetricLine]) -> String {
 fn find_record(args: &Args, program: &tierlang::compile::Program) -> Result<(String, Vec<tierlang::eval::Value>), u8> {
     let (input, format, name): (Box<dyn std::io::Read>, Format, String) = match (&args.record, &args.data) {
         (Some(json), _) => {
-            (Box::new(std::io::Cursor::new(json.clone().into_bytes())), Format::Ndjson, "--record".into())
+            return tierlang::data::record::from_json(program, json).map_err(|e| {
+                eprintln!("error: {e}");
+                FAILED
+            })
         }
         (None, Some(data)) => {
             let Some(format) = args.input_format.or_else(|| Format::from_path(Path::new(data))) else {
@@ -303,7 +306,6 @@ fn find_record(args: &Args, program: &tierlang::compile::Program) -> Result<(Str
     for row in reader {
         read += 1;
         match row {
-            Ok(row) if args.record.is_some() => return Ok((row.key, row.values)),
             Ok(row) if args.id.as_ref() == Some(&row.key) => found = found.or(Some((row.key, row.values))),
             Ok(_) => {}
             Err(rejected) => {
@@ -311,7 +313,7 @@ fn find_record(args: &Args, program: &tierlang::compile::Program) -> Result<(Str
                     tierlang::data::DataError::DuplicateKey { key, .. } => Some(key.as_str()),
                     _ => rejected.cells.iter().find(|(c, _)| c == key_column).map(|(_, v)| v.trim()),
                 };
-                if args.record.is_some() || key.is_some() && key == args.id.as_deref() {
+                if key.is_some() && key == args.id.as_deref() {
                     eprint!("{}", render::human(&rejected.error, None));
                     return Err(FAILED);
                 }

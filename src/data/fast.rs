@@ -402,13 +402,7 @@ impl<'p> Rows<'p> {
             prefix = row[..at].to_vec();
             suffixes.push(row[at + marker.len()..].to_vec());
         }
-        let mut slots = std::collections::BTreeSet::new();
-        for d in &program.dimensions {
-            for t in d.tiers.iter().filter_map(|t| t.condition.as_ref()) {
-                crate::analysis::explore::slots_read(t, program, &mut slots);
-            }
-        }
-        let read = (0..program.fields.len()).map(|i| slots.contains(&i)).collect();
+        let read = super::record::fields_read(program);
         let per_year = program
             .fields
             .iter()

@@ -8,6 +8,7 @@ pub mod fast_events;
 pub mod layout;
 pub mod previous;
 mod read;
+pub mod record;
 mod summary;
 mod value;
 mod write;
