@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::panic)] // tests may fail loudly
 
+mod common;
+
 use assert_cmd::Command;
 use std::path::Path;
 
@@ -66,4 +68,38 @@ fn readme_starts_with_the_two_commands_and_their_files_exist() {
         assert!(root().join(word).exists(), "README names {word}, which does not exist");
     }
     assert!(read(".ci/run").contains("cargo test --locked"));
+}
+
+/// Only run by `skips_show_and_fail_under_ci`, through this test binary.
+#[test]
+fn skip_probe() {
+    if std::env::var_os("TIER_SKIP_PROBE").is_some() {
+        common::skip("the probe skips");
+    }
+}
+
+#[test]
+fn skips_show_and_fail_under_ci() {
+    let run = |ci: bool| {
+        let mut cmd = std::process::Command::new(std::env::current_exe().unwrap());
+        cmd.args(["skip_probe", "--exact", "--nocapture"]).env("TIER_SKIP_PROBE", "1").env_remove("CI");
+        if ci {
+            cmd.env("CI", "true");
+        }
+        cmd.output().unwrap()
+    };
+    let local = run(false);
+    assert!(local.status.success());
+    assert!(String::from_utf8_lossy(&local.stderr).contains("SKIPPED skip_probe: the probe skips"));
+    let ci = run(true);
+    assert!(!ci.status.success(), "a skip under CI fails");
+    // .ci/run enforces it when run by hand too, and no test skips another way.
+    assert!(read(".ci/run").contains("export CI="), ".ci/run sets CI");
+    for entry in std::fs::read_dir(root().join("tests")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "rs") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            assert!(!text.contains("eprintln!(\"SKIP"), "{}: use common::skip", path.display());
+        }
+    }
 }

@@ -39,7 +39,7 @@ fn logs() -> Vec<PathBuf> {
     if real.exists() {
         out.push(real);
     } else {
-        eprintln!("SKIPPED on real data: {} is absent (CI has it; a fresh clone may not)", real.display());
+        common::skip(&format!("real data: {} is absent (CI has it; a fresh clone may not)", real.display()));
     }
     out
 }

@@ -13,6 +13,8 @@
 
 #![allow(clippy::unwrap_used, clippy::panic)] // tests may fail loudly
 
+mod common;
+
 use assert_cmd::Command;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -109,7 +111,7 @@ fn assert_events_add_up(s: &serde_json::Value) -> u64 {
 fn pandas(events: &Path, as_of: &str, dir: &Path) -> Option<BTreeMap<String, Rfm>> {
     let probe = std::process::Command::new("python3").args(["-c", "import pandas"]).output();
     if !probe.is_ok_and(|o| o.status.success()) {
-        eprintln!("SKIPPED: the pandas cross-check needs python3 with pandas (.ci/run installs it)");
+        common::skip("the pandas cross-check needs python3 with pandas (.ci/run installs it)");
         return None;
     }
     let out = dir.join("pandas.csv");
@@ -127,7 +129,7 @@ fn real_data(name: &str) -> Option<PathBuf> {
     if path.exists() {
         Some(path)
     } else {
-        eprintln!("SKIPPED: {} is absent (CI has it; a fresh clone may not)", path.display());
+        common::skip(&format!("{} is absent (CI has it; a fresh clone may not)", path.display()));
         None
     }
 }

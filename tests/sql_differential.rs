@@ -8,6 +8,8 @@
 
 #![allow(clippy::unwrap_used, clippy::panic)] // tests may fail loudly
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use tierlang::analysis::space;
@@ -305,7 +307,7 @@ fn duckdb_available() -> bool {
 #[test]
 fn duckdb_agrees_with_the_evaluator_on_every_policy() {
     if !duckdb_available() {
-        eprintln!("SKIPPED: the DuckDB differential run needs python3 with duckdb (.ci/run installs it)");
+        common::skip("the DuckDB differential run needs python3 with duckdb (.ci/run installs it)");
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -508,8 +510,8 @@ fn postgres_type(ty: Ty) -> &'static str {
 #[test]
 fn postgres_agrees_with_the_evaluator_when_asked() {
     if std::env::var_os("TIER_TEST_POSTGRES").is_none() {
-        eprintln!(
-            "SKIPPED: set TIER_TEST_POSTGRES=1 to run the SQL differential suite on a PostgreSQL server it starts"
+        common::skip_unless_asked(
+            "set TIER_TEST_POSTGRES=1 to run the SQL differential suite on a PostgreSQL server it starts",
         );
         return;
     }
@@ -636,7 +638,7 @@ fn random_policies_agree_on_sqlite() {
 #[test]
 fn random_policies_agree_on_duckdb() {
     if !duckdb_available() {
-        eprintln!("SKIPPED: the DuckDB differential run needs python3 with duckdb (.ci/run installs it)");
+        common::skip("the DuckDB differential run needs python3 with duckdb (.ci/run installs it)");
         return;
     }
     let dir = tempfile::tempdir().unwrap();
