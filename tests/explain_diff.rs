@@ -128,7 +128,7 @@ fn explain_traces_every_tier_and_where_strategy_values_come_from() {
         "2. `Gold` is chosen:",
         "`visits > 4` holds (visits = 9)",
         "4. `Regular` (the `otherwise` tier) would match, but a tier above comes first\n",
-        "discount = 0.1",
+        "discount = 10%",
         "gift = true (from `Platinum`)",
         "to reach `Platinum`: annual_spend +1500 → 5000 and purchases +2/quarter → 3/quarter",
     ] {

@@ -203,7 +203,10 @@ fn strategies_extend_and_merge() {
     let StrategyValue::Map(perks) = &silver["perks"] else { panic!() };
     assert_eq!(perks["gift"], StrategyValue::Bool(true), "nested maps merge key by key");
     assert_eq!(perks["lounge"], StrategyValue::Text("none".into()));
-    assert_eq!(silver["discount"].to_json().to_string(), "0.05");
+    // Percentages are written as written, as rates are; they compare as numbers.
+    assert_eq!(silver["discount"].to_json().to_string(), "\"5%\"");
+    assert_eq!(silver["discount"].to_text(), "5%");
+    assert!(silver["discount"].same(&StrategyValue::Number("0.05".parse().unwrap())));
     assert_eq!(silver["visits"].to_text(), "1/month");
 }
 

@@ -326,6 +326,8 @@ impl Func {
 pub enum StrategyValue {
     Text(String),
     Number(Decimal),
+    /// A percentage as written (`20%`, stored as 0.2): written back as `20%`.
+    Percent(Decimal),
     Money { currency: String, amount: Decimal },
     Rate { count: Decimal, period: Period },
     Bool(bool),
@@ -373,7 +375,9 @@ impl StrategyValue {
             StrategyValue::Text(s) => J::String(s.clone()),
             StrategyValue::Number(d) | StrategyValue::Money { amount: d, .. } => decimal_json(*d),
             StrategyValue::Bool(b) => J::Bool(*b),
-            StrategyValue::Rate { .. } | StrategyValue::Date(_) => J::String(self.to_text()),
+            StrategyValue::Rate { .. } | StrategyValue::Date(_) | StrategyValue::Percent(_) => {
+                J::String(self.to_text())
+            }
             StrategyValue::List(xs) => J::Array(xs.iter().map(Self::to_json).collect()),
             StrategyValue::Map(m) => J::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
         }
@@ -384,6 +388,7 @@ impl StrategyValue {
         match self {
             StrategyValue::Text(s) => s.clone(),
             StrategyValue::Number(d) | StrategyValue::Money { amount: d, .. } => d.normalize().to_string(),
+            StrategyValue::Percent(d) => format!("{}%", (*d * Decimal::ONE_HUNDRED).normalize()),
             StrategyValue::Bool(b) => b.to_string(),
             StrategyValue::Rate { count, period } => {
                 format!("{}/{}", count.normalize(), period.name())
@@ -412,7 +417,9 @@ impl StrategyValue {
     /// A number to order by: plain numbers and money by value, rates per year.
     pub fn comparable_number(&self) -> Option<(u8, Decimal)> {
         match self {
-            StrategyValue::Number(d) | StrategyValue::Money { amount: d, .. } => Some((0, *d)),
+            StrategyValue::Number(d) | StrategyValue::Percent(d) | StrategyValue::Money { amount: d, .. } => {
+                Some((0, *d))
+            }
             StrategyValue::Rate { count, period } => Some((1, *count * period.per_year())),
             _ => None,
         }

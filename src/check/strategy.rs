@@ -30,6 +30,7 @@ impl Cx<'_> {
     pub(super) fn value(&mut self, v: &Value) -> StrategyValue {
         match &v.kind {
             ValueKind::Text(s) | ValueKind::Symbol(s) => StrategyValue::Text(s.clone()),
+            ValueKind::Number(n) if n.text.ends_with('%') => StrategyValue::Percent(n.value),
             ValueKind::Number(n) => StrategyValue::Number(n.value),
             ValueKind::Money(m) => {
                 self.money_literal(m, &v.span);

@@ -19,8 +19,8 @@ SELECT
   "__d0" AS "tier",
   CASE WHEN "__d0" = 'SuperVIP' THEN '超级VIP会员' WHEN "__d0" = 'VIP' THEN 'VIP会员' WHEN "__d0" = 'Regular' THEN '普通会员' END AS "tier_label",
   CASE
-    WHEN "__d0" = 'SuperVIP' THEN CAST('{"discount":0.15,"beauty_advisor":"dedicated","free_samples":6,"perks":{"birthday_gift":"full-size gift set","spa_sessions":"2/year","early_access":true},"events":["launch party","masterclass"]}' AS JSON)
-    WHEN "__d0" = 'VIP' THEN CAST('{"discount":0.1,"beauty_advisor":"counter team","free_samples":3,"perks":{"birthday_gift":"travel-size set","spa_sessions":"1/year","early_access":true},"events":["masterclass"]}' AS JSON)
-    WHEN "__d0" = 'Regular' THEN CAST('{"discount":0,"beauty_advisor":"counter team","free_samples":1,"perks":{"birthday_gift":"birthday coupon ¥50","spa_sessions":"0/year","early_access":false},"events":[]}' AS JSON)
+    WHEN "__d0" = 'SuperVIP' THEN CAST('{"discount":"15%","beauty_advisor":"dedicated","free_samples":6,"perks":{"birthday_gift":"full-size gift set","spa_sessions":"2/year","early_access":true},"events":["launch party","masterclass"]}' AS JSON)
+    WHEN "__d0" = 'VIP' THEN CAST('{"discount":"10%","beauty_advisor":"counter team","free_samples":3,"perks":{"birthday_gift":"travel-size set","spa_sessions":"1/year","early_access":true},"events":["masterclass"]}' AS JSON)
+    WHEN "__d0" = 'Regular' THEN CAST('{"discount":"0%","beauty_advisor":"counter team","free_samples":1,"perks":{"birthday_gift":"birthday coupon ¥50","spa_sessions":"0/year","early_access":false},"events":[]}' AS JSON)
   END AS "tier_strategy"
 FROM decided

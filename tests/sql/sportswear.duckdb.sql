@@ -19,8 +19,8 @@ SELECT
   "__d0" AS "tier",
   CASE WHEN "__d0" = 'Platinum' THEN '铂金会员' WHEN "__d0" = 'Gold' THEN '金卡会员' WHEN "__d0" = 'Regular' THEN '普通会员' END AS "tier_label",
   CASE
-    WHEN "__d0" = 'Platinum' THEN CAST('{"discount":0.15,"free_shipping":true,"free_returns":true,"birthday_gift":300,"perks":["new-collection preview","running club pacer team","free shoe fitting"]}' AS JSON)
-    WHEN "__d0" = 'Gold' THEN CAST('{"discount":0.1,"free_shipping":true,"free_returns":false,"birthday_gift":100,"perks":["new-collection preview"]}' AS JSON)
-    WHEN "__d0" = 'Regular' THEN CAST('{"discount":0,"free_shipping":false,"free_returns":false,"birthday_gift":0,"perks":["member newsletter","seasonal coupon"]}' AS JSON)
+    WHEN "__d0" = 'Platinum' THEN CAST('{"discount":"15%","free_shipping":true,"free_returns":true,"birthday_gift":300,"perks":["new-collection preview","running club pacer team","free shoe fitting"]}' AS JSON)
+    WHEN "__d0" = 'Gold' THEN CAST('{"discount":"10%","free_shipping":true,"free_returns":false,"birthday_gift":100,"perks":["new-collection preview"]}' AS JSON)
+    WHEN "__d0" = 'Regular' THEN CAST('{"discount":"0%","free_shipping":false,"free_returns":false,"birthday_gift":0,"perks":["member newsletter","seasonal coupon"]}' AS JSON)
   END AS "tier_strategy"
 FROM decided

@@ -30,10 +30,10 @@ SELECT
   "__d0" AS "value",
   CASE WHEN "__d0" = 'VIP' THEN '高价值客户' WHEN "__d0" = 'Important' THEN '重要价值客户' WHEN "__d0" = 'General' THEN '一般价值客户' WHEN "__d0" = 'Small' THEN '低价值客户' END AS "value_label",
   CASE
-    WHEN "__d0" = 'VIP' THEN CAST('{"account_manager":"dedicated","discount":0.12,"gifts":["birthday hamper","annual thank-you gift"]}' AS JSON)
-    WHEN "__d0" = 'Important' THEN CAST('{"account_manager":"shared","discount":0.08,"gifts":["birthday coupon"]}' AS JSON)
-    WHEN "__d0" = 'General' THEN CAST('{"account_manager":"none","discount":0.03,"gifts":[]}' AS JSON)
-    WHEN "__d0" = 'Small' THEN CAST('{"account_manager":"none","discount":0,"gifts":[]}' AS JSON)
+    WHEN "__d0" = 'VIP' THEN CAST('{"account_manager":"dedicated","discount":"12%","gifts":["birthday hamper","annual thank-you gift"]}' AS JSON)
+    WHEN "__d0" = 'Important' THEN CAST('{"account_manager":"shared","discount":"8%","gifts":["birthday coupon"]}' AS JSON)
+    WHEN "__d0" = 'General' THEN CAST('{"account_manager":"none","discount":"3%","gifts":[]}' AS JSON)
+    WHEN "__d0" = 'Small' THEN CAST('{"account_manager":"none","discount":"0%","gifts":[]}' AS JSON)
   END AS "value_strategy",
   "__d1" AS "lifecycle",
   CASE WHEN "__d1" = 'Active' THEN '活跃客户' WHEN "__d1" = 'AtRisk' THEN '流失预警客户' WHEN "__d1" = 'Lost' THEN '已流失客户' END AS "lifecycle_label",
