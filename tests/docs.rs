@@ -103,3 +103,50 @@ fn skips_show_and_fail_under_ci() {
         }
     }
 }
+
+#[test]
+fn every_command_help_has_an_example_that_runs() {
+    for command in ["check", "test", "fmt", "apply", "table", "explain", "diff", "compile"] {
+        let help = Command::cargo_bin("tier").unwrap().args([command, "--help"]).output().unwrap();
+        let text = String::from_utf8_lossy(&help.stdout).into_owned();
+        let example =
+            text.split("Example:\n").nth(1).unwrap_or_else(|| panic!("`tier {command} --help` has no example"));
+        let line = example.lines().next().unwrap().trim();
+        let args: Vec<&str> = line.split_whitespace().skip(1).collect();
+        assert_eq!(args[0], command, "{line}");
+        let out = Command::cargo_bin("tier").unwrap().current_dir(root()).args(&args).output().unwrap();
+        assert!(out.status.success(), "{line}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
+#[test]
+fn the_readme_policy_is_a_true_excerpt_of_the_file_it_names() {
+    let readme = read("README.md");
+    let block = readme.split("```tier\n").nth(1).unwrap().split("```").next().unwrap();
+    let mut lines = block.lines();
+    let first = lines.next().unwrap();
+    let path = first.strip_prefix("# ").unwrap().split_whitespace().next().unwrap();
+    let file = read(path);
+    let mut rest = file.lines();
+    // Every line of the excerpt, in order, is a line of the file.
+    for line in lines {
+        assert!(
+            rest.any(|l| l == line),
+            "README's {path} excerpt has a line the file lacks (or out of order): {line:?}"
+        );
+    }
+}
+
+#[test]
+fn the_language_reference_example_checks_clean_and_its_tests_pass() {
+    let doc = read("docs/language.md");
+    assert!(!doc.contains("DESIGN.md") && !read("README.md").contains("DESIGN.md"), "docs stand alone");
+    let example = doc.split("```tier\n").nth(1).unwrap().split("```").next().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("example.tier");
+    std::fs::write(&path, example).unwrap();
+    for command in [&["check", "--deny-warnings"][..], &["test"][..]] {
+        let out = Command::cargo_bin("tier").unwrap().args(command).arg(&path).output().unwrap();
+        assert!(out.status.success(), "{command:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}

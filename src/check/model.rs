@@ -328,8 +328,14 @@ pub enum StrategyValue {
     Number(Decimal),
     /// A percentage as written (`20%`, stored as 0.2): written back as `20%`.
     Percent(Decimal),
-    Money { currency: String, amount: Decimal },
-    Rate { count: Decimal, period: Period },
+    Money {
+        currency: String,
+        amount: Decimal,
+    },
+    Rate {
+        count: Decimal,
+        period: Period,
+    },
     Bool(bool),
     Date(Date),
     List(Vec<StrategyValue>),

@@ -34,20 +34,34 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Parse and check policies (files or folders, recursively)
+    #[command(after_help = "Example:\n  tier check --deny-warnings policies/")]
     Check(check::Args),
     /// Run the policies' `test` blocks
+    #[command(after_help = "Example:\n  tier test --coverage policies/hospitals.tier")]
     Test(test::Args),
     /// Rewrite policies in the canonical layout (`--check`: diff and exit 1)
+    #[command(after_help = "Example:\n  tier fmt --check policies/")]
     Fmt(fmt::Args),
     /// Assign tiers and strategies to every record of a data file
+    #[command(
+        after_help = "Example:\n  tier apply policies/hospitals.tier examples/hospitals.csv --keep name --format json"
+    )]
     Apply(apply::Args),
     /// Show each dimension as a decision table (Markdown or CSV)
+    #[command(after_help = "Example:\n  tier table policies/hospitals.tier --format markdown")]
     Table(table::Args),
     /// Why a record got its tier, and the smallest change that moves it up
+    #[command(after_help = "Example:\n  tier explain policies/hospitals.tier examples/hospitals.csv --id H003")]
     Explain(explain::Args),
     /// What changes between two policy versions on real data
+    #[command(
+        after_help = "Example:\n  tier diff HEAD:policies/hospitals.tier policies/hospitals.tier --data examples/hospitals.csv"
+    )]
     Diff(diff::Args),
     /// Compile a policy to one SQL query for a warehouse
+    #[command(
+        after_help = "Example:\n  tier compile policies/hospitals.tier --to sql --dialect duckdb --table customers"
+    )]
     Compile(compile::Args),
 }
 
