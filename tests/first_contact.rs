@@ -471,3 +471,16 @@ fn explain_record_takes_field_names_and_needs_only_what_the_tiers_read() {
     assert_eq!(bad.status.code(), Some(1));
     assert!(stderr(&bad).contains("`annual_purchase`: `lots` is not an amount"), "{}", stderr(&bad));
 }
+
+#[test]
+fn a_byte_order_mark_at_the_start_of_json_and_ndjson_is_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = write(dir.path(), "b.json", "\u{feff}[{\"id\": \"H1\", \"年度采购额\": 5}]");
+    let ndjson = write(dir.path(), "b.ndjson", "\u{feff}{\"id\": \"H1\", \"年度采购额\": 5}\n");
+    let csv = write(dir.path(), "b.csv", "\u{feff}id,年度采购额\nH1,5\n");
+    for data in [&json, &ndjson, &csv] {
+        let out = tier(&["apply", HOSPITALS, s(data), "--summary", "none", "--tiers-only", "--format", "csv"]);
+        assert_eq!(out.status.code(), Some(0), "{}: {}", data.display(), stderr(&out));
+        assert_eq!(stdout(&out), "id,tier\nH1,Small\n");
+    }
+}

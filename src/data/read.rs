@@ -362,13 +362,15 @@ fn json_records<'f>(
         message: e.to_string(),
         help: None,
     })?;
-    let doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| DataError::Unreadable {
-        source_name: source.clone(),
-        message: format!("invalid JSON at line {}, column {}: {e}", e.line(), e.column()),
-        help: Some(
-            "a JSON input is one array of objects; for one object per line use NDJSON (.ndjson / .jsonl)".into(),
-        ),
-    })?;
+    // Windows tools start UTF-8 files with a byte-order mark; JSON parsers refuse it.
+    let doc: serde_json::Value =
+        serde_json::from_str(text.trim_start_matches('\u{feff}')).map_err(|e| DataError::Unreadable {
+            source_name: source.clone(),
+            message: format!("invalid JSON at line {}, column {}: {e}", e.line(), e.column()),
+            help: Some(
+                "a JSON input is one array of objects; for one object per line use NDJSON (.ndjson / .jsonl)".into(),
+            ),
+        })?;
     let serde_json::Value::Array(items) = doc else {
         return Err(DataError::Unreadable {
             source_name: source,
@@ -407,7 +409,8 @@ fn ndjson_records<'f>(
         };
         row += 1;
         let at = Location { source: source.clone(), row, line: line_no };
-        Some(match serde_json::from_str::<serde_json::Value>(&line) {
+        let text = if i == 0 { line.trim_start_matches('\u{feff}') } else { line.as_str() };
+        Some(match serde_json::from_str::<serde_json::Value>(text) {
             Ok(v) => object_record(v, at, fields),
             Err(e) => Err(malformed(at, format!("invalid JSON: {e}"), None, vec![("line".into(), line)])),
         })
