@@ -172,6 +172,10 @@ fn finish(args: &Args, program: &Program, done: Result<(Summary, String, serde_j
         }
         Err(Stop::Data(e)) => {
             eprint!("{}", render::human(&e, None));
+            if unreadable(&e) {
+                eprintln!("stopped: no output was written");
+                return super::USAGE;
+            }
             eprintln!("stopped: no output was written (use --on-error skip --rejects FILE to set bad records aside)");
             FAILED
         }
@@ -253,6 +257,7 @@ fn execute(
                     }
                 }
             }
+            Err(Rejected { error, .. }) if unreadable(&error) => return Err(Stop::Data(error)),
             Err(Rejected { error, cells }) => {
                 let at = error.location().cloned().unwrap_or(Location { source: source.into(), row: 0, line: None });
                 let code = diag_code(&error);
@@ -362,6 +367,12 @@ pub(super) fn write_reject(
         cells,
     };
     rejects.write(&reject).map_err(|e| Stop::Io(e.to_string()))
+}
+
+/// An input that cannot be read (any further) is not a bad record: it stops the
+/// run with exit 2 whatever `--on-error` says, and is never a reject.
+pub(super) fn unreadable(e: &DataError) -> bool {
+    matches!(e, DataError::Unreadable { .. })
 }
 
 pub(super) fn diag_code(e: &DataError) -> &'static str {

@@ -144,7 +144,7 @@ pub(super) fn score_or_report(
         Ok(s) => Ok(s),
         Err(Stop::Data(e)) => {
             eprint!("{}", super::render::human(&e, None));
-            Err(super::FAILED)
+            Err(if super::apply::unreadable(&e) { super::USAGE } else { super::FAILED })
         }
         Err(Stop::Io(e) | Stop::Usage(e)) => Err(super::usage_error(e)),
     }
@@ -297,7 +297,7 @@ fn join(
 
 fn reject_row(inputs: &Inputs, r: Rejected, source: &str, rejects: &mut Rejects) -> Result<(), Stop> {
     let Rejected { error, cells } = r;
-    if !inputs.skip_bad {
+    if !inputs.skip_bad || super::apply::unreadable(&error) {
         return Err(Stop::Data(error));
     }
     match rejects.0.as_mut() {

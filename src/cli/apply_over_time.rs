@@ -67,7 +67,8 @@ pub(super) fn execute(
         let row = match row {
             Ok(r) => r,
             Err(Rejected { error, cells }) => {
-                let Some(rejects) = rejects.as_mut().filter(|_| args.on_error == OnError::Skip) else {
+                let skip = args.on_error == OnError::Skip && !super::apply::unreadable(&error);
+                let Some(rejects) = rejects.as_mut().filter(|_| skip) else {
                     return Err(Stop::Data(error));
                 };
                 summary.rejected += 1;
