@@ -160,3 +160,80 @@ fn a_stray_quote_or_a_huge_field_is_handed_back_in_linear_time() {
         let _ = done; // the huge field is fine; the stray quote hands back
     }
 }
+
+// --- decimal overflow in reporting ---------------------------------------------
+
+#[test]
+fn a_total_out_of_range_is_a_bad_record_on_both_paths_never_a_panic_or_a_wrong_sum() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, rows: &str| std::fs::write(dir.path().join(name), format!("{HEADER}{rows}")).unwrap();
+    write("one.csv", "H1,A,1e27,North\nH2,B,100,South\n");
+    write("two.csv", "H1,A,5e28,North\nH2,B,5e28,South\nH3,C,1,South\n");
+    // Signs do not help: the magnitudes add up (the rule cannot depend on order).
+    write("signs.csv", "H1,A,5e28,North\nH2,B,-5e28,South\n");
+    for env in PATHS {
+        let out = tier(dir.path(), &["apply", &hospitals(), "one.csv", "-o", "out.csv"], env);
+        assert_eq!(out.status.code(), Some(0), "{env:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains("1,000,000,000,000,000,000,000,000,000.00  100.0%"), "{}", stderr(&out));
+        for input in ["two.csv", "signs.csv"] {
+            let out = tier(dir.path(), &["apply", &hospitals(), input, "-o", "x.csv"], env);
+            assert_eq!(out.status.code(), Some(1), "{env:?} {input}: {}", stderr(&out));
+            assert!(stderr(&out).contains(&format!("{input}:3 (row 2)")), "{}", stderr(&out));
+            assert!(stderr(&out).contains("can hold"), "{}", stderr(&out));
+            assert!(!dir.path().join("x.csv").exists());
+        }
+        let args = ["apply", &hospitals(), "two.csv", "--on-error", "skip", "--rejects", "r.csv", "--summary", "json"];
+        let out = tier(dir.path(), &args, env);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let summary: serde_json::Value = serde_json::from_str(stderr(&out).trim()).unwrap();
+        assert_eq!(summary["rows_rejected"], 1);
+        let sums: Vec<String> =
+            summary["dimensions"]["tier"].as_array().unwrap().iter().map(|t| t["money"].to_string()).collect();
+        assert!(sums.contains(&"50000000000000000000000000000".to_string()), "{sums:?}");
+    }
+}
+
+#[test]
+fn the_parallel_path_hands_a_total_out_of_range_back() {
+    let p = common::program(&std::fs::read_to_string(hospitals()).unwrap());
+    let today = Date::parse("2025-06-30").unwrap();
+    let input = format!("{HEADER}H1,A,5e28,North\nH2,B,5e28,South\n");
+    for sizes in [Sizes::default(), Sizes { block: 8, chunk: 1 }] {
+        let mut out = Vec::new();
+        let done = run_sized(&p, input.as_bytes(), &mut out, Format::Csv, false, today, sizes);
+        assert!(done.is_err(), "a wrong total was reported: {:?}", done.map(|s| s.tiers));
+    }
+}
+
+#[test]
+fn summaries_render_shares_of_any_totals() {
+    // Parts far larger than their total (mixed signs) and totals near the limit.
+    let p = common::program(&std::fs::read_to_string(hospitals()).unwrap());
+    let mut s = tierlang::data::Summary::with_values(&p);
+    let d = |t: &str| tierlang::eval::Value::Num(t.parse().unwrap());
+    let tier = |t| vec![tierlang::eval::Decision { tier: Some(t) }];
+    for (v, t) in [("39614081257132168796771975167", 0), ("-39614081257132168796771975166.99", 1), ("0.01", 2)] {
+        assert!(s.fits(&[tierlang::eval::Value::Missing, d(v)]).is_ok());
+        s.add(&[tierlang::eval::Value::Missing, d(v)], &tier(t));
+    }
+    let _ = s.render(&p);
+    let _ = s.to_json(&p);
+}
+
+#[test]
+fn an_event_sum_out_of_range_is_missing_never_a_wrong_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n\
+                  1,A,x,1,2011-01-03 11:13:00,5e28,12345,UK\n\
+                  2,A,x,1,2011-01-04 11:13:00,5e28,12345,UK\n\
+                  3,A,x,1,2011-01-04 11:13:00,5,12346,UK\n";
+    std::fs::write(dir.path().join("events.csv"), events).unwrap();
+    let rfm = root().join("policies/rfm.tier").display().to_string();
+    for env in PATHS {
+        let out = tier(dir.path(), &["apply", &rfm, "--events", "events.csv", "--rejects", "r.csv"], env);
+        assert_eq!(out.status.code(), Some(0), "{env:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains("customers 2 = tiered 1 + outside the population 1"), "{}", stderr(&out));
+        let rejects = std::fs::read_to_string(dir.path().join("r.csv")).unwrap();
+        assert!(rejects.contains(r#"""monetary"":"""""#), "{rejects}");
+    }
+}

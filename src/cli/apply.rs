@@ -242,6 +242,12 @@ fn execute(
                 frame.clear();
                 frame.extend(row.values.iter().cloned());
                 match evaluator.evaluate(&mut frame) {
+                    Ok(_) if summary.fits(&row.values).is_err() => {
+                        let slot = summary.fits(&row.values).err().unwrap_or_default();
+                        let error = tierlang::data::out_of_range(program, slot, row.at.clone(), &row.values);
+                        let cells = field_cells(program, &row.values, &row.key);
+                        (row.at, "tier::bad_value", error.to_string(), cells, Some(error))
+                    }
                     Ok(decisions) => {
                         let extra = explainer.map_or(Vec::new(), |e| e.columns_for(&decisions, &row.values));
                         writer.write(&row.key, &decisions, &extra).map_err(io)?;

@@ -81,6 +81,12 @@ pub(super) fn execute(
         frame.clear();
         frame.extend_from_slice(&c.frame[..n]);
         match evaluator.evaluate(&mut frame) {
+            Ok(_) if summary.fits(&frame).is_err() => {
+                // A customer's money field is schema data: out of the totals' range, it stops the run.
+                let slot = summary.fits(&frame).err().unwrap_or_default();
+                let at = Location { source: "customer".into(), row: 0, line: None };
+                return Err(Stop::Data(tierlang::data::out_of_range(program, slot, at, &frame)));
+            }
             Ok(decisions) => {
                 let mut extra: Vec<serde_json::Value> =
                     mp.metrics.iter().map(|m| field_json(&program.fields[m.slot], &c.frame[m.slot])).collect();

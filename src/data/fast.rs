@@ -220,7 +220,8 @@ pub fn run_sized<W: Write + Send>(
         drop(job_tx); // workers finish what is queued and stop
         drop(out_tx);
         let written = writer.join().unwrap_or(Err(Fallback));
-        result.and(written).map(|()| summary)
+        // Totals out of range: the plain path names the record that does not fit.
+        result.and(written).and_then(|()| if summary.out_of_range().is_some() { Err(Fallback) } else { Ok(summary) })
     })
 }
 

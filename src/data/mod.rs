@@ -13,7 +13,8 @@ mod write;
 
 pub use error::{DataError, Location};
 pub use read::{Reader, Rejected, Row};
-pub use summary::Summary;
+pub(crate) use summary::{magnitude, MAX_TOTAL};
+pub use summary::{out_of_range, Summary};
 pub use value::{decode, Cell, CellError};
 pub use write::{Reject, RejectWriter, Writer};
 
