@@ -209,6 +209,10 @@ fn finish(args: &Args, program: &Program, done: Result<(Summary, String, serde_j
         }
         Err(Stop::Data(e)) => {
             eprint!("{}", render::human(&e, None));
+            if unreadable(&e) {
+                eprintln!("stopped: no output was written");
+                return super::USAGE;
+            }
             // The hint only where setting the record aside would have let the run go on.
             if e.skippable() && args.on_error == OnError::Stop {
                 eprintln!(
@@ -281,6 +285,12 @@ fn execute(
                 frame.clear();
                 frame.extend(row.values.iter().cloned());
                 match evaluator.evaluate(&mut frame) {
+                    Ok(_) if summary.fits(&row.values).is_err() => {
+                        let slot = summary.fits(&row.values).err().unwrap_or_default();
+                        let error = tierlang::data::out_of_range(program, slot, row.at.clone(), &row.values);
+                        let cells = field_cells(program, &row.values, &row.key);
+                        (row.at, "tier::bad_value", error.to_string(), cells, Some(error))
+                    }
                     Ok(decisions) => {
                         let extra = explainer.map_or(Vec::new(), |e| e.columns_for(&decisions, &row.values));
                         writer.write_kept(&row.key, &row.kept, &decisions, &extra).map_err(io)?;
@@ -296,6 +306,7 @@ fn execute(
                     }
                 }
             }
+            Err(Rejected { error, .. }) if unreadable(&error) => return Err(Stop::Data(error)),
             Err(Rejected { error, cells }) => {
                 let at = error.location().cloned().unwrap_or(Location { source: source.into(), row: 0, line: None });
                 let code = error.code();
@@ -411,6 +422,12 @@ pub(super) fn write_reject(
         cells,
     };
     rejects.write(&reject).map_err(|e| Stop::Io(e.to_string()))
+}
+
+/// An input that cannot be read (any further) is not a bad record: it stops the
+/// run with exit 2 whatever `--on-error` says, and is never a reject.
+pub(super) fn unreadable(e: &DataError) -> bool {
+    matches!(e, DataError::Unreadable { .. })
 }
 
 /// A record's decoded fields, for the reject report of a record that decoded

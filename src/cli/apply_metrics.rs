@@ -89,6 +89,12 @@ pub(super) fn execute(
         frame.clear();
         frame.extend_from_slice(&c.frame[..n]);
         match evaluator.evaluate(&mut frame) {
+            Ok(_) if summary.fits(&frame).is_err() => {
+                // A customer's money field is schema data: out of the totals' range, it stops the run.
+                let slot = summary.fits(&frame).err().unwrap_or_default();
+                let at = Location { source: "customer".into(), row: 0, line: None };
+                return Err(Stop::Data(tierlang::data::out_of_range(program, slot, at, &frame)));
+            }
             Ok(decisions) => {
                 let mut extra: Vec<serde_json::Value> =
                     mp.metrics.iter().map(|m| field_json(&program.fields[m.slot], &c.frame[m.slot])).collect();
@@ -152,7 +158,7 @@ pub(super) fn score_or_report(
         Ok(s) => Ok(s),
         Err(Stop::Data(e)) => {
             eprint!("{}", super::render::human(&e, None));
-            Err(super::FAILED)
+            Err(if super::apply::unreadable(&e) { super::USAGE } else { super::FAILED })
         }
         Err(Stop::Io(e) | Stop::Usage(e)) => Err(super::usage_error(e)),
     }
@@ -309,7 +315,7 @@ fn join(
 
 fn reject_row(inputs: &Inputs, r: Rejected, source: &str, rejects: &mut Rejects) -> Result<(), Stop> {
     let Rejected { error, cells } = r;
-    if !inputs.skip_bad {
+    if !inputs.skip_bad || super::apply::unreadable(&error) {
         return Err(Stop::Data(error));
     }
     match rejects.0.as_mut() {

@@ -55,6 +55,8 @@ pub(super) fn execute(
     let mut rejects = super::apply::open_rejects(args)?;
     let evaluator = Evaluator::with_tables(program, today);
     let mut summary = Summary::with_values(program);
+    // The totals so far, to set aside a record they cannot hold before it is used.
+    let mut totals = Summary::new(program);
     let mut rows: Vec<Out> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     let mut matrices: Vec<Migration> = program
@@ -72,7 +74,8 @@ pub(super) fn execute(
         let row = match row {
             Ok(r) => r,
             Err(Rejected { error, cells }) => {
-                let Some(rejects) = rejects.as_mut().filter(|_| args.on_error == OnError::Skip) else {
+                let skip = args.on_error == OnError::Skip && !super::apply::unreadable(&error);
+                let Some(rejects) = rejects.as_mut().filter(|_| skip) else {
                     return Err(Stop::Data(error));
                 };
                 summary.rejected += 1;
@@ -95,6 +98,18 @@ pub(super) fn execute(
                 continue;
             }
         };
+        // A money value the run's totals cannot hold is a bad value of its record.
+        if let Err(slot) = totals.fits(&row.values) {
+            let error = tierlang::data::out_of_range(program, slot, row.at.clone(), &row.values);
+            let Some(rejects) = rejects.as_mut().filter(|_| args.on_error == OnError::Skip) else {
+                return Err(Stop::Data(error));
+            };
+            summary.rejected += 1;
+            let cells = super::apply::field_cells(program, &row.values, &row.key);
+            super::apply::write_reject(rejects, &error, &cells, source, None)?;
+            continue;
+        }
+        totals.add(&row.values, &computed);
         let mut decisions = computed.clone();
         let mut extra = Vec::new();
         if let Some(prev) = &previous {

@@ -23,6 +23,8 @@ use std::io::{Read, Write};
 const BLOCK: usize = 4 << 20;
 /// Records are handed to workers in chunks of about this many bytes.
 const CHUNK: usize = 64 << 10;
+/// The longest unfinished record held while looking for its end.
+const MAX_PENDING: usize = 8 << 20;
 /// Tier combinations (the product over dimensions) precomputed at most.
 const MAX_COMBOS: usize = 4096;
 
@@ -225,7 +227,8 @@ pub fn run_sized<W: Write + Send>(
         drop(job_tx); // workers finish what is queued and stop
         drop(out_tx);
         let written = writer.join().unwrap_or(Err(Fallback));
-        result.and(written).map(|()| summary)
+        // Totals out of range: the plain path names the record that does not fit.
+        result.and(written).and_then(|()| if summary.out_of_range().is_some() { Err(Fallback) } else { Ok(summary) })
     })
 }
 
@@ -250,9 +253,16 @@ type Job = (std::sync::Arc<Vec<u8>>, usize, (usize, usize));
 type Block = (Vec<u8>, Vec<(usize, usize)>);
 
 /// Reads until `buf` holds a block (or the input ends); returns the bytes read.
+/// What `buf` already holds is the start of a record not yet ended, so at least
+/// as much again is read: a record longer than a block (a huge field, a stray
+/// quote) is found in linear time. One longer than [`MAX_PENDING`] is left to
+/// the plain path, which keeps memory bounded.
 pub(super) fn fill(input: &mut impl Read, buf: &mut Vec<u8>, block: usize, chunk: usize) -> Result<usize, Fallback> {
     let start = buf.len();
-    let want = block.max(start + chunk);
+    if start > MAX_PENDING {
+        return Err(Fallback);
+    }
+    let want = block.max(start + chunk).max(2 * start);
     buf.reserve(want - start);
     // read_to_end fills the spare capacity without zeroing it first.
     input.take((want - start) as u64).read_to_end(buf).map_err(|_| Fallback)

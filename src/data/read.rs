@@ -7,6 +7,7 @@ use super::value::{decode, decode_text, Cell, CellError};
 use super::Format;
 use crate::check::FieldInfo;
 use crate::eval::Value;
+use std::cell::Cell as Flag;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
 use std::rc::Rc;
@@ -237,12 +238,10 @@ fn csv_records<'f>(
     source: String,
     fields: &'f [FieldInfo],
 ) -> Result<CsvRecords<'f>, DataError> {
-    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(input);
-    let header = reader.byte_headers().map_err(|e| DataError::Unreadable {
-        source_name: source.clone(),
-        message: e.to_string(),
-        help: None,
-    })?;
+    let open = Rc::new(Flag::new(false));
+    let watched = QuoteWatch { inner: input, state: Field::Start, open: open.clone() };
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(watched);
+    let header = reader.byte_headers().map_err(|e| unreadable(&source, &e))?;
     let header = csv::StringRecord::from_byte_record(header.clone()).map_err(|_| DataError::Unreadable {
         source_name: source.clone(),
         message: "the header row is not valid UTF-8".into(),
@@ -250,6 +249,10 @@ fn csv_records<'f>(
             "the file is not UTF-8 (GBK, as Excel saves CSV on Chinese Windows?): re-save it as \"CSV UTF-8\"".into(),
         ),
     })?;
+    if open.get() {
+        let at = Location { source: source.as_str().into(), row: 0, line: Some(1) };
+        return Err(unterminated(at, vec![]).error);
+    }
     let mut columns: Vec<String> = header.iter().map(str::to_string).collect();
     if let Some(first) = columns.first_mut() {
         *first = first.trim_start_matches('\u{feff}').to_string();
@@ -260,36 +263,131 @@ fn csv_records<'f>(
     let header = columns.clone();
     let width = columns.len();
     let mut row = 0;
-    let iter = reader.into_byte_records().map(move |rec| {
+    let mut failed = false;
+    let iter = reader.into_byte_records().map_while(move |rec| {
+        if failed {
+            return None; // after an I/O error the reader would only repeat it
+        }
         row += 1;
-        let rec = rec.map_err(|e| {
-            let line = e.position().map(|p| p.line());
-            malformed(Location { source: source.clone(), row, line }, e.to_string(), None, vec![])
-        })?;
+        let rec = match rec {
+            Ok(rec) => rec,
+            Err(e) if matches!(e.kind(), csv::ErrorKind::Io(_)) => {
+                failed = true;
+                return Some(Err(Rejected { error: unreadable(&source, &e), cells: vec![] }));
+            }
+            Err(e) => {
+                let line = e.position().map(|p| p.line());
+                return Some(Err(malformed(
+                    Location { source: source.clone(), row, line },
+                    e.to_string(),
+                    None,
+                    vec![],
+                )));
+            }
+        };
         let at = Location { source: source.clone(), row, line: rec.position().map(|p| p.line()) };
-        let rec = csv::StringRecord::from_byte_record(rec).map_err(|e| {
-            // The cells as far as they go, undecodable bytes shown as U+FFFD.
-            let column = e.utf8_error().field();
-            let bytes = e.into_byte_record();
-            let detail = match columns.get(column) {
-                Some(c) => format!("column `{c}`; cells decoded lossily, \u{fffd} marks the bytes that are not"),
-                None => "cells decoded lossily, \u{fffd} marks the bytes that are not".into(),
-            };
-            let cells =
-                columns.iter().cloned().zip(bytes.iter().map(|b| String::from_utf8_lossy(b).into_owned())).collect();
-            Rejected { error: DataError::NotUtf8 { at: at.clone(), detail }, cells }
-        })?;
+        let rec = match csv::StringRecord::from_byte_record(rec) {
+            Ok(rec) => rec,
+            Err(e) => {
+                // The cells as far as they go, undecodable bytes shown as U+FFFD.
+                let column = e.utf8_error().field();
+                let bytes = e.into_byte_record();
+                let detail = match columns.get(column) {
+                    Some(c) => format!("column `{c}`; cells decoded lossily, \u{fffd} marks the bytes that are not"),
+                    None => "cells decoded lossily, \u{fffd} marks the bytes that are not".into(),
+                };
+                let cells = columns
+                    .iter()
+                    .cloned()
+                    .zip(bytes.iter().map(|b| String::from_utf8_lossy(b).into_owned()))
+                    .collect();
+                return Some(Err(Rejected { error: DataError::NotUtf8 { at, detail }, cells }));
+            }
+        };
         let cells = RawCells::Csv { rec, index: index.clone(), columns: columns.clone() };
+        if open.get() {
+            // The input ended inside this record's quoted field.
+            failed = true;
+            return Some(Err(unterminated(at, cells.all())));
+        }
         if let RawCells::Csv { rec, .. } = &cells {
             if rec.len() != width {
                 let msg = format!("the record has {} fields, the header has {width}", rec.len());
                 let help = Some("a field containing a comma, quote or line break must be in double quotes".into());
-                return Err(malformed(at, msg, help, cells.all()));
+                return Some(Err(malformed(at, msg, help, cells.all())));
             }
         }
-        Ok(RawRecord { at, cells })
+        Some(Ok(RawRecord { at, cells }))
     });
     Ok((Box::new(iter), header))
+}
+
+/// A file-level read failure (not a bad record: the run stops).
+fn unreadable(source: &str, e: &dyn std::fmt::Display) -> DataError {
+    DataError::Unreadable { source_name: source.to_string(), message: e.to_string(), help: None }
+}
+
+fn unterminated(at: Location, cells: Vec<(String, String)>) -> Rejected {
+    let msg = "a quoted field opens here and never closes: the rest of the input would be read into it".to_string();
+    let help = Some("close the field with `\"`; a quote inside a quoted field is written twice (`\"\"`)".into());
+    malformed(at, msg, help, cells)
+}
+
+/// Where the csv crate's parser stands, followed byte by byte beside it.
+#[derive(Clone, Copy, PartialEq)]
+enum Field {
+    Start,
+    Unquoted,
+    Quoted,
+    /// A quote inside a quoted field: its end, or the first of a doubled quote.
+    AfterQuote,
+}
+
+/// Follows the csv crate's quoting over the bytes it reads, because the crate
+/// accepts an input that ends inside a quoted field: the open field silently
+/// swallows every later line. `open` is set when the input ends that way (the
+/// last record the reader yields is the culprit).
+struct QuoteWatch<R> {
+    inner: R,
+    state: Field,
+    open: Rc<Flag<bool>>,
+}
+
+impl<R: Read> Read for QuoteWatch<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n == 0 && !buf.is_empty() {
+            self.open.set(self.state == Field::Quoted);
+        }
+        let bytes = buf.get(..n).unwrap_or_default();
+        let mut i = 0;
+        while i < bytes.len() {
+            let rest = &bytes[i..];
+            let (skip, state) = match self.state {
+                Field::Quoted => match memchr::memchr(b'"', rest) {
+                    Some(p) => (p + 1, Field::AfterQuote),
+                    None => (rest.len(), Field::Quoted),
+                },
+                Field::Unquoted => match memchr::memchr3(b',', b'\n', b'\r', rest) {
+                    Some(p) => (p + 1, Field::Start),
+                    None => (rest.len(), Field::Unquoted),
+                },
+                Field::Start => match rest[0] {
+                    b'"' => (1, Field::Quoted),
+                    b',' | b'\n' | b'\r' => (1, Field::Start),
+                    _ => (1, Field::Unquoted),
+                },
+                Field::AfterQuote => match rest[0] {
+                    b'"' => (1, Field::Quoted),
+                    b',' | b'\n' | b'\r' => (1, Field::Start),
+                    _ => (1, Field::Unquoted),
+                },
+            };
+            i += skip;
+            self.state = state;
+        }
+        Ok(n)
+    }
 }
 
 /// The input column of each field; an error for a required field with none.
@@ -357,11 +455,7 @@ fn json_records<'f>(
     fields: &'f [FieldInfo],
 ) -> Result<Box<dyn Iterator<Item = Result<RawRecord, Rejected>> + 'f>, DataError> {
     let mut text = String::new();
-    input.read_to_string(&mut text).map_err(|e| DataError::Unreadable {
-        source_name: source.clone(),
-        message: e.to_string(),
-        help: None,
-    })?;
+    input.read_to_string(&mut text).map_err(|e| unreadable(&source, &e))?;
     // Windows tools start UTF-8 files with a byte-order mark; JSON parsers refuse it.
     let doc: serde_json::Value =
         serde_json::from_str(text.trim_start_matches('\u{feff}')).map_err(|e| DataError::Unreadable {
@@ -389,31 +483,46 @@ fn ndjson_records<'f>(
     source: String,
     fields: &'f [FieldInfo],
 ) -> Box<dyn Iterator<Item = Result<RawRecord, Rejected>> + 'f> {
-    let mut row = 0;
+    let (mut row, mut line_no, mut failed) = (0, 0u64, false);
     let source: std::sync::Arc<str> = source.into();
-    let lines = BufReader::new(input).lines().enumerate();
-    let iter = lines.filter_map(move |(i, line)| {
-        let line_no = Some(i as u64 + 1);
-        let line = match line {
-            Ok(l) if l.trim().is_empty() => return None,
+    let mut input = BufReader::new(input);
+    let mut bytes = Vec::new();
+    let iter = std::iter::from_fn(move || loop {
+        if failed {
+            return None;
+        }
+        bytes.clear();
+        match input.read_until(b'\n', &mut bytes) {
+            Ok(0) => return None,
+            Ok(_) => {}
+            Err(e) => {
+                // Not a bad line: the input cannot be read any further.
+                failed = true;
+                return Some(Err(Rejected { error: unreadable(&source, &e), cells: vec![] }));
+            }
+        }
+        line_no += 1;
+        let at = Location { source: source.clone(), row: row + 1, line: Some(line_no) };
+        let line = match std::str::from_utf8(&bytes) {
+            Ok(l) if l.trim().is_empty() => continue,
             Ok(l) => l,
             Err(e) => {
                 row += 1;
-                return Some(Err(malformed(
-                    Location { source: source.clone(), row, line: line_no },
-                    e.to_string(),
-                    None,
-                    vec![],
-                )));
+                let cells = vec![("line".into(), String::from_utf8_lossy(&bytes).into_owned())];
+                return Some(Err(malformed(at, format!("the line is not UTF-8: {e}"), None, cells)));
             }
         };
         row += 1;
-        let at = Location { source: source.clone(), row, line: line_no };
-        let text = if i == 0 { line.trim_start_matches('\u{feff}') } else { line.as_str() };
-        Some(match serde_json::from_str::<serde_json::Value>(text) {
+        let text = if line_no == 1 { line.trim_start_matches('\u{feff}') } else { line };
+        return Some(match serde_json::from_str::<serde_json::Value>(text) {
             Ok(v) => object_record(v, at, fields),
-            Err(e) => Err(malformed(at, format!("invalid JSON: {e}"), None, vec![("line".into(), line)])),
-        })
+            Err(e) => Err(malformed(
+                at,
+                format!("invalid JSON: {e}"),
+                None,
+                vec![("line".into(), line.trim_end_matches(['\n', '\r']).to_string())],
+            )),
+        });
     });
     Box::new(iter)
 }

@@ -5,8 +5,16 @@
 //! The parallel CSV path streams and keeps no per-record values, so it reports
 //! the first money field per tier only; the other paths (which hold or can hold
 //! the records) report every money field and the Pareto points.
+//!
+//! Totals are exact decimals, so they have a range ([`Decimal::MAX`], about
+//! 7.9e28). Beside each money field's sums the summary keeps the sum of the
+//! values' magnitudes (whole units, rounded up): while that is in range no sum
+//! of any subset in any order can overflow, whatever the signs. A record that
+//! would take it out of range does not fit the run ([`Summary::fits`]): the
+//! plain paths reject it, the parallel path hands the run to the plain path.
 
 use super::layout;
+use super::{DataError, Location};
 use crate::check::Ty;
 use crate::compile::Program;
 use crate::eval::{Decision, Value};
@@ -31,6 +39,44 @@ pub struct Summary {
     pub events: Option<crate::metrics::EventCounts>,
     /// Customers left out of the population (`population where`), when metrics run.
     pub excluded: u64,
+    /// Per money field (the first, then `more_money`'s): the sum of the
+    /// magnitudes of the values added, in whole units rounded up, saturating.
+    pub magnitudes: Vec<u128>,
+}
+
+/// The error for a record whose money field in `slot` does not fit the run's
+/// totals ([`Summary::fits`]).
+pub fn out_of_range(program: &Program, slot: usize, at: Location, values: &[Value]) -> DataError {
+    let f = &program.fields[slot];
+    let value = match values.get(slot) {
+        Some(Value::Num(d)) => d.to_string(),
+        _ => String::new(),
+    };
+    DataError::BadValue {
+        at,
+        column: f.column.clone(),
+        value,
+        expected: format!("an amount the total of `{}` can hold", f.name),
+        help: "totals are exact while the magnitudes of a money field's values add up to at most \
+               79,228,162,514,264,337,593,543,950,335; use a larger unit (thousands, millions) or split the input"
+            .into(),
+    }
+}
+
+/// The largest magnitude a total can have.
+pub(crate) const MAX_TOTAL: u128 = 79_228_162_514_264_337_593_543_950_335;
+
+/// `|d|` in whole units, rounded up.
+pub(crate) fn magnitude(d: Decimal) -> u128 {
+    // |d| ≤ Decimal::MAX < u128::MAX: the mantissa over 10^scale, rounded up.
+    let m = d.mantissa().unsigned_abs();
+    let unit = 10u128.pow(d.scale());
+    m.div_ceil(unit)
+}
+
+/// Sums that cannot overflow: `None` when out of range.
+fn checked_sum(values: impl IntoIterator<Item = Decimal>) -> Option<Decimal> {
+    values.into_iter().try_fold(Decimal::ZERO, Decimal::checked_add)
 }
 
 /// The shares of the top 1/5/10/20/50% of records (Pareto points).
@@ -50,6 +96,7 @@ impl Summary {
             values: None,
             events: None,
             excluded: 0,
+            magnitudes: vec![0; money.len()],
         }
     }
 
@@ -64,12 +111,39 @@ impl Summary {
         self.written += other.written;
         self.rejected += other.rejected;
         self.excluded += other.excluded;
+        for (a, b) in self.magnitudes.iter_mut().zip(&other.magnitudes) {
+            *a = a.saturating_add(*b);
+        }
         for (mine, theirs) in self.tiers.iter_mut().zip(&other.tiers) {
             for (a, b) in mine.iter_mut().zip(theirs) {
                 a.0 += b.0;
-                a.1 += b.1;
+                a.1 = a.1.checked_add(b.1).unwrap_or(a.1); // exact while `out_of_range` is None
             }
         }
+    }
+
+    /// The slots of the money fields, in the order of `magnitudes`.
+    fn money_slots(&self) -> impl Iterator<Item = usize> + '_ {
+        self.money_field.into_iter().chain(self.more_money.iter().map(|(f, _)| *f))
+    }
+
+    /// Whether a record's money values can be added without taking a total out
+    /// of range; `Err` holds the slot of the first field that cannot.
+    pub fn fits(&self, values: &[Value]) -> Result<(), usize> {
+        for (slot, sum) in self.money_slots().zip(&self.magnitudes) {
+            if let Some(Value::Num(d)) = values.get(slot) {
+                if sum.saturating_add(magnitude(*d)) > MAX_TOTAL {
+                    return Err(slot);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The slot of the first money field whose totals went out of range (only
+    /// when records were added without [`Summary::fits`]: the parallel path).
+    pub fn out_of_range(&self) -> Option<usize> {
+        self.money_slots().zip(&self.magnitudes).find(|(_, &m)| m > MAX_TOTAL).map(|(slot, _)| slot)
     }
 
     pub fn add(&mut self, values: &[Value], decisions: &[Decision]) {
@@ -78,8 +152,9 @@ impl Summary {
         if let (Some(all), Value::Num(d)) = (self.values.as_mut(), money) {
             all.push(*d);
         }
-        for (field, dims) in &mut self.more_money {
+        for ((field, dims), sum) in self.more_money.iter_mut().zip(self.magnitudes.iter_mut().skip(1)) {
             let Some(Value::Num(m)) = values.get(*field) else { continue };
+            *sum = sum.saturating_add(magnitude(*m));
             for (sums, d) in dims.iter_mut().zip(decisions) {
                 let i = d.tier.unwrap_or(sums.len() - 1);
                 if let Some(s) = sums.get_mut(i) {
@@ -94,22 +169,20 @@ impl Summary {
     pub fn pareto(&self) -> Option<Vec<(u32, Decimal)>> {
         let mut values = self.values.clone()?;
         values.sort_unstable_by(|a, b| b.cmp(a));
-        let total: Decimal = values.iter().copied().sum();
+        let total = checked_sum(values.iter().copied())?;
         if values.is_empty() || total <= Decimal::ZERO {
             return None;
         }
         let n = values.len() as u64;
-        Some(
-            PARETO
-                .iter()
-                .map(|&p| {
-                    // The top p% is ceil(p·n/100) records.
-                    let k = (u64::from(p) * n).div_ceil(100) as usize;
-                    let top: Decimal = values[..k.min(values.len())].iter().copied().sum();
-                    (p, top / total)
-                })
-                .collect(),
-        )
+        PARETO
+            .iter()
+            .map(|&p| {
+                // The top p% is ceil(p·n/100) records.
+                let k = (u64::from(p) * n).div_ceil(100) as usize;
+                let top = checked_sum(values[..k.min(values.len())].iter().copied())?;
+                Some((p, top.checked_div(total)?))
+            })
+            .collect()
     }
 
     /// [`Summary::add`] given the record's money value alone.
@@ -119,6 +192,9 @@ impl Summary {
             Value::Num(d) => *d,
             _ => Decimal::ZERO,
         };
+        if let Some(sum) = self.magnitudes.first_mut() {
+            *sum = sum.saturating_add(magnitude(money));
+        }
         for (counts, d) in self.tiers.iter_mut().zip(decisions) {
             let i = d.tier.unwrap_or(counts.len() - 1);
             if let Some(c) = counts.get_mut(i) {
@@ -134,7 +210,7 @@ impl Summary {
         let money_name = self.money_field.map(|i| program.fields[i].name.as_str());
         for (dim, (d, counts)) in program.dimensions.iter().zip(&self.tiers).enumerate() {
             let total: u64 = counts.iter().map(|c| c.0).sum();
-            let total_money: Decimal = counts.iter().map(|c| c.1).sum();
+            let total_money = checked_sum(counts.iter().map(|c| c.1)).unwrap_or_default();
             // The first column fits the longest tier name.
             let w =
                 d.tiers.iter().map(|t| layout::width(&t.name)).chain([layout::width(&d.name), 16]).max().unwrap_or(16);
@@ -159,7 +235,12 @@ impl Summary {
                 for (_, dims) in &self.more_money {
                     let sums = &dims[dim];
                     let v = sums.get(tier).copied().unwrap_or_default();
-                    let _ = write!(out, " {:>20} {:>7}", grouped(v), share(v, sums.iter().copied().sum()));
+                    let _ = write!(
+                        out,
+                        " {:>20} {:>7}",
+                        grouped(v),
+                        share(v, checked_sum(sums.iter().copied()).unwrap_or_default())
+                    );
                 }
                 out.push('\n');
             }
@@ -197,7 +278,7 @@ impl Summary {
                 let names =
                     d.tiers.iter().map(|t| serde_json::Value::String(t.name.clone())).chain([serde_json::Value::Null]);
                 let total: u64 = counts.iter().map(|c| c.0).sum();
-                let total_money: Decimal = counts.iter().map(|c| c.1).sum();
+                let total_money = checked_sum(counts.iter().map(|c| c.1)).unwrap_or_default();
                 let rows: Vec<serde_json::Value> = names
                     .zip(counts)
                     .enumerate()
@@ -214,7 +295,7 @@ impl Summary {
                             let v = sums.get(t).copied().unwrap_or_default();
                             row[program.fields[*field].name.as_str()] = serde_json::json!({
                                 "sum": crate::check::decimal_json(v),
-                                "share": ratio(v, sums.iter().copied().sum()),
+                                "share": ratio(v, checked_sum(sums.iter().copied()).unwrap_or_default()),
                             });
                         }
                         row
@@ -246,17 +327,18 @@ impl Summary {
 
 /// `part / total` to 6 places, as a JSON number (`null` for an empty total).
 fn ratio(part: Decimal, total: Decimal) -> serde_json::Value {
-    if total.is_zero() {
-        return serde_json::Value::Null;
+    match part.checked_div(total) {
+        Some(r) if !total.is_zero() => crate::check::decimal_json(r.round_dp(6)),
+        _ => serde_json::Value::Null,
     }
-    crate::check::decimal_json((part / total).round_dp(6))
 }
 
 fn share(part: Decimal, total: Decimal) -> String {
-    if total.is_zero() {
-        return "-".into();
+    // The share first: `part × 100` may be out of range where the share is not.
+    match part.checked_div(total).and_then(|r| r.checked_mul(Decimal::from(100))) {
+        Some(r) if !total.is_zero() => format!("{:.1}%", r.round_dp(1)),
+        _ => "-".into(),
     }
-    format!("{:.1}%", (part * Decimal::from(100) / total).round_dp(1))
 }
 
 /// `1234567.891` → `1,234,567.89`.

@@ -51,10 +51,32 @@ pub struct Customer {
 #[derive(Debug, Clone)]
 enum Acc {
     Count(u64),
-    Distinct { seen: HashSet<Value>, last: Value },
-    Sum(Decimal),
+    Distinct {
+        seen: HashSet<Value>,
+        last: Value,
+    },
+    /// The sum and the sum of the magnitudes of its terms ([`crate::data::magnitude`]):
+    /// while that is in range, no order of adding overflows.
+    Sum(Decimal, u128),
     Extreme(Value),
-    Avg(Decimal, u64),
+    Avg(Decimal, u64, u128),
+}
+
+/// Adds `d` to a sum unless that may take it out of range (then it is
+/// marked out of range for good: its result is missing, never a wrong number).
+fn add_term(sum: &mut Decimal, magnitude: &mut u128, d: Decimal) {
+    *magnitude = magnitude.saturating_add(crate::data::magnitude(d));
+    if *magnitude <= crate::data::MAX_TOTAL {
+        *sum = sum.checked_add(d).unwrap_or(*sum);
+    }
+}
+
+/// Two partial sums as one.
+fn add_sums(sum: &mut Decimal, magnitude: &mut u128, other: Decimal, other_magnitude: u128) {
+    *magnitude = magnitude.saturating_add(other_magnitude);
+    if *magnitude <= crate::data::MAX_TOTAL {
+        *sum = sum.checked_add(other).unwrap_or(*sum);
+    }
 }
 
 /// Streams events into per-customer accumulators.
@@ -241,9 +263,9 @@ fn empty(agg: &AggProgram) -> Acc {
     match agg.kind {
         AggKind::Count => Acc::Count(0),
         AggKind::CountDistinct => Acc::Distinct { seen: HashSet::new(), last: Value::Missing },
-        AggKind::Sum => Acc::Sum(Decimal::ZERO),
+        AggKind::Sum => Acc::Sum(Decimal::ZERO, 0),
         AggKind::Min | AggKind::Max => Acc::Extreme(Value::Missing),
-        AggKind::Avg => Acc::Avg(Decimal::ZERO, 0),
+        AggKind::Avg => Acc::Avg(Decimal::ZERO, 0, 0),
     }
 }
 
@@ -258,9 +280,9 @@ fn update(acc: &mut Acc, kind: AggKind, v: Value) {
                 *last = v;
             }
         }
-        Acc::Sum(s) => {
+        Acc::Sum(s, m) => {
             if let Value::Num(d) = v {
-                *s = s.checked_add(d).unwrap_or(*s);
+                add_term(s, m, d);
             }
         }
         Acc::Extreme(best) => {
@@ -269,9 +291,9 @@ fn update(acc: &mut Acc, kind: AggKind, v: Value) {
                 *best = v;
             }
         }
-        Acc::Avg(s, n) => {
+        Acc::Avg(s, n, m) => {
             if let Value::Num(d) = v {
-                *s = s.checked_add(d).unwrap_or(*s);
+                add_term(s, m, d);
                 *n += 1;
             }
         }
@@ -283,9 +305,9 @@ fn combine(acc: &mut Acc, other: Acc, kind: AggKind) {
     match (acc, other) {
         (Acc::Count(a), Acc::Count(b)) => *a += b,
         (Acc::Distinct { seen, .. }, Acc::Distinct { seen: more, .. }) => seen.extend(more),
-        (Acc::Sum(a), Acc::Sum(b)) => *a = a.checked_add(b).unwrap_or(*a),
-        (Acc::Avg(s, n), Acc::Avg(t, m)) => {
-            *s = s.checked_add(t).unwrap_or(*s);
+        (Acc::Sum(a, ma), Acc::Sum(b, mb)) => add_sums(a, ma, b, mb),
+        (Acc::Avg(s, n, ms), Acc::Avg(t, m, mt)) => {
+            add_sums(s, ms, t, mt);
             *n += m;
         }
         (acc @ Acc::Extreme(_), Acc::Extreme(v)) => update(acc, kind, v),
@@ -301,10 +323,12 @@ fn result(acc: Acc, agg: &AggProgram) -> Value {
     match acc {
         Acc::Count(c) => count(c),
         Acc::Distinct { seen, .. } => count(seen.len() as u64),
-        Acc::Sum(s) => Value::Num(s),
+        // Out of the decimal range: no value rather than a wrong one.
+        Acc::Sum(_, m) | Acc::Avg(_, _, m) if m > crate::data::MAX_TOTAL => Value::Missing,
+        Acc::Sum(s, _) => Value::Num(s),
         Acc::Extreme(v) => v,
-        Acc::Avg(_, 0) => Value::Missing,
-        Acc::Avg(s, n) => Value::Num(s / Decimal::from(n)),
+        Acc::Avg(_, 0, _) => Value::Missing,
+        Acc::Avg(s, n, _) => s.checked_div(Decimal::from(n)).map_or(Value::Missing, Value::Num),
     }
 }
 
