@@ -38,6 +38,9 @@ impl Dialect {
     }
 }
 
+/// The largest SQL text of one condition or value, in bytes.
+pub const MAX_SQL_EXPRESSION: usize = 1 << 20;
+
 #[derive(Debug, Clone, PartialEq, thiserror::Error, miette::Diagnostic)]
 #[error("cannot compile to {dialect}: {construct}")]
 #[diagnostic(code(tier::sql_unsupported), help("{help}"))]
@@ -167,6 +170,32 @@ impl Sql<'_> {
 
     /// A condition: never NULL (missing makes a comparison false).
     fn cond(&self, t: &TExpr) -> Result<String, SqlError> {
+        self.bounded(self.cond_text(t)?)
+    }
+
+    /// A value (NULL when missing).
+    fn value(&self, t: &TExpr) -> Result<String, SqlError> {
+        self.bounded(self.value_text(t)?)
+    }
+
+    /// Lets are inlined and `min`/`max` name their operands twice, so the SQL of
+    /// an expression can grow exponentially with the policy: past
+    /// [`MAX_SQL_EXPRESSION`] bytes it is refused.
+    fn bounded(&self, text: String) -> Result<String, SqlError> {
+        if text.len() <= MAX_SQL_EXPRESSION {
+            return Ok(text);
+        }
+        Err(SqlError {
+            dialect: self.dialect.name(),
+            construct: format!(
+                "an expression whose SQL is over {} MB (lets used several times, or nested `min`/`max`, repeat their operands)",
+                MAX_SQL_EXPRESSION >> 20
+            ),
+            help: "compute the repeated part as a column upstream and read it as a field".into(),
+        })
+    }
+
+    fn cond_text(&self, t: &TExpr) -> Result<String, SqlError> {
         let f = |op: &str, l: &str, r: &str| format!("COALESCE({l} {op} {r}, FALSE)");
         Ok(match &t.kind {
             TKind::Compare(first, rest) => {
@@ -213,8 +242,7 @@ impl Sql<'_> {
         })
     }
 
-    /// A value (NULL when missing).
-    fn value(&self, t: &TExpr) -> Result<String, SqlError> {
+    fn value_text(&self, t: &TExpr) -> Result<String, SqlError> {
         Ok(match &t.kind {
             TKind::Const(c) => match c {
                 Const::Num(d) => self.number(*d),

@@ -110,9 +110,11 @@ impl Cx<'_> {
                 span: span.into(),
             });
         }
+        // Without tiers (`tier::no_tiers`) there is nothing to expect.
         let expects = t
             .items
             .iter()
+            .filter(|_| !dims.is_empty())
             .filter_map(|i| match i {
                 TestItem::ExpectTier(e) => self.expect_tier(&name, e, dims),
                 TestItem::ExpectStrategy(e) => self.expect_strategy(&name, e, dims),
@@ -238,12 +240,14 @@ impl Cx<'_> {
                 }
             }
         };
+        // A policy without tiers has no dimension (and `tier::no_tiers` said so).
+        let dim = dims.get(dimension)?;
         let tier = match &e.tier {
             None => None,
-            Some(t) => match dims[dimension].tiers.iter().position(|x| x.name == t.name) {
+            Some(t) => match dim.tiers.iter().position(|x| x.name == t.name) {
                 Some(i) => Some(i),
                 None => {
-                    let help = did_you_mean(&t.name, dims[dimension].tiers.iter().map(|t| t.name.as_str()));
+                    let help = did_you_mean(&t.name, dim.tiers.iter().map(|t| t.name.as_str()));
                     self.errors.push(CheckError::TestUnknownTier {
                         test: test.into(),
                         name: t.name.clone(),
@@ -262,7 +266,7 @@ impl Cx<'_> {
         // A key of a tier's strategy, or of a combination merged onto the dimension.
         let combos = self.combination_keys.clone();
         let has_key = |i: usize| {
-            dims[i].tiers.iter().any(|t| t.strategy.contains_key(&key.name))
+            dims.get(i).is_some_and(|d| d.tiers.iter().any(|t| t.strategy.contains_key(&key.name)))
                 || combos.iter().any(|(d, keys)| *d == i && keys.contains(&key.name))
         };
         let dimension = match &e.dimension {
@@ -277,13 +281,15 @@ impl Cx<'_> {
                 }
             }
         };
+        // A policy without tiers has no dimension (and `tier::no_tiers` said so).
+        let dim = dims.get(dimension)?;
         if !has_key(dimension) {
-            let keys = dims[dimension].tiers.iter().flat_map(|t| t.strategy.keys().map(String::as_str));
+            let keys = dim.tiers.iter().flat_map(|t| t.strategy.keys().map(String::as_str));
             let help = did_you_mean(&key.name, keys);
             self.errors.push(CheckError::TestUnknownKey {
                 test: test.into(),
                 key: key.name.clone(),
-                dimension: dims[dimension].name.clone(),
+                dimension: dim.name.clone(),
                 span: key.span.clone().into(),
                 help,
             });
@@ -316,7 +322,7 @@ impl Cx<'_> {
         dims: &[DimensionInfo],
         span: &crate::syntax::Span,
     ) -> Option<Expectation> {
-        let names: Vec<&str> = holders.iter().map(|&i| dims[i].name.as_str()).collect();
+        let names: Vec<&str> = holders.iter().filter_map(|&i| dims.get(i)).map(|d| d.name.as_str()).collect();
         self.errors.push(CheckError::TestAmbiguousTier {
             test: test.into(),
             name: name.into(),

@@ -36,6 +36,18 @@ pub enum SyntaxError {
         span: SourceSpan,
     },
 
+    #[error("nesting deeper than {limit} levels ({what})")]
+    #[diagnostic(
+        code(tier::too_deep),
+        help("split it into `let` definitions, or flatten the lists; docs/limits.md lists the limits")
+    )]
+    TooDeep {
+        what: &'static str,
+        limit: usize,
+        #[label("too deep here")]
+        span: SourceSpan,
+    },
+
     #[error("internal parser error: grammar and parser disagree")]
     #[diagnostic(code(tier::internal), help("this is a bug in tier; please report it with the policy"))]
     Internal {
@@ -49,11 +61,16 @@ impl SyntaxError {
         SyntaxError::Internal { span: span.into() }
     }
 
+    pub(crate) fn too_deep(span: Span, what: &'static str, limit: usize) -> Self {
+        SyntaxError::TooDeep { what, limit, span: span.into() }
+    }
+
     pub fn span(&self) -> SourceSpan {
         match self {
             SyntaxError::Unexpected { span, .. }
             | SyntaxError::BadNumber { span, .. }
             | SyntaxError::BadDate { span, .. }
+            | SyntaxError::TooDeep { span, .. }
             | SyntaxError::Internal { span } => *span,
         }
     }

@@ -2,10 +2,12 @@
 //! a policy author reads ("expected a comparison such as `>=`"), not rule names.
 
 pub mod ast;
+mod depth;
 mod error;
 mod parse;
 
 pub use ast::*;
+pub use depth::MAX_DEPTH;
 pub use error::SyntaxError;
 
 use parse::{Rule, TierParser};
@@ -13,6 +15,7 @@ use pest::Parser;
 
 /// Parses one policy file.
 pub fn parse(source: &str) -> Result<Policy, SyntaxError> {
+    depth::prescan(source)?;
     let mut pairs = TierParser::parse(Rule::file, source).map_err(|e| friendly(source, e))?;
     match pairs.next() {
         Some(file) => parse::file(file),

@@ -5,6 +5,7 @@
 //! bound (a number too large for a decimal) become [`SyntaxError`]s.
 
 use super::ast::*;
+use super::depth::MAX_DEPTH;
 use super::error::SyntaxError;
 use crate::number::{self, Date, Period};
 use pest::iterators::Pair;
@@ -442,13 +443,21 @@ fn expect_strategy(p: P) -> Result<ExpectStrategy> {
 }
 
 fn map_entries(p: P) -> Result<Vec<MapEntry>> {
-    p.into_inner().map(map_entry).collect()
+    map_entries_at(p, 0)
+}
+
+fn map_entries_at(p: P, depth: usize) -> Result<Vec<MapEntry>> {
+    p.into_inner().map(|e| map_entry_at(e, depth)).collect()
 }
 
 fn map_entry(p: P) -> Result<MapEntry> {
+    map_entry_at(p, 0)
+}
+
+fn map_entry_at(p: P, depth: usize) -> Result<MapEntry> {
     let mut it = p.into_inner();
     let key = key(next(&mut it));
-    let value = value(next(&mut it))?;
+    let value = value_at(next(&mut it), depth)?;
     Ok(MapEntry { key, value })
 }
 
@@ -461,11 +470,19 @@ fn key(p: P) -> Key {
 }
 
 fn value(p: P) -> Result<Value> {
+    value_at(p, 0)
+}
+
+/// A value inside `depth` lists and maps: past [`MAX_DEPTH`] the policy is refused.
+fn value_at(p: P, depth: usize) -> Result<Value> {
     let sp = span(&p);
     let c = next(&mut p.into_inner());
+    if depth >= MAX_DEPTH && matches!(c.as_rule(), Rule::list | Rule::map) {
+        return Err(SyntaxError::too_deep(sp.start..sp.start + 1, "lists and maps", MAX_DEPTH));
+    }
     let kind = match c.as_rule() {
-        Rule::list => ValueKind::List(c.into_inner().map(value).collect::<Result<_>>()?),
-        Rule::map => ValueKind::Map(map_entries(c)?),
+        Rule::list => ValueKind::List(c.into_inner().map(|v| value_at(v, depth + 1)).collect::<Result<_>>()?),
+        Rule::map => ValueKind::Map(map_entries_at(c, depth + 1)?),
         Rule::date => ValueKind::Date(date(&c)?),
         Rule::rate => ValueKind::Rate(rate(c)?),
         Rule::money => ValueKind::Money(money(c)?),
@@ -542,38 +559,65 @@ fn cmp_op(p: &P) -> CmpOp {
 
 // ---------------------------------------------------------------- expressions
 
+/// An expression that stands on its own (a `when`, a `let`, a `metric`, …).
 fn expr(p: P) -> Result<Expr> {
+    expr_at(p, 0)
+}
+
+/// An expression `depth` operators deep: past [`MAX_DEPTH`] the policy is refused
+/// (every later pass recurses over the tree, and the stack is finite).
+fn expr_at(p: P, depth: usize) -> Result<Expr> {
+    let p = skip_wrappers(p);
+    if depth > MAX_DEPTH {
+        return Err(SyntaxError::too_deep(span(&p), "expression", MAX_DEPTH));
+    }
     match p.as_rule() {
-        Rule::expr => expr(next(&mut p.into_inner())),
-        Rule::or_expr => chain(p, ExprKind::Or),
-        Rule::and_expr => chain(p, ExprKind::And),
-        Rule::not_expr => expr(next(&mut p.into_inner())),
+        Rule::or_expr => chain(p, depth, ExprKind::Or),
+        Rule::and_expr => chain(p, depth, ExprKind::And),
         Rule::negation => {
             let sp = span(&p);
-            let e = expr(next(&mut inner(p)))?;
+            let e = expr_at(next(&mut inner(p)), depth + 1)?;
             Ok(Expr { kind: ExprKind::Not(Box::new(e)), span: sp })
         }
-        Rule::predicate => predicate(p),
-        Rule::sum | Rule::product => binary(p),
-        Rule::unary => unary(p),
-        _ => primary(p),
+        Rule::predicate => predicate(p, depth),
+        Rule::sum | Rule::product => binary(p, depth),
+        Rule::unary => unary(p, depth),
+        _ => primary(p, depth),
+    }
+}
+
+/// Steps through the rules that wrap a single operand (`expr`, a parenthesis, an
+/// `or` of one term, …) without recursing: they add no node to the tree.
+fn skip_wrappers(mut p: P) -> P {
+    loop {
+        let wrapper = match p.as_rule() {
+            Rule::expr | Rule::not_expr => true,
+            Rule::or_expr | Rule::and_expr | Rule::predicate | Rule::sum | Rule::product | Rule::unary => {
+                inner(p.clone()).nth(1).is_none()
+            }
+            _ => false,
+        };
+        if !wrapper {
+            return p;
+        }
+        p = next(&mut inner(p));
     }
 }
 
 /// `a or b or c` / `a and b`: one operand stays itself, several become a list.
-fn chain(p: P, make: fn(Vec<Expr>) -> ExprKind) -> Result<Expr> {
+fn chain(p: P, depth: usize, make: fn(Vec<Expr>) -> ExprKind) -> Result<Expr> {
     let sp = span(&p);
-    let mut operands = inner(p).map(expr).collect::<Result<Vec<_>>>()?;
+    let mut operands = inner(p).map(|c| expr_at(c, depth + 1)).collect::<Result<Vec<_>>>()?;
     if operands.len() == 1 {
         return operands.pop().ok_or_else(|| SyntaxError::internal(sp));
     }
     Ok(Expr { kind: make(operands), span: sp })
 }
 
-fn predicate(p: P) -> Result<Expr> {
+fn predicate(p: P, depth: usize) -> Result<Expr> {
     let sp = span(&p);
     let mut it = p.into_inner();
-    let subject = expr(next(&mut it))?;
+    let subject = expr_at(next(&mut it), depth + 1)?;
     let Some(tail) = it.next() else {
         return Ok(subject);
     };
@@ -583,18 +627,18 @@ fn predicate(p: P) -> Result<Expr> {
             let mut rest = Vec::new();
             let mut parts = tail.into_inner();
             while let (Some(op), Some(rhs)) = (parts.next(), parts.next()) {
-                rest.push((cmp_op(&op), expr(rhs)?));
+                rest.push((cmp_op(&op), expr_at(rhs, depth + 1)?));
             }
             ExprKind::Compare { first: value, rest }
         }
         Rule::between => {
-            let (negated, mut ops) = negated_operands(tail)?;
+            let (negated, mut ops) = negated_operands(tail, depth)?;
             let high = Box::new(ops.pop().ok_or_else(|| SyntaxError::internal(sp.clone()))?);
             let low = Box::new(ops.pop().ok_or_else(|| SyntaxError::internal(sp.clone()))?);
             ExprKind::Between { negated, value, low, high }
         }
         Rule::in_set => {
-            let (negated, items) = negated_operands(tail)?;
+            let (negated, items) = negated_operands(tail, depth)?;
             ExprKind::In { negated, value, items }
         }
         _ => {
@@ -606,24 +650,32 @@ fn predicate(p: P) -> Result<Expr> {
     Ok(Expr { kind, span: sp })
 }
 
-fn negated_operands(p: P) -> Result<(bool, Vec<Expr>)> {
+fn negated_operands(p: P, depth: usize) -> Result<(bool, Vec<Expr>)> {
     let mut negated = false;
     let mut ops = Vec::new();
     for c in inner(p) {
         match c.as_rule() {
             Rule::negated => negated = true,
-            _ => ops.push(expr(c)?),
+            _ => ops.push(expr_at(c, depth + 1)?),
         }
     }
     Ok((negated, ops))
 }
 
-/// Left-associative `+ -` and `* /`.
-fn binary(p: P) -> Result<Expr> {
-    let mut it = p.into_inner();
-    let mut acc = expr(next(&mut it))?;
+/// Left-associative `+ -` and `* /`: `a + b + c` is `(a + b) + c`, so a chain of
+/// n operators nests n deep.
+fn binary(p: P, depth: usize) -> Result<Expr> {
+    let parts: Vec<P> = p.into_inner().collect();
+    let operators = parts.len() / 2;
+    if depth + operators > MAX_DEPTH {
+        let op = parts.get(2 * (MAX_DEPTH - depth.min(MAX_DEPTH)) + 1).or(parts.get(1));
+        return Err(SyntaxError::too_deep(op.map_or(0..0, span), "a chain of `+ - * /`", MAX_DEPTH));
+    }
+    let inner_depth = depth + operators;
+    let mut it = parts.into_iter();
+    let mut acc = expr_at(next(&mut it), inner_depth)?;
     while let (Some(op), Some(rhs)) = (it.next(), it.next()) {
-        let rhs = expr(rhs)?;
+        let rhs = expr_at(rhs, inner_depth)?;
         let op = match op.as_str() {
             "+" => BinOp::Add,
             "-" => BinOp::Sub,
@@ -636,19 +688,23 @@ fn binary(p: P) -> Result<Expr> {
     Ok(acc)
 }
 
-fn unary(p: P) -> Result<Expr> {
+fn unary(p: P, depth: usize) -> Result<Expr> {
     let sp = span(&p);
     let parts: Vec<P> = p.into_inner().collect();
     let negs = parts.iter().filter(|c| c.as_rule() == Rule::neg).count();
+    if depth + negs > MAX_DEPTH {
+        let neg = parts.get(MAX_DEPTH - depth.min(MAX_DEPTH)).map_or(sp.clone(), span);
+        return Err(SyntaxError::too_deep(neg, "minus signs", MAX_DEPTH));
+    }
     let last = parts.into_iter().last().ok_or_else(|| SyntaxError::internal(sp.clone()))?;
-    let mut e = expr(last)?;
+    let mut e = expr_at(last, depth + negs)?;
     for _ in 0..negs {
         e = Expr { kind: ExprKind::Neg(Box::new(e)), span: sp.clone() };
     }
     Ok(e)
 }
 
-fn primary(p: P) -> Result<Expr> {
+fn primary(p: P, depth: usize) -> Result<Expr> {
     let sp = span(&p);
     let kind = match p.as_rule() {
         Rule::number => ExprKind::Number(num(p)?),
@@ -666,7 +722,7 @@ fn primary(p: P) -> Result<Expr> {
             for c in it {
                 match c.as_rule() {
                     Rule::window => window = Some(window_of(c)?),
-                    _ => args.push(call_arg(c)?),
+                    _ => args.push(call_arg(c, depth + 1)?),
                 }
             }
             ExprKind::Call { func, args, window }
@@ -676,13 +732,13 @@ fn primary(p: P) -> Result<Expr> {
     Ok(Expr { kind, span: sp })
 }
 
-fn call_arg(p: P) -> Result<Arg> {
+fn call_arg(p: P, depth: usize) -> Result<Arg> {
     let (mut name, mut distinct, mut value) = (None, None, None);
     for c in p.into_inner() {
         match c.as_rule() {
             Rule::arg_name => name = Some(ident(next(&mut c.into_inner()))),
             Rule::distinct => distinct = Some(span(&c)),
-            _ => value = Some(expr(c)?),
+            _ => value = Some(expr_at(c, depth)?),
         }
     }
     let value = match value {
