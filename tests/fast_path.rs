@@ -10,7 +10,7 @@ mod common;
 
 use proptest::prelude::*;
 use tierlang::compile::Program;
-use tierlang::data::fast::{run_sized, Sizes};
+use tierlang::data::fast::{run_keeping, Sizes};
 use tierlang::data::{Format, Reader, Summary, Writer};
 use tierlang::eval::{Evaluator, Value};
 use tierlang::number::Date;
@@ -45,17 +45,17 @@ fn today() -> Date {
 }
 
 /// The plain path as `tier apply` runs it when stopping on the first bad record.
-fn plain(p: &Program, input: &[u8], format: Format, tiers_only: bool) -> Option<(Vec<u8>, usize)> {
-    let reader = Reader::new(Box::new(input), Format::Csv, "input.csv", &p.fields, p.key).ok()?;
+fn plain(p: &Program, input: &[u8], format: Format, tiers_only: bool, keep: &[String]) -> Option<(Vec<u8>, usize)> {
+    let reader = Reader::new(Box::new(input), Format::Csv, "input.csv", &p.fields, p.key).ok()?.keep(keep).ok()?;
     let mut out = Vec::new();
-    let mut writer = Writer::new(&mut out, format, p, Vec::new(), tiers_only).unwrap();
+    let mut writer = Writer::with_kept(&mut out, format, p, keep.to_vec(), Vec::new(), tiers_only).unwrap();
     let ev = Evaluator::new(p, today());
     let mut rows = 0;
     for row in reader {
         let row = row.ok()?;
         let mut frame: Vec<Value> = row.values.clone();
         let decisions = ev.evaluate(&mut frame).ok()?;
-        writer.write(&row.key, &decisions, &[]).unwrap();
+        writer.write_kept(&row.key, &row.kept, &decisions, &[]).unwrap();
         rows += 1;
     }
     writer.finish().unwrap();
@@ -63,15 +63,29 @@ fn plain(p: &Program, input: &[u8], format: Format, tiers_only: bool) -> Option<
 }
 
 fn fast(p: &Program, input: &[u8], format: Format, tiers_only: bool, sizes: Sizes) -> Option<(Vec<u8>, Summary)> {
+    fast_keeping(p, input, (format, tiers_only, &[]), sizes)
+}
+
+fn fast_keeping(
+    p: &Program,
+    input: &[u8],
+    shape: (Format, bool, &[String]),
+    sizes: Sizes,
+) -> Option<(Vec<u8>, Summary)> {
     let mut out = Vec::new();
-    let summary = run_sized(p, input, &mut out, format, tiers_only, today(), sizes).ok()?;
+    let summary = run_keeping(p, input, &mut out, shape, today(), sizes).ok()?;
     Some((out, summary))
 }
 
 /// Asserts the law for one input; returns whether the fast path took it.
 fn same(p: &Program, input: &[u8], format: Format, tiers_only: bool, sizes: Sizes) -> bool {
-    let slow = plain(p, input, format, tiers_only);
-    match fast(p, input, format, tiers_only, sizes) {
+    same_keeping(p, input, format, tiers_only, &[], sizes)
+}
+
+/// [`same`] with `--keep` columns.
+fn same_keeping(p: &Program, input: &[u8], format: Format, tiers_only: bool, keep: &[String], sizes: Sizes) -> bool {
+    let slow = plain(p, input, format, tiers_only, keep);
+    match fast_keeping(p, input, (format, tiers_only, keep), sizes) {
         None => false,
         Some((bytes, summary)) => {
             let Some((expected, rows)) = slow else {
@@ -160,7 +174,7 @@ fn bad_records_make_the_fast_path_hand_back() {
         let input = format!("{}{bad}\n", clean_rows());
         let sizes = Sizes { block: 32, chunk: 16 };
         assert!(fast(&p, input.as_bytes(), Format::Csv, false, sizes).is_none(), "accepted {bad}");
-        assert!(plain(&p, input.as_bytes(), Format::Csv, false).is_none(), "plain accepted {bad}");
+        assert!(plain(&p, input.as_bytes(), Format::Csv, false, &[]).is_none(), "plain accepted {bad}");
     }
 }
 
@@ -170,7 +184,7 @@ fn a_quote_inside_an_unquoted_field_is_left_to_the_plain_reader() {
     let input = format!("{HEADER}C9,z\"q,100,1,,\n");
     let sizes = Sizes { block: 32, chunk: 16 };
     assert!(fast(&p, input.as_bytes(), Format::Csv, false, sizes).is_none());
-    assert!(plain(&p, input.as_bytes(), Format::Csv, false).is_some());
+    assert!(plain(&p, input.as_bytes(), Format::Csv, false, &[]).is_some());
 }
 
 #[test]
@@ -232,6 +246,7 @@ proptest! {
         chunk in 1usize..100,
         tiers_only in any::<bool>(),
         ndjson in any::<bool>(),
+        keep in prop::sample::select(vec![vec![], vec!["name"], vec!["segment", "年度消费"], vec!["spend", "joined"]]),
     ) {
         let p = program();
         let eol = if crlf { "\r\n" } else { "\n" };
@@ -241,7 +256,8 @@ proptest! {
             input.push_str(eol);
         }
         let format = if ndjson { Format::Ndjson } else { Format::Csv };
-        same(&p, input.as_bytes(), format, tiers_only, Sizes { block, chunk });
+        let keep: Vec<String> = keep.into_iter().map(String::from).collect();
+        same_keeping(&p, input.as_bytes(), format, tiers_only, &keep, Sizes { block, chunk });
     }
 
     #[test]
@@ -262,6 +278,8 @@ proptest! {
         }
         let format = if ndjson { Format::Ndjson } else { Format::Csv };
         prop_assert!(same(&p, input.as_bytes(), format, false, Sizes { block, chunk }), "fell back on\n{}", input);
+        let keep = ["name".to_string(), "segment".to_string()];
+        prop_assert!(same_keeping(&p, input.as_bytes(), format, false, &keep, Sizes { block, chunk }), "fell back with --keep on\n{}", input);
     }
 }
 

@@ -383,7 +383,8 @@ fn fast_path(
     }
     let Ok(file) = std::fs::File::open(data) else { return Ok(None) };
     let mut out = Output::create(&args.output)?;
-    match tierlang::data::fast::run(program, file, &mut out, format, args.tiers_only, today) {
+    let shape = (format, args.tiers_only, args.keep.as_slice());
+    match tierlang::data::fast::run_keeping(program, file, &mut out, shape, today, Default::default()) {
         Ok(summary) => {
             out.commit()?;
             Ok(Some(summary))

@@ -58,13 +58,37 @@ pub fn run<W: Write + Send>(
     run_sized(program, input, out, format, tiers_only, today, Sizes::default())
 }
 
+/// [`run`] copying the input columns `keep` right after the key (`--keep`).
+pub fn run_keeping<W: Write + Send>(
+    program: &Program,
+    input: impl Read + Send,
+    out: &mut W,
+    shape: (Format, bool, &[String]),
+    today: Date,
+    sizes: Sizes,
+) -> Result<Summary, Fallback> {
+    run_with(program, input, out, shape, today, sizes)
+}
+
 /// [`run`] with explicit block and chunk sizes.
 pub fn run_sized<W: Write + Send>(
     program: &Program,
-    mut input: impl Read + Send,
+    input: impl Read + Send,
     out: &mut W,
     format: Format,
     tiers_only: bool,
+    today: Date,
+    sizes: Sizes,
+) -> Result<Summary, Fallback> {
+    run_with(program, input, out, (format, tiers_only, &[]), today, sizes)
+}
+
+/// The run: `shape` is the output format, `--tiers-only` and the kept columns.
+fn run_with<W: Write + Send>(
+    program: &Program,
+    mut input: impl Read + Send,
+    out: &mut W,
+    (format, tiers_only, keep): (Format, bool, &[String]),
     today: Date,
     sizes: Sizes,
 ) -> Result<Summary, Fallback> {
@@ -73,7 +97,7 @@ pub fn run_sized<W: Write + Send>(
     }
     let Sizes { block, chunk } = sizes;
     let (block, chunk) = (block.max(1), chunk.max(1));
-    let mut rows = Rows::new(program, format, tiers_only)?;
+    let mut rows = Rows::new(program, format, tiers_only, keep)?;
     let ev = Evaluator::with_tables(program, today);
     let mut buf: Vec<u8> = Vec::with_capacity(block + chunk);
     let mut eof;
@@ -237,6 +261,8 @@ pub fn run_sized<W: Write + Send>(
 struct Batch {
     /// Decoded values, one column per field.
     columns: Vec<Vec<Value>>,
+    /// Each record's kept cells (byte ranges in the chunk), record after record.
+    kept: Vec<(usize, usize)>,
     /// Each record's key cell (byte range in the chunk).
     keys: Vec<(usize, usize)>,
     /// Per dimension, each record's tier (`u16::MAX`: none).
@@ -322,6 +348,16 @@ pub(super) fn split(buf: &[u8], eof: bool, size: usize) -> Vec<(usize, usize)> {
     chunks
 }
 
+/// The length of the header a writer without kept columns writes (rows are
+/// rendered without them: kept cells go between the key and the suffix).
+fn header_without_kept(program: &Program, format: Format, tiers_only: bool) -> Result<usize, Fallback> {
+    let mut header = Vec::new();
+    Writer::new(&mut header, format, program, Vec::new(), tiers_only)
+        .and_then(|w| w.finish().map(|_| ()))
+        .map_err(|_| Fallback)?;
+    Ok(header.len())
+}
+
 /// A chunk's rendered rows, their summary and the hashes of their keys.
 type Rendered = Result<(Vec<u8>, Summary, Vec<u64>), Fallback>;
 
@@ -379,12 +415,17 @@ struct Rows<'p> {
     per_year: Vec<Option<i64>>,
     /// Tiers per dimension plus one ("no tier"): the mixed radix of `suffixes`.
     radix: Vec<usize>,
+    /// `--keep`: the names, their input columns (from the header), and in JSON
+    /// the bytes before each value (`,"name":`).
+    keep: &'p [String],
+    kept_columns: Vec<usize>,
+    kept_json: Vec<Vec<u8>>,
 }
 
 const SENTINEL: &str = "\u{1}KEY\u{1}";
 
 impl<'p> Rows<'p> {
-    fn new(program: &'p Program, format: Format, tiers_only: bool) -> Result<Self, Fallback> {
+    fn new(program: &'p Program, format: Format, tiers_only: bool, keep: &'p [String]) -> Result<Self, Fallback> {
         let radix: Vec<usize> = program.dimensions.iter().map(|d| d.tiers.len() + 1).collect();
         let combos: usize = radix.iter().product();
         if combos > MAX_COMBOS {
@@ -392,13 +433,15 @@ impl<'p> Rows<'p> {
         }
         let mut header = Vec::new();
         {
-            let w = Writer::new(&mut header, format, program, Vec::new(), tiers_only).map_err(|_| Fallback)?;
+            let w = Writer::with_kept(&mut header, format, program, keep.to_vec(), Vec::new(), tiers_only)
+                .map_err(|_| Fallback)?;
             w.finish().map_err(|_| Fallback)?;
         }
         let marker = match format {
             Format::Csv => SENTINEL.as_bytes().to_vec(),
             _ => serde_json::to_string(SENTINEL).map_err(|_| Fallback)?.into_bytes(),
         };
+        let plain_header = header_without_kept(program, format, tiers_only)?;
         let mut prefix = Vec::new();
         let mut suffixes = Vec::with_capacity(combos);
         for combo in 0..combos {
@@ -407,7 +450,7 @@ impl<'p> Rows<'p> {
             let mut w = Writer::new(&mut row, format, program, Vec::new(), tiers_only).map_err(|_| Fallback)?;
             w.write(SENTINEL, &decisions, &[]).map_err(|_| Fallback)?;
             w.finish().map_err(|_| Fallback)?;
-            let row = row.get(header.len()..).ok_or(Fallback)?;
+            let row = row.get(plain_header..).ok_or(Fallback)?;
             let at = find(row, &marker).ok_or(Fallback)?;
             prefix = row[..at].to_vec();
             suffixes.push(row[at + marker.len()..].to_vec());
@@ -428,7 +471,26 @@ impl<'p> Rows<'p> {
                 _ => Some(1),
             })
             .collect();
-        Ok(Rows { program, format, header, prefix, suffixes, width: 0, read, per_year, radix })
+        let kept_json = keep
+            .iter()
+            .map(|k| serde_json::to_string(k).map(|name| format!(",{name}:").into_bytes()))
+            .collect::<Result<_, _>>()
+            .map_err(|_| Fallback)?;
+        let kept_columns = Vec::new();
+        Ok(Rows {
+            program,
+            format,
+            header,
+            prefix,
+            suffixes,
+            width: 0,
+            read,
+            per_year,
+            radix,
+            keep,
+            kept_columns,
+            kept_json,
+        })
     }
 
     /// The input column of each field, from the header record.
@@ -444,6 +506,12 @@ impl<'p> Rows<'p> {
             fields.push(String::from_utf8(name.to_vec()).map_err(|_| Fallback)?);
         }
         self.width = fields.len();
+        self.kept_columns = self
+            .keep
+            .iter()
+            .map(|k| super::read::kept_column(&fields, &self.program.fields, k))
+            .collect::<Option<_>>()
+            .ok_or(Fallback)?;
         super::read::column_index(&fields, &self.program.fields, "").map_err(|_| Fallback)
     }
 
@@ -459,6 +527,7 @@ impl<'p> Rows<'p> {
         batch.columns.resize_with(fields, Vec::new);
         batch.columns.iter_mut().for_each(Vec::clear);
         batch.keys.clear();
+        batch.kept.clear();
         let mut cells: Vec<(usize, usize)> = Vec::new();
         let mut scratch = Vec::new();
         // Pass 1: split and decode every record into one column per field.
@@ -480,6 +549,7 @@ impl<'p> Rows<'p> {
             }
             let key = columns[self.program.key].and_then(|c| cells.get(c)).copied().unwrap_or((0, 0));
             batch.keys.push(key);
+            batch.kept.extend(self.kept_columns.iter().map(|&c| cells.get(c).copied().unwrap_or((0, 0))));
         }
         // Pass 2: every dimension column-wise where its table allows.
         let dims = self.program.dimensions.len();
@@ -510,6 +580,11 @@ impl<'p> Rows<'p> {
             let key = unquote(&bytes[a..b], &mut scratch)?;
             keys.push(key_hash(key));
             self.key(key, &mut out)?;
+            let k = self.kept_columns.len();
+            for (i, &(a, b)) in batch.kept[r * k..(r + 1) * k].iter().enumerate() {
+                let cell = unquote(&bytes[a..b], &mut scratch)?;
+                self.kept_cell(i, cell, &mut out)?;
+            }
             out.extend_from_slice(&self.suffixes[combo_of(&batch.decisions, &self.radix)]);
         }
         Ok((out, summary, keys))
@@ -545,6 +620,29 @@ impl<'p> Rows<'p> {
         }
         let text = std::str::from_utf8(unquote(raw, scratch)?).map_err(|_| Fallback)?;
         decode_text(f, Some(text)).map_err(|_| Fallback)
+    }
+
+    /// A kept cell, as written, escaped for the output format as the plain
+    /// writer does (CSV quotes only where needed; JSON a string).
+    fn kept_cell(&self, i: usize, cell: &[u8], out: &mut Vec<u8>) -> Result<(), Fallback> {
+        let text = std::str::from_utf8(cell).map_err(|_| Fallback)?;
+        match self.format {
+            Format::Csv => {
+                out.push(b',');
+                if text.contains([',', '"', '\n', '\r']) {
+                    out.push(b'"');
+                    out.extend_from_slice(text.replace('"', "\"\"").as_bytes());
+                    out.push(b'"');
+                } else {
+                    out.extend_from_slice(cell);
+                }
+            }
+            _ => {
+                out.extend_from_slice(self.kept_json.get(i).ok_or(Fallback)?);
+                serde_json::to_writer(&mut *out, text).map_err(|_| Fallback)?;
+            }
+        }
+        Ok(())
     }
 
     /// The key cell, escaped for the output format exactly as the plain writer does.

@@ -15,8 +15,8 @@ mod write;
 
 pub use error::{DataError, Location};
 pub use read::{Reader, Rejected, Row};
-pub(crate) use summary::{magnitude, MAX_TOTAL};
 pub use summary::{grouped, out_of_range, Summary};
+pub(crate) use summary::{magnitude, MAX_TOTAL};
 pub use value::{decode, Cell, CellError};
 pub use write::{Reject, RejectWriter, Writer};
 

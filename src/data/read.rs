@@ -95,28 +95,13 @@ impl<'f> Reader<'f> {
     /// an error listing the columns; JSON records without it keep an empty cell.
     pub fn keep(mut self, names: &[String]) -> Result<Self, String> {
         for name in names {
-            let mut candidates = vec![name.clone()];
-            if let Some(f) = self.fields.iter().find(|f| f.name == *name) {
-                candidates.extend(std::iter::once(&f.column).chain(&f.aliases).cloned());
-            }
             let index = match &self.header {
-                Some(columns) => {
-                    let found = candidates.iter().find_map(|c| columns.iter().position(|h| h == c)).or_else(|| {
-                        candidates.iter().find_map(|c| columns.iter().position(|h| h.trim().eq_ignore_ascii_case(c)))
-                    });
-                    match found {
-                        Some(i) => Some(i),
-                        None => {
-                            return Err(format!(
-                                "--keep `{name}`: the input has no such column (its columns: {})",
-                                columns.join(", ")
-                            ))
-                        }
-                    }
-                }
+                Some(columns) => Some(kept_column(columns, self.fields, name).ok_or_else(|| {
+                    format!("--keep `{name}`: the input has no such column (its columns: {})", columns.join(", "))
+                })?),
                 None => None,
             };
-            self.kept.push((candidates, index));
+            self.kept.push((kept_names(self.fields, name), index));
         }
         Ok(self)
     }
@@ -388,6 +373,25 @@ impl<R: Read> Read for QuoteWatch<R> {
         }
         Ok(n)
     }
+}
+
+/// The names a `--keep` column may have: as given, and the column (and
+/// alternatives) of a schema field of that name.
+fn kept_names(fields: &[FieldInfo], name: &str) -> Vec<String> {
+    let mut names = vec![name.to_string()];
+    if let Some(f) = fields.iter().find(|f| f.name == name) {
+        names.extend(std::iter::once(&f.column).chain(&f.aliases).cloned());
+    }
+    names
+}
+
+/// The header column `--keep NAME` copies: exact names first, then ignoring case.
+pub(crate) fn kept_column(columns: &[String], fields: &[FieldInfo], name: &str) -> Option<usize> {
+    let names = kept_names(fields, name);
+    names
+        .iter()
+        .find_map(|c| columns.iter().position(|h| h == c))
+        .or_else(|| names.iter().find_map(|c| columns.iter().position(|h| h.trim().eq_ignore_ascii_case(c))))
 }
 
 /// The input column of each field; an error for a required field with none.
