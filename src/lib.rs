@@ -20,6 +20,7 @@ pub mod lookup;
 pub mod metrics;
 pub mod number;
 pub mod regions;
+pub mod run;
 pub mod sql;
 pub mod syntax;
 pub mod table;

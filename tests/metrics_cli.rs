@@ -207,9 +207,12 @@ fn the_parallel_and_plain_event_paths_agree() {
     assert_eq!(text(&fast.stderr), text(&plain.stderr));
 }
 
-/// Retention rules with metrics are refused (not yet supported), not silently ignored.
+/// Retention rules apply to tiers computed from metrics: the first run records
+/// everyone as new, the next holds a customer whose spend fell below its tier
+/// (once, under `demote after 2 evaluations below`), and budgets split over the
+/// final tiers, as on any other run.
 #[test]
-fn retention_rules_with_metrics_are_refused_not_ignored() {
+fn retention_rules_and_budgets_work_with_metrics() {
     let dir = tempfile::tempdir().unwrap();
     let policy = dir.path().join("p.tier");
     std::fs::write(
@@ -222,10 +225,39 @@ dimension value {
   tier Top { when spend >= 100 }
   tier Rest { otherwise }
 }
+budget gifts 100 { Top: 100% }
 "#,
     )
     .unwrap();
-    let out = tier(&["apply", policy.to_str().unwrap(), "--events", "tests/events/loyalty_orders.csv"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("retention rules, --previous and budgets do not support metrics yet"));
+    let p = policy.to_str().unwrap();
+    let month1 = dir.path().join("m1.csv");
+    std::fs::write(&month1, "customer_id,amount\nc1,150\nc2,50\nc3,300\n").unwrap();
+    let month2 = dir.path().join("m2.csv");
+    std::fs::write(&month2, "customer_id,amount\nc1,20\nc2,500\n").unwrap();
+    let out1 = dir.path().join("out1.csv");
+    let run = |events: &std::path::Path, extra: &[&str]| {
+        let mut args = vec!["apply", p, "--events", events.to_str().unwrap(), "--as-of", "2024-06-30"];
+        args.extend_from_slice(extra);
+        tier(&args)
+    };
+    let first = run(&month1, &["-o", out1.to_str().unwrap()]);
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    let written = std::fs::read_to_string(&out1).unwrap();
+    assert!(
+        written.starts_with(
+            "customer,value,value_label,spend,value_previous,value_movement,value_entered,value_below,budget.gifts\n"
+        ),
+        "{written}"
+    );
+    assert!(written.contains("c1,Top,,150,,new,2024-06-30,0,50"), "{written}");
+    assert!(written.contains("c3,Top,,300,,new,2024-06-30,0,50"), "{written}");
+    let second = run(&month2, &["--previous", out1.to_str().unwrap(), "--summary", "json"]);
+    assert_eq!(second.status.code(), Some(0), "{}", text(&second.stderr));
+    let now = text(&second.stdout);
+    // c1 fell to 20: held in Top once; c2 is promoted; c3 has left the log.
+    assert!(now.contains("c1,Top,,20,Top,held,2024-06-30,1,50"), "{now}");
+    assert!(now.contains("c2,Top,,500,Rest,promoted,2024-06-30,0,50"), "{now}");
+    assert!(now.contains("c3,,,,Top,gone,,0,0"), "{now}");
+    let summary: serde_json::Value = serde_json::from_str(text(&second.stderr).lines().last().unwrap()).unwrap();
+    assert_eq!(summary["budgets"][0]["tiers"][0]["customers"], 2, "{summary}");
 }

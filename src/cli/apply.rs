@@ -12,10 +12,11 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use tierlang::compile::{compile, Program};
 use tierlang::coverage::Coverage;
-use tierlang::data::{DataError, Format, Location, Reader, Reject, RejectWriter, Rejected, Summary, Writer};
-use tierlang::eval::{Evaluator, Value};
+use tierlang::data::{DataError, Format, Location, Reader, Reject, RejectWriter, Summary};
+use tierlang::eval::Evaluator;
 use tierlang::explain::Explainer;
 use tierlang::number::Date;
+use tierlang::run::{OverTime, Stages};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -102,52 +103,67 @@ pub fn run(args: Args) -> u8 {
     if let Err(e) = check_keep(&args.keep, &program) {
         return usage_error(e);
     }
-    if program.metrics.is_some() {
-        if args.previous.is_some() || super::apply_over_time::applies(&program) {
-            return usage_error("retention rules, --previous and budgets do not support metrics yet");
-        }
-        return run_metrics(&args, checked, &loaded.source, &program, today);
-    }
-    if args.events.is_some() || args.customers.is_some() {
+    let metrics = program.metrics.is_some();
+    if !metrics && (args.events.is_some() || args.customers.is_some()) {
         return usage_error("--events and --customers are for policies with `events` and `metric`s");
     }
-    let Some(data) = args.data.clone() else {
-        return usage_error("pass the data file to apply the policy to (or `-` for stdin)");
-    };
-    let input_format = args.input_format.or_else(|| Format::from_path(Path::new(&data)));
-    let Some(input_format) = input_format else {
-        return usage_error(format_args!(
-            "cannot tell the format of `{data}` from its name: pass --input-format csv|json|ndjson"
-        ));
-    };
-    let format = args.format.or_else(|| Format::from_path(Path::new(&args.output))).unwrap_or(input_format);
-    let input: Box<dyn Read> = if data == "-" {
-        Box::new(std::io::stdin().lock())
+    // With retention rules even the first run records history (everyone is new).
+    let over_time = if args.previous.is_some() || program.dimensions.iter().any(|d| d.retention.is_some()) {
+        let previous = match &args.previous {
+            Some(p) => match tierlang::data::previous::read(&p.display().to_string(), &program) {
+                Ok(states) => Some(states),
+                Err(e) => return finish(&args, &program, Err(Stop::Data(e))),
+            },
+            None => None,
+        };
+        Some(OverTime::new(&program, previous, today))
     } else {
-        match std::fs::File::open(&data) {
-            Ok(f) => Box::new(std::io::BufReader::with_capacity(1 << 16, f)),
-            Err(e) => return usage_error(format_args!("cannot read data `{data}`: {e}")),
+        None
+    };
+    let mut coverage = args.coverage.then(|| Coverage::new(checked));
+    let explainer = args.explain.then(|| Explainer::new(checked, &program, &loaded.source, today));
+    let stages = Stages {
+        skip_bad: args.on_error == OnError::Skip,
+        explainer: explainer.as_ref(),
+        coverage: coverage.as_mut(),
+        over_time,
+    };
+    let done = if metrics {
+        let format = args.format.or_else(|| Format::from_path(Path::new(&args.output))).unwrap_or(Format::Csv);
+        super::apply_metrics::execute(&args, &program, format, today, stages)
+    } else {
+        match input(&args) {
+            Ok(input) => execute(&args, &program, input, today, stages),
+            Err(code) => return code,
         }
     };
-    let source = if data == "-" { "<stdin>".to_string() } else { data.clone() };
-    if args.previous.is_some() || super::apply_over_time::applies(&program) {
-        if args.explain || args.coverage {
-            return usage_error(
-                "--explain and --coverage do not combine with retention rules, --previous or budgets yet",
-            );
-        }
-        let done = super::apply_over_time::execute(&args, &program, input, input_format, &source, format, today);
-        return finish(&args, &program, done);
-    }
-    let mut coverage = args.coverage.then(|| Coverage::new(checked));
-    let input = Input { read: input, format: input_format, name: source };
-    let explainer = args.explain.then(|| Explainer::new(checked, &program, &loaded.source, today));
-    let done = execute(&args, &program, input, format, today, coverage.as_mut(), explainer.as_ref());
-    let code = finish(&args, &program, done.map(|summary| (summary, String::new(), serde_json::Value::Null)));
+    let code = finish(&args, &program, done);
     if let Some(c) = coverage.as_ref().filter(|_| code == OK) {
         eprint!("{}", coverage_report(c, &loaded));
     }
     code
+}
+
+/// The data file of a run without metrics, opened, with its format.
+fn input(args: &Args) -> Result<Input, u8> {
+    let Some(data) = args.data.clone() else {
+        return Err(usage_error("pass the data file to apply the policy to (or `-` for stdin)"));
+    };
+    let Some(format) = args.input_format.or_else(|| Format::from_path(Path::new(&data))) else {
+        return Err(usage_error(format_args!(
+            "cannot tell the format of `{data}` from its name: pass --input-format csv|json|ndjson"
+        )));
+    };
+    let read: Box<dyn Read> = if data == "-" {
+        Box::new(std::io::stdin().lock())
+    } else {
+        match std::fs::File::open(&data) {
+            Ok(f) => Box::new(std::io::BufReader::with_capacity(1 << 16, f)),
+            Err(e) => return Err(usage_error(format_args!("cannot read data `{data}`: {e}"))),
+        }
+    };
+    let name = if data == "-" { "<stdin>".to_string() } else { data };
+    Ok(Input { read, format, name })
 }
 
 /// Refuses output names whose extension tier does not write (`-o out.parquet`
@@ -191,7 +207,7 @@ fn check_keep(keep: &[String], program: &Program) -> Result<(), String> {
 
 /// Ends a run: the summary on stderr (with what a kind of run adds, as text
 /// after the table or as fields of the JSON object), or the reason it stopped.
-fn finish(args: &Args, program: &Program, done: Result<(Summary, String, serde_json::Value), Stop>) -> u8 {
+fn finish(args: &Args, program: &Program, done: Result<Done, Stop>) -> u8 {
     match done {
         Ok((summary, text, json)) => {
             match args.summary {
@@ -227,17 +243,6 @@ fn finish(args: &Args, program: &Program, done: Result<(Summary, String, serde_j
     }
 }
 
-/// `tier apply` of a policy with metrics (see `apply_metrics`).
-fn run_metrics(args: &Args, checked: &tierlang::check::Checked, source: &str, program: &Program, today: Date) -> u8 {
-    if args.coverage {
-        return usage_error("--coverage does not support metrics yet: run `tier test --coverage` on the policy");
-    }
-    let explainer = args.explain.then(|| Explainer::new(checked, program, source, today));
-    let format = args.format.or_else(|| Format::from_path(Path::new(&args.output))).unwrap_or(Format::Csv);
-    let done = super::apply_metrics::execute(args, program, format, today, explainer.as_ref());
-    finish(args, program, done.map(|summary| (summary, String::new(), serde_json::Value::Null)))
-}
-
 pub(super) enum Stop {
     Data(DataError),
     Io(String),
@@ -252,82 +257,72 @@ struct Input {
     name: String,
 }
 
-fn execute(
-    args: &Args,
-    program: &Program,
-    input: Input,
-    format: Format,
-    today: Date,
-    mut coverage: Option<&mut Coverage>,
-    explainer: Option<&Explainer>,
-) -> Result<Summary, Stop> {
-    if let Some(summary) = fast_path(args, program, &input, format, today, coverage.is_some() || explainer.is_some())? {
-        return Ok(summary);
+/// A run without metrics: the parallel path where it applies, else the
+/// records of the data file through the pipeline.
+fn execute(args: &Args, program: &Program, input: Input, today: Date, stages: Stages) -> Result<Done, Stop> {
+    let format = args.format.or_else(|| Format::from_path(Path::new(&args.output))).unwrap_or(input.format);
+    let plain_only = stages.explainer.is_some() || stages.coverage.is_some() || stages.over_time.is_some();
+    if !plain_only {
+        if let Some(summary) = fast_path(args, program, &input, format, today)? {
+            return Ok((summary, String::new(), serde_json::Value::Null));
+        }
     }
-    let source = input.name.as_str();
-    let reader = Reader::new(input.read, input.format, source, &program.fields, program.key)
+    let reader = Reader::new(input.read, input.format, &input.name, &program.fields, program.key)
         .map_err(Stop::Data)?
         .keep(&args.keep)
         .map_err(Stop::Usage)?;
-    let out = Output::create(&args.output)?;
-    let extra = explainer.map_or(Vec::new(), Explainer::columns);
-    let mut writer = Writer::with_kept(out, format, program, args.keep.clone(), extra, args.tiers_only).map_err(io)?;
-    let mut rejects = open_rejects(args)?;
-    let evaluator = Evaluator::with_tables(program, today);
+    let records: tierlang::run::Records = Box::new(reader.map(|r| r.map(tierlang::run::Record::from)));
     // Each record's money is kept for the Pareto points only if a summary is printed.
-    let mut summary =
+    let summary =
         if args.summary == SummaryFormat::None { Summary::new(program) } else { Summary::with_values(program) };
-    let mut frame: Vec<Value> = Vec::with_capacity(program.frame_size);
-    for row in reader {
-        summary.read += 1;
-        let failure = match row {
-            Ok(row) => {
-                frame.clear();
-                frame.extend(row.values.iter().cloned());
-                match evaluator.evaluate(&mut frame) {
-                    Ok(_) if summary.fits(&row.values).is_err() => {
-                        let slot = summary.fits(&row.values).err().unwrap_or_default();
-                        let error = tierlang::data::out_of_range(program, slot, row.at.clone(), &row.values);
-                        let cells = field_cells(program, &row.values, &row.key);
-                        (row.at, "tier::bad_value", error.to_string(), cells, Some(error))
-                    }
-                    Ok(decisions) => {
-                        let extra = explainer.map_or(Vec::new(), |e| e.columns_for(&decisions, &row.values));
-                        writer.write_kept(&row.key, &row.kept, &decisions, &extra).map_err(io)?;
-                        summary.add(&frame, &decisions);
-                        if let Some(c) = coverage.as_deref_mut() {
-                            c.record(program, &evaluator, &frame);
-                        }
-                        continue;
-                    }
-                    Err(e) => {
-                        let cells = field_cells(program, &row.values, &row.key);
-                        (row.at, "tier::unique_overlap", e.to_string(), cells, None)
-                    }
-                }
-            }
-            Err(Rejected { error, .. }) if unreadable(&error) => return Err(Stop::Data(error)),
-            Err(Rejected { error, cells }) => {
-                let at = error.location().cloned().unwrap_or(Location { source: source.into(), row: 0, line: None });
-                let code = error.code();
-                (at, code, error.to_string(), cells, Some(error))
-            }
-        };
-        let (at, code, message, cells, error) = failure;
-        let Some(rejects) = rejects.as_mut() else {
-            return Err(Stop::Data(error.unwrap_or(DataError::Malformed { at, message, help: None })));
-        };
-        summary.rejected += 1;
-        let column = error.as_ref().and_then(DataError::column).unwrap_or_default();
-        let value = error.as_ref().and_then(DataError::value).unwrap_or_default();
-        let reject = Reject { at: &at, column, value, code, message: &message, cells: &cells };
-        rejects.write(&reject).map_err(|e| Stop::Io(e.to_string()))?;
+    pipeline(args, program, today, records, stages, summary, format)
+}
+
+/// What a finished run prints: the summary, and the text and JSON its stages add.
+pub(super) type Done = (Summary, String, serde_json::Value);
+
+/// Runs the library's pipeline over `records`, then commits the reject report
+/// and the output (in that order: a failure leaves neither).
+pub(super) fn pipeline(
+    args: &Args,
+    program: &Program,
+    today: Date,
+    records: tierlang::run::Records,
+    stages: Stages,
+    summary: Summary,
+    format: Format,
+) -> Result<Done, Stop> {
+    let rejects = open_rejects(args)?;
+    pipeline_with(args, program, today, records, stages, summary, format, rejects)
+}
+
+/// [`pipeline`] with a reject report already open (a metric run writes the
+/// customers it could not score into it first).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn pipeline_with(
+    args: &Args,
+    program: &Program,
+    today: Date,
+    records: tierlang::run::Records,
+    stages: Stages,
+    summary: Summary,
+    format: Format,
+    rejects: Option<RejectWriter<Output>>,
+) -> Result<Done, Stop> {
+    let evaluator = Evaluator::with_tables(program, today);
+    let out = Output::create(&args.output)?;
+    let writer = (out, format, args.keep.clone(), args.tiers_only);
+    let outcome =
+        tierlang::run::run(program, &evaluator, records, stages, summary, writer, rejects).map_err(|e| match e {
+            tierlang::run::RunError::Data(e) => Stop::Data(e),
+            tierlang::run::RunError::Io(e) => Stop::Io(e.to_string()),
+        })?;
+    if let Some(r) = outcome.rejects {
+        r.commit()?;
     }
-    writer.finish().map_err(io)?.commit()?;
-    if let Some(r) = rejects {
-        r.finish().map_err(io)?.commit()?;
-    }
-    Ok(summary)
+    outcome.out.commit()?;
+    let (text, json) = super::apply_over_time::report(program, outcome.over_time.as_ref(), &outcome.budgets);
+    Ok((outcome.summary, text, json))
 }
 
 /// How often each tier was chosen and each condition held on the data, and the
@@ -368,17 +363,10 @@ fn fast_path(
     input: &Input,
     format: Format,
     today: Date,
-    extras: bool,
 ) -> Result<Option<Summary>, Stop> {
     let plain_only = std::env::var_os("TIER_PLAIN_PATH").is_some();
     let Some(data) = args.data.as_deref() else { return Ok(None) };
-    if plain_only
-        || extras
-        || !args.keep.is_empty()
-        || input.format != Format::Csv
-        || args.on_error != OnError::Stop
-        || data == "-"
-    {
+    if plain_only || input.format != Format::Csv || args.on_error != OnError::Stop || data == "-" {
         return Ok(None);
     }
     let Ok(file) = std::fs::File::open(data) else { return Ok(None) };
@@ -429,27 +417,6 @@ pub(super) fn write_reject(
 /// run with exit 2 whatever `--on-error` says, and is never a reject.
 pub(super) fn unreadable(e: &DataError) -> bool {
     matches!(e, DataError::Unreadable { .. })
-}
-
-/// A record's decoded fields, for the reject report of a record that decoded
-/// but could not be classified.
-pub(super) fn field_cells(program: &Program, values: &[Value], key: &str) -> Vec<(String, String)> {
-    let mut cells = vec![(program.fields[program.key].column.clone(), key.to_string())];
-    for (f, v) in program.fields.iter().zip(values) {
-        let text = match v {
-            Value::Missing => String::new(),
-            Value::Num(d) => d.normalize().to_string(),
-            Value::Text(s) => s.clone(),
-            Value::Bool(b) => b.to_string(),
-            Value::Date(d) => d.to_string(),
-            Value::DateTime(s) => tierlang::number::format_datetime(*s),
-            Value::Enum(i) => f.enum_values.get(*i as usize).cloned().unwrap_or_default(),
-        };
-        if f.column != cells[0].0 {
-            cells.push((f.column.clone(), text));
-        }
-    }
-    cells
 }
 
 pub(super) fn io(e: std::io::Error) -> Stop {

@@ -6,12 +6,12 @@
 //! date, rejected) and every customer is tiered, outside the population, or
 //! rejected; the summary shows both balances.
 
-use super::apply::{io, Args, OnError, Output, Stop};
+use super::apply::{Args, OnError, Output, Stop};
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
 use tierlang::compile::Program;
-use tierlang::data::{DataError, Format, Location, Reader, Reject, RejectWriter, Rejected, Summary, Writer};
+use tierlang::data::{DataError, Format, Location, Reader, Reject, RejectWriter, Rejected, Summary};
 use tierlang::eval::{Evaluator, Value};
 use tierlang::metrics::{self, Customer};
 use tierlang::number::Date;
@@ -61,13 +61,17 @@ impl Rejects {
     }
 }
 
+/// A run of a policy with metrics: the customers are scored (event log
+/// aggregated, customers file joined, population functions computed), those
+/// outside the population go to the reject report, and the rest run through
+/// the same pipeline as any record.
 pub(super) fn execute(
     args: &Args,
     program: &Program,
     format: Format,
     today: Date,
-    explainer: Option<&tierlang::explain::Explainer>,
-) -> Result<Summary, Stop> {
+    stages: tierlang::run::Stages,
+) -> Result<super::apply::Done, Stop> {
     let mp = program.metrics.as_ref().ok_or_else(|| Stop::Io("the policy has no metrics".into()))?;
     if !args.keep.is_empty() && Inputs::of(args).customers.is_none() {
         return Err(Stop::Usage(
@@ -78,53 +82,7 @@ pub(super) fn execute(
     let mut rejects = Rejects(super::apply::open_rejects(args)?);
     let mut summary = Summary::with_values(program);
     let scored = score(&Inputs::of(args), program, &evaluator, today, &mut rejects, &mut summary)?;
-    let out = Output::create(&args.output)?;
-
-    let mut extra: Vec<String> = mp.metrics.iter().map(|m| m.name.clone()).collect();
-    extra.extend(explainer.map_or(Vec::new(), |e| e.columns()));
-    let mut writer = Writer::with_kept(out, format, program, args.keep.clone(), extra, args.tiers_only).map_err(io)?;
-    let n = program.fields.len();
-    let mut frame = Vec::with_capacity(program.frame_size);
-    for c in &scored.kept {
-        frame.clear();
-        frame.extend_from_slice(&c.frame[..n]);
-        match evaluator.evaluate(&mut frame) {
-            Ok(_) if summary.fits(&frame).is_err() => {
-                // A customer's money field is schema data: out of the totals' range, it stops the run.
-                let slot = summary.fits(&frame).err().unwrap_or_default();
-                let at = Location { source: "customer".into(), row: 0, line: None };
-                return Err(Stop::Data(tierlang::data::out_of_range(program, slot, at, &frame)));
-            }
-            Ok(decisions) => {
-                let mut extra: Vec<serde_json::Value> =
-                    mp.metrics.iter().map(|m| field_json(&program.fields[m.slot], &c.frame[m.slot])).collect();
-                if let Some(e) = explainer {
-                    extra.extend(e.columns_for(&decisions, &c.frame[..n]));
-                }
-                writer.write_kept(&c.key, &c.kept, &decisions, &extra).map_err(io)?;
-                summary.add(&frame, &decisions);
-            }
-            Err(e) => {
-                let at = Location { source: "customer".into(), row: 0, line: None };
-                if args.on_error == OnError::Stop {
-                    let message = format!("customer {}: {e}", c.key);
-                    return Err(Stop::Data(DataError::Malformed { at, message, help: None }));
-                }
-                summary.rejected += 1;
-                let cells = customer_cells(program, c);
-                let message = e.to_string();
-                let reject = Reject {
-                    at: &at,
-                    column: "",
-                    value: "",
-                    code: "tier::unique_overlap",
-                    message: &message,
-                    cells: &cells,
-                };
-                rejects.add(&reject)?;
-            }
-        }
-    }
+    summary.read += scored.excluded.len() as u64;
     summary.excluded = scored.excluded.len() as u64;
     for (c, reason) in &scored.excluded {
         let at = Location { source: "customer".into(), row: 0, line: None };
@@ -133,11 +91,17 @@ pub(super) fn execute(
             Reject { at: &at, column: "", value: "", code: "tier::outside_population", message: reason, cells: &cells };
         rejects.add(&reject)?;
     }
-    writer.finish().map_err(io)?.commit()?;
-    if let Some(r) = rejects.0 {
-        r.finish().map_err(io)?.commit()?;
-    }
-    Ok(summary)
+    let n = program.fields.len();
+    let records = scored.kept.into_iter().enumerate().map(move |(i, c)| {
+        let at = Location { source: format!("customer `{}`", c.key).into(), row: i + 1, line: None };
+        let mut values = c.frame;
+        values.truncate(n);
+        Ok(tierlang::run::Record { at, key: c.key, values, kept: c.kept })
+    });
+    let _ = mp;
+    let (out, rejects_writer) = (args, rejects.0);
+    let records: tierlang::run::Records = Box::new(records);
+    super::apply::pipeline_with(out, program, today, records, stages, summary, format, rejects_writer)
 }
 
 /// [`score`] for the commands that report rather than write (`explain`,
@@ -197,7 +161,6 @@ pub(super) fn score(
     } else if mp.events.is_none() {
         return Err(Stop::Usage("pass the customers' data file".into()));
     }
-    summary.read += customers.len() as u64;
     Ok(metrics::score(program, evaluator, customers))
 }
 
