@@ -86,3 +86,47 @@ fn metrics_with_coverage_and_explain() {
     let header = text(&out.stdout).lines().next().unwrap().to_string();
     assert!(header.contains("segment_reason"), "{header}");
 }
+
+#[test]
+fn a_json_array_is_read_record_by_record_with_lines_and_refused_when_broken() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, body: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, body).unwrap();
+        p
+    };
+    let p = "policies/hospitals.tier";
+    // Same records as the bundled NDJSON: same output, element by element.
+    let ndjson = std::fs::read_to_string(root().join("examples/hospitals.ndjson")).unwrap();
+    let array = format!("[\n{}\n]\n", ndjson.lines().filter(|l| !l.trim().is_empty()).collect::<Vec<_>>().join(",\n"));
+    let json = write("a.json", &array);
+    let from_array = tier(&["apply", p, json.to_str().unwrap(), "--format", "csv", "--summary", "none"]);
+    let from_lines = tier(&["apply", p, "examples/hospitals.ndjson", "--format", "csv", "--summary", "none"]);
+    assert_eq!(from_array.status.code(), Some(0), "{}", text(&from_array.stderr));
+    assert_eq!(text(&from_array.stdout), text(&from_lines.stdout));
+    // A bad record is located by its line in the document.
+    let bad =
+        write("b.json", "[\n  {\"id\": \"H1\", \"年度采购额\": 5},\n  {\"id\": \"H2\", \"年度采购额\": \"lots\"}\n]");
+    let out = tier(&["apply", p, bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("b.json:3 (row 2): column `年度采购额`"), "{}", text(&out.stderr));
+    // A broken document is refused whole, whatever --on-error says: its records cannot be counted.
+    let rejects = dir.path().join("r.csv");
+    for body in [
+        "[{\"id\": \"H1\"",
+        "[{\"id\": \"H1\", \"年度采购额\": 5},]",
+        "[{\"id\": \"H1\" \"x\": 1}]",
+        "{\"id\": 1}",
+        "[1] x",
+    ] {
+        let broken = write("c.json", body);
+        let out =
+            tier(&["apply", p, broken.to_str().unwrap(), "--on-error", "skip", "--rejects", rejects.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2), "{body}: {}", text(&out.stderr));
+        assert!(
+            text(&out.stderr).contains("invalid JSON") || text(&out.stderr).contains("not an array"),
+            "{body}: {}",
+            text(&out.stderr)
+        );
+    }
+}

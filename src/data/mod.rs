@@ -5,6 +5,7 @@ mod error;
 pub mod events;
 pub mod fast;
 pub mod fast_events;
+mod json_array;
 pub mod layout;
 pub mod previous;
 mod read;

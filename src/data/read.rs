@@ -454,30 +454,53 @@ fn object_record(value: serde_json::Value, at: Location, fields: &[FieldInfo]) -
 }
 
 fn json_records<'f>(
-    mut input: Box<dyn Read + 'f>,
+    input: Box<dyn Read + 'f>,
     source: String,
     fields: &'f [FieldInfo],
 ) -> Result<Box<dyn Iterator<Item = Result<RawRecord, Rejected>> + 'f>, DataError> {
-    let mut text = String::new();
-    input.read_to_string(&mut text).map_err(|e| unreadable(&source, &e))?;
-    // Windows tools start UTF-8 files with a byte-order mark; JSON parsers refuse it.
-    let doc: serde_json::Value =
-        serde_json::from_str(text.trim_start_matches('\u{feff}')).map_err(|e| DataError::Unreadable {
-            source_name: source.clone(),
-            message: format!("invalid JSON at line {}, column {}: {e}", e.line(), e.column()),
-            help: Some(
-                "a JSON input is one array of objects; for one object per line use NDJSON (.ndjson / .jsonl)".into(),
-            ),
-        })?;
-    let serde_json::Value::Array(items) = doc else {
-        return Err(DataError::Unreadable {
-            source_name: source,
-            message: "the JSON document is not an array of records".into(),
-            help: Some("wrap the records in [ ... ], or use NDJSON for one object per line".into()),
-        });
-    };
-    let iter = items.into_iter().enumerate().map(move |(i, v)| {
-        object_record(v, Location { source: source.as_str().into(), row: i + 1, line: None }, fields)
+    // Streamed element by element: a million records never sit in memory at once.
+    let source: std::sync::Arc<str> = source.into();
+    let mut elements = super::json_array::Elements::new(BufReader::new(input)).enumerate();
+    let mut failed = false;
+    let iter = std::iter::from_fn(move || {
+        if failed {
+            return None;
+        }
+        let (i, element) = elements.next()?;
+        let at = |line| Location { source: source.clone(), row: i + 1, line: Some(line) };
+        Some(match element {
+            Ok(e) => match serde_json::from_slice::<serde_json::Value>(&e.bytes) {
+                Ok(v) => object_record(v, at(e.line), fields),
+                // Broken JSON may have swallowed the records after it: the
+                // document is refused, not one record.
+                Err(err) => {
+                    failed = true;
+                    let error = DataError::Unreadable {
+                        source_name: source.to_string(),
+                        message: format!("invalid JSON in the record at line {}: {err}", e.line),
+                        help: Some("fix the JSON; every record is an object such as {\"id\": \"C1\"}".into()),
+                    };
+                    Err(Rejected { error, cells: vec![] })
+                }
+            },
+            Err(super::json_array::ArrayError::Io(e)) => {
+                failed = true;
+                Err(Rejected { error: unreadable(&source, &e), cells: vec![] })
+            }
+            Err(super::json_array::ArrayError::Syntax { line, message }) => {
+                // The document itself is broken: nothing after this point can be read.
+                failed = true;
+                let error = DataError::Unreadable {
+                    source_name: source.to_string(),
+                    message: format!("invalid JSON at line {line}: {message}"),
+                    help: Some(
+                        "a JSON input is one array of objects; for one object per line use NDJSON (.ndjson / .jsonl)"
+                            .into(),
+                    ),
+                };
+                Err(Rejected { error, cells: vec![] })
+            }
+        })
     });
     Ok(Box::new(iter))
 }
