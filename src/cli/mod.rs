@@ -9,6 +9,7 @@ mod compile;
 mod diff;
 mod explain;
 mod fmt;
+mod lsp;
 mod policy;
 mod render;
 mod table;
@@ -49,6 +50,8 @@ enum Command {
     Diff(diff::Args),
     /// Compile a policy to one SQL query for a warehouse
     Compile(compile::Args),
+    /// Serve editors over the Language Server Protocol on stdin/stdout
+    Lsp(lsp::Args),
 }
 
 pub fn main() -> ExitCode {
@@ -68,6 +71,7 @@ pub fn main() -> ExitCode {
         Command::Table(args) => table::run(args),
         Command::Explain(args) => explain::run(args),
         Command::Diff(args) => diff::run(args),
+        Command::Lsp(args) => lsp::run(args),
     })
 }
 
