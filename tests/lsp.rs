@@ -392,3 +392,55 @@ fn closing_clears_diagnostics_and_unknown_requests_fail_politely() {
     assert_eq!(not_open["error"]["code"], -32602);
     assert!(client.stop().success());
 }
+
+/// Latency on every policy in policies/ (the numbers in docs/editors.md):
+/// diagnostics after an incremental didChange, hover and completion on the
+/// first criterion, 30 rounds each. Prints a table; asserts nothing about time.
+///   cargo build --release && TIER_BIN=target/release/tier cargo test --test lsp -- --ignored --nocapture latency
+#[test]
+#[ignore]
+fn latency() {
+    use std::time::{Duration, Instant};
+    let mut client = start();
+    println!("| policy | bytes | didChange → diagnostics (median / max) | hover | completion |");
+    println!("| --- | ---: | ---: | ---: | ---: |");
+    let mut files: Vec<_> = std::fs::read_dir("policies").unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    for (n, file) in files.iter().enumerate() {
+        let text = std::fs::read_to_string(file).unwrap();
+        let uri = format!("file:///bench/{n}.tier");
+        let doc = json!({ "uri": uri, "languageId": "tier", "version": 0, "text": text });
+        client.notify("textDocument/didOpen", json!({ "textDocument": doc }));
+        client.diagnostics(0);
+        let line = text.lines().position(|l| l.trim_start().starts_with("when ")).unwrap() as u32;
+        let column = text.lines().nth(line as usize).unwrap().find("when ").unwrap() as u32 + 6;
+        let here = json!({ "textDocument": { "uri": uri }, "position": pos(line, column) });
+        let (mut change, mut hover, mut complete) = (Vec::new(), Vec::new(), Vec::new());
+        for round in 1..=30 {
+            let edit = if round % 2 == 1 {
+                json!({ "range": range(0, 0, 0, 0), "text": "#" })
+            } else {
+                json!({ "range": range(0, 0, 0, 1), "text": "" })
+            };
+            let started = Instant::now();
+            let params = json!({ "textDocument": { "uri": uri, "version": round }, "contentChanges": [edit] });
+            client.notify("textDocument/didChange", params);
+            client.diagnostics(round);
+            change.push(started.elapsed());
+            let started = Instant::now();
+            client.request("textDocument/hover", here.clone());
+            hover.push(started.elapsed());
+            let started = Instant::now();
+            client.request("textDocument/completion", here.clone());
+            complete.push(started.elapsed());
+        }
+        let show = |mut xs: Vec<Duration>| {
+            xs.sort();
+            let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+            format!("{:.1} / {:.1} ms", ms(xs[xs.len() / 2]), ms(xs[xs.len() - 1]))
+        };
+        let name = file.file_name().unwrap().to_string_lossy();
+        println!("| {name} | {} | {} | {} | {} |", text.len(), show(change), show(hover), show(complete));
+    }
+    client.stop();
+}

@@ -56,19 +56,29 @@ pub fn serve(connection: &Connection) -> Result<(), Error> {
                 if connection.handle_shutdown(&request)? {
                     return Ok(());
                 }
-                let response = server.request(request);
+                let id = request.id.clone();
+                let response = guarded(|| server.request(request)).unwrap_or_else(|| {
+                    Response::new_err(id, ErrorCode::InternalError as i32, "tier lsp failed on this request".into())
+                });
                 connection.sender.send(Message::Response(response))?;
             }
             Message::Notification(n) => {
                 let method = n.method.clone();
-                if let Err(e) = server.notification(n) {
-                    eprintln!("tier lsp: ignored `{method}`: {e}");
+                match guarded(|| server.notification(n)) {
+                    Some(Ok(())) => {}
+                    Some(Err(e)) => eprintln!("tier lsp: ignored `{method}`: {e}"),
+                    None => eprintln!("tier lsp: failed on `{method}`"),
                 }
             }
             Message::Response(_) => {}
         }
     }
     Ok(())
+}
+
+/// Runs `f`; a bug that panics fails one request instead of ending the session.
+fn guarded<T>(f: impl FnOnce() -> T) -> Option<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).ok()
 }
 
 /// UTF-8 when the client offers it (no conversion), else the protocol's UTF-16.

@@ -77,6 +77,8 @@ impl Text {
             None => self.text = change.text,
             Some(range) => {
                 let span = self.span(range);
+                // A reversed range from a confused client replaces nothing.
+                let span = span.start.min(span.end)..span.end.max(span.start);
                 self.text.replace_range(span, &change.text);
             }
         }

@@ -21,7 +21,9 @@ impl Client {
     /// Starts the server and completes `initialize` with the given client
     /// capabilities; returns the client and the server's `InitializeResult`.
     pub fn start(capabilities: Value) -> (Client, Value) {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tier"))
+        // TIER_BIN: time a release build from the debug test (docs/editors.md).
+        let bin = std::env::var("TIER_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_tier").to_string());
+        let mut child = Command::new(bin)
             .arg("lsp")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
