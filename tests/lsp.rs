@@ -444,3 +444,98 @@ fn latency() {
     }
     client.stop();
 }
+
+/// Every policy of the diagnostics corpora: the server reports what
+/// `tier check --format json` reports, code for code, with the same message and
+/// help, at the same place (columns in characters there, UTF-16 units here: the
+/// same for these files, which have no characters beyond the BMP).
+#[test]
+fn diagnostics_match_tier_check_on_the_corpora() {
+    let mut client = start();
+    let mut files: Vec<_> = ["tests/check", "tests/analysis", "policies"]
+        .iter()
+        .flat_map(|dir| std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "tier"))
+        .collect();
+    files.sort();
+    assert!(files.len() > 50, "{files:?}");
+    for (n, file) in files.iter().enumerate() {
+        let text = std::fs::read_to_string(file).unwrap();
+        let check = assert_cmd::Command::new(env!("CARGO_BIN_EXE_tier"))
+            .args(["check", "--format", "json"])
+            .arg(file)
+            .output()
+            .unwrap();
+        let want: Vec<Value> = serde_json::from_slice(&check.stdout).unwrap();
+        let uri = format!("file:///corpus/{n}.tier");
+        let doc = json!({ "uri": uri, "languageId": "tier", "version": 1, "text": text });
+        client.notify("textDocument/didOpen", json!({ "textDocument": doc }));
+        let got = client.diagnostics(1);
+        let show = |d: &Value| {
+            let help = d["help"].as_str().map(|h| format!("\nhelp: {h}")).unwrap_or_default();
+            let at = |l: &Value, c: &Value| (l.as_u64().unwrap_or(1) - 1, c.as_u64().unwrap_or(1) - 1);
+            let (start, end) = (at(&d["line"], &d["column"]), at(&d["end_line"], &d["end_column"]));
+            (d["code"].clone(), format!("{}{help}", d["message"].as_str().unwrap()), start, end)
+        };
+        let from_server = |d: &Value| {
+            let p = |x: &Value| (x["line"].as_u64().unwrap(), x["character"].as_u64().unwrap());
+            (
+                d["code"].clone(),
+                d["message"].as_str().unwrap().to_string(),
+                p(&d["range"]["start"]),
+                p(&d["range"]["end"]),
+            )
+        };
+        let want: Vec<_> = want.iter().map(show).collect();
+        let got: Vec<_> = got.iter().map(from_server).collect();
+        assert_eq!(got, want, "{}", file.display());
+        client.notify("textDocument/didClose", json!({ "textDocument": { "uri": uri } }));
+    }
+    client.stop();
+}
+
+/// Line and UTF-16 column of the first `word` on the first line containing `context`.
+fn locate(text: &str, context: &str, word: &str) -> (u32, u32) {
+    let (n, line) = text.lines().enumerate().find(|(_, l)| l.contains(context)).unwrap();
+    let byte = line.find(context).unwrap() + line[line.find(context).unwrap()..].find(word).unwrap();
+    (n as u32, line[..byte].encode_utf16().count() as u32)
+}
+
+#[test]
+fn metrics_and_event_fields_navigate() {
+    let mut client = start();
+    let text = std::fs::read_to_string("policies/rfm.tier").unwrap();
+    client.open(URI, &text);
+    // `R` in a criterion goes to `metric R = ...`.
+    let (line, col) = locate(&text, "when R == 5", "R");
+    let def = client.request("textDocument/definition", at(line, col));
+    let (dl, dc) = locate(&text, "metric R =", "R ");
+    assert_eq!(def["range"]["start"], pos(dl, dc));
+    let hover = client.request("textDocument/hover", at(line, col));
+    assert!(
+        hover["contents"]["value"].as_str().unwrap().contains("metric R = quantile_score(recency, 5, reversed: true)"),
+        "{hover}"
+    );
+    // `monetary`: its metric, `population where`, then the tests' populations and givens.
+    let (line, col) = locate(&text, "population where", "monetary");
+    let refs = client.request(
+        "textDocument/references",
+        json!({ "textDocument": doc(), "position": pos(line, col), "context": { "includeDeclaration": true } }),
+    );
+    let lines: Vec<u64> =
+        refs.as_array().unwrap().iter().map(|r| r["range"]["start"]["line"].as_u64().unwrap()).collect();
+    assert_eq!(lines[..2], [locate(&text, "metric monetary", "m").0 as u64, line as u64]);
+    assert!(lines.contains(&(locate(&text, "given { recency: 2,", "m").0 as u64)), "{lines:?}");
+    // The event field `invoice`: declared in the events block, read by `where` and `count(distinct invoice)`.
+    let (line, col) = locate(&text, "invoice: text", "invoice");
+    let refs = client.request(
+        "textDocument/references",
+        json!({ "textDocument": doc(), "position": pos(line, col), "context": { "includeDeclaration": false } }),
+    );
+    assert_eq!(refs.as_array().unwrap().len(), 2, "{refs}");
+    // Dimension-qualified tier references in tests and symbols.
+    let symbols = client.request("textDocument/documentSymbol", json!({ "textDocument": doc() }));
+    let names: Vec<&str> = symbols.as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert!(names.contains(&"segment") && names.contains(&"recency") && names.contains(&"amount"), "{names:?}");
+    client.stop();
+}

@@ -156,7 +156,7 @@ fn tier(doc: &Document, ast: &Policy, d: &Def, dim: usize) -> Option<String> {
         dim.tiers
             .iter()
             .find(|x| x.name == t.name.name)
-            .map(|x| (x.strategy.clone(), x.extends.map(|e| dim.tiers[e].name.clone())))
+            .map(|x| (x.strategy.clone(), x.extends.and_then(|e| dim.tiers.get(e)).map(|e| e.name.clone())))
     });
     if let Some((strategy, extends)) = resolved {
         let from = extends.map(|e| format!(" (extends `{e}`)")).unwrap_or_default();
