@@ -317,6 +317,8 @@ fn completion_by_context() {
     for want in ["年度采购额", "等级", "大额", "days_since", "otherwise"] {
         assert!(general.contains(&want.to_string()), "{want} in {general:?}");
     }
+    let given = complete(&mut client, 8, 27, "  given { ");
+    assert_eq!(given, ["id", "年度采购额", "等级"]);
     client.stop();
 }
 

@@ -42,7 +42,8 @@ pub struct Index {
     /// Dimension names, with the index of their `Kind::Dimension` def (none for
     /// the implicit `tier` dimension).
     pub dimensions: Vec<(String, Option<usize>)>,
-    /// The values of each enum field, by field name.
+    /// The values of each enum field, by field name, spelled as written
+    /// (`"C D"` quoted).
     pub enums: Vec<(String, Vec<String>)>,
 }
 
@@ -125,7 +126,8 @@ impl Index {
 
     fn field(&mut self, f: &Field, kind: Kind) {
         if let crate::syntax::TypeKind::Enum(values) = &f.ty.kind {
-            self.enums.push((f.name.name.clone(), values.iter().map(|v| v.name.clone()).collect()));
+            let spelled = values.iter().map(|v| if v.quoted { format!("{:?}", v.name) } else { v.name.clone() });
+            self.enums.push((f.name.name.clone(), spelled.collect()));
         }
         self.def(&f.name.name, kind, &f.name.span, &f.span);
     }
