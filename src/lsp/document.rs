@@ -53,7 +53,7 @@ pub struct Document {
 
 impl Document {
     pub fn new(text: String, version: i32, encoding: Encoding) -> Document {
-        let mut doc = Document {
+        Document {
             text: Text::new(text, encoding),
             version,
             ast: None,
@@ -61,14 +61,13 @@ impl Document {
             problems: Vec::new(),
             index: Index::default(),
             index_current: false,
-        };
-        doc.analyze();
-        doc
+        }
     }
 
-    /// Parses, checks and (when there are no errors) runs the decision-table
-    /// analysis, as `tier check` does.
-    pub fn analyze(&mut self) {
+    /// Parses and checks, as `tier check` does; when there are no errors,
+    /// returns what the decision-table analysis needs, to run apart (it is the
+    /// slow part on large policies).
+    pub fn check(&mut self) -> Option<Analysis> {
         let source = &self.text.text;
         self.checked = None;
         self.index_current = false;
@@ -76,28 +75,48 @@ impl Document {
             Ok(ast) => Some(ast),
             Err(e) => {
                 self.problems = vec![Problem::Syntax(e)];
-                return;
+                return None;
             }
         };
-        let Some(ast) = &self.ast else { return };
+        let ast = self.ast.as_ref()?;
         self.index = Index::build(ast);
         self.index_current = true;
         let outcome = crate::check::check(ast, source);
         self.problems = outcome.diagnostics.into_iter().map(Problem::Check).collect();
         self.checked = outcome.checked;
-        let Some(checked) = &self.checked else { return };
+        let checked = self.checked.as_ref()?;
         if self.problems.iter().any(Problem::is_error) {
-            return;
+            return None;
         }
-        let program = crate::compile::compile(checked);
-        let options = crate::analysis::Options { today: as_of(checked).unwrap_or_else(today), explain_overlaps: false };
-        let findings = crate::analysis::analyze(checked, &program, source, options);
+        Some(Analysis { checked: checked.clone(), source: source.clone() })
+    }
+
+    /// Adds the analysis' findings after the check's problems (replacing any
+    /// earlier findings), as `tier check` lists them.
+    pub fn set_findings(&mut self, findings: Vec<Finding>) {
+        self.problems.retain(|p| !matches!(p, Problem::Analysis(_)));
         self.problems.extend(findings.into_iter().map(Problem::Analysis));
     }
 
     /// The index, if it describes the current text.
     pub fn current_index(&self) -> Option<&Index> {
         self.index_current.then_some(&self.index)
+    }
+}
+
+/// A checked policy and its text: the input of the decision-table analysis.
+pub struct Analysis {
+    checked: Checked,
+    source: String,
+}
+
+impl Analysis {
+    /// Gaps, overlaps, unreachable tiers…, with `today` as `tier check` sets it.
+    pub fn run(&self) -> Vec<Finding> {
+        let program = crate::compile::compile(&self.checked);
+        let today = as_of(&self.checked).unwrap_or_else(today);
+        let options = crate::analysis::Options { today, explain_overlaps: false };
+        crate::analysis::analyze(&self.checked, &program, &self.source, options)
     }
 }
 

@@ -11,6 +11,7 @@ mod hover;
 pub mod index;
 mod navigate;
 pub mod text;
+mod worker;
 
 use document::Document;
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, Response};
@@ -49,31 +50,25 @@ pub fn serve(connection: &Connection) -> Result<(), Error> {
         "serverInfo": ServerInfo { name: "tier".into(), version: Some(env!("CARGO_PKG_VERSION").into()) },
     });
     connection.initialize_finish(id, result)?;
-    let mut server = Server { docs: HashMap::new(), encoding, connection };
-    for message in &connection.receiver {
-        match message {
-            Message::Request(request) => {
-                if connection.handle_shutdown(&request)? {
-                    return Ok(());
+    let (jobs, done) = worker::spawn();
+    let mut server = Server { docs: HashMap::new(), stale: Vec::new(), encoding, connection, jobs };
+    loop {
+        crossbeam_channel::select! {
+            recv(connection.receiver) -> message => match message {
+                Ok(message) => {
+                    if server.message(message)? {
+                        return Ok(());
+                    }
                 }
-                let id = request.id.clone();
-                let response = guarded(|| server.request(request)).unwrap_or_else(|| {
-                    Response::new_err(id, ErrorCode::InternalError as i32, "tier lsp failed on this request".into())
-                });
-                connection.sender.send(Message::Response(response))?;
-            }
-            Message::Notification(n) => {
-                let method = n.method.clone();
-                match guarded(|| server.notification(n)) {
-                    Some(Ok(())) => {}
-                    Some(Err(e)) => eprintln!("tier lsp: ignored `{method}`: {e}"),
-                    None => eprintln!("tier lsp: failed on `{method}`"),
+                Err(_) => return Ok(()),
+            },
+            recv(done) -> finished => {
+                if let Ok(finished) = finished {
+                    server.analysed(finished)?;
                 }
             }
-            Message::Response(_) => {}
         }
     }
-    Ok(())
 }
 
 /// Runs `f`; a bug that panics fails one request instead of ending the session.
@@ -122,35 +117,103 @@ fn capabilities(encoding: Encoding) -> ServerCapabilities {
 
 struct Server<'a> {
     docs: HashMap<Url, Document>,
+    /// Documents changed since they were last checked.
+    stale: Vec<Url>,
+    /// The analysis worker's queue.
+    jobs: crossbeam_channel::Sender<worker::Job>,
     encoding: Encoding,
     connection: &'a Connection,
 }
 
 impl Server<'_> {
+    /// Handles one message from the client; true after `shutdown`.
+    fn message(&mut self, message: Message) -> Result<bool, Error> {
+        match message {
+            Message::Request(request) => {
+                if self.connection.handle_shutdown(&request)? {
+                    return Ok(true);
+                }
+                self.refresh()?;
+                let id = request.id.clone();
+                let response = guarded(|| self.request(request)).unwrap_or_else(|| {
+                    Response::new_err(id, ErrorCode::InternalError as i32, "tier lsp failed on this request".into())
+                });
+                self.connection.sender.send(Message::Response(response))?;
+            }
+            Message::Notification(n) => {
+                let method = n.method.clone();
+                match guarded(|| self.notification(n)) {
+                    Some(Ok(())) => {}
+                    Some(Err(e)) => eprintln!("tier lsp: ignored `{method}`: {e}"),
+                    None => eprintln!("tier lsp: failed on `{method}`"),
+                }
+                // Changes typed faster than they are checked are checked once.
+                if self.connection.receiver.is_empty() {
+                    self.refresh()?;
+                }
+            }
+            Message::Response(_) => {}
+        }
+        Ok(false)
+    }
+
+    /// The analysis of a document is done: publish, unless it changed since.
+    fn analysed(&mut self, done: worker::Done) -> Result<(), Error> {
+        let Some(doc) = self.docs.get_mut(&done.uri) else { return Ok(()) };
+        if doc.version != done.version || self.stale.contains(&done.uri) {
+            return Ok(());
+        }
+        match done.findings {
+            Some(findings) => doc.set_findings(findings),
+            None => eprintln!("tier lsp: the analysis of `{}` failed", done.uri),
+        }
+        self.publish(&done.uri)
+    }
+
     fn notification(&mut self, n: Notification) -> Result<(), Error> {
         match n.method.as_str() {
             note::DidOpenTextDocument::METHOD => {
                 let p: lsp_types::DidOpenTextDocumentParams = serde_json::from_value(n.params)?;
                 let doc = Document::new(p.text_document.text, p.text_document.version, self.encoding);
                 self.docs.insert(p.text_document.uri.clone(), doc);
-                self.publish(&p.text_document.uri)?;
+                self.stale.retain(|u| *u != p.text_document.uri);
+                self.stale.push(p.text_document.uri);
             }
             note::DidChangeTextDocument::METHOD => {
                 let p: lsp_types::DidChangeTextDocumentParams = serde_json::from_value(n.params)?;
                 if let Some(doc) = self.docs.get_mut(&p.text_document.uri) {
                     p.content_changes.into_iter().for_each(|c| doc.text.apply(c));
                     doc.version = p.text_document.version;
-                    doc.analyze();
+                    if !self.stale.contains(&p.text_document.uri) {
+                        self.stale.push(p.text_document.uri);
+                    }
                 }
-                self.publish(&p.text_document.uri)?;
             }
             note::DidCloseTextDocument::METHOD => {
                 let p: lsp_types::DidCloseTextDocumentParams = serde_json::from_value(n.params)?;
                 self.docs.remove(&p.text_document.uri);
+                self.stale.retain(|u| *u != p.text_document.uri);
                 let clear = lsp_types::PublishDiagnosticsParams::new(p.text_document.uri, Vec::new(), None);
                 self.notify::<note::PublishDiagnostics>(clear)?;
             }
             _ => {}
+        }
+        Ok(())
+    }
+
+    /// Checks the changed documents. A policy with errors is published at once;
+    /// one without goes to the analysis, and is published when it is done.
+    fn refresh(&mut self) -> Result<(), Error> {
+        for uri in std::mem::take(&mut self.stale) {
+            let Some(doc) = self.docs.get_mut(&uri) else { continue };
+            match guarded(|| doc.check()) {
+                Some(Some(analysis)) => {
+                    let job = worker::Job { uri, version: doc.version, analysis };
+                    self.jobs.send(job)?;
+                }
+                Some(None) => self.publish(&uri)?,
+                None => eprintln!("tier lsp: failed to check `{uri}`"),
+            }
         }
         Ok(())
     }
