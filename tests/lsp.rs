@@ -580,3 +580,28 @@ fn fast_typing_is_analysed_once_and_requests_see_the_latest_text() {
     assert_eq!(codes(&diags), ["tier::unused_let"]);
     client.stop();
 }
+
+/// Renaming a tier reaches every place a tier is named: `extends`, `keep`,
+/// combinations, budgets, `expect`; the policy still checks and its tests pass.
+#[test]
+fn renaming_a_tier_everywhere_keeps_the_policy_whole() {
+    let mut client = start();
+    let text = std::fs::read_to_string("policies/loyalty_program.tier").unwrap();
+    client.open(URI, &text);
+    let (line, col) = locate(&text, "tier SuperVIP", "SuperVIP");
+    let edit = client.request(
+        "textDocument/rename",
+        json!({ "textDocument": doc(), "position": pos(line, col), "newName": "至尊" }),
+    );
+    let edits = edit["changes"][URI].as_array().unwrap().clone();
+    // The tier, `keep`, two combinations, a budget of shares and one of weights, `expect value.SuperVIP`.
+    assert_eq!(edits.len(), 7, "{edits:#?}");
+    let mut sorted = edits.clone();
+    sorted.sort_by_key(|e| (e["range"]["start"]["line"].as_u64(), e["range"]["start"]["character"].as_u64()));
+    let changes: Vec<Value> =
+        sorted.iter().rev().map(|e| json!({ "range": e["range"], "text": e["newText"] })).collect();
+    assert_eq!(change(&mut client, 2, json!(changes)), Vec::<Value>::new());
+    let report = client.request("workspace/executeCommand", json!({ "command": "tier.runTests", "arguments": [URI] }));
+    assert_eq!((report["passed"].as_u64(), report["failed"].as_u64()), (Some(5), Some(0)), "{report}");
+    client.stop();
+}
