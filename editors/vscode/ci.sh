@@ -9,7 +9,7 @@ command -v npm >/dev/null || { echo "error: npm is required for the VS Code exte
 npm ci --no-audit --no-fund --loglevel=error
 npm test
 vsix="${TMPDIR:-/tmp}/tierlang.vsix"
-npx vsce package --skip-license -o "$vsix"
+npx vsce package --skip-license --allow-missing-repository -o "$vsix"
 # The package must carry the client, the grammar and the runtime dependency.
 python3 - "$vsix" <<'PY'
 import sys, zipfile
