@@ -465,8 +465,8 @@ fn latency() {
 }
 
 /// Every policy of the diagnostics corpora: the server reports what
-/// `tier check --format json` reports, code for code, with the same message and
-/// help, at the same place (columns in characters there, UTF-16 units here: the
+/// `tier check --format json` reports, code for code, with the same message,
+/// help and labels (as related locations), at the same place (columns in characters there, UTF-16 units here: the
 /// same for these files, which have no characters beyond the BMP).
 #[test]
 fn diagnostics_match_tier_check_on_the_corpora() {
@@ -494,16 +494,23 @@ fn diagnostics_match_tier_check_on_the_corpora() {
             let help = d["help"].as_str().map(|h| format!("\nhelp: {h}")).unwrap_or_default();
             let at = |l: &Value, c: &Value| (l.as_u64().unwrap_or(1) - 1, c.as_u64().unwrap_or(1) - 1);
             let (start, end) = (at(&d["line"], &d["column"]), at(&d["end_line"], &d["end_column"]));
-            (d["code"].clone(), format!("{}{help}", d["message"].as_str().unwrap()), start, end)
+            let labels: Vec<(String, (u64, u64))> = d["labels"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|l| (l["message"].as_str().unwrap_or("here").to_string(), at(&l["line"], &l["column"])))
+                .collect();
+            (d["code"].clone(), format!("{}{help}", d["message"].as_str().unwrap()), start, end, labels)
         };
         let from_server = |d: &Value| {
             let p = |x: &Value| (x["line"].as_u64().unwrap(), x["character"].as_u64().unwrap());
-            (
-                d["code"].clone(),
-                d["message"].as_str().unwrap().to_string(),
-                p(&d["range"]["start"]),
-                p(&d["range"]["end"]),
-            )
+            let related = d["relatedInformation"].as_array().cloned().unwrap_or_default();
+            let labels: Vec<(String, (u64, u64))> = related
+                .iter()
+                .map(|r| (r["message"].as_str().unwrap().to_string(), p(&r["location"]["range"]["start"])))
+                .collect();
+            let (start, end) = (p(&d["range"]["start"]), p(&d["range"]["end"]));
+            (d["code"].clone(), d["message"].as_str().unwrap().to_string(), start, end, labels)
         };
         let want: Vec<_> = want.iter().map(show).collect();
         let got: Vec<_> = got.iter().map(from_server).collect();
