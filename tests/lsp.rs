@@ -490,34 +490,36 @@ fn diagnostics_match_tier_check_on_the_corpora() {
         let doc = json!({ "uri": uri, "languageId": "tier", "version": 1, "text": text });
         client.notify("textDocument/didOpen", json!({ "textDocument": doc }));
         let got = client.diagnostics(1);
-        let show = |d: &Value| {
-            let help = d["help"].as_str().map(|h| format!("\nhelp: {h}")).unwrap_or_default();
-            let at = |l: &Value, c: &Value| (l.as_u64().unwrap_or(1) - 1, c.as_u64().unwrap_or(1) - 1);
-            let (start, end) = (at(&d["line"], &d["column"]), at(&d["end_line"], &d["end_column"]));
-            let labels: Vec<(String, (u64, u64))> = d["labels"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|l| (l["message"].as_str().unwrap_or("here").to_string(), at(&l["line"], &l["column"])))
-                .collect();
-            (d["code"].clone(), format!("{}{help}", d["message"].as_str().unwrap()), start, end, labels)
-        };
-        let from_server = |d: &Value| {
-            let p = |x: &Value| (x["line"].as_u64().unwrap(), x["character"].as_u64().unwrap());
-            let related = d["relatedInformation"].as_array().cloned().unwrap_or_default();
-            let labels: Vec<(String, (u64, u64))> = related
-                .iter()
-                .map(|r| (r["message"].as_str().unwrap().to_string(), p(&r["location"]["range"]["start"])))
-                .collect();
-            let (start, end) = (p(&d["range"]["start"]), p(&d["range"]["end"]));
-            (d["code"].clone(), d["message"].as_str().unwrap().to_string(), start, end, labels)
-        };
-        let want: Vec<_> = want.iter().map(show).collect();
-        let got: Vec<_> = got.iter().map(from_server).collect();
+        let want: Vec<_> = want.iter().map(check_view).collect();
+        let got: Vec<_> = got.iter().map(server_view).collect();
         assert_eq!(got, want, "{}", file.display());
         client.notify("textDocument/didClose", json!({ "textDocument": { "uri": uri } }));
     }
     client.stop();
+}
+
+/// A diagnostic reduced to what both sides carry: code, message with help,
+/// 0-based start and end, labels with their start.
+type View = (Value, String, (u64, u64), (u64, u64), Vec<(String, (u64, u64))>);
+
+/// A diagnostic of `tier check --format json` (1-based, columns in characters).
+fn check_view(d: &Value) -> View {
+    let help = d["help"].as_str().map(|h| format!("\nhelp: {h}")).unwrap_or_default();
+    let at = |l: &Value, c: &Value| (l.as_u64().unwrap_or(1) - 1, c.as_u64().unwrap_or(1) - 1);
+    let (start, end) = (at(&d["line"], &d["column"]), at(&d["end_line"], &d["end_column"]));
+    let labels = d["labels"].as_array().unwrap().iter();
+    let labels = labels.map(|l| (l["message"].as_str().unwrap_or("here").to_string(), at(&l["line"], &l["column"])));
+    (d["code"].clone(), format!("{}{help}", d["message"].as_str().unwrap()), start, end, labels.collect())
+}
+
+/// A diagnostic the server published (0-based, columns in UTF-16 units).
+fn server_view(d: &Value) -> View {
+    let p = |x: &Value| (x["line"].as_u64().unwrap(), x["character"].as_u64().unwrap());
+    let related = d["relatedInformation"].as_array().cloned().unwrap_or_default();
+    let labels =
+        related.iter().map(|r| (r["message"].as_str().unwrap().to_string(), p(&r["location"]["range"]["start"])));
+    let (start, end) = (p(&d["range"]["start"]), p(&d["range"]["end"]));
+    (d["code"].clone(), d["message"].as_str().unwrap().to_string(), start, end, labels.collect())
 }
 
 /// Line and UTF-16 column of the first `word` on the first line containing `context`.
@@ -611,4 +613,60 @@ fn renaming_a_tier_everywhere_keeps_the_policy_whole() {
     let report = client.request("workspace/executeCommand", json!({ "command": "tier.runTests", "arguments": [URI] }));
     assert_eq!((report["passed"].as_u64(), report["failed"].as_u64()), (Some(5), Some(0)), "{report}");
     client.stop();
+}
+
+/// 300 random incremental edits (Chinese text, braces, quotes, line breaks,
+/// deletions anywhere) with hover, completion, symbols and formatting requests
+/// in between: the server stays up, and its diagnostics for the final text are
+/// those of `tier check` on the same text (so every edit was applied where the
+/// client meant it).
+#[test]
+fn random_edits_keep_the_server_in_step_with_the_text() {
+    let mut client = start();
+    let mut text: Vec<u16> = POLICY.encode_utf16().collect();
+    client.open(URI, POLICY);
+    let pieces = ["贵宾", " ", "\n", "x", "}", "{", "when ", "1万", "\"", "# 注释", "and", "等级 == 金"];
+    let mut seed: u64 = 17;
+    let mut random = |n: usize| {
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (seed >> 33) as usize % n.max(1)
+    };
+    let position = |text: &[u16], offset: usize| {
+        let before = &text[..offset];
+        let line = before.iter().filter(|&&u| u == u16::from(b'\n')).count();
+        let column = before.iter().rev().take_while(|&&u| u != u16::from(b'\n')).count();
+        pos(line as u32, column as u32)
+    };
+    for version in 2..302 {
+        let start = random(text.len() + 1);
+        let end = (start + random(6)).min(text.len());
+        let insert: Vec<u16> =
+            if random(3) == 0 { Vec::new() } else { pieces[random(pieces.len())].encode_utf16().collect() };
+        let change = json!({ "range": { "start": position(&text, start), "end": position(&text, end) }, "text": String::from_utf16(&insert).unwrap() });
+        text.splice(start..end, insert);
+        let params = json!({ "textDocument": { "uri": URI, "version": version }, "contentChanges": [change] });
+        client.notify("textDocument/didChange", params);
+        let here = position(&text, random(text.len() + 1));
+        let method = ["textDocument/hover", "textDocument/completion", "textDocument/definition"][random(3)];
+        client.request(method, json!({ "textDocument": doc(), "position": here }));
+        if version % 50 == 0 {
+            client.request("textDocument/documentSymbol", json!({ "textDocument": doc() }));
+            client.request(
+                "textDocument/formatting",
+                json!({ "textDocument": doc(), "options": { "tabSize": 2, "insertSpaces": true } }),
+            );
+        }
+    }
+    let got: Vec<View> = client.diagnostics(301).iter().map(server_view).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("edited.tier");
+    std::fs::write(&file, String::from_utf16(&text).unwrap()).unwrap();
+    let check = assert_cmd::Command::new(env!("CARGO_BIN_EXE_tier"))
+        .args(["check", "--format", "json"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let want: Vec<Value> = serde_json::from_slice(&check.stdout).unwrap();
+    assert_eq!(got, want.iter().map(check_view).collect::<Vec<_>>(), "{}", String::from_utf16(&text).unwrap());
+    assert!(client.stop().success());
 }
