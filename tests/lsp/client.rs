@@ -1,6 +1,7 @@
 //! A minimal LSP client for the tests: starts `tier lsp`, frames JSON-RPC
 //! messages with `Content-Length`, and reads the server's messages on a thread
-//! so a silent server fails the test instead of hanging it.
+//! so a silent server fails the test instead of hanging it; below it, the policy
+//! and the helpers `tests/lsp.rs` and `tests/lsp_features.rs` share.
 
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Write};
@@ -152,4 +153,70 @@ fn read_message(reader: &mut impl BufRead) -> Option<Value> {
 /// A position object.
 pub fn pos(line: u32, character: u32) -> Value {
     json!({ "line": line, "character": character })
+}
+
+// ------------------------------------------------------------ shared by the tests
+
+pub const URI: &str = "file:///tmp/cjk.tier";
+
+/// Lines 9 and 10 are the ones most tests point into.
+pub const POLICY: &str = r#"schema {
+  id: text key
+  年度采购额: money from "purchase"
+  等级: enum(金, 银)
+}
+
+let 大额 = 年度采购额 >= 100万
+
+tier 贵宾 "VIP客户" {
+  when 大额 and 等级 == 金
+  strategy { visits: 1/month }
+}
+
+tier 普通 {
+  otherwise
+  strategy extends 贵宾 { visits: 1/year }
+}
+
+test "big gold" {
+  given { 年度采购额: 100万, 等级: 金 }
+  expect 贵宾
+}
+"#;
+
+pub fn start() -> Client {
+    Client::start(json!({})).0
+}
+
+pub fn doc() -> Value {
+    json!({ "uri": URI })
+}
+
+pub fn at(line: u32, character: u32) -> Value {
+    json!({ "textDocument": doc(), "position": pos(line, character) })
+}
+
+pub fn range(sl: u32, sc: u32, el: u32, ec: u32) -> Value {
+    json!({ "start": pos(sl, sc), "end": pos(el, ec) })
+}
+
+pub fn change(client: &mut Client, version: i64, changes: Value) -> Vec<Value> {
+    let params = json!({ "textDocument": { "uri": URI, "version": version }, "contentChanges": changes });
+    client.notify("textDocument/didChange", params);
+    client.diagnostics(version)
+}
+
+pub fn codes(diags: &[Value]) -> Vec<&str> {
+    diags.iter().map(|d| d["code"].as_str().unwrap()).collect()
+}
+
+pub fn labels(items: &Value) -> Vec<String> {
+    items.as_array().unwrap().iter().map(|i| i["label"].as_str().unwrap().to_string()).collect()
+}
+
+/// Line and UTF-16 column of the first `word` on the first line containing `context`.
+pub fn locate(text: &str, context: &str, word: &str) -> (u32, u32) {
+    let (n, line) = text.lines().enumerate().find(|(_, l)| l.contains(context)).unwrap();
+    let byte = line.find(context).unwrap() + line[line.find(context).unwrap()..].find(word).unwrap();
+    (n as u32, line[..byte].encode_utf16().count() as u32)
 }
