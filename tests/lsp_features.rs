@@ -142,7 +142,10 @@ fn completion_by_context() {
     for want in ["年度采购额", "等级", "大额", "days_since", "otherwise"] {
         assert!(general.contains(&want.to_string()), "{want} in {general:?}");
     }
-    let given = complete(&mut client, 8, 27, "  given { ");
+    assert_eq!(complete(&mut client, 8, 27, "  hit "), ["first", "unique"]);
+    assert_eq!(complete(&mut client, 9, 28, "  x: money prefer "), ["higher", "lower"]);
+    assert_eq!(complete(&mut client, 10, 29, "  metric F = rank(x, ties: "), ["first", "average", "min", "max"]);
+    let given = complete(&mut client, 11, 30, "  given { ");
     assert_eq!(given, ["id", "年度采购额", "等级"]);
     client.stop();
 }

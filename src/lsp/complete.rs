@@ -1,7 +1,8 @@
 //! Completion from the text before the cursor and the names of the last text
 //! that parsed: tiers after `extends`, `expect`, `keep` and in combinations and
 //! budgets, enum values after `==` / `in`, periods after `/`, number units after
-//! digits, types in a schema, else fields, lets, metrics, functions and keywords.
+//! digits, types in a schema, the words after `hit`, `prefer`, `ties:` and
+//! `reversed:`, else fields, lets, metrics, functions and keywords.
 
 use super::document::Document;
 use super::index::{Index, Kind};
@@ -92,6 +93,10 @@ pub fn complete(doc: &Document, offset: usize) -> Vec<CompletionItem> {
             };
         }
         "per" | "last" => return periods(),
+        "hit" => return keywords(&["first", "unique"]),
+        "prefer" => return keywords(&["higher", "lower"]),
+        "ties:" => return keywords(&["first", "average", "min", "max"]),
+        "reversed:" => return keywords(&["true", "false"]),
         _ => {}
     }
     if head.trim_end().ends_with('/') {
@@ -202,6 +207,10 @@ fn general(index: &Index) -> Vec<CompletionItem> {
     out.extend(super::hover::FUNCTIONS.iter().map(|(f, sig)| item(f, CompletionItemKind::FUNCTION, Some(sig))));
     out.extend(KEYWORDS.iter().map(|k| item(k, CompletionItemKind::KEYWORD, None)));
     out
+}
+
+fn keywords(words: &[&str]) -> Vec<CompletionItem> {
+    words.iter().map(|w| item(w, CompletionItemKind::KEYWORD, None)).collect()
 }
 
 fn periods() -> Vec<CompletionItem> {
