@@ -24,6 +24,8 @@ fn hover_fields_tiers_lets_functions_and_numbers() {
     assert!(field.contains("from column `purchase`"), "{field}");
     let enum_field = hover(&mut client, 9, 15); // 等级, after Chinese text
     assert!(enum_field.contains("type **enum(金, 银)**"), "{enum_field}");
+    let value = hover(&mut client, 9, 20); // 金 after `等级 ==`
+    assert_eq!(value, "`金`: a value of the enum field `等级` (金, 银)");
     let let_hover = hover(&mut client, 9, 8); // 大额
     assert!(let_hover.contains("let 大额 = 年度采购额 >= 100万"), "{let_hover}");
     assert!(let_hover.contains("let of type bool"), "{let_hover}");

@@ -33,7 +33,8 @@ pub fn hover(doc: &Document, offset: usize) -> Option<Hover> {
     let ast = doc.ast.as_ref()?;
     let text = literal(ast, offset)
         .or_else(|| function(ast, offset))
-        .or_else(|| doc.current_index()?.at(offset).and_then(|d| definition(doc, ast, d)))?;
+        .or_else(|| doc.current_index()?.at(offset).and_then(|d| definition(doc, ast, d)))
+        .or_else(|| enum_value(doc, offset))?;
     Some(Hover {
         contents: HoverContents::Markup(MarkupContent { kind: MarkupKind::Markdown, value: text }),
         range: None,
@@ -62,6 +63,18 @@ fn definition(doc: &Document, ast: &Policy, def: usize) -> Option<String> {
             Some(code(&(d.full.start..end)).replace(" \n```", "\n```"))
         }
     }
+}
+
+/// A word that is a value of an enum field: which field, and its values.
+fn enum_value(doc: &Document, offset: usize) -> Option<String> {
+    let text = &doc.text.text;
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    let start = text.get(..offset)?.rfind(|c| !is_word(c)).map_or(0, |i| i + 1);
+    let end = text.get(offset..)?.find(|c| !is_word(c)).map_or(text.len(), |i| offset + i);
+    let word = text.get(start..end).filter(|w| !w.is_empty())?;
+    let index = doc.current_index()?;
+    let (field, values) = index.enums.iter().find(|(_, values)| values.iter().any(|v| v == word))?;
+    Some(format!("`{word}`: a value of the enum field `{field}` ({})", values.join(", ")))
 }
 
 fn describe(ty: Ty) -> &'static str {
