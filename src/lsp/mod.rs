@@ -1,7 +1,8 @@
 //! `tier lsp`: a language server over stdio, in the style of rust-analyzer's
-//! `lsp-server` (one synchronous loop, no async runtime). Every answer comes from
-//! the library's stages: `syntax` parses, `check` and `analysis` find the
-//! problems, `fmt` formats, `testing` runs the tests.
+//! `lsp-server` (one synchronous loop, no async runtime; the decision-table
+//! analysis on one worker thread). Every answer comes from the library's stages:
+//! `syntax` parses, `check` and `analysis` find the problems, `fmt` formats,
+//! `testing` runs the tests.
 
 mod actions;
 mod complete;
