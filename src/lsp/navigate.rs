@@ -62,9 +62,8 @@ fn keep_column(doc: &Document, name: &std::ops::Range<usize>, old: &str) -> Opti
     if !f.from.is_empty() {
         return None;
     }
-    let at = doc.text.position(f.ty.span.end);
     let optional = usize::from(f.optional && doc.text.text.get(f.ty.span.end..)?.starts_with('?'));
-    let at = lsp_types::Position::new(at.line, at.character + optional as u32);
+    let at = doc.text.position(f.ty.span.end + optional);
     Some(TextEdit::new(lsp_types::Range::new(at, at), format!(" from \"{old}\"")))
 }
 
