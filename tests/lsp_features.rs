@@ -274,3 +274,21 @@ fn renaming_a_tier_everywhere_keeps_the_policy_whole() {
     assert_eq!((report["passed"].as_u64(), report["failed"].as_u64()), (Some(5), Some(0)), "{report}");
     client.stop();
 }
+
+#[test]
+fn renaming_an_optional_field_keeps_its_column_after_the_question_mark() {
+    let mut client = start();
+    let text = "schema {\n  id: text key\n  joined: date?\n}\n\ntier Old {\n  when joined < 2020-01-01\n}\n\ntier New {\n  otherwise\n}\n";
+    client.open(URI, text);
+    let edit = client
+        .request("textDocument/rename", json!({ "textDocument": doc(), "position": pos(6, 8), "newName": "入会" }));
+    let edits = edit["changes"][URI].as_array().unwrap().clone();
+    assert_eq!(edits.len(), 3);
+    assert_eq!(edits[2], json!({ "range": range(2, 15, 2, 15), "newText": " from \"joined\"" }));
+    let changes: Vec<Value> =
+        edits.iter().rev().map(|e| json!({ "range": e["range"], "text": e["newText"] })).collect();
+    assert_eq!(change(&mut client, 2, json!(changes)), Vec::<Value>::new());
+    let symbols = client.request("textDocument/documentSymbol", json!({ "textDocument": doc() }));
+    assert_eq!(symbols[1]["name"], "入会");
+    client.stop();
+}
