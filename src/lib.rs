@@ -17,6 +17,7 @@ pub mod explain;
 pub mod fmt;
 pub mod history;
 pub mod lookup;
+pub mod lsp;
 pub mod metrics;
 pub mod number;
 pub mod regions;

@@ -9,6 +9,7 @@ mod compile;
 mod diff;
 mod explain;
 mod fmt;
+mod lsp;
 mod policy;
 mod render;
 mod table;
@@ -63,6 +64,8 @@ enum Command {
         after_help = "Example:\n  tier compile policies/hospitals.tier --to sql --dialect duckdb --table customers"
     )]
     Compile(compile::Args),
+    /// Serve editors over the Language Server Protocol on stdin/stdout
+    Lsp(lsp::Args),
 }
 
 pub fn main() -> ExitCode {
@@ -82,6 +85,7 @@ pub fn main() -> ExitCode {
         Command::Table(args) => table::run(args),
         Command::Explain(args) => explain::run(args),
         Command::Diff(args) => diff::run(args),
+        Command::Lsp(args) => lsp::run(args),
     })
 }
 
