@@ -425,21 +425,65 @@ pub(super) fn io(e: std::io::Error) -> Stop {
 
 /// An output that appears only when the run succeeds.
 pub(super) enum Output {
-    Stdout(Vec<u8>),
+    Stdout(Spill),
     File(std::io::BufWriter<tempfile::NamedTempFile>, PathBuf),
     /// A device or pipe (`/dev/null`, a FIFO): written in place, never replaced.
-    Special(Vec<u8>, PathBuf),
+    Special(Spill, PathBuf),
+}
+
+/// Output held until the run succeeds without holding it in memory: past a few
+/// MiB it goes to an anonymous temporary file (unlinked at once, so nothing is
+/// left behind however the process ends), copied out on commit.
+#[derive(Default)]
+pub(super) struct Spill {
+    memory: Vec<u8>,
+    file: Option<std::io::BufWriter<std::fs::File>>,
+}
+
+/// Output kept in memory up to this size.
+const SPILL_AT: usize = 8 << 20;
+
+impl Spill {
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        if self.file.is_none() && self.memory.len() + buf.len() > SPILL_AT {
+            let mut file = std::io::BufWriter::with_capacity(1 << 20, tempfile::tempfile()?);
+            file.write_all(&self.memory)?;
+            self.memory = Vec::new();
+            self.file = Some(file);
+        }
+        match self.file.as_mut() {
+            Some(f) => f.write_all(buf),
+            None => {
+                self.memory.extend_from_slice(buf);
+                Ok(())
+            }
+        }
+    }
+
+    /// Copies everything held to `to`.
+    fn copy_to(self, to: &mut impl Write) -> std::io::Result<()> {
+        use std::io::Seek;
+        match self.file {
+            Some(f) => {
+                let mut file = f.into_inner().map_err(|e| e.into_error())?;
+                file.seek(std::io::SeekFrom::Start(0))?;
+                std::io::copy(&mut file, to)?;
+            }
+            None => to.write_all(&self.memory)?,
+        }
+        to.flush()
+    }
 }
 
 impl Output {
     pub(super) fn create(target: &str) -> Result<Output, Stop> {
         if target == "-" {
-            return Ok(Output::Stdout(Vec::new()));
+            return Ok(Output::Stdout(Spill::default()));
         }
         let path = PathBuf::from(target);
         // Renaming a temporary file over `/dev/null` would replace the device.
         if std::fs::metadata(&path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
-            return Ok(Output::Special(Vec::new(), path));
+            return Ok(Output::Special(Spill::default(), path));
         }
         let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
         let tmp = tempfile::Builder::new()
@@ -451,11 +495,11 @@ impl Output {
 
     pub(super) fn commit(self) -> Result<(), Stop> {
         match self {
-            Output::Stdout(buf) => std::io::stdout().lock().write_all(&buf).map_err(io),
-            Output::Special(buf, path) => std::fs::OpenOptions::new()
+            Output::Stdout(held) => held.copy_to(&mut std::io::stdout().lock()).map_err(io),
+            Output::Special(held, path) => std::fs::OpenOptions::new()
                 .write(true)
                 .open(&path)
-                .and_then(|mut f| f.write_all(&buf))
+                .and_then(|mut f| held.copy_to(&mut f))
                 .map_err(|e| Stop::Io(format!("cannot write `{}`: {e}", path.display()))),
             Output::File(w, path) => {
                 let tmp = w.into_inner().map_err(|e| io(e.into_error()))?;
@@ -469,7 +513,7 @@ impl Output {
 impl Write for Output {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         match self {
-            Output::Stdout(v) | Output::Special(v, _) => v.write(buf),
+            Output::Stdout(held) | Output::Special(held, _) => held.write_all(buf).map(|()| buf.len()),
             Output::File(f, _) => f.write(buf),
         }
     }

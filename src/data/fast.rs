@@ -186,7 +186,7 @@ fn run_with<W: Write + Send>(
         let mut result = Ok(());
         let mut next_seq = 0;
         let mut early: std::collections::HashMap<usize, Rendered> = std::collections::HashMap::new();
-        let mut seen: std::collections::HashSet<u64, KeyHash> = std::collections::HashSet::default();
+        let mut seen = super::key_set::KeySet::default();
         // Collects the results of `want` chunks starting at `from`, in order.
         let mut collect = |from: usize, want: usize| -> Result<Vec<Vec<u8>>, Fallback> {
             let mut parts = Vec::with_capacity(want);
@@ -205,9 +205,7 @@ fn run_with<W: Write + Send>(
                 // A key seen twice (or a hash collision, rarer than one in a
                 // trillion) goes to the plain path, which compares the keys
                 // themselves and names both records.
-                if !keys.into_iter().all(|k| seen.insert(k)) {
-                    return Err(Fallback);
-                }
+                seen.extend(keys).map_err(|_| Fallback)?;
                 summary.merge(&part);
                 parts.push(bytes);
             }
@@ -252,7 +250,14 @@ fn run_with<W: Write + Send>(
         drop(out_tx);
         let written = writer.join().unwrap_or(Err(Fallback));
         // Totals out of range: the plain path names the record that does not fit.
-        result.and(written).and_then(|()| if summary.out_of_range().is_some() { Err(Fallback) } else { Ok(summary) })
+        let unique = if result.is_ok() { seen.finish().map_err(|_| Fallback) } else { Ok(()) };
+        result.and(written).and(unique).and_then(|()| {
+            if summary.out_of_range().is_some() {
+                Err(Fallback)
+            } else {
+                Ok(summary)
+            }
+        })
     })
 }
 
@@ -360,33 +365,6 @@ fn header_without_kept(program: &Program, format: Format, tiers_only: bool) -> R
 
 /// A chunk's rendered rows, their summary and the hashes of their keys.
 type Rendered = Result<(Vec<u8>, Summary, Vec<u64>), Fallback>;
-
-/// Key hashes are already well mixed: the set uses them as they are.
-#[derive(Default, Clone, Copy)]
-struct KeyHash;
-
-impl std::hash::BuildHasher for KeyHash {
-    type Hasher = Identity;
-    fn build_hasher(&self) -> Identity {
-        Identity(0)
-    }
-}
-
-struct Identity(u64);
-
-impl std::hash::Hasher for Identity {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 << 8) | u64::from(b);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-}
 
 /// A 64-bit hash of a key as the plain reader compares it (trimmed).
 fn key_hash(key: &[u8]) -> u64 {

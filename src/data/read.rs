@@ -12,6 +12,9 @@ use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
 use std::rc::Rc;
 
+/// Where a key was first seen: its row and line.
+type FirstSeen = (usize, Option<u64>);
+
 /// A decoded record.
 #[derive(Debug, Clone)]
 pub struct Row {
@@ -61,8 +64,9 @@ pub struct Reader<'f> {
     /// Room each record's values get beyond its fields (for the caller's lets).
     spare: usize,
     records: Box<dyn Iterator<Item = Result<RawRecord, Rejected>> + 'f>,
-    /// Where each key was first seen; `None` where keys repeat (event logs).
-    seen: Option<HashMap<String, Location>>,
+    /// Where (row, line) each key was first seen; `None` where keys repeat
+    /// (event logs).
+    seen: Option<HashMap<Box<str>, FirstSeen>>,
     /// CSV: the header's columns, to resolve `--keep` names against.
     header: Option<Rc<[String]>>,
     /// Per kept column, the names it may have (as given, and the column of a
@@ -126,14 +130,15 @@ impl<'f> Reader<'f> {
         if row.key.is_empty() {
             return Ok(row);
         }
-        match seen.get(&row.key) {
-            Some(first) => {
+        match seen.get(row.key.as_str()) {
+            Some(&(first_row, first_line)) => {
                 let column = self.fields.get(self.key).map_or(String::new(), |f| f.column.clone());
-                let error = DataError::DuplicateKey { at: row.at, column, key: row.key, first: first.clone() };
+                let first = Location { source: row.at.source.clone(), row: first_row, line: first_line };
+                let error = DataError::DuplicateKey { at: row.at, column, key: row.key, first };
                 Err(Rejected { error, cells: raw.cells.all() })
             }
             None => {
-                seen.insert(row.key.clone(), row.at.clone());
+                seen.insert(row.key.as_str().into(), (row.at.row, row.at.line));
                 Ok(row)
             }
         }
