@@ -12,7 +12,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use tierlang::compile::{compile, Program};
 use tierlang::coverage::Coverage;
-use tierlang::data::{DataError, Format, Location, Reader, Reject, RejectWriter, Summary};
+use tierlang::data::{DataError, Format, Reader, RejectWriter, Summary};
 use tierlang::eval::Evaluator;
 use tierlang::explain::Explainer;
 use tierlang::number::Date;
@@ -312,11 +312,8 @@ pub(super) fn pipeline_with(
     let evaluator = Evaluator::with_tables(program, today);
     let out = Output::create(&args.output)?;
     let writer = (out, format, args.keep.clone(), args.tiers_only);
-    let outcome =
-        tierlang::run::run(program, &evaluator, records, stages, summary, writer, rejects).map_err(|e| match e {
-            tierlang::run::RunError::Data(e) => Stop::Data(e),
-            tierlang::run::RunError::Io(e) => Stop::Io(e.to_string()),
-        })?;
+    let outcome = tierlang::run::run(program, &evaluator, records, stages, summary, writer, rejects)
+        .map_err(super::apply_metrics::stop)?;
     if let Some(r) = outcome.rejects {
         r.commit()?;
     }
@@ -389,28 +386,6 @@ pub(super) fn open_rejects(args: &Args) -> Result<Option<RejectWriter<Output>>, 
         )),
         None => Ok(None),
     }
-}
-
-/// One unreadable record into the reject report: where, what, and its cells.
-/// `code` overrides the error's own (a record that decoded but matched two tiers).
-pub(super) fn write_reject(
-    rejects: &mut RejectWriter<Output>,
-    error: &DataError,
-    cells: &[(String, String)],
-    source: &str,
-    code: Option<&str>,
-) -> Result<(), Stop> {
-    let at = error.location().cloned().unwrap_or(Location { source: source.into(), row: 0, line: None });
-    let message = error.to_string();
-    let reject = Reject {
-        at: &at,
-        column: error.column().unwrap_or_default(),
-        value: error.value().unwrap_or_default(),
-        code: code.unwrap_or(error.code()),
-        message: &message,
-        cells,
-    };
-    rejects.write(&reject).map_err(|e| Stop::Io(e.to_string()))
 }
 
 /// An input that cannot be read (any further) is not a bad record: it stops the

@@ -191,7 +191,8 @@ fn scored_record(
     source: &str,
     today: Date,
 ) -> Result<Option<Found>, u8> {
-    use super::apply_metrics::{field_json, score_or_report, value_json};
+    use super::apply_metrics::score_or_report;
+    use tierlang::run::{field_json, value_json};
     let Some(id) = args.id.as_deref() else {
         return Err(usage_error("say which customer: --id KEY"));
     };

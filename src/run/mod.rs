@@ -10,12 +10,13 @@
 //! key, kept cells, decisions and output cells (not its values) until the end.
 
 mod over_time;
+pub mod score;
 
 pub use over_time::{movement_index, OverTime};
 
 use crate::compile::Program;
 use crate::coverage::Coverage;
-use crate::data::{DataError, Location, Reject, RejectWriter, Rejected, Row, Summary, Writer};
+use crate::data::{DataError, Location, RejectWriter, Rejected, Row, Summary, Writer};
 use crate::eval::{Decision, Evaluator, Value};
 use crate::explain::Explainer;
 use std::io::Write;
@@ -57,6 +58,8 @@ pub enum RunError {
     /// A bad record (and no reject report), or an input that cannot be read.
     Data(DataError),
     Io(std::io::Error),
+    /// Inputs that do not fit the policy (a missing event log, an unknown format).
+    Usage(String),
 }
 
 impl From<std::io::Error> for RunError {
@@ -210,17 +213,7 @@ fn reject<R: Write>(
         _ => return Err(RunError::Data(error)),
     };
     summary.rejected += 1;
-    let at = error.location().cloned().unwrap_or(Location { source: "input".into(), row: 0, line: None });
-    let message = error.to_string();
-    let reject = Reject {
-        at: &at,
-        column: error.column().unwrap_or_default(),
-        value: error.value().unwrap_or_default(),
-        code: code.unwrap_or(error.code()),
-        message: &message,
-        cells,
-    };
-    writer.write(&reject).map_err(|e| RunError::Io(std::io::Error::other(e)))
+    score::write_reject(writer, &error, cells, code)
 }
 
 /// A record's decoded fields, for the reject report of a record that decoded
