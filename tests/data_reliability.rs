@@ -237,3 +237,43 @@ fn an_event_sum_out_of_range_is_missing_never_a_wrong_number() {
         assert!(rejects.contains(r#"""monetary"":"""""#), "{rejects}");
     }
 }
+
+// --- temporary files and commit order -------------------------------------------
+
+#[test]
+fn an_interrupted_run_leaves_no_temporary_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows: String = (0..400_000).map(|i| format!("H{i},N,{},North\n", i * 37 % 5_000_000)).collect();
+    std::fs::write(dir.path().join("big.csv"), format!("{HEADER}{rows}")).unwrap();
+    for (signal, code) in [("TERM", 143), ("INT", 130)] {
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("tier"))
+            .current_dir(dir.path())
+            .env("TIER_PLAIN_PATH", "1") // the slower path: time to interrupt it
+            .args(["apply", &hospitals(), "big.csv", "-o", "out.csv", "--on-error", "skip", "--rejects", "r.csv"])
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let started = Instant::now();
+        while leftovers(dir.path()).len() < 2 && started.elapsed() < Duration::from_secs(30) {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert_eq!(leftovers(dir.path()).len(), 2, "the run never opened its temporary files");
+        let kill = std::process::Command::new("kill").args([format!("-{signal}"), child.id().to_string()]).status();
+        assert!(kill.unwrap().success());
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(code), "{signal}");
+        assert_eq!(leftovers(dir.path()), Vec::<String>::new(), "{signal}");
+        assert!(!dir.path().join("out.csv").exists());
+    }
+}
+
+#[test]
+fn a_reject_report_that_cannot_be_written_leaves_no_output_either() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("in.csv"), format!("{HEADER}H1,A,1,North\nH2,B,oops,South\n")).unwrap();
+    let args = ["apply", &hospitals(), "in.csv", "-o", "out.csv", "--on-error", "skip", "--rejects", "/dev/full"];
+    let out = tier(dir.path(), &args, &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(!dir.path().join("out.csv").exists(), "the output was committed without its rejects");
+    assert!(leftovers(dir.path()).is_empty());
+}

@@ -83,6 +83,7 @@ enum SummaryFormat {
 }
 
 pub fn run(args: Args) -> u8 {
+    interrupt::install();
     if args.on_error == OnError::Skip && args.rejects.is_none() {
         return usage_error("--on-error skip needs --rejects FILE, so that no skipped record is lost");
     }
@@ -280,10 +281,8 @@ fn execute(
         let reject = Reject { at: &at, column, value, code, message: &message, cells: &cells };
         rejects.write(&reject).map_err(|e| Stop::Io(e.to_string()))?;
     }
-    writer.finish().map_err(io)?.commit()?;
-    if let Some(r) = rejects {
-        r.finish().map_err(io)?.commit()?;
-    }
+    let rejects = rejects.map(|r| r.finish().map_err(io)).transpose()?;
+    commit(writer.finish().map_err(io)?, rejects)?;
     Ok(summary)
 }
 
@@ -439,6 +438,7 @@ impl Output {
             .prefix(".tier-")
             .tempfile_in(dir)
             .map_err(|e| Stop::Io(format!("cannot write `{target}`: {e}")))?;
+        interrupt::watch(tmp.path());
         Ok(Output::File(std::io::BufWriter::new(tmp), path))
     }
 
@@ -452,9 +452,61 @@ impl Output {
                 .map_err(|e| Stop::Io(format!("cannot write `{}`: {e}", path.display()))),
             Output::File(w, path) => {
                 let tmp = w.into_inner().map_err(|e| io(e.into_error()))?;
+                let temp = tmp.path().to_path_buf();
                 tmp.persist(&path).map_err(|e| Stop::Io(format!("cannot write `{}`: {}", path.display(), e.error)))?;
+                interrupt::forget(&temp);
                 Ok(())
             }
+        }
+    }
+}
+
+/// Commits a run's output and its reject report once both are completely
+/// written (a full disk fails here, before either appears), the reject report
+/// first: no failure leaves an output whose skipped records are nowhere.
+pub(super) fn commit(out: Output, rejects: Option<Output>) -> Result<(), Stop> {
+    let mut all: Vec<Output> = rejects.into_iter().chain([out]).collect();
+    for o in &mut all {
+        o.flush().map_err(io)?;
+        if let Output::File(f, _) = o {
+            f.get_ref().as_file().sync_all().map_err(io)?;
+        }
+    }
+    all.into_iter().try_for_each(Output::commit)
+}
+
+/// Temporary output files are removed when a run is interrupted: a signal ends
+/// the process without running destructors.
+pub(super) mod interrupt {
+    use std::path::{Path, PathBuf};
+    use std::sync::Mutex;
+
+    static TEMPS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+    /// On SIGINT, SIGTERM or SIGHUP: remove the temporary files, exit 128 + signal.
+    pub fn install() {
+        use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+        let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else { return };
+        std::thread::spawn(move || {
+            if let Some(sig) = signals.forever().next() {
+                let temps = TEMPS.lock().map(|t| t.clone()).unwrap_or_default();
+                for t in temps {
+                    let _ = std::fs::remove_file(t);
+                }
+                std::process::exit(128 + sig);
+            }
+        });
+    }
+
+    pub(super) fn watch(path: &Path) {
+        if let Ok(mut t) = TEMPS.lock() {
+            t.push(path.to_path_buf());
+        }
+    }
+
+    pub(super) fn forget(path: &Path) {
+        if let Ok(mut t) = TEMPS.lock() {
+            t.retain(|p| p != path);
         }
     }
 }

@@ -125,10 +125,8 @@ pub(super) fn execute(
             Reject { at: &at, column: "", value: "", code: "tier::outside_population", message: reason, cells: &cells };
         rejects.add(&reject)?;
     }
-    writer.finish().map_err(io)?.commit()?;
-    if let Some(r) = rejects.0 {
-        r.finish().map_err(io)?.commit()?;
-    }
+    let rejects = rejects.0.map(|r| r.finish().map_err(io)).transpose()?;
+    super::apply::commit(writer.finish().map_err(io)?, rejects)?;
     Ok(summary)
 }
 

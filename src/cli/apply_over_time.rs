@@ -169,10 +169,8 @@ pub(super) fn execute(
         extra.extend(allocations.iter().map(|_| tierlang::check::decimal_json(Decimal::ZERO)));
         writer.write(&key, &none, &extra).map_err(io)?;
     }
-    writer.finish().map_err(io)?.commit()?;
-    if let Some(r) = rejects {
-        r.finish().map_err(io)?.commit()?;
-    }
+    let rejects = rejects.map(|r| r.finish().map_err(io)).transpose()?;
+    super::apply::commit(writer.finish().map_err(io)?, rejects)?;
     let tiers_of = |b: &tierlang::check::BudgetInfo| -> Vec<Option<usize>> {
         rows.iter().map(|r| r.decisions[b.dimension].tier).collect()
     };
