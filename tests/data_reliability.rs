@@ -277,3 +277,21 @@ fn a_reject_report_that_cannot_be_written_leaves_no_output_either() {
     assert!(!dir.path().join("out.csv").exists(), "the output was committed without its rejects");
     assert!(leftovers(dir.path()).is_empty());
 }
+
+#[test]
+fn a_previous_output_cut_inside_a_quoted_field_is_reported_not_shortened() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = root().join("policies/loyalty_program.tier").display().to_string();
+    let jan = root().join("examples/loyalty_2025-01.csv").display().to_string();
+    let feb = root().join("examples/loyalty_2025-02.csv").display().to_string();
+    let out = tier(dir.path(), &["apply", &policy, &jan, "--as-of", "2025-01-31", "-o", "prev.csv"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let prev = std::fs::read_to_string(dir.path().join("prev.csv")).unwrap();
+    let mut lines: Vec<String> = prev.lines().map(str::to_string).collect();
+    let head = lines[3].rsplit_once(',').unwrap().0.to_string();
+    lines[3] = format!("{head},\"cut");
+    std::fs::write(dir.path().join("prev.csv"), lines.join("\n") + "\n").unwrap();
+    let out = tier(dir.path(), &["apply", &policy, &feb, "--as-of", "2025-02-28", "--previous", "prev.csv"], &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("prev.csv:4 (row 3)") && stderr(&out).contains("never closes"), "{}", stderr(&out));
+}

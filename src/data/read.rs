@@ -147,8 +147,7 @@ fn csv_records<'f>(
     source: String,
     fields: &'f [FieldInfo],
 ) -> Result<Box<dyn Iterator<Item = Result<RawRecord, Rejected>> + 'f>, DataError> {
-    let open = Rc::new(Flag::new(false));
-    let watched = QuoteWatch { inner: input, state: Field::Start, open: open.clone() };
+    let (watched, open) = QuoteWatch::new(input);
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(watched);
     let header = reader.headers().map_err(|e| unreadable(&source, &e))?.clone();
     if open.get() {
@@ -207,7 +206,7 @@ fn unreadable(source: &str, e: &dyn std::fmt::Display) -> DataError {
     DataError::Unreadable { source_name: source.to_string(), message: e.to_string(), help: None }
 }
 
-fn unterminated(at: Location, cells: Vec<(String, String)>) -> Rejected {
+pub(crate) fn unterminated(at: Location, cells: Vec<(String, String)>) -> Rejected {
     let msg = "a quoted field opens here and never closes: the rest of the input would be read into it".to_string();
     let help = Some("close the field with `\"`; a quote inside a quoted field is written twice (`\"\"`)".into());
     malformed(at, msg, help, cells)
@@ -227,10 +226,18 @@ enum Field {
 /// accepts an input that ends inside a quoted field: the open field silently
 /// swallows every later line. `open` is set when the input ends that way (the
 /// last record the reader yields is the culprit).
-struct QuoteWatch<R> {
+pub(crate) struct QuoteWatch<R> {
     inner: R,
     state: Field,
     open: Rc<Flag<bool>>,
+}
+
+impl<R> QuoteWatch<R> {
+    /// `input` watched, and the flag set when it ends inside a quoted field.
+    pub(crate) fn new(input: R) -> (Self, Rc<Flag<bool>>) {
+        let open = Rc::new(Flag::new(false));
+        (QuoteWatch { inner: input, state: Field::Start, open: open.clone() }, open)
+    }
 }
 
 impl<R: Read> Read for QuoteWatch<R> {
