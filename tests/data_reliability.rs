@@ -295,3 +295,21 @@ fn a_previous_output_cut_inside_a_quoted_field_is_reported_not_shortened() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("prev.csv:4 (row 3)") && stderr(&out).contains("never closes"), "{}", stderr(&out));
 }
+
+#[test]
+fn a_budget_too_large_to_split_to_the_cent_is_an_error_not_a_wrong_split() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = std::fs::read_to_string(root().join("policies/loyalty_program.tier")).unwrap();
+    let jan = root().join("examples/loyalty_2025-01.csv").display().to_string();
+    for (from, to) in [
+        ("budget marketing ¥1M per year", "budget marketing ¥100000000000000000000 per year"),
+        ("SuperVIP: 10\n", "SuperVIP: 100000000000000000000000000\n"),
+    ] {
+        assert!(policy.contains(from));
+        std::fs::write(dir.path().join("p.tier"), policy.replace(from, to)).unwrap();
+        let out = tier(dir.path(), &["apply", "p.tier", &jan, "--as-of", "2025-01-31", "-o", "out.csv"], &[]);
+        assert_eq!(out.status.code(), Some(1), "{to}: {}", stderr(&out));
+        assert!(stderr(&out).contains("is out of"), "{}", stderr(&out));
+        assert!(!dir.path().join("out.csv").exists());
+    }
+}

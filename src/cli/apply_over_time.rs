@@ -146,7 +146,12 @@ pub(super) fn execute(
             let tiers: Vec<Option<usize>> = rows.iter().map(|r| r.decisions[b.dimension].tier).collect();
             tierlang::budget::allocate(b, &tiers)
         })
-        .collect();
+        .collect::<Result<_, _>>()
+        .map_err(|message| {
+            let at = tierlang::data::Location { source: source.into(), row: rows.len(), line: None };
+            let help = Some("budgets are split in whole cents (at most 92,233,720,368,547,758.07)".to_string());
+            Stop::Data(DataError::Malformed { at, message, help })
+        })?;
     let mut columns = Vec::new();
     if previous.is_some() {
         for d in &program.dimensions {
