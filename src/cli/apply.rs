@@ -83,7 +83,7 @@ enum SummaryFormat {
 }
 
 pub fn run(args: Args) -> u8 {
-    interrupt::install();
+    super::interrupt::install();
     if args.on_error == OnError::Skip && args.rejects.is_none() {
         return usage_error("--on-error skip needs --rejects FILE, so that no skipped record is lost");
     }
@@ -438,7 +438,7 @@ impl Output {
             .prefix(".tier-")
             .tempfile_in(dir)
             .map_err(|e| Stop::Io(format!("cannot write `{target}`: {e}")))?;
-        interrupt::watch(tmp.path());
+        super::interrupt::watch(tmp.path());
         Ok(Output::File(std::io::BufWriter::new(tmp), path))
     }
 
@@ -454,7 +454,7 @@ impl Output {
                 let tmp = w.into_inner().map_err(|e| io(e.into_error()))?;
                 let temp = tmp.path().to_path_buf();
                 tmp.persist(&path).map_err(|e| Stop::Io(format!("cannot write `{}`: {}", path.display(), e.error)))?;
-                interrupt::forget(&temp);
+                super::interrupt::forget(&temp);
                 Ok(())
             }
         }
@@ -473,42 +473,6 @@ pub(super) fn commit(out: Output, rejects: Option<Output>) -> Result<(), Stop> {
         }
     }
     all.into_iter().try_for_each(Output::commit)
-}
-
-/// Temporary output files are removed when a run is interrupted: a signal ends
-/// the process without running destructors.
-pub(super) mod interrupt {
-    use std::path::{Path, PathBuf};
-    use std::sync::Mutex;
-
-    static TEMPS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
-
-    /// On SIGINT, SIGTERM or SIGHUP: remove the temporary files, exit 128 + signal.
-    pub fn install() {
-        use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
-        let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else { return };
-        std::thread::spawn(move || {
-            if let Some(sig) = signals.forever().next() {
-                let temps = TEMPS.lock().map(|t| t.clone()).unwrap_or_default();
-                for t in temps {
-                    let _ = std::fs::remove_file(t);
-                }
-                std::process::exit(128 + sig);
-            }
-        });
-    }
-
-    pub(super) fn watch(path: &Path) {
-        if let Ok(mut t) = TEMPS.lock() {
-            t.push(path.to_path_buf());
-        }
-    }
-
-    pub(super) fn forget(path: &Path) {
-        if let Ok(mut t) = TEMPS.lock() {
-            t.retain(|p| p != path);
-        }
-    }
 }
 
 impl Write for Output {

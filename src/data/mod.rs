@@ -6,6 +6,7 @@ pub mod events;
 pub mod fast;
 pub mod fast_events;
 pub mod previous;
+mod quote;
 mod read;
 mod summary;
 mod value;

@@ -15,7 +15,7 @@ pub fn read(path: &str, program: &Program) -> Result<IndexMap<String, Vec<State>
     let unreadable = |message: String| DataError::Unreadable { source_name: path.into(), message, help: None };
     let file = std::fs::File::open(path).map_err(|e| unreadable(e.to_string()))?;
     // Watched: an output cut inside a quoted field must not swallow later rows.
-    let (file, open) = super::read::QuoteWatch::new(std::io::BufReader::new(file));
+    let (file, open) = super::quote::QuoteWatch::new(std::io::BufReader::new(file));
     let mut r = csv::Reader::from_reader(file);
     let header = r.headers().map_err(|e| unreadable(e.to_string()))?.clone();
     let col = |name: &str| header.iter().position(|h| h == name);
