@@ -113,6 +113,21 @@ fn an_input_that_cannot_be_read_stops_with_exit_2_and_is_never_a_reject() {
     let args = ["apply", &rfm, "--events", "d.ndjson", "--on-error", "skip", "--rejects", "r.csv"];
     let out = tier(dir.path(), &args, &[]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("Is a directory"), "{}", stderr(&out));
+    let loyalty = root().join("tests/events/loyalty.tier").display().to_string();
+    let orders = root().join("tests/events/loyalty_orders.csv").display().to_string();
+    for customers in ["d.csv", "d.ndjson"] {
+        let args = ["apply", &loyalty, "--events", &orders, "--customers", customers, "--on-error", "skip"];
+        let out = tier(dir.path(), &[&args[..], &["--rejects", "r.csv"]].concat(), &[]);
+        assert_eq!(out.status.code(), Some(2), "{customers}: {}", stderr(&out));
+        assert!(stderr(&out).contains("Is a directory"), "{}", stderr(&out));
+    }
+    // And the previous output of a run with history.
+    let policy = root().join("policies/loyalty_program.tier").display().to_string();
+    let feb = root().join("examples/loyalty_2025-02.csv").display().to_string();
+    let out = tier(dir.path(), &["apply", &policy, &feb, "--as-of", "2025-02-28", "--previous", "d.csv"], &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("Is a directory"), "{}", stderr(&out));
 }
 
 #[test]
