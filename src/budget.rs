@@ -24,23 +24,28 @@ pub struct Allocation {
     pub total: Decimal,
 }
 
-/// Splits `budget` over records whose tier in its dimension is `tiers[i]`.
-pub fn allocate(budget: &BudgetInfo, tiers: &[Option<usize>]) -> Allocation {
+/// Splits `budget` over records whose tier in its dimension is `tiers[i]`;
+/// `Err` says why it cannot be split exactly (an amount or weights out of range).
+pub fn allocate(budget: &BudgetInfo, tiers: &[Option<usize>]) -> Result<Allocation, String> {
     let n_tiers = budget.parts.len();
-    let total_cents = cents(budget.amount);
+    let out_of_range = || format!("budget `{}`: {} is out of range to split to the cent", budget.name, budget.amount);
+    let total_cents = cents(budget.amount).ok_or_else(out_of_range)?;
     let mut per_record = vec![0i64; tiers.len()];
     let mut unallocated = 0i64;
     if budget.by_weight {
         let weight = |t: &Option<usize>| t.map_or(Decimal::ZERO, |t| budget.parts[t]);
-        let sum: Decimal = tiers.iter().map(weight).sum();
+        let sum = tiers.iter().map(weight).try_fold(Decimal::ZERO, Decimal::checked_add).ok_or_else(out_of_range)?;
         if sum.is_zero() {
             unallocated = total_cents;
         } else {
-            let exact: Vec<Decimal> = tiers.iter().map(|t| Decimal::from(total_cents) * weight(t) / sum).collect();
-            per_record = largest_remainder(&exact, total_cents);
+            let share = |t| Decimal::from(total_cents).checked_mul(weight(t))?.checked_div(sum);
+            let exact: Option<Vec<Decimal>> = tiers.iter().map(share).collect();
+            per_record = largest_remainder(&exact.ok_or_else(out_of_range)?, total_cents);
         }
     } else {
-        let exact: Vec<Decimal> = budget.parts.iter().map(|s| Decimal::from(total_cents) * s).collect();
+        let exact: Option<Vec<Decimal>> =
+            budget.parts.iter().map(|s| Decimal::from(total_cents).checked_mul(*s)).collect();
+        let exact = exact.ok_or_else(out_of_range)?;
         let tier_cents = largest_remainder(&exact, total_cents);
         for (t, &c) in tier_cents.iter().enumerate() {
             let members: Vec<usize> = (0..tiers.len()).filter(|&i| tiers[i] == Some(t)).collect();
@@ -58,17 +63,18 @@ pub fn allocate(budget: &BudgetInfo, tiers: &[Option<usize>]) -> Allocation {
     for (i, &c) in per_record.iter().enumerate() {
         per_tier[tiers[i].unwrap_or(n_tiers)] += from_cents(c);
     }
-    Allocation {
+    Ok(Allocation {
         per_record: per_record.into_iter().map(from_cents).collect(),
         per_tier,
         unallocated: from_cents(unallocated),
         total: from_cents(total_cents),
-    }
+    })
 }
 
-fn cents(d: Decimal) -> i64 {
-    let c = (d * Decimal::from(100)).round();
-    rust_decimal::prelude::ToPrimitive::to_i64(&c).unwrap_or(i64::MAX)
+/// The amount in whole cents, if an `i64` holds it.
+fn cents(d: Decimal) -> Option<i64> {
+    let c = d.checked_mul(Decimal::from(100))?.round();
+    rust_decimal::prelude::ToPrimitive::to_i64(&c)
 }
 
 fn from_cents(c: i64) -> Decimal {
@@ -118,7 +124,7 @@ mod tests {
     fn shares_split_to_the_cent_with_odd_cents_to_the_first_customers() {
         // 100.00 at 50/30/20 over tiers with 3, 1 and 0 customers.
         let b = budget("100", false, &["0.5", "0.3", "0.2"]);
-        let a = allocate(&b, &[Some(0), Some(1), Some(0), Some(0), None]);
+        let a = allocate(&b, &[Some(0), Some(1), Some(0), Some(0), None]).unwrap();
         let d = |s: &str| s.parse::<Decimal>().unwrap();
         assert_eq!(a.per_record, [d("16.67"), d("30.00"), d("16.67"), d("16.66"), d("0.00")]);
         assert_eq!(a.unallocated, d("20.00"));
@@ -128,7 +134,7 @@ mod tests {
     #[test]
     fn thirds_of_a_cent_still_add_up() {
         let b = budget("0.10", false, &["0.3333", "0.3333", "0.3334"]);
-        let a = allocate(&b, &[Some(0), Some(1), Some(2)]);
+        let a = allocate(&b, &[Some(0), Some(1), Some(2)]).unwrap();
         assert_eq!(a.per_record.iter().copied().sum::<Decimal>(), a.total);
     }
 
@@ -160,7 +166,7 @@ mod tests {
                 parts: if by_weight { parts.iter().map(|&p| Decimal::from(p)).collect() } else { shares },
                 span: 0..0,
             };
-            let a = allocate(&b, &tiers);
+            let a = allocate(&b, &tiers).unwrap();
             proptest::prop_assert_eq!(a.per_record.iter().copied().sum::<Decimal>() + a.unallocated, a.total);
             proptest::prop_assert!(a.per_record.iter().all(|c| !c.is_sign_negative()));
             proptest::prop_assert_eq!(a.per_tier.iter().copied().sum::<Decimal>(), a.total - a.unallocated);
@@ -171,12 +177,12 @@ mod tests {
     fn weights_split_over_customers() {
         // Weights 2, 1, 1 (tiers 0, 1, 1) of 10.00: 5.00, 2.50, 2.50.
         let b = budget("10", true, &["2", "1"]);
-        let a = allocate(&b, &[Some(0), Some(1), Some(1)]);
+        let a = allocate(&b, &[Some(0), Some(1), Some(1)]).unwrap();
         let d = |s: &str| s.parse::<Decimal>().unwrap();
         assert_eq!(a.per_record, [d("5.00"), d("2.50"), d("2.50")]);
         // 1.00 over three equal weights: 0.34, 0.33, 0.33.
         let b = budget("1", true, &["1"]);
-        let a = allocate(&b, &[Some(0), Some(0), Some(0)]);
+        let a = allocate(&b, &[Some(0), Some(0), Some(0)]).unwrap();
         assert_eq!(a.per_record, [d("0.34"), d("0.33"), d("0.33")]);
     }
 }

@@ -113,6 +113,21 @@ fn an_input_that_cannot_be_read_stops_with_exit_2_and_is_never_a_reject() {
     let args = ["apply", &rfm, "--events", "d.ndjson", "--on-error", "skip", "--rejects", "r.csv"];
     let out = tier(dir.path(), &args, &[]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("Is a directory"), "{}", stderr(&out));
+    let loyalty = root().join("tests/events/loyalty.tier").display().to_string();
+    let orders = root().join("tests/events/loyalty_orders.csv").display().to_string();
+    for customers in ["d.csv", "d.ndjson"] {
+        let args = ["apply", &loyalty, "--events", &orders, "--customers", customers, "--on-error", "skip"];
+        let out = tier(dir.path(), &[&args[..], &["--rejects", "r.csv"]].concat(), &[]);
+        assert_eq!(out.status.code(), Some(2), "{customers}: {}", stderr(&out));
+        assert!(stderr(&out).contains("Is a directory"), "{}", stderr(&out));
+    }
+    // And the previous output of a run with history.
+    let policy = root().join("policies/loyalty_program.tier").display().to_string();
+    let feb = root().join("examples/loyalty_2025-02.csv").display().to_string();
+    let out = tier(dir.path(), &["apply", &policy, &feb, "--as-of", "2025-02-28", "--previous", "d.csv"], &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("Is a directory"), "{}", stderr(&out));
 }
 
 #[test]
@@ -235,5 +250,81 @@ fn an_event_sum_out_of_range_is_missing_never_a_wrong_number() {
         assert!(stderr(&out).contains("customers 2 = tiered 1 + outside the population 1"), "{}", stderr(&out));
         let rejects = std::fs::read_to_string(dir.path().join("r.csv")).unwrap();
         assert!(rejects.contains(r#"""monetary"":"""""#), "{rejects}");
+    }
+}
+
+// --- temporary files and commit order -------------------------------------------
+
+#[test]
+fn an_interrupted_run_leaves_no_temporary_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows: String = (0..400_000).map(|i| format!("H{i},N,{},North\n", i * 37 % 5_000_000)).collect();
+    std::fs::write(dir.path().join("big.csv"), format!("{HEADER}{rows}")).unwrap();
+    for (signal, code) in [("TERM", 143), ("INT", 130)] {
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("tier"))
+            .current_dir(dir.path())
+            .env("TIER_PLAIN_PATH", "1") // the slower path: time to interrupt it
+            .args(["apply", &hospitals(), "big.csv", "-o", "out.csv", "--on-error", "skip", "--rejects", "r.csv"])
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let started = Instant::now();
+        while leftovers(dir.path()).len() < 2 && started.elapsed() < Duration::from_secs(30) {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert_eq!(leftovers(dir.path()).len(), 2, "the run never opened its temporary files");
+        let kill = std::process::Command::new("kill").args([format!("-{signal}"), child.id().to_string()]).status();
+        assert!(kill.unwrap().success());
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(code), "{signal}");
+        assert_eq!(leftovers(dir.path()), Vec::<String>::new(), "{signal}");
+        assert!(!dir.path().join("out.csv").exists());
+    }
+}
+
+#[test]
+fn a_reject_report_that_cannot_be_written_leaves_no_output_either() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("in.csv"), format!("{HEADER}H1,A,1,North\nH2,B,oops,South\n")).unwrap();
+    let args = ["apply", &hospitals(), "in.csv", "-o", "out.csv", "--on-error", "skip", "--rejects", "/dev/full"];
+    let out = tier(dir.path(), &args, &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(!dir.path().join("out.csv").exists(), "the output was committed without its rejects");
+    assert!(leftovers(dir.path()).is_empty());
+}
+
+#[test]
+fn a_previous_output_cut_inside_a_quoted_field_is_reported_not_shortened() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = root().join("policies/loyalty_program.tier").display().to_string();
+    let jan = root().join("examples/loyalty_2025-01.csv").display().to_string();
+    let feb = root().join("examples/loyalty_2025-02.csv").display().to_string();
+    let out = tier(dir.path(), &["apply", &policy, &jan, "--as-of", "2025-01-31", "-o", "prev.csv"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let prev = std::fs::read_to_string(dir.path().join("prev.csv")).unwrap();
+    let mut lines: Vec<String> = prev.lines().map(str::to_string).collect();
+    let head = lines[3].rsplit_once(',').unwrap().0.to_string();
+    lines[3] = format!("{head},\"cut");
+    std::fs::write(dir.path().join("prev.csv"), lines.join("\n") + "\n").unwrap();
+    let out = tier(dir.path(), &["apply", &policy, &feb, "--as-of", "2025-02-28", "--previous", "prev.csv"], &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("prev.csv:4 (row 3)") && stderr(&out).contains("never closes"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_budget_too_large_to_split_to_the_cent_is_an_error_not_a_wrong_split() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = std::fs::read_to_string(root().join("policies/loyalty_program.tier")).unwrap();
+    let jan = root().join("examples/loyalty_2025-01.csv").display().to_string();
+    for (from, to) in [
+        ("budget marketing ¥1M per year", "budget marketing ¥100000000000000000000 per year"),
+        ("SuperVIP: 10\n", "SuperVIP: 100000000000000000000000000\n"),
+    ] {
+        assert!(policy.contains(from));
+        std::fs::write(dir.path().join("p.tier"), policy.replace(from, to)).unwrap();
+        let out = tier(dir.path(), &["apply", "p.tier", &jan, "--as-of", "2025-01-31", "-o", "out.csv"], &[]);
+        assert_eq!(out.status.code(), Some(1), "{to}: {}", stderr(&out));
+        assert!(stderr(&out).contains("is out of"), "{}", stderr(&out));
+        assert!(!dir.path().join("out.csv").exists());
     }
 }

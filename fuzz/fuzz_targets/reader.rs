@@ -2,7 +2,9 @@
 //! accounts for every record (read = written + rejected, and on quote-free CSV
 //! one record per non-empty line); the parallel CSV path, at block and chunk
 //! sizes from the input, either hands back or writes the same bytes and the
-//! same summary. Rendering the summary never panics.
+//! same summary. Rendering the summary never panics. With the selector's high
+//! bit set the bytes are a CSV event log instead: the parallel aggregation
+//! either hands back or gives the plain path's customers and counts.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -34,6 +36,42 @@ dimension age {
 }
 "#;
 
+const EVENTS: &str = r#"
+events lines {
+  customer: integer key from "CustomerID"
+  invoice: text from "InvoiceNo"
+  quantity: number from "Quantity"
+  price: money from "UnitPrice"
+  at: datetime time from "InvoiceDate"
+  let amount = quantity * price
+  where not contains(invoice, "C")
+}
+metric spend = sum(amount)
+metric recent = sum(amount) within last 3 months
+metric invoices = count(distinct invoice)
+metric last_days = days_since(max(at))
+metric mean = avg(price)
+tier Top { when spend > 100 and invoices >= 2 and last_days >= 0 and mean > 0 and recent >= 0 }
+tier Rest { otherwise }
+"#;
+
+fn events_program() -> &'static Program {
+    static P: OnceLock<Program> = OnceLock::new();
+    P.get_or_init(|| compiled(EVENTS).expect("the events policy checks").1)
+}
+
+/// The event log both ways: the same customers and counts, or a hand-back.
+fn events(input: &[u8], sizes: Sizes) {
+    let p = events_program();
+    let Some(ev) = p.metrics.as_ref().and_then(|m| m.events.as_ref()) else { return };
+    let Ok(reader) = Reader::new(Box::new(input), Format::Csv, "events", &ev.fields, ev.key) else { return };
+    let plain = tierlang::data::events::aggregate(p, reader, today(), |_| Err(()));
+    let Ok(fast) = tierlang::data::fast_events::aggregate_sized(p, input, today(), sizes) else { return };
+    let Ok(plain) = plain else { panic!("the parallel event path took a log the plain path rejects") };
+    assert_eq!(fast.1, plain.1, "event counts differ");
+    assert_eq!(format!("{:?}", fast.0), format!("{:?}", plain.0), "customers differ");
+}
+
 fn program() -> &'static Program {
     static P: OnceLock<Program> = OnceLock::new();
     P.get_or_init(|| compiled(POLICY).expect("the reader policy checks").1)
@@ -56,6 +94,8 @@ fn plain(p: &Program, input: &[u8], format: Format, out_format: Format) -> Optio
         };
         let mut frame = row.values.clone();
         match ev.evaluate(&mut frame) {
+            // As `tier apply`: a record the totals cannot hold is rejected.
+            Ok(_) if summary.fits(&row.values).is_err() => summary.rejected += 1,
             Ok(decisions) => {
                 writer.write(&row.key, &decisions, &[]).expect("write");
                 summary.add(&frame, &decisions);
@@ -77,6 +117,10 @@ fn lines(input: &[u8]) -> u64 {
 
 fuzz_target!(|data: &[u8]| {
     let Some((&sel, input)) = data.split_first() else { return };
+    let sizes = Sizes { block: 1 + usize::from(sel / 6) * 7, chunk: 1 + usize::from(sel % 7) * 3 };
+    if sel & 0x80 != 0 {
+        return events(input, sizes);
+    }
     let p = program();
     let format = [Format::Csv, Format::Json, Format::Ndjson][usize::from(sel % 3)];
     let out_format = [Format::Csv, Format::Ndjson][usize::from(sel / 3 % 2)];
@@ -89,7 +133,6 @@ fuzz_target!(|data: &[u8]| {
     if format != Format::Csv {
         return;
     }
-    let sizes = Sizes { block: 1 + usize::from(sel / 6) * 7, chunk: 1 + usize::from(sel % 7) * 3 };
     let mut out = Vec::new();
     let Ok(fast) = run_sized(p, input, &mut out, out_format, false, today(), sizes) else { return };
     assert_eq!(summary.rejected, 0, "the parallel path took input the plain path rejects");

@@ -88,6 +88,7 @@ enum SummaryFormat {
 }
 
 pub fn run(args: Args) -> u8 {
+    super::interrupt::install();
     if args.on_error == OnError::Skip && args.rejects.is_none() {
         return usage_error("--on-error skip needs --rejects FILE, so that no skipped record is lost");
     }
@@ -314,10 +315,7 @@ pub(super) fn pipeline_with(
     let writer = (out, format, args.keep.clone(), args.tiers_only);
     let outcome = tierlang::run::run(program, &evaluator, records, stages, summary, writer, rejects)
         .map_err(super::apply_metrics::stop)?;
-    if let Some(r) = outcome.rejects {
-        r.commit()?;
-    }
-    outcome.out.commit()?;
+    commit(outcome.out, outcome.rejects)?;
     let (text, json) = super::apply_over_time::report(program, outcome.over_time.as_ref(), &outcome.budgets);
     Ok((outcome.summary, text, json))
 }
@@ -465,6 +463,7 @@ impl Output {
             .prefix(".tier-")
             .tempfile_in(dir)
             .map_err(|e| Stop::Io(format!("cannot write `{target}`: {e}")))?;
+        super::interrupt::watch(tmp.path());
         Ok(Output::File(std::io::BufWriter::new(tmp), path))
     }
 
@@ -478,11 +477,27 @@ impl Output {
                 .map_err(|e| Stop::Io(format!("cannot write `{}`: {e}", path.display()))),
             Output::File(w, path) => {
                 let tmp = w.into_inner().map_err(|e| io(e.into_error()))?;
+                let temp = tmp.path().to_path_buf();
                 tmp.persist(&path).map_err(|e| Stop::Io(format!("cannot write `{}`: {}", path.display(), e.error)))?;
+                super::interrupt::forget(&temp);
                 Ok(())
             }
         }
     }
+}
+
+/// Commits a run's output and its reject report once both are completely
+/// written (a full disk fails here, before either appears), the reject report
+/// first: no failure leaves an output whose skipped records are nowhere.
+pub(super) fn commit(out: Output, rejects: Option<Output>) -> Result<(), Stop> {
+    let mut all: Vec<Output> = rejects.into_iter().chain([out]).collect();
+    for o in &mut all {
+        o.flush().map_err(io)?;
+        if let Output::File(f, _) = o {
+            f.get_ref().as_file().sync_all().map_err(io)?;
+        }
+    }
+    all.into_iter().try_for_each(Output::commit)
 }
 
 impl Write for Output {

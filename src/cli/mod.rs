@@ -9,6 +9,7 @@ mod compile;
 mod diff;
 mod explain;
 mod fmt;
+mod interrupt;
 mod lsp;
 mod policy;
 mod render;

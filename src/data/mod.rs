@@ -9,6 +9,7 @@ mod json_array;
 mod key_set;
 pub mod layout;
 pub mod previous;
+mod quote;
 mod read;
 pub mod record;
 mod summary;

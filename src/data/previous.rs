@@ -13,7 +13,10 @@ use indexmap::IndexMap;
 /// Rows marked `gone` (customers already gone then) are skipped.
 pub fn read(path: &str, program: &Program) -> Result<IndexMap<String, Vec<State>>, DataError> {
     let unreadable = |message: String| DataError::Unreadable { source_name: path.into(), message, help: None };
-    let mut r = csv::Reader::from_path(path).map_err(|e| unreadable(e.to_string()))?;
+    let file = std::fs::File::open(path).map_err(|e| unreadable(e.to_string()))?;
+    // Watched: an output cut inside a quoted field must not swallow later rows.
+    let (file, open) = super::quote::QuoteWatch::new(std::io::BufReader::new(file));
+    let mut r = csv::Reader::from_reader(file);
     let header = r.headers().map_err(|e| unreadable(e.to_string()))?.clone();
     let col = |name: &str| header.iter().position(|h| h == name);
     let key_name = &program.fields[program.key].name;
@@ -47,8 +50,15 @@ pub fn read(path: &str, program: &Program) -> Result<IndexMap<String, Vec<State>
     let mut first_at: std::collections::HashMap<String, Location> = std::collections::HashMap::new();
     for (i, rec) in r.records().enumerate() {
         let at = |line| Location { source: path.into(), row: i + 1, line };
-        let rec = rec.map_err(|e| DataError::Malformed { at: at(None), message: e.to_string(), help: None })?;
+        let rec = rec.map_err(|e| match e.kind() {
+            csv::ErrorKind::Io(_) => unreadable(e.to_string()),
+            _ if open.get() => super::read::unterminated(at(e.position().map(|p| p.line())), vec![]).error,
+            _ => DataError::Malformed { at: at(None), message: e.to_string(), help: None },
+        })?;
         let line = rec.position().map(|p| p.line());
+        if open.get() {
+            return Err(super::read::unterminated(at(line), vec![]).error);
+        }
         let cell = |c: Option<usize>| c.and_then(|c| rec.get(c)).map(str::trim).filter(|s| !s.is_empty());
         if dims.iter().any(|d| cell(d[3]) == Some("gone")) {
             continue;

@@ -3,11 +3,11 @@
 //! that row; nothing is skipped silently (NDJSON blank lines are not records).
 
 use super::error::{DataError, Location};
+use super::quote::QuoteWatch;
 use super::value::{decode, decode_text, Cell, CellError};
 use super::Format;
 use crate::check::FieldInfo;
 use crate::eval::Value;
-use std::cell::Cell as Flag;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
 use std::rc::Rc;
@@ -228,8 +228,7 @@ fn csv_records<'f>(
     source: String,
     fields: &'f [FieldInfo],
 ) -> Result<CsvRecords<'f>, DataError> {
-    let open = Rc::new(Flag::new(false));
-    let watched = QuoteWatch { inner: input, state: Field::Start, open: open.clone() };
+    let (watched, open) = QuoteWatch::new(input);
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(watched);
     let header = reader.byte_headers().map_err(|e| unreadable(&source, &e))?;
     let header = csv::StringRecord::from_byte_record(header.clone()).map_err(|_| DataError::Unreadable {
@@ -317,67 +316,10 @@ fn unreadable(source: &str, e: &dyn std::fmt::Display) -> DataError {
     DataError::Unreadable { source_name: source.to_string(), message: e.to_string(), help: None }
 }
 
-fn unterminated(at: Location, cells: Vec<(String, String)>) -> Rejected {
+pub(crate) fn unterminated(at: Location, cells: Vec<(String, String)>) -> Rejected {
     let msg = "a quoted field opens here and never closes: the rest of the input would be read into it".to_string();
     let help = Some("close the field with `\"`; a quote inside a quoted field is written twice (`\"\"`)".into());
     malformed(at, msg, help, cells)
-}
-
-/// Where the csv crate's parser stands, followed byte by byte beside it.
-#[derive(Clone, Copy, PartialEq)]
-enum Field {
-    Start,
-    Unquoted,
-    Quoted,
-    /// A quote inside a quoted field: its end, or the first of a doubled quote.
-    AfterQuote,
-}
-
-/// Follows the csv crate's quoting over the bytes it reads, because the crate
-/// accepts an input that ends inside a quoted field: the open field silently
-/// swallows every later line. `open` is set when the input ends that way (the
-/// last record the reader yields is the culprit).
-struct QuoteWatch<R> {
-    inner: R,
-    state: Field,
-    open: Rc<Flag<bool>>,
-}
-
-impl<R: Read> Read for QuoteWatch<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        if n == 0 && !buf.is_empty() {
-            self.open.set(self.state == Field::Quoted);
-        }
-        let bytes = buf.get(..n).unwrap_or_default();
-        let mut i = 0;
-        while i < bytes.len() {
-            let rest = &bytes[i..];
-            let (skip, state) = match self.state {
-                Field::Quoted => match memchr::memchr(b'"', rest) {
-                    Some(p) => (p + 1, Field::AfterQuote),
-                    None => (rest.len(), Field::Quoted),
-                },
-                Field::Unquoted => match memchr::memchr3(b',', b'\n', b'\r', rest) {
-                    Some(p) => (p + 1, Field::Start),
-                    None => (rest.len(), Field::Unquoted),
-                },
-                Field::Start => match rest[0] {
-                    b'"' => (1, Field::Quoted),
-                    b',' | b'\n' | b'\r' => (1, Field::Start),
-                    _ => (1, Field::Unquoted),
-                },
-                Field::AfterQuote => match rest[0] {
-                    b'"' => (1, Field::Quoted),
-                    b',' | b'\n' | b'\r' => (1, Field::Start),
-                    _ => (1, Field::Unquoted),
-                },
-            };
-            i += skip;
-            self.state = state;
-        }
-        Ok(n)
-    }
 }
 
 /// The names a `--keep` column may have: as given, and the column (and

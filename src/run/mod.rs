@@ -176,9 +176,14 @@ pub fn run<W: Write, R: Write>(
         .iter()
         .map(|b| {
             let tiers: Vec<Option<usize>> = held.iter().map(|r| r.decisions[b.dimension].tier).collect();
-            (crate::budget::allocate(b, &tiers), tiers)
+            crate::budget::allocate(b, &tiers).map(|a| (a, tiers))
         })
-        .collect();
+        .collect::<Result<_, _>>()
+        .map_err(|message| {
+            let at = Location { source: "budget".into(), row: held.len(), line: None };
+            let help = Some("budgets are split in whole cents (at most 92,233,720,368,547,758.07)".to_string());
+            RunError::Data(DataError::Malformed { at, message, help })
+        })?;
     for (i, mut r) in held.into_iter().enumerate() {
         r.extra.extend(budgets.iter().map(|(a, _)| crate::check::decimal_json(a.per_record[i])));
         writer.write_kept(&r.key, &r.kept, &r.decisions, &r.extra)?;

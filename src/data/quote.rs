@@ -1,0 +1,72 @@
+//! Follows CSV quoting beside the csv crate's parser, which accepts an input
+//! that ends inside a quoted field: the open field silently swallows every later
+//! line. The readers ask the watch whether the input ended that way.
+
+use std::cell::Cell as Flag;
+use std::io::Read;
+use std::rc::Rc;
+
+/// Where the csv crate's parser stands, followed byte by byte beside it.
+#[derive(Clone, Copy, PartialEq)]
+enum Field {
+    Start,
+    Unquoted,
+    Quoted,
+    /// A quote inside a quoted field: its end, or the first of a doubled quote.
+    AfterQuote,
+}
+
+/// Follows the csv crate's quoting over the bytes it reads, because the crate
+/// accepts an input that ends inside a quoted field: the open field silently
+/// swallows every later line. `open` is set when the input ends that way (the
+/// last record the reader yields is the culprit).
+pub struct QuoteWatch<R> {
+    inner: R,
+    state: Field,
+    open: Rc<Flag<bool>>,
+}
+
+impl<R> QuoteWatch<R> {
+    /// `input` watched, and the flag set when it ends inside a quoted field.
+    pub fn new(input: R) -> (Self, Rc<Flag<bool>>) {
+        let open = Rc::new(Flag::new(false));
+        (QuoteWatch { inner: input, state: Field::Start, open: open.clone() }, open)
+    }
+}
+
+impl<R: Read> Read for QuoteWatch<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n == 0 && !buf.is_empty() {
+            self.open.set(self.state == Field::Quoted);
+        }
+        let bytes = buf.get(..n).unwrap_or_default();
+        let mut i = 0;
+        while i < bytes.len() {
+            let rest = &bytes[i..];
+            let (skip, state) = match self.state {
+                Field::Quoted => match memchr::memchr(b'"', rest) {
+                    Some(p) => (p + 1, Field::AfterQuote),
+                    None => (rest.len(), Field::Quoted),
+                },
+                Field::Unquoted => match memchr::memchr3(b',', b'\n', b'\r', rest) {
+                    Some(p) => (p + 1, Field::Start),
+                    None => (rest.len(), Field::Unquoted),
+                },
+                Field::Start => match rest[0] {
+                    b'"' => (1, Field::Quoted),
+                    b',' | b'\n' | b'\r' => (1, Field::Start),
+                    _ => (1, Field::Unquoted),
+                },
+                Field::AfterQuote => match rest[0] {
+                    b'"' => (1, Field::Quoted),
+                    b',' | b'\n' | b'\r' => (1, Field::Start),
+                    _ => (1, Field::Unquoted),
+                },
+            };
+            i += skip;
+            self.state = state;
+        }
+        Ok(n)
+    }
+}
