@@ -162,6 +162,33 @@ fn the_cli_reports_too_deep_for_check_and_fmt() {
 }
 
 #[test]
+fn let_chains_within_the_limit_go_through_every_pass_on_a_small_stack() {
+    let src = nested("lets", 120);
+    assert!(on_small_stack(move || every_pass(&src)).is_none());
+}
+
+#[test]
+fn let_chains_past_the_limit_are_too_deep() {
+    let src = nested("lets", 5_000);
+    let codes = on_small_stack(move || {
+        let out = check(&parse(&src).unwrap(), &src);
+        out.diagnostics
+            .iter()
+            .map(|d| format!("{:?}", miette::Diagnostic::code(d).map(|c| c.to_string())))
+            .collect::<Vec<_>>()
+    });
+    assert_eq!(codes, ["Some(\"tier::too_deep\")"]);
+}
+
+#[test]
+fn lets_each_used_twice_by_the_next_take_linear_time_in_every_pass() {
+    // a30 written out in full has 2^30 leaves: any pass that expands lets
+    // without sharing would not finish.
+    let src = nested("lets2", 30);
+    assert!(on_small_stack(move || every_pass(&src)).is_none());
+}
+
+#[test]
 fn a_policy_without_tiers_does_not_panic_tier_test() {
     let out = assert_cmd::Command::cargo_bin("tier")
         .unwrap()

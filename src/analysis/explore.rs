@@ -281,32 +281,29 @@ fn tri(b: bool) -> Tri {
     }
 }
 
-/// Field slots a node reads, through the lets it uses.
+/// Field slots a node reads, through the lets it uses. Each let is followed once,
+/// on a heap stack (lets that each use the last twice would otherwise be visited
+/// exponentially often).
 pub fn slots_read(n: &Node, program: &Program, out: &mut BTreeSet<usize>) {
-    match n {
-        Node::Slot(s) if *s < program.fields.len() => {
-            out.insert(*s);
-        }
-        Node::Slot(s) => {
-            if let Some((_, expr)) = program.lets.iter().find(|(slot, _)| slot == s) {
-                slots_read(expr, program, out);
+    let mut seen = BTreeSet::new();
+    let mut todo = vec![n];
+    while let Some(n) = todo.pop() {
+        match n {
+            Node::Slot(s) if *s < program.fields.len() => {
+                out.insert(*s);
             }
+            Node::Slot(s) => {
+                if seen.insert(*s) {
+                    todo.extend(program.lets.iter().find(|(slot, _)| slot == s).map(|(_, expr)| expr));
+                }
+            }
+            Node::Const(_) | Node::Today => {}
+            Node::Neg(x) | Node::Not(x) | Node::Is { value: x, .. } => todo.push(x),
+            Node::Arith(_, a, b) => todo.extend([&**a, &**b]),
+            Node::Compare(a, rest) => todo.extend(std::iter::once(&**a).chain(rest.iter().map(|(_, x)| x))),
+            Node::Between { value, low, high, .. } => todo.extend([&**value, &**low, &**high]),
+            Node::In { value, items, .. } => todo.extend(std::iter::once(&**value).chain(items)),
+            Node::And(xs) | Node::Or(xs) | Node::Call(_, xs) => todo.extend(xs),
         }
-        Node::Const(_) | Node::Today => {}
-        Node::Neg(x) | Node::Not(x) | Node::Is { value: x, .. } => slots_read(x, program, out),
-        Node::Arith(_, a, b) => {
-            slots_read(a, program, out);
-            slots_read(b, program, out);
-        }
-        Node::Compare(a, rest) => {
-            slots_read(a, program, out);
-            rest.iter().for_each(|(_, x)| slots_read(x, program, out));
-        }
-        Node::Between { value, low, high, .. } => [value, low, high].iter().for_each(|x| slots_read(x, program, out)),
-        Node::In { value, items, .. } => {
-            slots_read(value, program, out);
-            items.iter().for_each(|x| slots_read(x, program, out));
-        }
-        Node::And(xs) | Node::Or(xs) | Node::Call(_, xs) => xs.iter().for_each(|x| slots_read(x, program, out)),
     }
 }

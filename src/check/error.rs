@@ -383,6 +383,19 @@ pub enum CheckError {
         span: SourceSpan,
     },
 
+    #[error("`{name}` nests {depth} levels deep through the lets it uses, past the limit of {limit}")]
+    #[diagnostic(
+        code(tier::too_deep),
+        help("compute it in fewer steps (each let used by a let used by … adds its depth); docs/limits.md lists the limits")
+    )]
+    LetTooDeep {
+        name: String,
+        depth: usize,
+        limit: usize,
+        #[label("too deep")]
+        span: SourceSpan,
+    },
+
     #[error("empty range: no value is {description}")]
     #[diagnostic(
         code(tier::empty_range),
