@@ -126,6 +126,17 @@ fn the_canonical_layout_spells_operators_one_way() {
     assert!(out.contains("x > 100万 and y < 1.2M and z == 20%"), "number spelling is kept: {out}");
 }
 
+#[test]
+fn check_counts_the_files_that_need_formatting() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.tier");
+    std::fs::write(&path, "tier A { otherwise }\n").unwrap();
+    let out = assert_cmd::Command::cargo_bin("tier").unwrap().args(["fmt", "--check"]).arg(&path).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("1 of 1 file needs formatting"), "{stderr}");
+}
+
 // ------------------------------------------------------------------ generated policies
 
 fn name() -> impl Strategy<Value = String> {
