@@ -198,3 +198,25 @@ fn a_policy_without_tiers_does_not_panic_tier_test() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// `days_since(d + f)` and friends with `f` near the ends of 32 bits: the date
+/// leaves 0000..9999 and is missing (no tier reads it), in debug and release alike.
+#[test]
+fn date_arithmetic_out_of_range_is_missing() {
+    let src = "policy { as_of: 2024-06-30 }\n\
+               schema { id: text key  d: date  f: integer }\n\
+               tier Plus { when days_since(d + f) > 1000 or days_since(d + f) < -1000 }\n\
+               tier Minus { when days_since(d - f) > 1000 or days_since(d - f) < -1000 }\n\
+               tier Months { when months_since(d + f) > 1 or years_since(d - f) < -1 or (d - f) - d > 1 }\n\
+               tier Other { otherwise }\n";
+    let out = check(&parse(src).unwrap(), src);
+    let checked = out.checked.unwrap_or_else(|| panic!("{:?}", out.diagnostics));
+    let program = compile(&checked);
+    let ev = Evaluator::new(&program, Date::parse("2024-06-30").unwrap());
+    let d = Value::Date(Date::parse("2024-01-01").unwrap());
+    for f in [i64::from(i32::MIN), i64::from(i32::MIN) + 1, i64::from(i32::MAX), -3_000_000, 3_000_000] {
+        let mut frame = vec![Value::Text("1".into()), d.clone(), Value::Num(f.into())];
+        let decisions = ev.evaluate(&mut frame).unwrap();
+        assert_eq!(decisions[0].tier, Some(3), "f = {f}");
+    }
+}
