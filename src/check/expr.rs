@@ -18,7 +18,10 @@ impl Cx<'_> {
         let (kind, ty) = match &e.kind {
             ExprKind::Number(n) => (TKind::Const(Const::Num(n.value)), Ty::Lit),
             ExprKind::Money(m) => (TKind::Const(Const::Num(m.amount.value)), Ty::Money),
-            ExprKind::Rate(r) => (TKind::Const(Const::Num(r.count.value * r.period.per_year())), Ty::Rate),
+            // The parser refused rates whose yearly count is beyond the number range.
+            ExprKind::Rate(r) => {
+                (TKind::Const(Const::Num(r.count.value.saturating_mul(r.period.per_year()))), Ty::Rate)
+            }
             ExprKind::Date(d) => (TKind::Const(Const::Date(*d)), Ty::Date),
             ExprKind::Text(s) => (TKind::Const(Const::Text(s.clone())), Ty::Text),
             ExprKind::Bool(b) => (TKind::Const(Const::Bool(*b)), Ty::Bool),

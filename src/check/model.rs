@@ -410,7 +410,7 @@ impl StrategyValue {
     pub fn comparable_number(&self) -> Option<(u8, Decimal)> {
         match self {
             StrategyValue::Number(d) | StrategyValue::Money { amount: d, .. } => Some((0, *d)),
-            StrategyValue::Rate { count, period } => Some((1, *count * period.per_year())),
+            StrategyValue::Rate { count, period } => Some((1, count.checked_mul(period.per_year())?)),
             _ => None,
         }
     }
