@@ -198,7 +198,7 @@ impl<'p> Evaluator<'p> {
                 (Func::Round, Value::Num(d)) => {
                     Value::Num(d.round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero))
                 }
-                (Func::DaysSince, Value::Date(d)) => Value::Num(Decimal::from(self.today.0 - d.0)),
+                (Func::DaysSince, Value::Date(d)) => Value::Num(Decimal::from(self.today.days_since(d))),
                 // Whole days from the event to the start of `today`, rounded down.
                 (Func::DaysSince, Value::DateTime(s)) => {
                     Value::Num(Decimal::from((i64::from(self.today.0) * 86_400 - s).div_euclid(86_400)))
@@ -227,7 +227,7 @@ impl<'p> Evaluator<'p> {
                 };
                 Value::Num(d.round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero))
             }
-            (Func::DaysSince, [Value::Date(d)]) => Value::Num(Decimal::from(self.today.0 - d.0)),
+            (Func::DaysSince, [Value::Date(d)]) => Value::Num(Decimal::from(self.today.days_since(*d))),
             _ => Value::Missing,
         }
     }
@@ -260,11 +260,12 @@ pub fn arith(op: BinOp, l: &Value, r: &Value) -> Value {
             BinOp::Div => a.checked_div(*b),
         }
         .map(Value::Num),
-        (Value::Date(a), Value::Date(b)) if op == BinOp::Sub => Some(Value::Num(Decimal::from(a.0 - b.0))),
+        (Value::Date(a), Value::Date(b)) if op == BinOp::Sub => Some(Value::Num(Decimal::from(a.days_since(*b)))),
+        // A date outside 0000..9999, or a day count beyond 64 bits, is missing.
         (Value::Date(a), Value::Num(days)) | (Value::Num(days), Value::Date(a)) => {
-            let days = days.fract().is_zero().then(|| days.to_i32()).flatten();
-            let signed = if op == BinOp::Sub { days.map(|d| -d) } else { days };
-            signed.and_then(|d| a.0.checked_add(d)).map(|d| Value::Date(Date(d)))
+            let days = days.fract().is_zero().then(|| days.to_i64()).flatten();
+            let signed = if op == BinOp::Sub { days.and_then(i64::checked_neg) } else { days };
+            signed.and_then(|d| a.add_days(d)).map(Value::Date)
         }
         _ => None,
     };

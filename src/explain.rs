@@ -317,7 +317,7 @@ impl<'a> Explainer<'a> {
                 let to = move_into(f, cells, current);
                 cost.0 += usize::from(!controllable(f));
                 cost.1 += 1;
-                cost.2 += relative(current, &to);
+                cost.2 = cost.2.saturating_add(relative(current, &to));
                 moved[v.slot] = to;
             }
             if best.as_ref().is_some_and(|(c, _)| *c <= cost) {
@@ -408,18 +408,19 @@ fn move_into(f: &FieldInfo, cells: &[Cell], current: &Value) -> Value {
         Cell::Open { lo: Some(l), .. } => order(current, l) != Some(std::cmp::Ordering::Greater),
         _ => false,
     };
+    // One step past a bound, if the step stays within numbers and dates.
     let nudge = |v: &Value, up: bool| match v {
-        Value::Num(d) => Value::Num(if up { *d + step(f) } else { *d - step(f) }),
-        Value::Date(d) => Value::Date(Date(if up { d.0 + 1 } else { d.0 - 1 })),
-        other => other.clone(),
+        Value::Num(d) => if up { d.checked_add(step(f)) } else { d.checked_sub(step(f)) }.map(Value::Num),
+        Value::Date(d) => d.add_days(if up { 1 } else { -1 }).map(Value::Date),
+        other => Some(other.clone()),
     };
     let edge = |c: &Cell, up: bool| match c {
         Cell::Point(p) => p.clone(),
         Cell::Open { lo: Some(l), hi, rep } if up => {
-            fits(nudge(l, true), hi.as_ref(), true).unwrap_or_else(|| rep.clone())
+            nudge(l, true).and_then(|v| fits(v, hi.as_ref(), true)).unwrap_or_else(|| rep.clone())
         }
         Cell::Open { hi: Some(h), lo, rep } if !up => {
-            fits(nudge(h, false), lo.as_ref(), false).unwrap_or_else(|| rep.clone())
+            nudge(h, false).and_then(|v| fits(v, lo.as_ref(), false)).unwrap_or_else(|| rep.clone())
         }
         other => other.rep(),
     };
@@ -439,10 +440,14 @@ fn fits(v: Value, bound: Option<&Value>, up: bool) -> Option<Value> {
     bound.is_none_or(|b| order(&v, b) == Some(want)).then_some(v)
 }
 
+/// How far `to` is from `from`, relative to `from` (a year for dates); a
+/// distance beyond the decimal range (from 1e-25 to 1M) counts as the largest.
 fn relative(from: &Value, to: &Value) -> Decimal {
     match (from, to) {
-        (Value::Num(a), Value::Num(b)) if !a.is_zero() => ((*b - *a) / *a).abs(),
-        (Value::Date(a), Value::Date(b)) => Decimal::from((b.0 - a.0).abs()) / Decimal::from(365),
+        (Value::Num(a), Value::Num(b)) if !a.is_zero() => {
+            b.checked_sub(*a).and_then(|gap| gap.checked_div(*a)).map_or(Decimal::MAX, |r| r.abs())
+        }
+        (Value::Date(a), Value::Date(b)) => Decimal::from(b.days_since(*a).abs()) / Decimal::from(365),
         _ => Decimal::ONE,
     }
 }
@@ -451,11 +456,17 @@ fn delta(f: &FieldInfo, from: &Value, to: &Value) -> Option<String> {
     let sign =
         |d: Decimal| if d.is_sign_negative() { format!("{}", d.normalize()) } else { format!("+{}", d.normalize()) };
     match (from, to) {
-        (Value::Num(a), Value::Num(b)) => Some(match f.period {
-            Some(p) => format!("{}/{}", sign((*b - *a) / p.per_year()), p.name()),
-            None => sign(*b - *a),
+        // A gap beyond the decimal range (from the most negative amount to a
+        // positive one) is said to be so.
+        (Value::Num(a), Value::Num(b)) => Some(match (b.checked_sub(*a), f.period) {
+            (None, _) => "beyond the number range".to_string(),
+            (Some(gap), Some(p)) => match gap.checked_div(p.per_year()) {
+                Some(per) => format!("{}/{}", sign(per), p.name()),
+                None => "beyond the number range".to_string(),
+            },
+            (Some(gap), None) => sign(gap),
         }),
-        (Value::Date(a), Value::Date(b)) => Some(format!("{} days", sign(Decimal::from(b.0 - a.0)))),
+        (Value::Date(a), Value::Date(b)) => Some(format!("{} days", sign(Decimal::from(b.days_since(*a))))),
         _ => None,
     }
 }

@@ -196,14 +196,15 @@ fn between(lo: Option<&Value>, hi: Option<&Value>) -> Option<Value> {
 /// whole numbers only). Shared with `regions`.
 pub(crate) fn step(c: &Value, up: bool, integer: bool) -> Option<Value> {
     match c {
+        // None past the ends of the number and date ranges: there is no value there.
         Value::Num(d) if integer => {
-            Some(Value::Num(if up { d.floor() + Decimal::ONE } else { d.ceil() - Decimal::ONE }))
+            if up { d.floor().checked_add(Decimal::ONE) } else { d.ceil().checked_sub(Decimal::ONE) }.map(Value::Num)
         }
         Value::Num(d) => {
             let one = Decimal::ONE;
             (if up { d.checked_add(one) } else { d.checked_sub(one) }).map(Value::Num)
         }
-        Value::Date(d) => Some(Value::Date(Date(if up { d.0 + 1 } else { d.0 - 1 }))),
+        Value::Date(d) => d.add_days(if up { 1 } else { -1 }).map(Value::Date),
         _ => None,
     }
 }
@@ -212,14 +213,15 @@ pub(crate) fn step(c: &Value, up: bool, integer: bool) -> Option<Value> {
 pub(crate) fn inside(lo: &Value, hi: &Value, integer: bool) -> Option<Value> {
     match (lo, hi) {
         (Value::Num(l), Value::Num(h)) if integer => {
-            let v = l.floor() + Decimal::ONE;
+            let v = l.floor().checked_add(Decimal::ONE)?;
             (v < *h).then_some(Value::Num(v))
         }
         (Value::Num(l), Value::Num(h)) => {
-            let mid = (*l + *h) / Decimal::TWO;
+            // Halves first when the sum would leave the number range.
+            let mid = l.checked_add(*h).map_or(*l / Decimal::TWO + *h / Decimal::TWO, |s| s / Decimal::TWO);
             (mid > *l && mid < *h).then_some(Value::Num(mid))
         }
-        (Value::Date(l), Value::Date(h)) => (h.0 - l.0 > 1).then_some(Value::Date(Date(l.0 + 1))),
+        (Value::Date(l), Value::Date(h)) => (h.days_since(*l) > 1).then(|| l.add_days(1).map(Value::Date)).flatten(),
         _ => None,
     }
 }

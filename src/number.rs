@@ -174,8 +174,25 @@ impl Date {
         Date::from_ymd(y as i32, m, d)
     }
 
+    /// The first and last dates `tier` works with: 0000-01-01 and 9999-12-31, the
+    /// dates `YYYY-MM-DD` can write. Arithmetic that leaves them gives `None`
+    /// (a missing value), never a wrapped-around day number.
+    pub const MIN: Date = Date(-719_528);
+    pub const MAX: Date = Date(2_932_896);
+
+    /// The date `days` days later (earlier when negative), if within [`Date::MIN`]..=[`Date::MAX`].
+    pub fn add_days(self, days: i64) -> Option<Date> {
+        let day = i32::try_from(i64::from(self.0).checked_add(days)?).ok()?;
+        (Date::MIN.0..=Date::MAX.0).contains(&day).then_some(Date(day))
+    }
+
+    /// Days from `earlier` to `self` (negative when `earlier` is later).
+    pub fn days_since(self, earlier: Date) -> i64 {
+        i64::from(self.0) - i64::from(earlier.0)
+    }
+
     pub fn from_ymd(y: i32, m: u32, d: u32) -> Option<Date> {
-        if !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) {
+        if !(0..=9999).contains(&y) || !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) {
             return None;
         }
         // Howard Hinnant's days_from_civil.
@@ -188,8 +205,9 @@ impl Date {
         Some(Date(era * 146_097 + doe - 719_468))
     }
 
+    /// Year, month and day (computed in 64 bits: no day number overflows it).
     pub fn ymd(self) -> (i32, u32, u32) {
-        let z = self.0 + 719_468;
+        let z = i64::from(self.0) + 719_468;
         let era = z.div_euclid(146_097);
         let doe = z.rem_euclid(146_097);
         let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
@@ -197,8 +215,8 @@ impl Date {
         let mp = (5 * doy + 2) / 153;
         let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
         let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-        let y = yoe + era * 400 + i32::from(m <= 2);
-        (y, m, d)
+        let y = yoe + era * 400 + i64::from(m <= 2);
+        (i32::try_from(y).unwrap_or(if y < 0 { i32::MIN } else { i32::MAX }), m, d)
     }
 }
 
@@ -214,21 +232,21 @@ impl Date {
     /// month-end staying a month-end (as `months_before`).
     pub fn shift(self, n: i64, period: Period) -> Option<Date> {
         let months = match period {
-            Period::Day => return i32::try_from(n).ok().and_then(|n| self.0.checked_add(n)).map(Date),
-            Period::Week => return i32::try_from(7 * n).ok().and_then(|n| self.0.checked_add(n)).map(Date),
+            Period::Day => return self.add_days(n),
+            Period::Week => return self.add_days(n.checked_mul(7)?),
             Period::Month => n,
-            Period::Quarter => 3 * n,
-            Period::HalfYear => 6 * n,
-            Period::Year => 12 * n,
+            Period::Quarter => n.checked_mul(3)?,
+            Period::HalfYear => n.checked_mul(6)?,
+            Period::Year => n.checked_mul(12)?,
         };
-        self.months_before(-months)
+        self.months_before(months.checked_neg()?)
     }
 
     /// The latest date from which `n` whole months have passed by `self`, as
     /// `months_since` counts them (a month-end `self` reaches back to month-ends).
     pub fn months_before(self, n: i64) -> Option<Date> {
         let (y, m, d) = self.ymd();
-        let total = i64::from(y) * 12 + i64::from(m) - 1 - n;
+        let total = (i64::from(y) * 12 + i64::from(m) - 1).checked_sub(n)?;
         let ty = i32::try_from(total.div_euclid(12)).ok()?;
         let tm = u32::try_from(total.rem_euclid(12)).ok()? + 1;
         let last = days_in_month(ty, tm);
@@ -365,6 +383,31 @@ mod tests {
         assert_eq!(Period::parse("half_year"), Some(Period::HalfYear));
         assert_eq!(Period::parse("fortnight"), None);
         assert_eq!(Decimal::from(3) * Period::Quarter.per_year(), Decimal::from(12));
+    }
+
+    #[test]
+    fn date_arithmetic_out_of_range_is_none_never_a_wrapped_day() {
+        assert_eq!(Date::from_ymd(0, 1, 1), Some(Date::MIN));
+        assert_eq!(Date::from_ymd(9999, 12, 31), Some(Date::MAX));
+        let d = Date::parse("2024-01-01").unwrap();
+        for days in [i64::from(i32::MIN), i64::from(i32::MAX), i64::MIN, i64::MAX, 3_000_000, -3_000_000] {
+            assert_eq!(d.add_days(days), None, "{days}");
+        }
+        assert_eq!(Date::MAX.add_days(1), None);
+        assert_eq!(Date::MIN.add_days(-1), None);
+        assert_eq!(Date::MAX.days_since(Date(i32::MIN)), i64::from(Date::MAX.0) - i64::from(i32::MIN));
+        for (n, p) in
+            [(i64::MAX, Period::Year), (i64::MIN, Period::Month), (i64::MAX / 2, Period::Week), (20_000, Period::Year)]
+        {
+            assert_eq!(d.shift(n, p), None, "{n} {p:?}");
+            assert_eq!(d.shift(-n.saturating_abs(), p), None, "-{n} {p:?}");
+        }
+        assert_eq!(d.months_before(i64::MIN), None);
+        assert_eq!(d.months_before(i64::MAX), None);
+        assert_eq!(Date::from_ymd(i32::MAX, 1, 1), None);
+        // Day numbers outside the range still give a calendar reading, not a panic.
+        let _ = Date(i32::MIN).ymd();
+        let _ = Date(i32::MAX).ymd();
     }
 
     #[test]

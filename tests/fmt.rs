@@ -126,6 +126,17 @@ fn the_canonical_layout_spells_operators_one_way() {
     assert!(out.contains("x > 100万 and y < 1.2M and z == 20%"), "number spelling is kept: {out}");
 }
 
+#[test]
+fn check_counts_the_files_that_need_formatting() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.tier");
+    std::fs::write(&path, "tier A { otherwise }\n").unwrap();
+    let out = assert_cmd::Command::cargo_bin("tier").unwrap().args(["fmt", "--check"]).arg(&path).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("1 of 1 file needs formatting"), "{stderr}");
+}
+
 // ------------------------------------------------------------------ generated policies
 
 fn name() -> impl Strategy<Value = String> {
@@ -219,8 +230,38 @@ fn policy() -> impl Strategy<Value = String> {
         })
 }
 
+/// Top-level lets and tiers, and the entries of a schema, with comment lines and
+/// blank lines anywhere between them.
+fn commented_layout() -> impl Strategy<Value = String> {
+    let between = prop::collection::vec(prop::sample::select(vec!["# note", "", "  # indented", "#"]), 0..4);
+    (prop::collection::vec(between.clone(), 4), prop::collection::vec((between, 0..3usize), 1..6)).prop_map(
+        |(schema_gaps, items)| {
+            let mut src = "schema {\n id: text key\n".to_string();
+            for (i, gap) in schema_gaps.iter().enumerate() {
+                src.push_str(&(gap.join("\n") + "\n"));
+                src.push_str(&format!(" f{i}: number\n"));
+            }
+            src.push_str("}\n");
+            for (i, (gap, kind)) in items.iter().enumerate() {
+                src.push_str(&(gap.join("\n") + "\n"));
+                src.push_str(&match kind {
+                    0 | 1 => format!("let l{i} = f{}\n", i % 4),
+                    _ => format!("tier T{i} {{\n{}\n when f0 > {i}\n}}\n", gap.join("\n")),
+                });
+            }
+            src + "tier Rest { otherwise }\n"
+        },
+    )
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    #[test]
+    fn laws_hold_with_comments_and_blank_lines_anywhere(src in commented_layout()) {
+        prop_assume!(parse(&src).is_ok());
+        assert_laws("commented", &src);
+    }
 
     #[test]
     fn laws_hold_for_generated_policies(src in policy()) {

@@ -162,6 +162,33 @@ fn the_cli_reports_too_deep_for_check_and_fmt() {
 }
 
 #[test]
+fn let_chains_within_the_limit_go_through_every_pass_on_a_small_stack() {
+    let src = nested("lets", 120);
+    assert!(on_small_stack(move || every_pass(&src)).is_none());
+}
+
+#[test]
+fn let_chains_past_the_limit_are_too_deep() {
+    let src = nested("lets", 5_000);
+    let codes = on_small_stack(move || {
+        let out = check(&parse(&src).unwrap(), &src);
+        out.diagnostics
+            .iter()
+            .map(|d| format!("{:?}", miette::Diagnostic::code(d).map(|c| c.to_string())))
+            .collect::<Vec<_>>()
+    });
+    assert_eq!(codes, ["Some(\"tier::too_deep\")"]);
+}
+
+#[test]
+fn lets_each_used_twice_by_the_next_take_linear_time_in_every_pass() {
+    // a30 written out in full has 2^30 leaves: any pass that expands lets
+    // without sharing would not finish.
+    let src = nested("lets2", 30);
+    assert!(on_small_stack(move || every_pass(&src)).is_none());
+}
+
+#[test]
 fn a_policy_without_tiers_does_not_panic_tier_test() {
     let out = assert_cmd::Command::cargo_bin("tier")
         .unwrap()
@@ -170,4 +197,103 @@ fn a_policy_without_tiers_does_not_panic_tier_test() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// `days_since(d + f)` and friends with `f` near the ends of 32 bits: the date
+/// leaves 0000..9999 and is missing (no tier reads it), in debug and release alike.
+#[test]
+fn date_arithmetic_out_of_range_is_missing() {
+    let src = "policy { as_of: 2024-06-30 }\n\
+               schema { id: text key  d: date  f: integer }\n\
+               tier Plus { when days_since(d + f) > 1000 or days_since(d + f) < -1000 }\n\
+               tier Minus { when days_since(d - f) > 1000 or days_since(d - f) < -1000 }\n\
+               tier Months { when months_since(d + f) > 1 or years_since(d - f) < -1 or (d - f) - d > 1 }\n\
+               tier Other { otherwise }\n";
+    let out = check(&parse(src).unwrap(), src);
+    let checked = out.checked.unwrap_or_else(|| panic!("{:?}", out.diagnostics));
+    let program = compile(&checked);
+    let ev = Evaluator::new(&program, Date::parse("2024-06-30").unwrap());
+    let d = Value::Date(Date::parse("2024-01-01").unwrap());
+    for f in [i64::from(i32::MIN), i64::from(i32::MIN) + 1, i64::from(i32::MAX), -3_000_000, 3_000_000] {
+        let mut frame = vec![Value::Text("1".into()), d.clone(), Value::Num(f.into())];
+        let decisions = ev.evaluate(&mut frame).unwrap();
+        assert_eq!(decisions[0].tier, Some(3), "f = {f}");
+    }
+}
+
+/// `tier explain` / `apply --explain` on amounts at the ends of the decimal
+/// model: the gaps and distances are computed with checked arithmetic.
+#[test]
+fn explain_survives_the_ends_of_the_decimal_range() {
+    use rust_decimal::Decimal;
+    let src = "policy { as_of: 2024-06-30 }\n\
+               schema { id: text key  spend: money  orders: count per month  rate: number  joined: date }\n\
+               tier VIP { when spend > 1M and orders >= 3/month and rate > 0.5 and joined < 2020-01-01 }\n\
+               tier Mid { when spend between 0.000000000000000000000000001 and 1M or rate < -1 }\n\
+               tier Low { otherwise }\n";
+    let out = check(&parse(src).unwrap(), src);
+    let checked = out.checked.unwrap_or_else(|| panic!("{:?}", out.diagnostics));
+    let program = compile(&checked);
+    let today = Date::parse("2024-06-30").unwrap();
+    let explainer = Explainer::new(&checked, &program, src, today);
+    let ev = Evaluator::new(&program, today);
+    let tiny = Decimal::from_scientific("1e-25").unwrap();
+    let amounts = [Decimal::MIN, Decimal::MAX, tiny, -tiny, Decimal::ZERO, Decimal::new(1, 28)];
+    let dates = [Date::MIN, Date::MAX, Date::parse("2024-01-01").unwrap()];
+    for a in amounts {
+        for b in amounts {
+            for j in dates {
+                let fields = vec![Value::Text("1".into()), Value::Num(a), Value::Num(b), Value::Num(b), Value::Date(j)];
+                let _ = explainer.explain(&fields);
+                let mut frame = fields.clone();
+                let decisions = ev.evaluate(&mut frame).unwrap();
+                let _ = explainer.columns_for(&decisions, &fields);
+            }
+        }
+    }
+}
+
+/// Constants at the ends of the number and date ranges go through the analysis
+/// (its cells step one past each bound) and every other pass without overflow.
+#[test]
+fn constants_at_the_ends_of_the_ranges_go_through_every_pass() {
+    let src = "policy { as_of: 2024-06-30 }\n\
+               schema { id: text key  spend: money  r: count per month  j: date  n: integer }\n\
+               tier A { when spend > 79228162514264337593543950335 or r > 79228162514264337593543950/year }\n\
+               tier B { when spend < 0.0000000000000000000000000001 and spend > -79228162514264337593543950335 }\n\
+               tier C { when j > 9999-12-31 or j < 0000-01-01 or days_since(j) > 79228162514264337593543950335 }\n\
+               tier D { when n >= 79228162514264337593543950335 or n <= -79228162514264337593543950335 }\n\
+               tier E { otherwise }\n";
+    let src = src.to_string();
+    assert!(on_small_stack(move || every_pass(&src)).is_none());
+}
+
+/// A criterion of 4,000 `and`s and a chain of 1,000 tiers each extending the
+/// last: the analysis is near-linear or stops at its budget with a note, so
+/// both finish in seconds (the `and`s took minutes and the chain half a minute).
+#[test]
+fn large_policies_are_analysed_within_the_budget() {
+    let conds: Vec<String> = (0..4000).map(|i| format!("spend > {i}")).collect();
+    let ands = format!(
+        "schema {{ id: text key  spend: money }}\ntier A {{ when {} }}\ntier B {{ otherwise }}\n",
+        conds.join(" and ")
+    );
+    let tiers: Vec<String> = (1..1000)
+        .map(|i| format!("tier T{i} {{ when spend > {} strategy extends T{} {{ k{i}: {i} }} }}", 1000 - i, i - 1))
+        .collect();
+    let chain = format!(
+        "schema {{ id: text key  spend: money }}\ntier T0 {{ when spend > 1000 strategy {{ k0: 0 }} }}\n{}\n\
+         tier Rest {{ otherwise strategy {{ k0: 1 }} }}\n",
+        tiers.join("\n")
+    );
+    for src in [ands, chain] {
+        assert!(src.len() < 100_000);
+        let out = check(&parse(&src).unwrap(), &src);
+        let checked = out.checked.unwrap();
+        let program = compile(&checked);
+        let today = Date::parse("2024-06-30").unwrap();
+        let started = std::time::Instant::now();
+        let _ = analyze(&checked, &program, &src, Options { today, explain_overlaps: false });
+        println!("analysis took {:?}", started.elapsed());
+    }
 }

@@ -140,7 +140,7 @@ pub enum Finding {
         span: SourceSpan,
     },
 
-    #[error("`{dimension}` is too large to analyse: stopped after {boxes} regions")]
+    #[error("`{dimension}` is too large to analyse: stopped after {boxes} regions or {steps} steps")]
     #[diagnostic(
         code(tier::analysis_too_large),
         severity(Warning),
@@ -149,6 +149,7 @@ pub enum Finding {
     TooLarge {
         dimension: String,
         boxes: usize,
+        steps: u64,
         #[label("not analysed")]
         span: SourceSpan,
     },

@@ -51,8 +51,33 @@ impl Region {
 
 pub struct TooLarge;
 
+/// A one-variable condition over its variable's cells: true on cell 0 or not,
+/// and the (sorted) cells where its truth flips.
+struct Changes {
+    first: bool,
+    flips: Vec<usize>,
+}
+
+impl Changes {
+    /// The first flip in `lo + 1..=hi`: the range is mixed exactly when there is one.
+    fn flip_within(&self, lo: usize, hi: usize) -> Option<usize> {
+        let i = self.flips.partition_point(|&c| c <= lo);
+        self.flips.get(i).copied().filter(|&c| c <= hi)
+    }
+
+    fn at(&self, cell: usize) -> bool {
+        self.first ^ (self.flips.partition_point(|&c| c <= cell) % 2 == 1)
+    }
+}
+
 /// Boxes a search may split before it gives up.
 pub const MAX_BOXES: usize = 400_000;
+
+/// Steps (a box decided, a condition looked up on a cell) all the searches of
+/// one explorer may take before they give up: this bounds the analysis of a
+/// dimension whatever its size (a criterion of thousands of `and`s, a thousand
+/// tiers), at a few seconds in a release build.
+pub const MAX_WORK: u64 = 30_000_000;
 
 pub struct Explorer<'a> {
     pub space: &'a Space,
@@ -62,9 +87,12 @@ pub struct Explorer<'a> {
     var_of_slot: HashMap<usize, usize>,
     /// Variables each condition reads, by node address.
     vars_of: std::cell::RefCell<HashMap<*const Node, Vec<usize>>>,
-    /// Truth of a one-variable condition per cell.
-    cache: std::cell::RefCell<HashMap<(*const Node, usize), bool>>,
+    /// Per one-variable condition, its truth on the first cell and the cells
+    /// where it changes (so a box's range is decided by a binary search).
+    cache: std::cell::RefCell<HashMap<*const Node, std::rc::Rc<Changes>>>,
     pub boxes: std::cell::Cell<usize>,
+    /// Steps taken so far, against [`MAX_WORK`].
+    pub work: std::cell::Cell<u64>,
 }
 
 impl<'a> Explorer<'a> {
@@ -78,6 +106,7 @@ impl<'a> Explorer<'a> {
             vars_of: Default::default(),
             cache: Default::default(),
             boxes: std::cell::Cell::new(0),
+            work: std::cell::Cell::new(0),
         }
     }
 
@@ -107,7 +136,8 @@ impl<'a> Explorer<'a> {
         let start = self.boxes.get();
         while let Some(ranges) = stack.pop() {
             self.boxes.set(self.boxes.get() + 1);
-            if self.boxes.get() - start > MAX_BOXES {
+            self.work.set(self.work.get() + formulas.len() as u64);
+            if self.boxes.get() - start > MAX_BOXES || self.work.get() > MAX_WORK {
                 return Err(TooLarge);
             }
             let mut truths = Vec::with_capacity(formulas.len());
@@ -141,6 +171,10 @@ impl<'a> Explorer<'a> {
                 None if truths.len() < formulas.len() && !truths.last().is_some_and(|t| *t) => {}
                 None => out.push(Region { ranges, truths }),
             }
+        }
+        // A box decided after the budget ran out may rest on placeholders.
+        if self.work.get() > MAX_WORK {
+            return Err(TooLarge);
         }
         Ok(out)
     }
@@ -194,15 +228,15 @@ impl<'a> Explorer<'a> {
     }
 
     fn atom3(&self, atom: &Node, ranges: &[(usize, usize)]) -> Tri {
+        self.work.set(self.work.get() + 1);
         let vars = self.vars(atom);
         match vars.as_slice() {
             [v] => {
                 let (lo, hi) = ranges[*v];
-                let first = self.cell_truth(atom, *v, lo);
-                if (lo + 1..=hi).all(|c| self.cell_truth(atom, *v, c) == first) {
-                    tri(first)
-                } else {
-                    Tri::Mixed
+                let changes = self.changes(atom, *v);
+                match changes.flip_within(lo, hi) {
+                    None => tri(changes.at(lo)),
+                    Some(_) => Tri::Mixed,
                 }
             }
             vs if vs.iter().all(|v| ranges[*v].0 == ranges[*v].1) => {
@@ -212,18 +246,38 @@ impl<'a> Explorer<'a> {
         }
     }
 
-    fn cell_truth(&self, atom: &Node, var: usize, cell: usize) -> bool {
-        let key = (atom as *const Node, cell);
-        if let Some(b) = self.cache.borrow().get(&key) {
-            return *b;
+    /// Where a one-variable condition flips over its variable's cells, worked
+    /// out once per condition (each cell evaluated once: a step of the budget).
+    fn changes(&self, atom: &Node, var: usize) -> std::rc::Rc<Changes> {
+        let key = atom as *const Node;
+        if let Some(c) = self.cache.borrow().get(&key) {
+            return c.clone();
         }
-        let mut frame = vec![Value::Missing; self.program.fields.len()];
+        if self.work.get() > MAX_WORK {
+            // Over budget: the search that asked gives up (see `partition`), so
+            // this placeholder never decides anything.
+            return std::rc::Rc::new(Changes { first: false, flips: Vec::new() });
+        }
         let v = &self.space.vars[var];
-        frame[v.slot] = v.cells[cell].rep();
-        self.evaluator.prepare(&mut frame);
-        let b = self.evaluator.truth(atom, &frame);
-        self.cache.borrow_mut().insert(key, b);
-        b
+        self.work.set(self.work.get() + v.cells.len() as u64);
+        let mut frame = vec![Value::Missing; self.program.fields.len()];
+        let mut truth = |cell: &super::space::Cell| {
+            frame[v.slot] = cell.rep();
+            self.evaluator.prepare(&mut frame);
+            self.evaluator.truth(atom, &frame)
+        };
+        let first = v.cells.first().is_some_and(&mut truth);
+        let (mut flips, mut last) = (Vec::new(), first);
+        for (i, cell) in v.cells.iter().enumerate().skip(1) {
+            let t = truth(cell);
+            if t != last {
+                flips.push(i);
+                last = t;
+            }
+        }
+        let changes = std::rc::Rc::new(Changes { first, flips });
+        self.cache.borrow_mut().insert(key, changes.clone());
+        changes
     }
 
     /// Where to split a box to decide `n`: in the first undecided condition, at
@@ -234,8 +288,7 @@ impl<'a> Explorer<'a> {
         let vars = self.vars(atom);
         if let [v] = vars.as_slice() {
             let (lo, hi) = ranges[*v];
-            let first = self.cell_truth(atom, *v, lo);
-            return (lo + 1..=hi).find(|&c| self.cell_truth(atom, *v, c) != first).map(|c| (*v, c));
+            return self.changes(atom, *v).flip_within(lo, hi).map(|c| (*v, c));
         }
         let widest =
             vars.iter().copied().filter(|v| ranges[*v].1 > ranges[*v].0).max_by_key(|v| ranges[*v].1 - ranges[*v].0)?;
@@ -281,32 +334,29 @@ fn tri(b: bool) -> Tri {
     }
 }
 
-/// Field slots a node reads, through the lets it uses.
+/// Field slots a node reads, through the lets it uses. Each let is followed once,
+/// on a heap stack (lets that each use the last twice would otherwise be visited
+/// exponentially often).
 pub fn slots_read(n: &Node, program: &Program, out: &mut BTreeSet<usize>) {
-    match n {
-        Node::Slot(s) if *s < program.fields.len() => {
-            out.insert(*s);
-        }
-        Node::Slot(s) => {
-            if let Some((_, expr)) = program.lets.iter().find(|(slot, _)| slot == s) {
-                slots_read(expr, program, out);
+    let mut seen = BTreeSet::new();
+    let mut todo = vec![n];
+    while let Some(n) = todo.pop() {
+        match n {
+            Node::Slot(s) if *s < program.fields.len() => {
+                out.insert(*s);
             }
+            Node::Slot(s) => {
+                if seen.insert(*s) {
+                    todo.extend(program.lets.iter().find(|(slot, _)| slot == s).map(|(_, expr)| expr));
+                }
+            }
+            Node::Const(_) | Node::Today => {}
+            Node::Neg(x) | Node::Not(x) | Node::Is { value: x, .. } => todo.push(x),
+            Node::Arith(_, a, b) => todo.extend([&**a, &**b]),
+            Node::Compare(a, rest) => todo.extend(std::iter::once(&**a).chain(rest.iter().map(|(_, x)| x))),
+            Node::Between { value, low, high, .. } => todo.extend([&**value, &**low, &**high]),
+            Node::In { value, items, .. } => todo.extend(std::iter::once(&**value).chain(items)),
+            Node::And(xs) | Node::Or(xs) | Node::Call(_, xs) => todo.extend(xs),
         }
-        Node::Const(_) | Node::Today => {}
-        Node::Neg(x) | Node::Not(x) | Node::Is { value: x, .. } => slots_read(x, program, out),
-        Node::Arith(_, a, b) => {
-            slots_read(a, program, out);
-            slots_read(b, program, out);
-        }
-        Node::Compare(a, rest) => {
-            slots_read(a, program, out);
-            rest.iter().for_each(|(_, x)| slots_read(x, program, out));
-        }
-        Node::Between { value, low, high, .. } => [value, low, high].iter().for_each(|x| slots_read(x, program, out)),
-        Node::In { value, items, .. } => {
-            slots_read(value, program, out);
-            items.iter().for_each(|x| slots_read(x, program, out));
-        }
-        Node::And(xs) | Node::Or(xs) | Node::Call(_, xs) => xs.iter().for_each(|x| slots_read(x, program, out)),
     }
 }

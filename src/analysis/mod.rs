@@ -59,6 +59,7 @@ impl Dim<'_> {
             out.push(Finding::TooLarge {
                 dimension: self.dim.name.clone(),
                 boxes: explore::MAX_BOXES,
+                steps: explore::MAX_WORK,
                 span: self.dim.span.clone().into(),
             });
         }

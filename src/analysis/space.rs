@@ -254,9 +254,15 @@ fn cells(f: &FieldInfo, bounds: &[Value], sample: bool) -> Vec<Cell> {
             if sample {
                 days.extend([0, 19_000]);
             }
+            // Only dates a record can hold (0000-01-01 to 9999-12-31).
+            let date = |d: &Decimal| d.to_i32().filter(|d| (Date::MIN.0..=Date::MAX.0).contains(d)).is_some();
             line(days.into_iter().map(Decimal::from).collect(), true)
                 .into_iter()
-                .map(|c| map_cell(c, |d| Value::Date(Date(d.try_into().unwrap_or(0)))))
+                .filter(|c| match c {
+                    Cell::Point(Value::Num(d)) | Cell::Open { rep: Value::Num(d), .. } => date(d),
+                    _ => true,
+                })
+                .map(|c| map_cell(c, |d| Value::Date(Date(d.to_i32().unwrap_or(0)))))
                 .collect()
         }
         _ => {
@@ -309,14 +315,20 @@ fn line(mut bounds: Vec<Decimal>, whole: bool) -> Vec<Cell> {
     let Some((&first, _)) = bounds.split_first() else {
         return vec![Cell::Open { lo: None, hi: None, rep: n(Decimal::ZERO) }];
     };
-    let mut out = vec![Cell::Open { lo: None, hi: Some(n(first)), rep: n(first - Decimal::ONE) }];
+    // Checked arithmetic: below the smallest decimal and above the largest
+    // there is no value, so no cell (and no overflow).
+    let mut out: Vec<Cell> = first
+        .checked_sub(Decimal::ONE)
+        .map(|rep| Cell::Open { lo: None, hi: Some(n(first)), rep: n(rep) })
+        .into_iter()
+        .collect();
     for (i, &b) in bounds.iter().enumerate() {
         out.push(Cell::Point(n(b)));
         let next = bounds.get(i + 1).copied();
         let rep = match next {
-            None => Some(b + Decimal::ONE),
-            Some(h) if whole => (h - b > Decimal::ONE).then_some(b + Decimal::ONE),
-            Some(h) => Some((b + h) / Decimal::TWO),
+            None => b.checked_add(Decimal::ONE),
+            Some(h) if whole => h.checked_sub(b).is_none_or(|gap| gap > Decimal::ONE).then_some(b + Decimal::ONE),
+            Some(h) => Some(b.checked_add(h).map_or(b / Decimal::TWO + h / Decimal::TWO, |sum| sum / Decimal::TWO)),
         };
         if let Some(rep) = rep {
             out.push(Cell::Open { lo: Some(n(b)), hi: next.map(n), rep: n(rep) });

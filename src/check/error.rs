@@ -20,7 +20,7 @@ pub enum CheckError {
     #[diagnostic(code(tier::duplicate_section), help("merge it into the first `{what}` block"))]
     DuplicateSection {
         what: &'static str,
-        #[label("second `{what}`")]
+        #[label(primary, "second `{what}`")]
         span: SourceSpan,
         #[label("first one here")]
         first: SourceSpan,
@@ -36,7 +36,7 @@ pub enum CheckError {
     #[error("more than one field is marked `key`")]
     #[diagnostic(code(tier::duplicate_key), help("a record has exactly one id field"))]
     DuplicateKey {
-        #[label("second key")]
+        #[label(primary, "second key")]
         span: SourceSpan,
         #[label("first key")]
         first: SourceSpan,
@@ -61,7 +61,7 @@ pub enum CheckError {
     #[diagnostic(code(tier::duplicate_field), help("rename or remove one of them"))]
     DuplicateField {
         name: String,
-        #[label("declared again here")]
+        #[label(primary, "declared again here")]
         span: SourceSpan,
         #[label("first declared here")]
         first: SourceSpan,
@@ -72,7 +72,7 @@ pub enum CheckError {
     DuplicateTier {
         name: String,
         dimension: String,
-        #[label("defined again here")]
+        #[label(primary, "defined again here")]
         span: SourceSpan,
         #[label("first defined here")]
         first: SourceSpan,
@@ -83,7 +83,7 @@ pub enum CheckError {
     DuplicateName {
         what: &'static str,
         name: String,
-        #[label("defined again here")]
+        #[label(primary, "defined again here")]
         span: SourceSpan,
         #[label("first defined here")]
         first: SourceSpan,
@@ -380,6 +380,19 @@ pub enum CheckError {
         name: String,
         cycle: String,
         #[label("cycle starts here")]
+        span: SourceSpan,
+    },
+
+    #[error("`{name}` nests {depth} levels deep through the lets it uses, past the limit of {limit}")]
+    #[diagnostic(
+        code(tier::too_deep),
+        help("compute it in fewer steps (each let used by a let used by … adds its depth); docs/limits.md lists the limits")
+    )]
+    LetTooDeep {
+        name: String,
+        depth: usize,
+        limit: usize,
+        #[label("too deep")]
         span: SourceSpan,
     },
 

@@ -4,7 +4,7 @@
 
 use super::error::CheckError;
 use super::model::{Const, Func, TExpr, TKind};
-use super::suggest::did_you_mean;
+use super::suggest::{closest, did_you_mean};
 use super::types::{self, Mismatch, Order, Ty};
 use super::Cx;
 use crate::number::Decimal;
@@ -21,7 +21,10 @@ impl Cx<'_> {
                 self.money_literal(m, &e.span);
                 (TKind::Const(Const::Num(m.amount.value)), Ty::Money)
             }
-            ExprKind::Rate(r) => (TKind::Const(Const::Num(r.count.value * r.period.per_year())), Ty::Rate),
+            // The parser refused rates whose yearly count is beyond the number range.
+            ExprKind::Rate(r) => {
+                (TKind::Const(Const::Num(r.count.value.saturating_mul(r.period.per_year()))), Ty::Rate)
+            }
             ExprKind::Date(d) => (TKind::Const(Const::Date(*d)), Ty::Date),
             ExprKind::Text(s) => (TKind::Const(Const::Text(s.clone())), Ty::Text),
             ExprKind::Bool(b) => (TKind::Const(Const::Bool(*b)), Ty::Bool),
@@ -127,7 +130,15 @@ impl Cx<'_> {
         } else {
             let known = self.fields.iter().map(|f| f.name.as_str()).chain(self.let_index.keys().map(String::as_str));
             let known: Vec<&str> = known.collect();
-            let help = did_you_mean(name, known.iter().copied())
+            let guess = closest(name, known.iter().copied());
+            // The name meant is used, as far as "never used" warnings go.
+            if let Some(&slot) = guess.and_then(|g| self.field_index.get(g)) {
+                self.used_fields.insert(slot);
+            } else if let Some(&slot) = guess.and_then(|g| self.let_index.get(g)) {
+                self.used_lets.insert(slot);
+            }
+            let help = guess
+                .map(|g| format!("did you mean `{g}`?"))
                 .or_else(|| Some(format!("declare `{name}` in the schema; known names: {}", known.join(", "))));
             self.errors.push(CheckError::UnknownName { name: name.into(), span: span.clone().into(), help });
             (TKind::Const(Const::Bool(false)), Ty::Error)
@@ -254,11 +265,28 @@ impl Cx<'_> {
             });
             return;
         }
+        // A date written in quotes is text: say to drop them.
+        let quoted_date = |t: &TExpr| match &t.kind {
+            TKind::Const(Const::Text(s)) if crate::number::Date::parse(s).is_some() => Some(s.clone()),
+            _ => None,
+        };
         let help = match (l.ty, r.ty) {
             (Ty::Money, Ty::Number | Ty::Integer) | (Ty::Number | Ty::Integer, Ty::Money) => {
                 Some("declare the field as `money` if it holds an amount".into())
             }
+            (Ty::Date, Ty::Text) | (Ty::Text, Ty::Date) if quoted_date(l).or(quoted_date(r)).is_some() => {
+                let d = quoted_date(l).or(quoted_date(r)).unwrap_or_default();
+                Some(format!("drop the quotes: `{d}` is a date, `\"{d}\"` is text"))
+            }
             (Ty::Date, _) | (_, Ty::Date) => Some("to compare an age, use `days_since(date_field)`".into()),
+            (Ty::Money, Ty::Rate) | (Ty::Rate, Ty::Money) => Some(
+                "an amount and a count per period do not compare: compare money with an amount (`¥5000`), a rate with a rate (`3/month`), or divide (`spend / orders` is money per order)"
+                    .into(),
+            ),
+            (Ty::Text, t) | (t, Ty::Text) if t.is_numeric() => Some(
+                "text compares with quoted text (`== \"5\"`); declare the field `number` (or `money`, `integer`) if it holds numbers"
+                    .into(),
+            ),
             _ => None,
         };
         self.errors.push(CheckError::TypeMismatch {

@@ -426,7 +426,7 @@ impl StrategyValue {
             StrategyValue::Number(d) | StrategyValue::Percent(d) | StrategyValue::Money { amount: d, .. } => {
                 Some((0, *d))
             }
-            StrategyValue::Rate { count, period } => Some((1, *count * period.per_year())),
+            StrategyValue::Rate { count, period } => Some((1, count.checked_mul(period.per_year())?)),
             _ => None,
         }
     }

@@ -170,8 +170,11 @@ impl Cx<'_> {
             (Ty::Number | Ty::Money, ValueKind::Number(n)) => Some(Const::Num(n.value)),
             (Ty::Integer, ValueKind::Number(n)) if n.value.fract().is_zero() => Some(Const::Num(n.value)),
             (Ty::Money, ValueKind::Money(m)) => Some(Const::Num(m.amount.value)),
-            (Ty::Rate, ValueKind::Number(n)) => f.period.map(|p| Const::Num(n.value * p.per_year())),
-            (Ty::Rate, ValueKind::Rate(r)) => Some(Const::Num(r.count.value * r.period.per_year())),
+            // Per year, if that is within the number range.
+            (Ty::Rate, ValueKind::Number(n)) => {
+                f.period.and_then(|p| n.value.checked_mul(p.per_year())).map(Const::Num)
+            }
+            (Ty::Rate, ValueKind::Rate(r)) => r.count.value.checked_mul(r.period.per_year()).map(Const::Num),
             (Ty::Date, ValueKind::Date(d)) => Some(Const::Date(*d)),
             (Ty::Bool, ValueKind::Bool(b)) => Some(Const::Bool(*b)),
             (Ty::Enum(_), ValueKind::Symbol(s) | ValueKind::Text(s)) => {

@@ -2,7 +2,7 @@
 
 use super::model::{LetInfo, TExpr, TKind};
 use crate::syntax::{Expr, ExprKind};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 
 /// Every bare name an expression mentions.
 pub(super) fn names_in(e: &Expr) -> Vec<&str> {
@@ -51,32 +51,40 @@ pub fn children(t: &TExpr) -> Vec<&TExpr> {
     }
 }
 
-/// The field slots an expression reads, through the lets it uses.
+/// The field slots an expression reads, through the lets it uses. Each let is
+/// followed once, and on a heap stack: a chain of lets each using the last twice
+/// would otherwise be visited exponentially often, or deeper than the stack.
 pub fn fields_read(t: &TExpr, lets: &[LetInfo], out: &mut BTreeSet<usize>) {
-    match t.kind {
-        TKind::Field(slot) => {
-            out.insert(slot);
-        }
-        TKind::Let(slot) => {
-            if let Some(l) = lets.get(slot) {
-                fields_read(&l.expr, lets, out);
+    let mut seen = HashSet::new();
+    let mut todo = vec![t];
+    while let Some(t) = todo.pop() {
+        match t.kind {
+            TKind::Field(slot) => {
+                out.insert(slot);
             }
+            TKind::Let(slot) => todo.extend(lets.get(slot).filter(|_| seen.insert(slot)).map(|l| &l.expr)),
+            _ => todo.extend(children(t)),
         }
-        _ => children(t).into_iter().for_each(|c| fields_read(c, lets, out)),
     }
 }
 
-/// Whether an expression depends on the run date (`today`, `days_since`), through lets.
+/// Whether an expression depends on the run date (`today`, `days_since`),
+/// through lets (each followed once, as [`fields_read`] does).
 pub fn reads_today(t: &TExpr, lets: &[LetInfo]) -> bool {
-    match &t.kind {
-        TKind::Today
-        | TKind::Call(
-            super::model::Func::DaysSince | super::model::Func::MonthsSince | super::model::Func::YearsSince,
-            _,
-        ) => true,
-        TKind::Let(slot) => lets.get(*slot).is_some_and(|l| reads_today(&l.expr, lets)),
-        _ => children(t).into_iter().any(|c| reads_today(c, lets)),
+    let mut seen = HashSet::new();
+    let mut todo = vec![t];
+    while let Some(t) = todo.pop() {
+        match &t.kind {
+            TKind::Today
+            | TKind::Call(
+                super::model::Func::DaysSince | super::model::Func::MonthsSince | super::model::Func::YearsSince,
+                _,
+            ) => return true,
+            TKind::Let(slot) => todo.extend(lets.get(*slot).filter(|_| seen.insert(*slot)).map(|l| &l.expr)),
+            _ => todo.extend(children(t)),
+        }
     }
+    false
 }
 
 impl super::model::Checked {

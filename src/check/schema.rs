@@ -186,9 +186,20 @@ impl Cx<'_> {
             });
         }
         let mut typed: Vec<Option<LetInfo>> = vec![None; defs.len()];
+        let mut depths = vec![0; defs.len()];
         for &i in &order {
             let expr = self.expr(&defs[i].expr);
             self.let_types[i] = expr.ty;
+            depths[i] = expanded_depth(&expr, &depths);
+            // Reported once, at the first let of a chain past the limit.
+            if depths[i] > MAX_LET_DEPTH && deps[i].iter().all(|&j| depths[j] <= MAX_LET_DEPTH) {
+                self.errors.push(CheckError::LetTooDeep {
+                    name: defs[i].name.name.clone(),
+                    depth: depths[i],
+                    limit: MAX_LET_DEPTH,
+                    span: defs[i].name.span.clone().into(),
+                });
+            }
             typed[i] = Some(LetInfo { name: defs[i].name.name.clone(), expr, span: defs[i].name.span.clone() });
         }
         let lets = typed
@@ -237,46 +248,71 @@ pub(super) fn topo_order(deps: &[Vec<usize>]) -> (Vec<usize>, Vec<Vec<usize>>) {
         Done,
         Cyclic,
     }
-    fn visit(
-        n: usize,
-        deps: &[Vec<usize>],
-        marks: &mut [Mark],
-        path: &mut Vec<usize>,
-        order: &mut Vec<usize>,
-        cycles: &mut Vec<Vec<usize>>,
-    ) -> bool {
-        match marks[n] {
-            Mark::Done => return true,
-            Mark::Cyclic => return false,
-            Mark::Active => {
-                let start = path.iter().position(|&p| p == n).unwrap_or(0);
-                cycles.push(path[start..].to_vec());
-                for &p in &path[start..] {
-                    marks[p] = Mark::Cyclic;
-                }
-                return false;
-            }
-            Mark::New => {}
-        }
-        marks[n] = Mark::Active;
-        path.push(n);
-        let mut ok = true;
-        for &d in &deps[n] {
-            ok &= visit(d, deps, marks, path, order, cycles);
-        }
-        path.pop();
-        if marks[n] == Mark::Active {
-            marks[n] = if ok { Mark::Done } else { Mark::Cyclic };
-        }
-        if marks[n] == Mark::Done {
-            order.push(n);
-        }
-        marks[n] == Mark::Done
-    }
     let mut marks = vec![Mark::New; deps.len()];
-    let (mut order, mut cycles, mut path) = (Vec::new(), Vec::new(), Vec::new());
-    for n in 0..deps.len() {
-        visit(n, deps, &mut marks, &mut path, &mut order, &mut cycles);
+    let (mut order, mut cycles) = (Vec::new(), Vec::new());
+    // The depth-first path, kept on the heap (a chain of thousands of lets must
+    // not exhaust the stack): per node, the next dependency to visit and whether
+    // all visited so far were fine.
+    let mut path: Vec<(usize, usize, bool)> = Vec::new();
+    for root in 0..deps.len() {
+        let mut enter = Some(root);
+        loop {
+            // Entering a node either pushes it or gives its result at once.
+            let mut result = None;
+            if let Some(n) = enter.take() {
+                match marks[n] {
+                    Mark::Done => result = Some(true),
+                    Mark::Cyclic => result = Some(false),
+                    Mark::Active => {
+                        let start = path.iter().position(|p| p.0 == n).unwrap_or(0);
+                        let cycle: Vec<usize> = path[start..].iter().map(|p| p.0).collect();
+                        for &p in &cycle {
+                            marks[p] = Mark::Cyclic;
+                        }
+                        cycles.push(cycle);
+                        result = Some(false);
+                    }
+                    Mark::New => {
+                        marks[n] = Mark::Active;
+                        path.push((n, 0, true));
+                    }
+                }
+            }
+            let Some(top) = path.last_mut() else { break };
+            if let Some(ok) = result {
+                top.2 &= ok;
+            }
+            if let Some(&d) = deps[top.0].get(top.1) {
+                top.1 += 1;
+                enter = Some(d);
+                continue;
+            }
+            let (n, _, ok) = *top;
+            path.pop();
+            if marks[n] == Mark::Active {
+                marks[n] = if ok { Mark::Done } else { Mark::Cyclic };
+            }
+            if marks[n] == Mark::Done {
+                order.push(n);
+            }
+            match path.last_mut() {
+                Some(parent) => parent.2 &= marks[n] == Mark::Done,
+                None => break,
+            }
+        }
     }
     (order, cycles)
+}
+
+/// How deep an expression may nest with the lets it uses written out in place:
+/// the passes that follow lets (analysis, SQL, explain) recurse that deep.
+pub const MAX_LET_DEPTH: usize = 4 * crate::syntax::MAX_DEPTH;
+
+/// The depth of `t` with each let replaced by its definition, given the lets'
+/// own expanded depths (`t` itself is within the parser's nesting limit).
+fn expanded_depth(t: &super::model::TExpr, lets: &[usize]) -> usize {
+    match t.kind {
+        super::model::TKind::Let(i) => 1 + lets.get(i).copied().unwrap_or(0),
+        _ => 1 + super::refs::children(t).into_iter().map(|c| expanded_depth(c, lets)).max().unwrap_or(0),
+    }
 }

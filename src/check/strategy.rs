@@ -53,7 +53,13 @@ impl Cx<'_> {
                 let ext = s.and_then(|s| s.extends.as_ref())?;
                 let found = tiers.iter().position(|t| t.name.name == ext.name);
                 if found.is_none() {
-                    let help = did_you_mean(&ext.name, tiers.iter().map(|t| t.name.name.as_str()));
+                    let names: Vec<String> = tiers.iter().take(12).map(|t| format!("`{}`", t.name.name)).collect();
+                    let more = if tiers.len() > 12 { ", …" } else { "" };
+                    let list = format!("the tiers of `{}` are {}{more}", dim.name, names.join(", "));
+                    let help = Some(match did_you_mean(&ext.name, tiers.iter().map(|t| t.name.name.as_str())) {
+                        Some(guess) => format!("{guess} ({list})"),
+                        None => list,
+                    });
                     self.errors.push(CheckError::UnknownExtends {
                         name: ext.name.clone(),
                         dimension: dim.name.clone(),

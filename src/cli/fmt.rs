@@ -48,13 +48,20 @@ pub fn run(args: Args) -> u8 {
         }
     }
     if args.check && unformatted > 0 {
-        eprintln!("{unformatted} of {} files need formatting: run `tier fmt` on them", files.len());
+        eprintln!("{}: run `tier fmt` on them", needs_formatting(unformatted, files.len()));
     }
     if broken > 0 || (args.check && unformatted > 0) {
         FAILED
     } else {
         OK
     }
+}
+
+/// "1 of 1 file needs formatting", "2 of 5 files need formatting".
+fn needs_formatting(unformatted: usize, checked: usize) -> String {
+    let files = if checked == 1 { "file" } else { "files" };
+    let verb = if unformatted == 1 { "needs" } else { "need" };
+    format!("{unformatted} of {checked} {files} {verb} formatting")
 }
 
 fn stdin(check: bool) -> u8 {
@@ -103,4 +110,16 @@ fn write_atomically(path: &std::path::Path, text: &str) -> std::io::Result<()> {
     std::io::Write::write_all(&mut tmp, text.as_bytes())?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::needs_formatting;
+
+    #[test]
+    fn the_count_agrees_with_its_nouns() {
+        assert_eq!(needs_formatting(1, 1), "1 of 1 file needs formatting");
+        assert_eq!(needs_formatting(1, 3), "1 of 3 files needs formatting");
+        assert_eq!(needs_formatting(2, 3), "2 of 3 files need formatting");
+    }
 }

@@ -75,13 +75,14 @@ impl<'s> Pending<'s> {
         self.comments[self.next..].iter().any(|c| span.contains(&c.span.start))
     }
 
-    /// Whether a blank line separates `pos` from the code before it.
+    /// Whether a blank line separates `pos` from the code before it: `pos` starts
+    /// its line and the line above is blank (code after other code on its line
+    /// has no blank line before it, however far up the line's start is).
     pub fn blank_line_before(&self, pos: usize) -> bool {
         let before = self.source.get(..pos).unwrap_or("");
         let trimmed = before.trim_end_matches([' ', '\t', '\r']);
         let mut lines = trimmed.rsplit('\n');
-        lines.next();
-        lines.next().is_some_and(|l| l.trim().is_empty())
+        lines.next().is_some_and(str::is_empty) && lines.next().is_some_and(|l| l.trim().is_empty())
     }
 
     pub fn rest(&mut self) -> Vec<Comment> {

@@ -15,7 +15,7 @@ use crate::syntax::{
     Budget, DimOptionKind, Dimension, Events, EventsEntry, Field, Given, Header, Item, Let, MapEntry, Policy,
     RetentionKind, Schema, Span, Strategy, Test, TestItem, Tier, TierClause, TypeKind, Value, ValueKind,
 };
-use comments::Pending;
+use comments::{Comment, Pending};
 
 /// Lines longer than this break conditions and inline maps.
 const WIDTH: usize = 90;
@@ -36,9 +36,7 @@ pub fn format(policy: &Policy, source: &str) -> String {
     if !rest.is_empty() && !p.out.is_empty() {
         p.out.push('\n');
     }
-    for c in rest {
-        p.line_raw(&format!("#{}", c.text));
-    }
+    p.comment_lines(rest);
     p.out
 }
 
@@ -74,11 +72,29 @@ impl Printer<'_> {
     fn leading(&mut self, pos: usize) {
         let comments = self.pending.before(pos);
         let first_pos = comments.first().map_or(pos, |c| c.span.start);
-        if !self.first_in_block && self.pending.blank_line_before(first_pos) && !self.out.ends_with("\n\n") {
-            self.out.push('\n');
+        if !self.first_in_block && self.pending.blank_line_before(first_pos) {
+            self.blank_line();
         }
         self.first_in_block = false;
-        for c in comments {
+        self.comment_lines(comments);
+    }
+
+    /// One blank line, unless the output already ends with one.
+    fn blank_line(&mut self) {
+        if !self.out.ends_with("\n\n") {
+            self.out.push('\n');
+        }
+    }
+
+    /// Comments, one per line, keeping one blank line where the author left one
+    /// between two of them. Every blank-line decision looks at the source line
+    /// above a comment or a construct, which the output reproduces, so that
+    /// formatting the output decides the same (formatting is idempotent).
+    fn comment_lines(&mut self, comments: Vec<Comment>) {
+        for (i, c) in comments.into_iter().enumerate() {
+            if i > 0 && self.pending.blank_line_before(c.span.start) {
+                self.blank_line();
+            }
             self.line_raw(&format!("#{}", c.text));
         }
     }
@@ -91,9 +107,7 @@ impl Printer<'_> {
 
     fn close(&mut self, block_end: usize) {
         let comments = self.pending.before(block_end.saturating_sub(1));
-        for c in comments {
-            self.line_raw(&format!("#{}", c.text));
-        }
+        self.comment_lines(comments);
         self.indent -= 1;
         self.line("}", block_end);
         self.first_in_block = false;
@@ -101,16 +115,21 @@ impl Printer<'_> {
 
     fn item(&mut self, item: &Item) {
         let start = item_span(item).start;
+        let comments = self.pending.before(start);
+        // Lets stay grouped unless the author left a blank line above the let or
+        // above the comments on it.
+        let first_pos = comments.first().map_or(start, |c| c.span.start);
         if !self.out.is_empty() {
             let grouped_lets = matches!(item, Item::Let(_) | Item::Metric(_)) && self.after_let;
-            if !grouped_lets || self.pending.blank_line_before(start) {
+            if !grouped_lets || self.pending.blank_line_before(first_pos) {
                 self.out.push('\n');
             }
         }
         self.first_in_block = true;
-        let comments = self.pending.before(start);
-        for c in comments {
-            self.line_raw(&format!("#{}", c.text));
+        let commented = !comments.is_empty();
+        self.comment_lines(comments);
+        if commented && self.pending.blank_line_before(start) {
+            self.blank_line();
         }
         self.after_let = matches!(item, Item::Let(_) | Item::Metric(_));
         match item {
@@ -284,9 +303,7 @@ impl Printer<'_> {
             }
             self.first_in_block = true;
             let comments = self.pending.before(t.span.start);
-            for c in comments {
-                self.line_raw(&format!("#{}", c.text));
-            }
+            self.comment_lines(comments);
             self.tier(t);
         }
         self.close(d.span.end);

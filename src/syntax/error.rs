@@ -17,6 +17,13 @@ pub enum SyntaxError {
         help: Option<String>,
     },
 
+    #[error("this string is never closed")]
+    #[diagnostic(code(tier::syntax), help("close it with `\"` on the same line (a string cannot span lines)"))]
+    UnclosedString {
+        #[label("the string opens here")]
+        span: SourceSpan,
+    },
+
     #[error("number `{text}` is out of range")]
     #[diagnostic(
         code(tier::bad_number),
@@ -71,6 +78,7 @@ impl SyntaxError {
             | SyntaxError::BadNumber { span, .. }
             | SyntaxError::BadDate { span, .. }
             | SyntaxError::TooDeep { span, .. }
+            | SyntaxError::UnclosedString { span }
             | SyntaxError::Internal { span } => *span,
         }
     }

@@ -5,6 +5,7 @@ pub mod ast;
 mod depth;
 mod error;
 mod parse;
+mod typos;
 
 pub use ast::*;
 pub use depth::MAX_DEPTH;
@@ -28,6 +29,18 @@ fn friendly(source: &str, err: pest::error::Error<Rule>) -> SyntaxError {
         pest::error::InputLocation::Pos(p) => p,
         pest::error::InputLocation::Span((s, _)) => s,
     };
+    let line_end = source.get(pos..).and_then(|r| r.find('\n')).map_or(source.len(), |n| pos + n);
+    if let Some(open) = typos::unclosed_string(source, line_end) {
+        return SyntaxError::UnclosedString { span: open.into() };
+    }
+    if let Some((span, c, ascii)) = typos::full_width(source, line_end) {
+        return SyntaxError::Unexpected {
+            found: format!("full-width `{c}`"),
+            expected: format!("the ASCII `{ascii}`"),
+            span: span.into(),
+            help: Some(format!("use the ASCII `{ascii}`: a Chinese input method typed the full-width `{c}`")),
+        };
+    }
     let positives = match &err.variant {
         pest::error::ErrorVariant::ParsingError { positives, .. } => positives.clone(),
         pest::error::ErrorVariant::CustomError { .. } => Vec::new(),
@@ -48,9 +61,20 @@ fn friendly(source: &str, err: pest::error::Error<Rule>) -> SyntaxError {
         }
     };
     let found_len = token_len(source, pos);
+    let entry =
+        positives.iter().any(|r| matches!(r, Rule::value | Rule::map_entry | Rule::given_entry | Rule::meta_entry));
+    if let Some(eq) = typos::equals_for_colon(source, pos, found_len).filter(|_| entry) {
+        return SyntaxError::Unexpected {
+            found: "`=`".into(),
+            expected: "`:`".into(),
+            span: eq.into(),
+            help: Some("entries of strategies, tests and the header are written `name: value`".into()),
+        };
+    }
+    let word = source.get(pos..pos + found_len).unwrap_or("");
     SyntaxError::Unexpected {
         found: describe_found(source, pos, found_len),
-        help: hint(source, pos, &positives),
+        help: hint(source, pos, &positives).or_else(|| typos::keyword(word, &words)),
         expected,
         span: (pos..pos + found_len).into(),
     }

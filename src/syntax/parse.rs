@@ -512,6 +512,7 @@ fn money(p: P) -> Result<Money> {
 }
 
 fn rate(p: P) -> Result<Rate> {
+    let sp = span(&p);
     let mut it = p.into_inner();
     let count = num(next(&mut it))?;
     let sep = next(&mut it);
@@ -519,7 +520,12 @@ fn rate(p: P) -> Result<Rate> {
         Rule::kw_per => (true, next(&mut it)),
         _ => (false, sep),
     };
-    Ok(Rate { count, period: period(per), spelled_per })
+    let period = period(per);
+    // Rates compare per year: 1e28 per day is beyond the number range.
+    if count.value.checked_mul(period.per_year()).is_none() {
+        return Err(SyntaxError::BadNumber { text: count.text, span: sp.into() });
+    }
+    Ok(Rate { count, period, spelled_per })
 }
 
 fn date(p: &P) -> Result<Date> {
