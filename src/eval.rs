@@ -3,6 +3,11 @@
 //! Missing values: arithmetic on a missing value is missing, and so is division
 //! by zero; every comparison (`<`, `==`, `between`, `in`, and their `not` forms)
 //! on a missing value is false; `not (...)` negates the boolean it is given.
+//!
+//! Every record's values pass through here, so nothing may index out of bounds
+//! or overflow: the two lints below hold the module to checked arithmetic.
+
+#![deny(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 use crate::check::{Func, Hit};
 use crate::compile::{Node, Program};
@@ -97,7 +102,9 @@ impl<'p> Evaluator<'p> {
         frame.resize(self.program.frame_size, Value::Missing);
         for (slot, expr) in &self.program.lets {
             let v = self.value(expr, frame);
-            frame[*slot] = v;
+            if let Some(cell) = frame.get_mut(*slot) {
+                *cell = v;
+            }
         }
     }
 
@@ -106,18 +113,18 @@ impl<'p> Evaluator<'p> {
         if d.hit == Hit::First {
             return Ok(Decision { tier: d.tiers.iter().position(holds) });
         }
-        let mut matched = (0..d.tiers.len()).filter(|&i| holds(&d.tiers[i]));
+        let mut matched = d.tiers.iter().enumerate().filter(|(_, t)| holds(t));
         let first = matched.next();
         if let Some(second) = matched.next() {
             let names: Vec<String> = [first, Some(second)]
                 .into_iter()
                 .flatten()
                 .chain(matched)
-                .map(|i| format!("`{}`", d.tiers[i].name))
+                .map(|(_, t)| format!("`{}`", t.name))
                 .collect();
             return Err(EvalError::UniqueOverlap { dimension: d.name.clone(), tiers: names.join(" and ") });
         }
-        Ok(Decision { tier: first })
+        Ok(Decision { tier: first.map(|(i, _)| i) })
     }
 
     pub fn truth(&self, n: &Node, frame: &[Value]) -> bool {
@@ -163,6 +170,8 @@ impl<'p> Evaluator<'p> {
             Node::Slot(i) => frame.get(*i).cloned().unwrap_or(Value::Missing),
             Node::Today => Value::Date(self.today),
             Node::Neg(x) => match self.value(x, frame) {
+                // A decimal's range is symmetric: its negation is exact.
+                #[allow(clippy::arithmetic_side_effects)]
                 Value::Num(d) => Value::Num(-d),
                 _ => Value::Missing,
             },
@@ -201,7 +210,8 @@ impl<'p> Evaluator<'p> {
                 (Func::DaysSince, Value::Date(d)) => Value::Num(Decimal::from(self.today.days_since(d))),
                 // Whole days from the event to the start of `today`, rounded down.
                 (Func::DaysSince, Value::DateTime(s)) => {
-                    Value::Num(Decimal::from((i64::from(self.today.0) * 86_400 - s).div_euclid(86_400)))
+                    let secs = i64::from(self.today.0).checked_mul(86_400).and_then(|t| t.checked_sub(s));
+                    secs.map_or(Value::Missing, |secs| Value::Num(Decimal::from(secs.div_euclid(86_400))))
                 }
                 (Func::MonthsSince, Value::Date(d)) => Value::Num(Decimal::from(months_between(d, self.today))),
                 (Func::YearsSince, Value::Date(d)) => {
@@ -236,6 +246,8 @@ impl<'p> Evaluator<'p> {
 /// Whole months from `from` to `to` (negative when `to` is earlier): a month is
 /// complete on the same day of a later month, or on its last day when that
 /// month has no such day (31 January to 28 February is one month).
+// Years are 32-bit: these 64-bit sums cannot overflow.
+#[allow(clippy::arithmetic_side_effects)]
 pub fn months_between(from: Date, to: Date) -> i64 {
     let ((fy, fm, fd), (ty, tm, td)) = (from.ymd(), to.ymd());
     let months = (i64::from(ty) - i64::from(fy)) * 12 + i64::from(tm) - i64::from(fm);
@@ -272,6 +284,8 @@ pub fn arith(op: BinOp, l: &Value, r: &Value) -> Value {
     out.unwrap_or(Value::Missing)
 }
 
+// A 32-bit day number times 86,400 fits 64 bits.
+#[allow(clippy::arithmetic_side_effects)]
 pub fn order(l: &Value, r: &Value) -> Option<Ordering> {
     match (l, r) {
         (Value::Num(a), Value::Num(b)) => Some(a.cmp(b)),

@@ -128,9 +128,16 @@ impl<'a> Explainer<'a> {
     pub fn next_up(&self, d: usize, chosen: Option<usize>, frame: &[Value]) -> Option<WayUp> {
         let above = chosen.unwrap_or(self.checked.dimensions[d].tiers.len());
         let ev = Evaluator::new(self.program, self.today);
-        let ways: Vec<WayUp> = (0..above).rev().filter_map(|target| self.nearest(d, target, &ev, frame)).collect();
-        let by_effort = ways.iter().position(|w| w.requires.is_empty());
-        ways.into_iter().nth(by_effort.unwrap_or(0))
+        // Nearest tier first; stop at the first the customer can reach alone (a
+        // thousand tiers above would otherwise each be searched per record).
+        let mut first = None;
+        for way in (0..above).rev().filter_map(|target| self.nearest(d, target, &ev, frame)) {
+            if way.requires.is_empty() {
+                return Some(way);
+            }
+            first.get_or_insert(way);
+        }
+        first
     }
 
     /// Explains a record given as field values by slot.
