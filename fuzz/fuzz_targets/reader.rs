@@ -65,6 +65,8 @@ fn events(input: &[u8], sizes: Sizes) {
     let p = events_program();
     let Some(ev) = p.metrics.as_ref().and_then(|m| m.events.as_ref()) else { return };
     let Ok(reader) = Reader::new(Box::new(input), Format::Csv, "events", &ev.fields, ev.key) else { return };
+    // An event log repeats customer ids by nature (the plain apply path says so too).
+    let reader = reader.repeated_keys();
     let plain = tierlang::data::events::aggregate(p, reader, today(), |_| Err(()));
     let Ok(fast) = tierlang::data::fast_events::aggregate_sized(p, input, today(), sizes) else { return };
     let Ok(plain) = plain else { panic!("the parallel event path took a log the plain path rejects") };
