@@ -328,3 +328,23 @@ fn a_budget_too_large_to_split_to_the_cent_is_an_error_not_a_wrong_split() {
         assert!(!dir.path().join("out.csv").exists());
     }
 }
+
+/// Found by the `reader` fuzz target: when every worker of the parallel event
+/// path gave up on a bad record, the reader blocked for ever on the full job
+/// queue (`tier apply --events` hung on a bad line early in a big log).
+#[test]
+fn the_parallel_event_path_hands_back_a_bad_log_instead_of_hanging() {
+    let rfm = common::program(&std::fs::read_to_string(root().join("policies/rfm.tier")).unwrap());
+    let header = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n";
+    let rows: String =
+        (0..2000).map(|i| format!("5{i},A,x,bad,2011-01-03 11:13:00,2.5,{},UK\n", 12000 + i % 50)).collect();
+    let log = format!("{header}1,A,x,oops,2011-01-03 11:13:00,2.5,12345,UK\n{rows}");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let today = Date::parse("2011-12-11").unwrap();
+        let done =
+            tierlang::data::fast_events::aggregate_sized(&rfm, log.as_bytes(), today, Sizes { block: 64, chunk: 8 });
+        let _ = tx.send(done.is_err());
+    });
+    assert_eq!(rx.recv_timeout(Duration::from_secs(30)), Ok(true), "hung (or took a bad log)");
+}

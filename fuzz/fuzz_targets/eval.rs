@@ -17,18 +17,20 @@ fuzz_target!(|data: &[u8]| {
     // The input picks the lets' operators and functions and the values.
     let op = |i: usize| OPS[usize::from(data[i]) % OPS.len()];
     let func = FUNCS[usize::from(data[4]) % FUNCS.len()];
+    // Shaped to pass `tier check` (types and units agree; one let per criterion).
     let src = format!(
-        "schema {{ id: text key  a: money  b: number  r: count per week  d: date?  n: integer }}
+        "schema {{ id: text key  a: number  b: number  m: money  r: count per week  d: date?  n: integer }}
          let x = a {} b
-         let y = x {} r
+         let y = m {} x
          let z = {func} {} n
          dimension v {{
-           tier T1 {{ when x > 1M and y >= 2/month }}
-           tier T2 {{ when z {} 0 or d is present and d > 2000-01-01 }}
-           tier T3 {{ when a between -1 and 1 }}
+           tier T1 {{ when x > 1M }}
+           tier T2 {{ when y >= 1k and r >= 2/month }}
+           tier T3 {{ when z {} 0 or d is present and d > 2000-01-01 }}
+           tier T4 {{ otherwise }}
          }}",
         op(0),
-        op(1),
+        ["*", "/"][usize::from(data[1]) % 2],
         op(2),
         ["<", ">", "<=", "=="][usize::from(data[3]) % 4],
     );

@@ -61,45 +61,52 @@ pub fn aggregate_sized(
     std::thread::scope(|s| {
         let workers: Vec<_> = (0..std::thread::available_parallelism().map_or(1, |n| n.get()))
             .map(|_| {
-                s.spawn(move || -> Result<Aggregation, Fallback> {
-                    let mut agg = Aggregation::new(program, today).ok_or(Fallback)?;
-                    let mut cells = Vec::new();
-                    let mut frame = Vec::with_capacity(ev.frame_size);
-                    let mut scratch = Vec::new();
-                    loop {
-                        let job = match job_rx.lock() {
-                            Ok(rx) => rx.recv(),
-                            Err(_) => return Err(Fallback),
-                        };
-                        let Ok((block, (a, b))) = job else { return Ok(agg) };
-                        let bytes = &block[a..b];
-                        if std::str::from_utf8(bytes).is_err() {
-                            return Err(Fallback);
-                        }
-                        let mut at = 0;
-                        while at < bytes.len() {
-                            at = record(bytes, at, &mut cells)?;
-                            if cells.len() != width {
+                s.spawn(move || {
+                    let work = || -> Result<Aggregation, Fallback> {
+                        let mut agg = Aggregation::new(program, today).ok_or(Fallback)?;
+                        let mut cells = Vec::new();
+                        let mut frame = Vec::with_capacity(ev.frame_size);
+                        let mut scratch = Vec::new();
+                        loop {
+                            let job = match job_rx.lock() {
+                                Ok(rx) => rx.recv(),
+                                Err(_) => return Err(Fallback),
+                            };
+                            let Ok((block, (a, b))) = job else { return Ok(agg) };
+                            let bytes = &block[a..b];
+                            if std::str::from_utf8(bytes).is_err() {
                                 return Err(Fallback);
                             }
-                            agg.counts.read += 1;
-                            frame.clear();
-                            let mut no_customer = false;
-                            for (i, f) in ev.fields.iter().enumerate() {
-                                let raw = columns[i].map(|c| &bytes[cells[c].0..cells[c].1]);
-                                if i == ev.key && raw.is_none_or(is_blank) {
-                                    no_customer = true;
-                                    break;
+                            let mut at = 0;
+                            while at < bytes.len() {
+                                at = record(bytes, at, &mut cells)?;
+                                if cells.len() != width {
+                                    return Err(Fallback);
                                 }
-                                frame.push(cell(f, raw, &mut scratch)?);
+                                agg.counts.read += 1;
+                                frame.clear();
+                                let mut no_customer = false;
+                                for (i, f) in ev.fields.iter().enumerate() {
+                                    let raw = columns[i].map(|c| &bytes[cells[c].0..cells[c].1]);
+                                    if i == ev.key && raw.is_none_or(is_blank) {
+                                        no_customer = true;
+                                        break;
+                                    }
+                                    frame.push(cell(f, raw, &mut scratch)?);
+                                }
+                                if no_customer {
+                                    agg.counts.no_customer += 1;
+                                    continue;
+                                }
+                                agg.add(&mut frame);
                             }
-                            if no_customer {
-                                agg.counts.no_customer += 1;
-                                continue;
-                            }
-                            agg.add(&mut frame);
                         }
-                    }
+                    };
+                    let done = work();
+                    // A worker that gives up still takes the jobs queued for it:
+                    // else the reader blocks on the full queue for ever.
+                    while done.is_err() && job_rx.lock().is_ok_and(|rx| rx.recv().is_ok()) {}
+                    done
                 })
             })
             .collect();
