@@ -18,7 +18,7 @@ pub(super) fn report(
 ) -> (String, serde_json::Value) {
     let mut text = String::new();
     let mut json = serde_json::Map::new();
-    if let Some((matrices, movements)) = over_time.filter(|o| o.from_previous).map(|o| (&o.matrices, &o.movements)) {
+    if let Some((matrices, movements)) = over_time.map(|o| (&o.matrices, &o.movements)) {
         let mut dims = Vec::new();
         for (m, counts) in matrices.iter().zip(movements) {
             let _ = writeln!(text, "{}: previous \\ now (customers; share of money)", m.dimension);

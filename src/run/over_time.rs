@@ -17,9 +17,6 @@ pub struct OverTime {
     today: Date,
     previous: IndexMap<String, Vec<State>>,
     seen: HashSet<String>,
-    /// Whether the previous states came from a previous output (`--previous`),
-    /// not just a first run of a policy with retention rules.
-    pub from_previous: bool,
     /// Per dimension: previous tier × tier now.
     pub matrices: Vec<Migration>,
     /// Per dimension: how many records made each [`Movement`].
@@ -46,7 +43,6 @@ impl OverTime {
             .collect();
         OverTime {
             today,
-            from_previous: previous.is_some(),
             previous: previous.unwrap_or_default(),
             seen: HashSet::new(),
             matrices,
