@@ -12,30 +12,11 @@ pub(super) fn names_in(e: &Expr) -> Vec<&str> {
 }
 
 fn collect_names<'a>(e: &'a Expr, out: &mut Vec<&'a str>) {
-    match &e.kind {
-        ExprKind::Name(n) => out.push(n),
-        ExprKind::Call { args, .. } => args.iter().for_each(|a| collect_names(&a.value, out)),
-        ExprKind::Neg(x) | ExprKind::Not(x) | ExprKind::Is { value: x, .. } => collect_names(x, out),
-        ExprKind::Binary { lhs, rhs, .. } => {
-            collect_names(lhs, out);
-            collect_names(rhs, out);
+    crate::syntax::walk(e, &mut |x| {
+        if let ExprKind::Name(n) = &x.kind {
+            out.push(n);
         }
-        ExprKind::Compare { first, rest } => {
-            collect_names(first, out);
-            rest.iter().for_each(|(_, x)| collect_names(x, out));
-        }
-        ExprKind::Between { value, low, high, .. } => {
-            for x in [value, low, high] {
-                collect_names(x, out);
-            }
-        }
-        ExprKind::In { value, items, .. } => {
-            collect_names(value, out);
-            items.iter().for_each(|x| collect_names(x, out));
-        }
-        ExprKind::And(xs) | ExprKind::Or(xs) => xs.iter().for_each(|x| collect_names(x, out)),
-        _ => {}
-    }
+    });
 }
 
 /// The direct children of a typed expression.

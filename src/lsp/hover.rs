@@ -3,9 +3,10 @@
 //! a number literal's exact value.
 
 use super::document::Document;
-use super::index::{walk, Def, Kind};
+use super::index::{Def, Kind};
 use crate::check::{StrategyValue, Ty};
 use crate::number::Decimal;
+use crate::syntax::walk;
 use crate::syntax::{EventsEntry, ExprKind, Field, Item, Policy, TierClause, TypeKind, ValueKind};
 use lsp_types::{Hover, HoverContents, MarkupContent, MarkupKind};
 

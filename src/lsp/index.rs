@@ -2,7 +2,7 @@
 //! test is defined and every place it is used, for hover, go to definition,
 //! references, rename, completion and document symbols.
 
-use crate::syntax::Span;
+use crate::syntax::{walk, Span};
 use crate::syntax::{
     Combination, Dimension, EventsEntry, Expr, ExprKind, Field, Item, Let, Policy, Test, TestItem, Tier, Value,
     ValueKind,
@@ -283,42 +283,6 @@ impl Index {
         if let Some((_, Some(def))) = self.dimensions.get(dim) {
             self.refs.push((*def, span.clone()));
         }
-    }
-}
-
-/// Calls `f` on an expression and every expression inside it.
-pub fn walk(e: &Expr, f: &mut impl FnMut(&Expr)) {
-    f(e);
-    match &e.kind {
-        ExprKind::Call { args, .. } => args.iter().for_each(|a| walk(&a.value, f)),
-        ExprKind::Neg(x) | ExprKind::Not(x) => walk(x, f),
-        ExprKind::Binary { lhs, rhs, .. } => {
-            walk(lhs, f);
-            walk(rhs, f);
-        }
-        ExprKind::Compare { first, rest } => {
-            walk(first, f);
-            rest.iter().for_each(|(_, x)| walk(x, f));
-        }
-        ExprKind::Between { value, low, high, .. } => {
-            walk(value, f);
-            walk(low, f);
-            walk(high, f);
-        }
-        ExprKind::In { value, items, .. } => {
-            walk(value, f);
-            items.iter().for_each(|x| walk(x, f));
-        }
-        ExprKind::Is { value, .. } => walk(value, f),
-        ExprKind::And(xs) | ExprKind::Or(xs) => xs.iter().for_each(|x| walk(x, f)),
-        ExprKind::Number(_)
-        | ExprKind::Money(_)
-        | ExprKind::Rate(_)
-        | ExprKind::Date(_)
-        | ExprKind::Text(_)
-        | ExprKind::Bool(_)
-        | ExprKind::Name(_)
-        | ExprKind::Today => {}
     }
 }
 

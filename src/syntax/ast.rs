@@ -467,3 +467,40 @@ impl BinOp {
         }
     }
 }
+
+/// Calls `f` on an expression and every expression inside it (the checker's
+/// name references and the language server's index both walk this way).
+pub fn walk<'a>(e: &'a Expr, f: &mut impl FnMut(&'a Expr)) {
+    f(e);
+    match &e.kind {
+        ExprKind::Call { args, .. } => args.iter().for_each(|a| walk(&a.value, f)),
+        ExprKind::Neg(x) | ExprKind::Not(x) => walk(x, f),
+        ExprKind::Binary { lhs, rhs, .. } => {
+            walk(lhs, f);
+            walk(rhs, f);
+        }
+        ExprKind::Compare { first, rest } => {
+            walk(first, f);
+            rest.iter().for_each(|(_, x)| walk(x, f));
+        }
+        ExprKind::Between { value, low, high, .. } => {
+            walk(value, f);
+            walk(low, f);
+            walk(high, f);
+        }
+        ExprKind::In { value, items, .. } => {
+            walk(value, f);
+            items.iter().for_each(|x| walk(x, f));
+        }
+        ExprKind::Is { value, .. } => walk(value, f),
+        ExprKind::And(xs) | ExprKind::Or(xs) => xs.iter().for_each(|x| walk(x, f)),
+        ExprKind::Number(_)
+        | ExprKind::Money(_)
+        | ExprKind::Rate(_)
+        | ExprKind::Date(_)
+        | ExprKind::Text(_)
+        | ExprKind::Bool(_)
+        | ExprKind::Name(_)
+        | ExprKind::Today => {}
+    }
+}
