@@ -165,12 +165,16 @@ impl Date {
         if !(rest.is_empty() || rest.starts_with('T') || rest.starts_with(' ')) {
             return None;
         }
-        let b = date.as_bytes();
-        if b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {
-            return None;
-        }
-        let num = |s: &str| -> Option<u32> { s.bytes().all(|c| c.is_ascii_digit()).then(|| s.parse().ok())? };
-        let (y, m, d) = (num(date.get(..4)?)?, num(date.get(5..7)?)?, num(date.get(8..)?)?);
+        Date::parse_iso(date.as_bytes())
+    }
+
+    /// Exactly `YYYY-MM-DD` (the common case, parsed without allocation or
+    /// `str::parse`: the parallel reader calls it for every date cell).
+    pub fn parse_iso(b: &[u8]) -> Option<Date> {
+        let [y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1] = *b else { return None };
+        let digit = |c: u8| c.is_ascii_digit().then(|| u32::from(c - b'0'));
+        let y = ((digit(y0)? * 10 + digit(y1)?) * 10 + digit(y2)?) * 10 + digit(y3)?;
+        let (m, d) = (digit(m0)? * 10 + digit(m1)?, digit(d0)? * 10 + digit(d1)?);
         Date::from_ymd(y as i32, m, d)
     }
 

@@ -44,22 +44,24 @@ fn today() -> Date {
     Date::parse("2025-06-30").unwrap()
 }
 
-/// The plain path as `tier apply` runs it when stopping on the first bad record.
-fn plain(p: &Program, input: &[u8], format: Format, tiers_only: bool, keep: &[String]) -> Option<(Vec<u8>, usize)> {
+/// The plain path as `tier apply` runs it when stopping on the first bad record:
+/// the bytes written and the summary (records and money per tier).
+fn plain(p: &Program, input: &[u8], format: Format, tiers_only: bool, keep: &[String]) -> Option<(Vec<u8>, Summary)> {
     let reader = Reader::new(Box::new(input), Format::Csv, "input.csv", &p.fields, p.key).ok()?.keep(keep).ok()?;
     let mut out = Vec::new();
     let mut writer = Writer::with_kept(&mut out, format, p, keep.to_vec(), Vec::new(), tiers_only).unwrap();
     let ev = Evaluator::new(p, today());
-    let mut rows = 0;
+    let mut summary = Summary::new(p);
     for row in reader {
         let row = row.ok()?;
         let mut frame: Vec<Value> = row.values.clone();
         let decisions = ev.evaluate(&mut frame).ok()?;
         writer.write_kept(&row.key, &row.kept, &decisions, &[]).unwrap();
-        rows += 1;
+        summary.read += 1;
+        summary.add_money(summary.money_field.map_or(&Value::Missing, |m| &row.values[m]), &decisions);
     }
     writer.finish().unwrap();
-    Some((out, rows))
+    Some((out, summary))
 }
 
 fn fast(p: &Program, input: &[u8], format: Format, tiers_only: bool, sizes: Sizes) -> Option<(Vec<u8>, Summary)> {
@@ -88,11 +90,13 @@ fn same_keeping(p: &Program, input: &[u8], format: Format, tiers_only: bool, kee
     match fast_keeping(p, input, (format, tiers_only, keep), sizes) {
         None => false,
         Some((bytes, summary)) => {
-            let Some((expected, rows)) = slow else {
+            let Some((expected, want)) = slow else {
                 panic!("fast path accepted input the plain path rejects:\n{}", String::from_utf8_lossy(input))
             };
             assert_eq!(String::from_utf8_lossy(&bytes), String::from_utf8_lossy(&expected), "{sizes:?}");
-            assert_eq!(summary.read, rows as u64);
+            assert_eq!((summary.read, summary.written), (want.read, want.written));
+            assert_eq!(summary.tiers, want.tiers, "records and money per tier");
+            assert_eq!(summary.magnitudes.first(), want.magnitudes.first());
             true
         }
     }

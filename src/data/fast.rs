@@ -366,12 +366,13 @@ fn header_without_kept(program: &Program, format: Format, tiers_only: bool) -> R
 /// A chunk's rendered rows, their summary and the hashes of their keys.
 type Rendered = Result<(Vec<u8>, Summary, Vec<u64>), Fallback>;
 
-/// A 64-bit hash of a key as the plain reader compares it (trimmed).
-fn key_hash(key: &[u8]) -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::hash::BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().build_hasher();
-    h.write(std::str::from_utf8(key).map_or(key, |k| k.trim().as_bytes()));
-    h.finish()
+/// A 64-bit hash of a key as the plain reader compares it (trimmed). XXH3: a
+/// fingerprint hash, fast on short keys; a collision only costs a plain run.
+/// The seed is random per run, so no input can be made to collide on purpose.
+fn key_hash(key: &[u8], seed: u64) -> u64 {
+    let plain = key.first().is_some_and(u8::is_ascii_graphic) && key.last().is_some_and(u8::is_ascii_graphic);
+    let key = if plain { key } else { std::str::from_utf8(key).map_or(key, |k| k.trim().as_bytes()) };
+    xxhash_rust::xxh3::xxh3_64_with_seed(key, seed)
 }
 
 /// What a row needs: the program, the header bytes and the per-tier suffixes.
@@ -398,6 +399,8 @@ struct Rows<'p> {
     keep: &'p [String],
     kept_columns: Vec<usize>,
     kept_json: Vec<Vec<u8>>,
+    /// The seed of the key hashes.
+    seed: u64,
 }
 
 const SENTINEL: &str = "\u{1}KEY\u{1}";
@@ -468,6 +471,10 @@ impl<'p> Rows<'p> {
             keep,
             kept_columns,
             kept_json,
+            seed: {
+                use std::hash::BuildHasher;
+                std::collections::hash_map::RandomState::new().hash_one(0u8)
+            },
         })
     }
 
@@ -498,7 +505,7 @@ impl<'p> Rows<'p> {
         let mut out = Vec::with_capacity(bytes.len() / 2);
         let mut summary = Summary::new(self.program);
         let width = columns.iter().flatten().max().map_or(0, |m| m + 1);
-        if std::str::from_utf8(bytes).is_err() {
+        if simdutf8::basic::from_utf8(bytes).is_err() {
             return Err(Fallback);
         }
         let fields = self.program.fields.len();
@@ -540,6 +547,7 @@ impl<'p> Rows<'p> {
         };
         // Pass 3: decisions (record by record where not batched) and output.
         let money = summary.money_field;
+        let mut tally = super::tally::Tally::new(&summary);
         let mut keys = Vec::with_capacity(batch.keys.len());
         for (r, &(a, b)) in batch.keys.iter().enumerate() {
             batch.decisions.clear();
@@ -553,10 +561,10 @@ impl<'p> Rows<'p> {
                 ev.evaluate_into(&mut batch.frame, &mut batch.decisions).map_err(|_| Fallback)?;
             }
             summary.read += 1;
-            summary.add_money(money.map_or(&Value::Missing, |m| &batch.columns[m][r]), &batch.decisions);
+            tally.add(money.map_or(&Value::Missing, |m| &batch.columns[m][r]), &batch.decisions);
             out.extend_from_slice(&self.prefix);
             let key = unquote(&bytes[a..b], &mut scratch)?;
-            keys.push(key_hash(key));
+            keys.push(key_hash(key, self.seed));
             self.key(key, &mut out)?;
             let k = self.kept_columns.len();
             for (i, &(a, b)) in batch.kept[r * k..(r + 1) * k].iter().enumerate() {
@@ -565,6 +573,7 @@ impl<'p> Rows<'p> {
             }
             out.extend_from_slice(&self.suffixes[combo_of(&batch.decisions, &self.radix)]);
         }
+        tally.finish(&mut summary);
         Ok((out, summary, keys))
     }
 
@@ -578,6 +587,11 @@ impl<'p> Rows<'p> {
         scratch: &mut Vec<u8>,
     ) -> Result<Value, Fallback> {
         let Some(raw) = raw else { return decode(f, None).map_err(|_| Fallback) };
+        if f.ty == Ty::Date {
+            if let Some(d) = Date::parse_iso(raw) {
+                return Ok(Value::Date(d)); // what the plain decoder makes of it
+            }
+        }
         if matches!(f.ty, Ty::Number | Ty::Money | Ty::Rate | Ty::Integer) {
             // Short plain numbers: integer arithmetic only.
             if let (Some((m, scale)), Some(k)) = (plain_parts(raw), per_year) {

@@ -13,6 +13,7 @@ mod quote;
 mod read;
 pub mod record;
 mod summary;
+mod tally;
 mod value;
 mod write;
 

@@ -70,8 +70,17 @@ pub(crate) const MAX_TOTAL: u128 = 79_228_162_514_264_337_593_543_950_335;
 pub(crate) fn magnitude(d: Decimal) -> u128 {
     // |d| ≤ Decimal::MAX < u128::MAX: the mantissa over 10^scale, rounded up.
     let m = d.mantissa().unsigned_abs();
-    let unit = 10u128.pow(d.scale());
-    m.div_ceil(unit)
+    // This runs for every record: most amounts fit 64 bits and have a few
+    // decimals, where dividing by a constant is a multiplication.
+    let Ok(small) = u64::try_from(m) else { return m.div_ceil(10u128.pow(d.scale())) };
+    u128::from(match d.scale() {
+        0 => small,
+        1 => small.div_ceil(10),
+        2 => small.div_ceil(100),
+        3 => small.div_ceil(1000),
+        4 => small.div_ceil(10_000),
+        s => 10u64.checked_pow(s).map_or(u64::from(small > 0), |unit| small.div_ceil(unit)),
+    })
 }
 
 /// Sums that cannot overflow: `None` when out of range.
