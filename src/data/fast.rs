@@ -11,6 +11,7 @@
 //! then runs the plain path, which reports the problem exactly as usual.
 //! Memory is bounded by the block size: one block of input and its output.
 
+use super::scan::Scan;
 use super::value::{decode, decode_text};
 use super::{Format, Summary, Writer};
 use crate::check::Ty;
@@ -484,7 +485,7 @@ impl<'p> Rows<'p> {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         // The header splits like any record (the same `record`), then unquotes.
         let (mut cells, mut scratch) = (Vec::new(), Vec::new());
-        record(text.as_bytes(), 0, &mut cells)?;
+        record(text.as_bytes(), 0, &mut cells, &mut Scan::new(text.as_bytes()))?;
         let mut fields = Vec::with_capacity(cells.len());
         for &(a, b) in &cells {
             let name = unquote(&text.as_bytes()[a..b], &mut scratch)?;
@@ -517,8 +518,9 @@ impl<'p> Rows<'p> {
         let mut scratch = Vec::new();
         // Pass 1: split and decode every record into one column per field.
         let mut start = 0;
+        let mut scan = Scan::new(bytes);
         while start < bytes.len() {
-            start = record(bytes, start, &mut cells)?;
+            start = record(bytes, start, &mut cells, &mut scan)?;
             if cells.len() != self.width || cells.len() < width || (cells.len() == 1 && cells[0].0 == cells[0].1) {
                 return Err(Fallback);
             }
@@ -719,48 +721,16 @@ where
     Some((m, scale))
 }
 
-/// Bytes that end an unquoted field (or make the fast path give up).
-const SPECIAL: [bool; 256] = {
-    let mut t = [false; 256];
-    t[b',' as usize] = true;
-    t[b'"' as usize] = true;
-    t[b'\n' as usize] = true;
-    t[b'\r' as usize] = true;
-    t
-};
-
-/// The first `,` `"` `\n` or `\r` at or after `i` (or the end), eight bytes at a
-/// time: fields are short, so this beats both a byte loop and memchr's setup.
-/// All four are below `-` (0x2D), so one SWAR test finds candidates (spaces and
-/// some punctuation too, checked one by one; UTF-8 bytes never match).
-fn next_special(bytes: &[u8], mut i: usize) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    while let Some(word) = bytes.get(i..i + 8) {
-        let x = u64::from_le_bytes([word[0], word[1], word[2], word[3], word[4], word[5], word[6], word[7]]);
-        // High bit set in the lowest byte below 0x2D (bits above it may be noise).
-        let below = x.wrapping_sub(ONES * 0x2D) & !x & HIGH;
-        if below == 0 {
-            i += 8;
-            continue;
-        }
-        let at = i + (below.trailing_zeros() / 8) as usize;
-        if SPECIAL[usize::from(bytes[at])] {
-            return at;
-        }
-        i = at + 1;
-    }
-    while i < bytes.len() && !SPECIAL[usize::from(bytes[i])] {
-        i += 1;
-    }
-    i
-}
-
 /// Splits the record starting at `start` into `cells` (raw bytes, quotes kept)
 /// in one pass; returns where the next record starts. A quote inside an
 /// unquoted field, anything after a closing quote but a separator, and a lone
 /// `\r` (the csv crate ends a record there) give up.
-pub(super) fn record(bytes: &[u8], start: usize, cells: &mut Vec<(usize, usize)>) -> Result<usize, Fallback> {
+pub(super) fn record(
+    bytes: &[u8],
+    start: usize,
+    cells: &mut Vec<(usize, usize)>,
+    scan: &mut Scan<'_>,
+) -> Result<usize, Fallback> {
     cells.clear();
     let n = bytes.len();
     let mut i = start;
@@ -778,7 +748,7 @@ pub(super) fn record(bytes: &[u8], start: usize, cells: &mut Vec<(usize, usize)>
                 }
             }
         } else {
-            i = next_special(bytes, i);
+            i = scan.next(i);
         }
         cells.push((cell, i));
         match bytes.get(i) {

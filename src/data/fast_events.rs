@@ -10,6 +10,7 @@
 //! column (or sets it aside under `--on-error skip`).
 
 use super::fast::{fill, is_blank, plain_number, record, record_end, split, unquote, Fallback};
+use super::scan::Scan;
 use super::value::decode_text;
 use crate::check::{FieldInfo, Ty};
 use crate::compile::Program;
@@ -74,12 +75,13 @@ pub fn aggregate_sized(
                             };
                             let Ok((block, (a, b))) = job else { return Ok(agg) };
                             let bytes = &block[a..b];
-                            if std::str::from_utf8(bytes).is_err() {
+                            if simdutf8::basic::from_utf8(bytes).is_err() {
                                 return Err(Fallback);
                             }
                             let mut at = 0;
+                            let mut scan = Scan::new(bytes);
                             while at < bytes.len() {
-                                at = record(bytes, at, &mut cells)?;
+                                at = record(bytes, at, &mut cells, &mut scan)?;
                                 if cells.len() != width {
                                     return Err(Fallback);
                                 }
@@ -153,7 +155,7 @@ fn header(bytes: &[u8]) -> Result<Vec<String>, Fallback> {
     let text = std::str::from_utf8(bytes).map_err(|_| Fallback)?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let (mut cells, mut scratch) = (Vec::new(), Vec::new());
-    record(text.as_bytes(), 0, &mut cells)?;
+    record(text.as_bytes(), 0, &mut cells, &mut Scan::new(text.as_bytes()))?;
     cells
         .iter()
         .map(|&(a, b)| {

@@ -12,6 +12,7 @@ pub mod previous;
 mod quote;
 mod read;
 pub mod record;
+mod scan;
 mod summary;
 mod tally;
 mod value;
