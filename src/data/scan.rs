@@ -7,7 +7,7 @@
 use wide::u8x16;
 
 /// The structural bytes of one chunk, in blocks of 64.
-pub(super) struct Scan<'a> {
+pub(crate) struct Scan<'a> {
     bytes: &'a [u8],
     /// The start of the block `mask` describes.
     block: usize,
@@ -16,13 +16,13 @@ pub(super) struct Scan<'a> {
 }
 
 impl<'a> Scan<'a> {
-    pub(super) fn new(bytes: &'a [u8]) -> Self {
+    pub(crate) fn new(bytes: &'a [u8]) -> Self {
         Scan { bytes, block: 0, mask: mask_at(bytes, 0) }
     }
 
     /// The first structural byte at or after `i`, or the end of the chunk.
     #[inline]
-    pub(super) fn next(&mut self, mut i: usize) -> usize {
+    pub(crate) fn next(&mut self, mut i: usize) -> usize {
         loop {
             if i >= self.bytes.len() {
                 return self.bytes.len();

@@ -1,0 +1,273 @@
+//! The fast path of `tier apply` for CSV input: input read in blocks, split at
+//! record boundaries (quote-aware), chunks parsed and evaluated on all cores,
+//! output written in input order. Only the columns the policy reads are decoded;
+//! plain numbers are parsed straight to decimals; each output row is the key plus
+//! a precomputed suffix per tier combination, rendered once by the plain
+//! [`Writer`] so the bytes are identical.
+//!
+//! Anything unusual — a cell the plain decoder rejects, a quote inside an
+//! unquoted field, a blank line, a record of the wrong width, invalid UTF-8 —
+//! makes [`run`] return [`Fallback`] before any output is committed; the caller
+//! then runs the plain path, which reports the problem exactly as usual.
+//! Memory is bounded by the block size: one block of input and its output.
+
+mod blocks;
+mod cells;
+mod rows;
+
+pub(crate) use blocks::{fill, record_end, split};
+pub(crate) use cells::{is_blank, plain_number, record, unquote};
+
+use super::Format;
+use super::Summary;
+use crate::compile::Program;
+use crate::eval::Evaluator;
+use crate::number::Date;
+use rows::{Batch, Rendered, Rows};
+use std::io::{Read, Write};
+
+/// Input read per block; output of a block is of similar size.
+const BLOCK: usize = 4 << 20;
+/// Records are handed to workers in chunks of about this many bytes.
+const CHUNK: usize = 64 << 10;
+/// Tier combinations (the product over dimensions) precomputed at most.
+const MAX_COMBOS: usize = 4096;
+
+/// The fast path cannot handle this input; run the plain path instead.
+#[derive(Debug)]
+pub struct Fallback;
+
+/// How input is cut: blocks read at a time and chunks handed to workers. Only
+/// tests choose other sizes (tiny ones, to put every boundary somewhere awkward).
+#[derive(Debug, Clone, Copy)]
+pub struct Sizes {
+    pub block: usize,
+    pub chunk: usize,
+}
+
+impl Default for Sizes {
+    fn default() -> Self {
+        Sizes { block: BLOCK, chunk: CHUNK }
+    }
+}
+
+/// Applies `program` to CSV `input`, writing `format` to `out`.
+pub fn run<W: Write + Send>(
+    program: &Program,
+    input: impl Read + Send,
+    out: &mut W,
+    format: Format,
+    tiers_only: bool,
+    today: Date,
+) -> Result<Summary, Fallback> {
+    run_sized(program, input, out, format, tiers_only, today, Sizes::default())
+}
+
+/// [`run`] copying the input columns `keep` right after the key (`--keep`).
+pub fn run_keeping<W: Write + Send>(
+    program: &Program,
+    input: impl Read + Send,
+    out: &mut W,
+    shape: (Format, bool, &[String]),
+    today: Date,
+    sizes: Sizes,
+) -> Result<Summary, Fallback> {
+    run_with(program, input, out, shape, today, sizes)
+}
+
+/// [`run`] with explicit block and chunk sizes.
+pub fn run_sized<W: Write + Send>(
+    program: &Program,
+    input: impl Read + Send,
+    out: &mut W,
+    format: Format,
+    tiers_only: bool,
+    today: Date,
+    sizes: Sizes,
+) -> Result<Summary, Fallback> {
+    run_with(program, input, out, (format, tiers_only, &[]), today, sizes)
+}
+
+/// The run: `shape` is the output format, `--tiers-only` and the kept columns.
+fn run_with<W: Write + Send>(
+    program: &Program,
+    mut input: impl Read + Send,
+    out: &mut W,
+    (format, tiers_only, keep): (Format, bool, &[String]),
+    today: Date,
+    sizes: Sizes,
+) -> Result<Summary, Fallback> {
+    if format == Format::Json {
+        return Err(Fallback);
+    }
+    let Sizes { block, chunk } = sizes;
+    let (block, chunk) = (block.max(1), chunk.max(1));
+    let mut rows = Rows::new(program, format, tiers_only, keep)?;
+    let ev = Evaluator::with_tables(program, today);
+    let mut buf: Vec<u8> = Vec::with_capacity(block + chunk);
+    let mut eof;
+    let columns = loop {
+        eof = fill(&mut input, &mut buf, block, chunk)? == 0;
+        if let Some(end) = record_end(&buf, 0, eof) {
+            let columns = rows.columns(&buf[..end])?;
+            buf.drain(..end);
+            break columns;
+        }
+        if eof {
+            return Err(Fallback); // no header: the plain path says what is missing
+        }
+    };
+    out.write_all(&rows.header).map_err(|_| Fallback)?;
+    let (rows, ev, columns) = (&rows, &ev, &columns);
+    let (job_tx, job_rx) = std::sync::mpsc::channel::<Job>();
+    let job_rx = &std::sync::Mutex::new(job_rx);
+    // Three stages overlap: a reader cuts blocks at record boundaries, this thread
+    // evaluates each block's chunks on all cores, a writer writes in order.
+    std::thread::scope(|s| {
+        let (block_tx, block_rx) = std::sync::mpsc::sync_channel::<Result<Block, Fallback>>(1);
+        let (out_tx, out_rx) = std::sync::mpsc::sync_channel::<Vec<Vec<u8>>>(2);
+        // Processed blocks go back to the reader: no fresh pages per block.
+        let (free_tx, free_rx) = std::sync::mpsc::channel::<Vec<u8>>();
+        s.spawn(move || {
+            loop {
+                let chunks = split(&buf, eof, chunk);
+                if let Some(&(_, last)) = chunks.last() {
+                    let mut next = free_rx.try_recv().unwrap_or_else(|_| Vec::with_capacity(block + chunk));
+                    next.clear();
+                    next.extend_from_slice(&buf[last..]);
+                    buf.truncate(last);
+                    if block_tx.send(Ok((std::mem::replace(&mut buf, next), chunks))).is_err() {
+                        return;
+                    }
+                }
+                if eof {
+                    if !buf.is_empty() {
+                        let _ = block_tx.send(Err(Fallback)); // an unterminated quote
+                    }
+                    return;
+                }
+                match fill(&mut input, &mut buf, block, chunk) {
+                    Ok(n) => eof = n == 0,
+                    Err(e) => {
+                        let _ = block_tx.send(Err(e));
+                        return;
+                    }
+                }
+            }
+        });
+        let writer = s.spawn(move || -> Result<(), Fallback> {
+            for parts in out_rx {
+                for bytes in parts {
+                    out.write_all(&bytes).map_err(|_| Fallback)?;
+                }
+            }
+            Ok(())
+        });
+        // One worker per core for the whole run, fed chunk jobs across block
+        // boundaries (no barrier per block); results come back tagged with their
+        // sequence number and are put in order here.
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<(usize, Rendered)>();
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+        for _ in 0..workers {
+            let done_tx = done_tx.clone();
+            s.spawn(move || {
+                let mut batch = Batch::default();
+                loop {
+                    let job = match job_rx.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(_) => return,
+                    };
+                    let Ok((buf, seq, (a, b))) = job else { return };
+                    let rendered = rows.chunk(columns, &buf[a..b], ev, &mut batch);
+                    drop(buf); // before the result: the block is free once all results are in
+                    if done_tx.send((seq, rendered)).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        drop(done_tx);
+        let mut summary = Summary::new(program);
+        let mut result = Ok(());
+        let mut next_seq = 0;
+        let mut early: std::collections::HashMap<usize, Rendered> = std::collections::HashMap::new();
+        let mut seen = super::key_set::KeySet::default();
+        // Collects the results of `want` chunks starting at `from`, in order.
+        let mut collect = |from: usize, want: usize| -> Result<Vec<Vec<u8>>, Fallback> {
+            let mut parts = Vec::with_capacity(want);
+            for seq in from..from + want {
+                let rendered = loop {
+                    if let Some(r) = early.remove(&seq) {
+                        break r;
+                    }
+                    let (got, r) = done_rx.recv().map_err(|_| Fallback)?;
+                    if got == seq {
+                        break r;
+                    }
+                    early.insert(got, r);
+                };
+                let (bytes, part, keys) = rendered?;
+                // A key seen twice (or a hash collision, rarer than one in a
+                // trillion) goes to the plain path, which compares the keys
+                // themselves and names both records.
+                seen.extend(keys).map_err(|_| Fallback)?;
+                summary.merge(&part);
+                parts.push(bytes);
+            }
+            Ok(parts)
+        };
+        // The block whose chunks are being evaluated while the next is dispatched.
+        let mut pending: Option<(std::sync::Arc<Vec<u8>>, usize, usize)> = None;
+        for item in block_rx {
+            let step = item.and_then(|(buf, chunks)| {
+                let buf = std::sync::Arc::new(buf);
+                let first = next_seq;
+                for &range in &chunks {
+                    job_tx.send((buf.clone(), next_seq, range)).map_err(|_| Fallback)?;
+                    next_seq += 1;
+                }
+                let done = match pending.replace((buf, first, chunks.len())) {
+                    Some((prev, from, n)) => {
+                        let parts = collect(from, n)?;
+                        if let Ok(v) = std::sync::Arc::try_unwrap(prev) {
+                            let _ = free_tx.send(v);
+                        }
+                        Some(parts)
+                    }
+                    None => None,
+                };
+                if let Some(parts) = done {
+                    out_tx.send(parts).map_err(|_| Fallback)?;
+                }
+                Ok(())
+            });
+            if let Err(e) = step {
+                result = Err(e);
+                break; // dropping the receiver stops the reader
+            }
+        }
+        if result.is_ok() {
+            if let Some((_, from, n)) = pending.take() {
+                result = collect(from, n).and_then(|parts| out_tx.send(parts).map_err(|_| Fallback));
+            }
+        }
+        drop(job_tx); // workers finish what is queued and stop
+        drop(out_tx);
+        let written = writer.join().unwrap_or(Err(Fallback));
+        // Totals out of range: the plain path names the record that does not fit.
+        let unique = if result.is_ok() { seen.finish().map_err(|_| Fallback) } else { Ok(()) };
+        result.and(written).and(unique).and_then(|()| {
+            if summary.out_of_range().is_some() {
+                Err(Fallback)
+            } else {
+                Ok(summary)
+            }
+        })
+    })
+}
+
+/// A chunk to evaluate: its block, its place in the output, its byte range.
+type Job = (std::sync::Arc<Vec<u8>>, usize, (usize, usize));
+
+/// A block of whole records and its chunks.
+type Block = (Vec<u8>, Vec<(usize, usize)>);

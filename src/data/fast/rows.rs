@@ -1,0 +1,378 @@
+//! One chunk of records decoded column-wise, decided, and rendered as the
+//! plain writer would: each output row is the key plus a precomputed suffix
+//! per tier combination.
+
+use super::cells::{is_blank, plain_number, plain_parts, record, unquote};
+use super::{Fallback, MAX_COMBOS};
+use crate::check::Ty;
+use crate::compile::Program;
+use crate::data::scan::Scan;
+use crate::data::value::{decode, decode_text};
+use crate::data::{Format, Summary, Writer};
+use crate::eval::{Decision, Evaluator, Value};
+use crate::number::{Date, Decimal};
+
+/// A worker's buffers, reused from chunk to chunk.
+#[derive(Default)]
+pub(super) struct Batch {
+    /// Decoded values, one column per field.
+    columns: Vec<Vec<Value>>,
+    /// Each record's kept cells (byte ranges in the chunk), record after record.
+    kept: Vec<(usize, usize)>,
+    /// Each record's key cell (byte range in the chunk).
+    keys: Vec<(usize, usize)>,
+    /// Per dimension, each record's tier (`u16::MAX`: none).
+    tiers: Vec<Vec<u16>>,
+    cells: Vec<u32>,
+    frame: Vec<Value>,
+    decisions: Vec<Decision>,
+}
+
+/// The length of the header a writer without kept columns writes (rows are
+/// rendered without them: kept cells go between the key and the suffix).
+fn header_without_kept(program: &Program, format: Format, tiers_only: bool) -> Result<usize, Fallback> {
+    let mut header = Vec::new();
+    Writer::new(&mut header, format, program, Vec::new(), tiers_only)
+        .and_then(|w| w.finish().map(|_| ()))
+        .map_err(|_| Fallback)?;
+    Ok(header.len())
+}
+
+/// A chunk's rendered rows, their summary and the hashes of their keys.
+pub(super) type Rendered = Result<(Vec<u8>, Summary, Vec<u64>), Fallback>;
+
+/// A 64-bit hash of a key as the plain reader compares it (trimmed). XXH3: a
+/// fingerprint hash, fast on short keys; a collision only costs a plain run.
+/// The seed is random per run, so no input can be made to collide on purpose.
+fn key_hash(key: &[u8], seed: u64) -> u64 {
+    let plain = key.first().is_some_and(u8::is_ascii_graphic) && key.last().is_some_and(u8::is_ascii_graphic);
+    let key = if plain { key } else { std::str::from_utf8(key).map_or(key, |k| k.trim().as_bytes()) };
+    xxhash_rust::xxh3::xxh3_64_with_seed(key, seed)
+}
+
+/// What a row needs: the program, the header bytes and the per-tier suffixes.
+pub(super) struct Rows<'p> {
+    program: &'p Program,
+    format: Format,
+    pub(super) header: Vec<u8>,
+    /// Bytes before the key of every row (`{"id":` in NDJSON).
+    prefix: Vec<u8>,
+    /// Bytes after the key, per tier combination (mixed radix over dimensions).
+    suffixes: Vec<Vec<u8>>,
+    /// Fields per record, from the header.
+    width: usize,
+    /// Whether the program reads each field (an unread text field is only
+    /// checked, not copied).
+    read: Vec<bool>,
+    /// Per field, what a plain number is multiplied by: a rate's periods per
+    /// year (`count per quarter`: 4), else 1; `None` where that is not whole.
+    per_year: Vec<Option<i64>>,
+    /// Tiers per dimension plus one ("no tier"): the mixed radix of `suffixes`.
+    radix: Vec<usize>,
+    /// `--keep`: the names, their input columns (from the header), and in JSON
+    /// the bytes before each value (`,"name":`).
+    keep: &'p [String],
+    kept_columns: Vec<usize>,
+    kept_json: Vec<Vec<u8>>,
+    /// The seed of the key hashes.
+    seed: u64,
+}
+
+const SENTINEL: &str = "\u{1}KEY\u{1}";
+
+impl<'p> Rows<'p> {
+    pub(super) fn new(
+        program: &'p Program,
+        format: Format,
+        tiers_only: bool,
+        keep: &'p [String],
+    ) -> Result<Self, Fallback> {
+        let radix: Vec<usize> = program.dimensions.iter().map(|d| d.tiers.len() + 1).collect();
+        let combos: usize = radix.iter().product();
+        if combos > MAX_COMBOS {
+            return Err(Fallback);
+        }
+        let mut header = Vec::new();
+        {
+            let w = Writer::with_kept(&mut header, format, program, keep.to_vec(), Vec::new(), tiers_only)
+                .map_err(|_| Fallback)?;
+            w.finish().map_err(|_| Fallback)?;
+        }
+        let marker = match format {
+            Format::Csv => SENTINEL.as_bytes().to_vec(),
+            _ => serde_json::to_string(SENTINEL).map_err(|_| Fallback)?.into_bytes(),
+        };
+        let plain_header = header_without_kept(program, format, tiers_only)?;
+        let mut prefix = Vec::new();
+        let mut suffixes = Vec::with_capacity(combos);
+        for combo in 0..combos {
+            let decisions = decisions_of(combo, &radix);
+            let mut row = Vec::new();
+            let mut w = Writer::new(&mut row, format, program, Vec::new(), tiers_only).map_err(|_| Fallback)?;
+            w.write(SENTINEL, &decisions, &[]).map_err(|_| Fallback)?;
+            w.finish().map_err(|_| Fallback)?;
+            let row = row.get(plain_header..).ok_or(Fallback)?;
+            let at = find(row, &marker).ok_or(Fallback)?;
+            prefix = row[..at].to_vec();
+            suffixes.push(row[at + marker.len()..].to_vec());
+        }
+        let read = crate::data::record::fields_read(program);
+        let per_year = program
+            .fields
+            .iter()
+            .map(|f| match (f.ty, f.period) {
+                (Ty::Rate, Some(p)) => {
+                    let n = p.per_year();
+                    if n.fract().is_zero() {
+                        i64::try_from(n.mantissa() / 10i128.pow(n.scale())).ok()
+                    } else {
+                        None
+                    }
+                }
+                _ => Some(1),
+            })
+            .collect();
+        let kept_json = keep
+            .iter()
+            .map(|k| serde_json::to_string(k).map(|name| format!(",{name}:").into_bytes()))
+            .collect::<Result<_, _>>()
+            .map_err(|_| Fallback)?;
+        let kept_columns = Vec::new();
+        Ok(Rows {
+            program,
+            format,
+            header,
+            prefix,
+            suffixes,
+            width: 0,
+            read,
+            per_year,
+            radix,
+            keep,
+            kept_columns,
+            kept_json,
+            seed: {
+                use std::hash::BuildHasher;
+                std::collections::hash_map::RandomState::new().hash_one(0u8)
+            },
+        })
+    }
+
+    /// The input column of each field, from the header record.
+    pub(super) fn columns(&mut self, header: &[u8]) -> Result<Vec<Option<usize>>, Fallback> {
+        let text = std::str::from_utf8(header).map_err(|_| Fallback)?;
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        // The header splits like any record (the same `record`), then unquotes.
+        let (mut cells, mut scratch) = (Vec::new(), Vec::new());
+        record(text.as_bytes(), 0, &mut cells, &mut Scan::new(text.as_bytes()))?;
+        let mut fields = Vec::with_capacity(cells.len());
+        for &(a, b) in &cells {
+            let name = unquote(&text.as_bytes()[a..b], &mut scratch)?;
+            fields.push(String::from_utf8(name.to_vec()).map_err(|_| Fallback)?);
+        }
+        self.width = fields.len();
+        self.kept_columns = self
+            .keep
+            .iter()
+            .map(|k| crate::data::read::kept_column(&fields, &self.program.fields, k))
+            .collect::<Option<_>>()
+            .ok_or(Fallback)?;
+        crate::data::read::column_index(&fields, &self.program.fields, "").map_err(|_| Fallback)
+    }
+
+    /// One chunk of complete records: rendered rows and their summary.
+    pub(super) fn chunk(&self, columns: &[Option<usize>], bytes: &[u8], ev: &Evaluator, batch: &mut Batch) -> Rendered {
+        let mut out = Vec::with_capacity(bytes.len() / 2);
+        let mut summary = Summary::new(self.program);
+        let width = columns.iter().flatten().max().map_or(0, |m| m + 1);
+        if simdutf8::basic::from_utf8(bytes).is_err() {
+            return Err(Fallback);
+        }
+        let fields = self.program.fields.len();
+        batch.columns.resize_with(fields, Vec::new);
+        batch.columns.iter_mut().for_each(Vec::clear);
+        batch.keys.clear();
+        batch.kept.clear();
+        let mut cells: Vec<(usize, usize)> = Vec::new();
+        let mut scratch = Vec::new();
+        // Pass 1: split and decode every record into one column per field.
+        let mut start = 0;
+        let mut scan = Scan::new(bytes);
+        while start < bytes.len() {
+            start = record(bytes, start, &mut cells, &mut scan)?;
+            if cells.len() != self.width || cells.len() < width || (cells.len() == 1 && cells[0].0 == cells[0].1) {
+                return Err(Fallback);
+            }
+            for ((((f, col), &read), &per_year), column) in
+                self.program.fields.iter().zip(columns).zip(&self.read).zip(&self.per_year).zip(&mut batch.columns)
+            {
+                let raw = col.and_then(|c| cells.get(c)).map(|&(a, b)| &bytes[a..b]);
+                match (f.ty, read, raw) {
+                    // Text the policy does not read: the plain path only checks it is there.
+                    (Ty::Text, false, Some(r)) if !is_blank(unquote(r, &mut scratch)?) => column.push(Value::Missing),
+                    _ => column.push(self.decode(f, raw, per_year, &mut scratch)?),
+                }
+            }
+            let key = columns[self.program.key].and_then(|c| cells.get(c)).copied().unwrap_or((0, 0));
+            batch.keys.push(key);
+            batch.kept.extend(self.kept_columns.iter().map(|&c| cells.get(c).copied().unwrap_or((0, 0))));
+        }
+        // Pass 2: every dimension column-wise where its table allows.
+        let dims = self.program.dimensions.len();
+        batch.tiers.resize_with(dims, Vec::new);
+        let batched = match ev.tables() {
+            Some(lookup) => {
+                (0..dims).all(|d| lookup.decide_batch(d, &batch.columns, &mut batch.cells, &mut batch.tiers[d]))
+            }
+            None => false,
+        };
+        // Pass 3: decisions (record by record where not batched) and output.
+        let money = summary.money_field;
+        let mut tally = crate::data::tally::Tally::new(&summary);
+        let mut keys = Vec::with_capacity(batch.keys.len());
+        for (r, &(a, b)) in batch.keys.iter().enumerate() {
+            batch.decisions.clear();
+            if batched {
+                batch.decisions.extend(
+                    batch.tiers.iter().map(|t| Decision { tier: (t[r] != u16::MAX).then_some(usize::from(t[r])) }),
+                );
+            } else {
+                batch.frame.clear();
+                batch.frame.extend(batch.columns.iter().map(|c| c[r].clone()));
+                ev.evaluate_into(&mut batch.frame, &mut batch.decisions).map_err(|_| Fallback)?;
+            }
+            summary.read += 1;
+            tally.add(money.map_or(&Value::Missing, |m| &batch.columns[m][r]), &batch.decisions);
+            out.extend_from_slice(&self.prefix);
+            let key = unquote(&bytes[a..b], &mut scratch)?;
+            keys.push(key_hash(key, self.seed));
+            self.key(key, &mut out)?;
+            let k = self.kept_columns.len();
+            for (i, &(a, b)) in batch.kept[r * k..(r + 1) * k].iter().enumerate() {
+                let cell = unquote(&bytes[a..b], &mut scratch)?;
+                self.kept_cell(i, cell, &mut out)?;
+            }
+            out.extend_from_slice(&self.suffixes[combo_of(&batch.decisions, &self.radix)]);
+        }
+        tally.finish(&mut summary);
+        Ok((out, summary, keys))
+    }
+
+    /// A cell by its field's type: plain numbers directly, anything else through
+    /// the plain decoder (so both paths accept exactly the same values).
+    fn decode(
+        &self,
+        f: &crate::check::FieldInfo,
+        raw: Option<&[u8]>,
+        per_year: Option<i64>,
+        scratch: &mut Vec<u8>,
+    ) -> Result<Value, Fallback> {
+        let Some(raw) = raw else { return decode(f, None).map_err(|_| Fallback) };
+        if f.ty == Ty::Date {
+            if let Some(d) = Date::parse_iso(raw) {
+                return Ok(Value::Date(d)); // what the plain decoder makes of it
+            }
+        }
+        if matches!(f.ty, Ty::Number | Ty::Money | Ty::Rate | Ty::Integer) {
+            // Short plain numbers: integer arithmetic only.
+            if let (Some((m, scale)), Some(k)) = (plain_parts(raw), per_year) {
+                if f.ty == Ty::Integer && scale > 0 && m % 10i64.pow(scale) != 0 || f.ty == Ty::Rate && m < 0 {
+                    return Err(Fallback); // the plain decoder rejects these
+                }
+                return Ok(Value::Num(Decimal::new(m.checked_mul(k).ok_or(Fallback)?, scale)));
+            }
+            if let Some(d) = plain_number(raw) {
+                let d = match (f.ty, f.period) {
+                    (Ty::Rate, _) if d.is_sign_negative() && !d.is_zero() => return Err(Fallback),
+                    (Ty::Rate, Some(p)) => d.checked_mul(p.per_year()).ok_or(Fallback)?,
+                    (Ty::Integer, _) if !d.fract().is_zero() => return Err(Fallback),
+                    _ => d,
+                };
+                return Ok(Value::Num(d));
+            }
+        }
+        let text = std::str::from_utf8(unquote(raw, scratch)?).map_err(|_| Fallback)?;
+        decode_text(f, Some(text)).map_err(|_| Fallback)
+    }
+
+    /// A kept cell, as written, escaped for the output format as the plain
+    /// writer does (CSV quotes only where needed; JSON a string).
+    fn kept_cell(&self, i: usize, cell: &[u8], out: &mut Vec<u8>) -> Result<(), Fallback> {
+        let text = std::str::from_utf8(cell).map_err(|_| Fallback)?;
+        match self.format {
+            Format::Csv => {
+                out.push(b',');
+                if text.contains([',', '"', '\n', '\r']) {
+                    out.push(b'"');
+                    out.extend_from_slice(text.replace('"', "\"\"").as_bytes());
+                    out.push(b'"');
+                } else {
+                    out.extend_from_slice(cell);
+                }
+            }
+            _ => {
+                out.extend_from_slice(self.kept_json.get(i).ok_or(Fallback)?);
+                serde_json::to_writer(&mut *out, text).map_err(|_| Fallback)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The key cell, escaped for the output format exactly as the plain writer does.
+    fn key(&self, key: &[u8], out: &mut Vec<u8>) -> Result<(), Fallback> {
+        // Most keys are printable ASCII that neither format escapes: copy them.
+        if !key.is_empty() && key.iter().all(|&b| b.is_ascii_graphic() && b != b',' && b != b'"' && b != b'\\') {
+            match self.format {
+                Format::Csv => out.extend_from_slice(key),
+                _ => {
+                    out.push(b'"');
+                    out.extend_from_slice(key);
+                    out.push(b'"');
+                }
+            }
+            return Ok(());
+        }
+        let text = std::str::from_utf8(key).map_err(|_| Fallback)?.trim();
+        match self.format {
+            Format::Csv => {
+                let mut w = csv_core::Writer::new();
+                let mut tmp = [0u8; 256];
+                let (res, nin, nout) = w.field(text.as_bytes(), &mut tmp);
+                if res != csv_core::WriteResult::InputEmpty || nin != text.len() {
+                    return Err(Fallback);
+                }
+                out.extend_from_slice(&tmp[..nout]);
+                let (res, nout) = w.finish(&mut tmp);
+                if res != csv_core::WriteResult::InputEmpty {
+                    return Err(Fallback);
+                }
+                out.extend_from_slice(&tmp[..nout]);
+            }
+            _ => serde_json::to_writer(&mut *out, text).map_err(|_| Fallback)?,
+        }
+        Ok(())
+    }
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+fn decisions_of(mut combo: usize, radix: &[usize]) -> Vec<Decision> {
+    radix
+        .iter()
+        .map(|&r| {
+            let t = combo % r;
+            combo /= r;
+            Decision { tier: (t + 1 < r).then_some(t) }
+        })
+        .collect()
+}
+
+fn combo_of(decisions: &[Decision], radix: &[usize]) -> usize {
+    let mut combo = 0;
+    for (d, &r) in decisions.iter().zip(radix).rev() {
+        combo = combo * r + d.tier.unwrap_or(r - 1);
+    }
+    combo
+}
