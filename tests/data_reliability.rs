@@ -71,6 +71,26 @@ fn an_unterminated_quote_is_a_bad_record_that_names_its_line_on_both_paths() {
     }
 }
 
+/// The csv crate reports the first record after a blank line at the blank's
+/// line; the reader counts lines itself. Blank lines (CRLF too) and a field
+/// spanning lines come before the bad record; both paths, stopping and skipping.
+#[test]
+fn a_bad_record_after_blank_lines_names_its_own_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = "id,name,年度采购额,region\r\n\r\nH1,\"A\nB\",100,South\r\n\r\n\r\nH2,C,lots,East\r\nH3,D,5,East\r\n";
+    std::fs::write(dir.path().join("in.csv"), body).unwrap();
+    for env in PATHS {
+        let out = tier(dir.path(), &["apply", &hospitals(), "in.csv", "-o", "out.csv"], env);
+        assert_eq!(out.status.code(), Some(1), "{env:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains("in.csv:7 (row 2)"), "{env:?}: {}", stderr(&out));
+        let args = ["apply", &hospitals(), "in.csv", "-o", "out.csv", "--on-error", "skip", "--rejects", "r.csv"];
+        let out = tier(dir.path(), &args, env);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let rejects = std::fs::read_to_string(dir.path().join("r.csv")).unwrap();
+        assert!(rejects.contains("\n2,7,年度采购额,lots,tier::bad_value"), "{env:?}: {rejects}");
+    }
+}
+
 #[test]
 fn an_unterminated_quote_in_the_header_or_an_event_log_is_reported() {
     let dir = tempfile::tempdir().unwrap();

@@ -10,8 +10,8 @@ mod common;
 
 use proptest::prelude::*;
 use tierlang::compile::Program;
-use tierlang::data::fast::{run_keeping, Sizes};
-use tierlang::data::{Format, Reader, Summary, Writer};
+use tierlang::data::fast::{run_keeping, run_skipping, Sizes, Skip};
+use tierlang::data::{Format, Reader, Rejected, Summary, Writer};
 use tierlang::eval::{Evaluator, Value};
 use tierlang::number::Date;
 
@@ -100,6 +100,60 @@ fn same_keeping(p: &Program, input: &[u8], format: Format, tiers_only: bool, kee
             true
         }
     }
+}
+
+/// A reject as the report shows it: the message (with its location) and the cells.
+type Shown = (String, Vec<(String, String)>);
+
+/// The plain path with `--on-error skip`: bytes, summary and the rejects in order.
+fn plain_skipping(p: &Program, input: &[u8], format: Format) -> Option<(Vec<u8>, Summary, Vec<Shown>)> {
+    let reader = Reader::new(Box::new(input), Format::Csv, "input.csv", &p.fields, p.key).ok()?;
+    let mut out = Vec::new();
+    let mut writer = Writer::with_kept(&mut out, format, p, Vec::new(), Vec::new(), false).unwrap();
+    let ev = Evaluator::new(p, today());
+    let (mut summary, mut rejects) = (Summary::new(p), Vec::new());
+    for row in reader {
+        summary.read += 1;
+        let row = match row {
+            Ok(row) => row,
+            Err(r) if r.error.location().is_some() => {
+                summary.rejected += 1;
+                rejects.push((r.error.to_string(), r.cells));
+                continue;
+            }
+            Err(_) => return None,
+        };
+        let mut frame: Vec<Value> = row.values.clone();
+        let decisions = ev.evaluate(&mut frame).ok()?;
+        writer.write_kept(&row.key, &row.kept, &decisions, &[]).unwrap();
+        summary.add_money(summary.money_field.map_or(&Value::Missing, |m| &row.values[m]), &decisions);
+    }
+    writer.finish().unwrap();
+    Some((out, summary, rejects))
+}
+
+/// The skip law: the parallel path with `--on-error skip` either hands back or
+/// writes the same bytes, sets aside the same records with the same messages
+/// (locations included), and counts the same; returns whether it took the input.
+fn same_skipping(p: &Program, input: &[u8], format: Format, sizes: Sizes) -> bool {
+    let mut got: Vec<Shown> = Vec::new();
+    let mut reject = |r: Rejected| {
+        got.push((r.error.to_string(), r.cells));
+        Ok(())
+    };
+    let mut out = Vec::new();
+    let skip = Skip { source: "input.csv", reject: &mut reject };
+    let Ok(summary) = run_skipping(p, input, &mut out, (format, false, &[]), today(), sizes, skip) else {
+        return false;
+    };
+    let Some((bytes, want, rejects)) = plain_skipping(p, input, format) else {
+        panic!("fast path took input the plain path stops on:\n{}", String::from_utf8_lossy(input))
+    };
+    assert_eq!(String::from_utf8_lossy(&out), String::from_utf8_lossy(&bytes), "{sizes:?}");
+    assert_eq!(got, rejects, "{sizes:?}");
+    assert_eq!((summary.read, summary.written, summary.rejected), (want.read, want.written, want.rejected));
+    assert_eq!(summary.tiers, want.tiers);
+    true
 }
 
 const HEADER: &str = "id,name,年度消费,orders,segment,joined\n";
@@ -265,6 +319,25 @@ proptest! {
     }
 
     #[test]
+    fn fast_and_plain_agree_when_skipping_bad_records(
+        records in prop::collection::vec(record(), 0..40),
+        crlf in any::<bool>(),
+        block in 1usize..200,
+        chunk in 1usize..100,
+        ndjson in any::<bool>(),
+    ) {
+        let p = program();
+        let eol = if crlf { "\r\n" } else { "\n" };
+        let mut input = HEADER.replace('\n', eol);
+        // Keys numbered apart: a repeated key hands the run back, tested below.
+        for (i, r) in records.iter().enumerate() {
+            input.push_str(&format!("{i}{r}{eol}"));
+        }
+        let format = if ndjson { Format::Ndjson } else { Format::Csv };
+        same_skipping(&p, input.as_bytes(), format, Sizes { block, chunk });
+    }
+
+    #[test]
     fn fast_path_takes_every_clean_input(
         records in prop::collection::vec(clean_record(), 0..40),
         crlf in any::<bool>(),
@@ -285,6 +358,40 @@ proptest! {
         let keep = ["name".to_string(), "segment".to_string()];
         prop_assert!(same_keeping(&p, input.as_bytes(), format, false, &keep, Sizes { block, chunk }), "fell back with --keep on\n{}", input);
     }
+}
+
+/// Bad cells, formatted numbers, a blank line and a record of the wrong width,
+/// after a quoted field spanning lines: the parallel path takes the input and
+/// places every reject at the row and line the plain reader gives.
+#[test]
+fn bad_records_are_set_aside_by_the_parallel_path_itself() {
+    let p = program();
+    let mut input = String::from(HEADER);
+    for i in 0..300 {
+        let name = if i % 7 == 0 { "\"two\nlines\"" } else { "a" };
+        let spend = match i % 50 {
+            3 => "lots",          // a bad value
+            11 => "\"1,200.50\"", // formatted: decoded by the plain decoder, not set aside
+            _ => "120000",
+        };
+        let orders = if i % 97 == 5 { "" } else { "3" }; // a missing value
+        input.push_str(&format!("K{i},{name},{spend},{orders},retail,2020-01-01\n"));
+        if i == 150 {
+            input.push_str("\nK-extra,a,1\n"); // a blank line, then too few cells
+        }
+    }
+    for sizes in [Sizes { block: 64, chunk: 16 }, Sizes { block: 1 << 12, chunk: 256 }, Sizes::default()] {
+        assert!(same_skipping(&p, input.as_bytes(), Format::Csv, sizes), "handed back at {sizes:?}");
+    }
+    // Stopping at the first bad record, the parallel path hands back.
+    assert!(fast(&p, input.as_bytes(), Format::Csv, false, Sizes::default()).is_none());
+    // A repeated key hands back too: the plain path names both records.
+    let repeated = format!("{HEADER}K1,a,1,1,,\nK2,a,lots,1,,\nK1,b,2,1,,\n");
+    let mut out = Vec::new();
+    let mut reject = |_: Rejected| Ok(());
+    let skip = Skip { source: "input.csv", reject: &mut reject };
+    let shape = (Format::Csv, false, &[][..]);
+    assert!(run_skipping(&p, repeated.as_bytes(), &mut out, shape, today(), Sizes::default(), skip).is_err());
 }
 
 #[test]

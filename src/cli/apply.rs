@@ -349,9 +349,10 @@ fn coverage_report(c: &Coverage, loaded: &Loaded) -> String {
     out
 }
 
-/// The parallel CSV path (`data::fast`) for a file input that stops on the first
-/// bad record; `None` when it does not apply or hands back to the plain path,
-/// which then produces identical output (or reports the bad record as usual).
+/// The parallel CSV path (`data::fast`) for a file input; `None` when it does
+/// not apply or hands back to the plain path, which then produces identical
+/// output (or reports the bad record as usual). With `--on-error skip` bad
+/// records go to the reject report from the parallel path itself.
 fn fast_path(
     args: &Args,
     program: &Program,
@@ -361,19 +362,28 @@ fn fast_path(
 ) -> Result<Option<Summary>, Stop> {
     let plain_only = std::env::var_os("TIER_PLAIN_PATH").is_some();
     let Some(data) = args.data.as_deref() else { return Ok(None) };
-    if plain_only || input.format != Format::Csv || args.on_error != OnError::Stop || data == "-" {
+    if plain_only || input.format != Format::Csv || data == "-" {
         return Ok(None);
     }
     let Ok(file) = std::fs::File::open(data) else { return Ok(None) };
     let mut out = Output::create(&args.output)?;
+    let mut rejects = open_rejects(args)?;
     let shape = (format, args.tiers_only, args.keep.as_slice());
-    match tierlang::data::fast::run_keeping(program, file, &mut out, shape, today, Default::default()) {
-        Ok(summary) => {
-            out.commit()?;
-            Ok(Some(summary))
+    let sizes = Default::default();
+    let done = match (&mut rejects, args.on_error) {
+        (Some(report), OnError::Skip) => {
+            let mut reject = |r: tierlang::data::Rejected| {
+                tierlang::run::score::write_reject(report, &r.error, &r.cells, None).map_err(|_| ())
+            };
+            let skip = tierlang::data::fast::Skip { source: &input.name, reject: &mut reject };
+            tierlang::data::fast::run_skipping(program, file, &mut out, shape, today, sizes, skip)
         }
-        Err(_) => Ok(None),
-    }
+        _ => tierlang::data::fast::run_keeping(program, file, &mut out, shape, today, sizes),
+    };
+    let Ok(summary) = done else { return Ok(None) };
+    let rejects = rejects.map(|r| r.finish().map_err(io)).transpose()?;
+    commit(out, rejects)?;
+    Ok(Some(summary))
 }
 
 /// The reject report `--rejects FILE` asks for (written only when the run succeeds).

@@ -99,6 +99,26 @@ impl DataError {
         }
     }
 
+    /// Moves the error's locations `rows` records and `lines` lines further
+    /// into the file (an error found in a part of the input read alone).
+    pub fn shift(&mut self, rows: usize, lines: u64) {
+        let at = |l: &mut Location| {
+            l.row += rows;
+            l.line = l.line.map(|n| n + lines);
+        };
+        match self {
+            DataError::DuplicateKey { at: a, first, .. } => {
+                at(a);
+                at(first);
+            }
+            DataError::BadValue { at: a, .. }
+            | DataError::MissingValue { at: a, .. }
+            | DataError::Malformed { at: a, .. }
+            | DataError::NotUtf8 { at: a, .. } => at(a),
+            DataError::MissingColumn { .. } | DataError::Unreadable { .. } => {}
+        }
+    }
+
     /// Whether setting the record aside (`--on-error skip`) would let the run go
     /// on: a bad record, not a bad file.
     pub fn skippable(&self) -> bool {

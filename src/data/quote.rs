@@ -24,13 +24,33 @@ pub struct QuoteWatch<R> {
     inner: R,
     state: Field,
     open: Rc<Flag<bool>>,
+    /// The line of the next byte, 1-based.
+    line: u64,
+    /// No byte of the current record seen yet (blank lines are no records).
+    at_record: bool,
+    /// The first line of each record seen and not yet taken by the reader.
+    starts: Rc<std::cell::RefCell<std::collections::VecDeque<u64>>>,
 }
 
 impl<R> QuoteWatch<R> {
     /// `input` watched, and the flag set when it ends inside a quoted field.
     pub fn new(input: R) -> (Self, Rc<Flag<bool>>) {
         let open = Rc::new(Flag::new(false));
-        (QuoteWatch { inner: input, state: Field::Start, open: open.clone() }, open)
+        let watch = QuoteWatch {
+            inner: input,
+            state: Field::Start,
+            open: open.clone(),
+            line: 1,
+            at_record: true,
+            starts: Default::default(),
+        };
+        (watch, open)
+    }
+
+    /// The first line of each record, in order, as the bytes are read (the
+    /// reader takes one per record it yields, the header's first).
+    pub fn starts(&self) -> Rc<std::cell::RefCell<std::collections::VecDeque<u64>>> {
+        self.starts.clone()
     }
 }
 
@@ -53,6 +73,11 @@ impl<R: Read> Read for QuoteWatch<R> {
                     Some(p) => (p + 1, Field::Start),
                     None => (rest.len(), Field::Unquoted),
                 },
+                Field::Start if self.at_record && !matches!(rest[0], b'\n' | b'\r') => {
+                    self.at_record = false;
+                    self.starts.borrow_mut().push_back(self.line);
+                    continue;
+                }
                 Field::Start => match rest[0] {
                     b'"' => (1, Field::Quoted),
                     b',' | b'\n' | b'\r' => (1, Field::Start),
@@ -64,6 +89,12 @@ impl<R: Read> Read for QuoteWatch<R> {
                     _ => (1, Field::Unquoted),
                 },
             };
+            let span = &rest[..skip.min(rest.len())];
+            self.line += memchr::memchr_iter(b'\n', span).count() as u64;
+            // A line break outside quotes ends the record.
+            if state == Field::Start && matches!(span.last(), Some(b'\n' | b'\r')) {
+                self.at_record = true;
+            }
             i += skip;
             self.state = state;
         }

@@ -229,8 +229,10 @@ fn csv_records<'f>(
     fields: &'f [FieldInfo],
 ) -> Result<CsvRecords<'f>, DataError> {
     let (watched, open) = QuoteWatch::new(input);
+    let starts = watched.starts();
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(watched);
     let header = reader.byte_headers().map_err(|e| unreadable(&source, &e))?;
+    starts.borrow_mut().pop_front();
     let header = csv::StringRecord::from_byte_record(header.clone()).map_err(|_| DataError::Unreadable {
         source_name: source.clone(),
         message: "the header row is not valid UTF-8".into(),
@@ -258,6 +260,8 @@ fn csv_records<'f>(
             return None; // after an I/O error the reader would only repeat it
         }
         row += 1;
+        // The header's start is the first: the records' follow.
+        let line = starts.borrow_mut().pop_front();
         let rec = match rec {
             Ok(rec) => rec,
             Err(e) if matches!(e.kind(), csv::ErrorKind::Io(_)) => {
@@ -274,7 +278,7 @@ fn csv_records<'f>(
                 )));
             }
         };
-        let at = Location { source: source.clone(), row, line: rec.position().map(|p| p.line()) };
+        let at = Location { source: source.clone(), row, line: line.or_else(|| rec.position().map(|p| p.line())) };
         let rec = match csv::StringRecord::from_byte_record(rec) {
             Ok(rec) => rec,
             Err(e) => {

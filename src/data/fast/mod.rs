@@ -13,13 +13,14 @@
 
 mod blocks;
 mod cells;
+mod recover;
 mod rows;
 
 pub(crate) use blocks::{fill, record_end, split};
 pub(crate) use cells::{is_blank, plain_number, record, unquote};
 
 use super::Format;
-use super::Summary;
+use super::{Rejected, Summary};
 use crate::compile::Program;
 use crate::eval::Evaluator;
 use crate::number::Date;
@@ -72,7 +73,31 @@ pub fn run_keeping<W: Write + Send>(
     today: Date,
     sizes: Sizes,
 ) -> Result<Summary, Fallback> {
-    run_with(program, input, out, shape, today, sizes)
+    run_with(program, input, out, shape, today, sizes, None)
+}
+
+/// Where bad records go with `--on-error skip`: the input's name (for their
+/// locations) and a sink taking each, in input order; `Err` from the sink
+/// stops the run (handed back).
+pub struct Skip<'s> {
+    pub source: &'s str,
+    pub reject: &'s mut dyn FnMut(Rejected) -> Result<(), ()>,
+}
+
+/// [`run_keeping`] that sets bad records aside through `skip` instead of
+/// handing the run back: a chunk with a bad record is read again by the plain
+/// reader, that chunk alone. Repeated keys, totals out of range and quotes
+/// that do not open or close a field still hand the whole run back.
+pub fn run_skipping<W: Write + Send>(
+    program: &Program,
+    input: impl Read + Send,
+    out: &mut W,
+    shape: (Format, bool, &[String]),
+    today: Date,
+    sizes: Sizes,
+    skip: Skip<'_>,
+) -> Result<Summary, Fallback> {
+    run_with(program, input, out, shape, today, sizes, Some(skip))
 }
 
 /// [`run`] with explicit block and chunk sizes.
@@ -85,7 +110,7 @@ pub fn run_sized<W: Write + Send>(
     today: Date,
     sizes: Sizes,
 ) -> Result<Summary, Fallback> {
-    run_with(program, input, out, (format, tiers_only, &[]), today, sizes)
+    run_with(program, input, out, (format, tiers_only, &[]), today, sizes, None)
 }
 
 /// The run: `shape` is the output format, `--tiers-only` and the kept columns.
@@ -96,6 +121,7 @@ fn run_with<W: Write + Send>(
     (format, tiers_only, keep): (Format, bool, &[String]),
     today: Date,
     sizes: Sizes,
+    mut skip: Option<Skip<'_>>,
 ) -> Result<Summary, Fallback> {
     if format == Format::Json {
         return Err(Fallback);
@@ -106,19 +132,24 @@ fn run_with<W: Write + Send>(
     let ev = Evaluator::with_tables(program, today);
     let mut buf: Vec<u8> = Vec::with_capacity(block + chunk);
     let mut eof;
-    let columns = loop {
+    let (columns, header) = loop {
         eof = fill(&mut input, &mut buf, block, chunk)? == 0;
         if let Some(end) = record_end(&buf, 0, eof) {
             let columns = rows.columns(&buf[..end])?;
-            buf.drain(..end);
-            break columns;
+            break (columns, buf.drain(..end).collect::<Vec<u8>>());
         }
         if eof {
             return Err(Fallback); // no header: the plain path says what is missing
         }
     };
     out.write_all(&rows.header).map_err(|_| Fallback)?;
-    let (rows, ev, columns) = (&rows, &ev, &columns);
+    let (rows, ev, columns, header) = (&rows, &ev, &columns, &header);
+    let skipping = skip.is_some();
+    let source = skip.as_ref().map_or("input", |s| s.source);
+    // Records and lines before the chunk being collected (the header's lines
+    // first), to place the records a chunk sets aside.
+    let header_lines = memchr::memchr_iter(b'\n', header).count() as u64;
+    let (mut records_before, mut lines_before) = (0usize, header_lines);
     let (job_tx, job_rx) = std::sync::mpsc::channel::<Job>();
     let job_rx = &std::sync::Mutex::new(job_rx);
     // Three stages overlap: a reader cuts blocks at record boundaries, this thread
@@ -178,7 +209,16 @@ fn run_with<W: Write + Send>(
                         Err(_) => return,
                     };
                     let Ok((buf, seq, (a, b))) = job else { return };
-                    let rendered = rows.chunk(columns, &buf[a..b], ev, &mut batch);
+                    let bytes = &buf[a..b];
+                    let rendered = rows
+                        .chunk(columns, (header, source), bytes, ev, &mut batch)
+                        .or_else(|_| recover::recover(rows, header, bytes, ev, source))
+                        .map(|mut part| {
+                            if skipping {
+                                part.lines = memchr::memchr_iter(b'\n', bytes).count() as u64;
+                            }
+                            part
+                        });
                     drop(buf); // before the result: the block is free once all results are in
                     if done_tx.send((seq, rendered)).is_err() {
                         return;
@@ -206,13 +246,22 @@ fn run_with<W: Write + Send>(
                     }
                     early.insert(got, r);
                 };
-                let (bytes, part, keys) = rendered?;
+                let part = rendered?;
+                if !part.rejects.is_empty() {
+                    // Stopping on the first bad record: the plain path reports it.
+                    let skip = skip.as_mut().ok_or(Fallback)?;
+                    for mut r in part.rejects {
+                        r.error.shift(records_before, lines_before - header_lines);
+                        (skip.reject)(r).map_err(|()| Fallback)?;
+                    }
+                }
+                (records_before, lines_before) = (records_before + part.records, lines_before + part.lines);
                 // A key seen twice (or a hash collision, rarer than one in a
                 // trillion) goes to the plain path, which compares the keys
                 // themselves and names both records.
-                seen.extend(keys).map_err(|_| Fallback)?;
-                summary.merge(&part);
-                parts.push(bytes);
+                seen.extend(part.keys).map_err(|_| Fallback)?;
+                summary.merge(&part.summary);
+                parts.push(part.bytes);
             }
             Ok(parts)
         };

@@ -38,13 +38,24 @@ fn header_without_kept(program: &Program, format: Format, tiers_only: bool) -> R
     Ok(header.len())
 }
 
-/// A chunk's rendered rows, their summary and the hashes of their keys.
-pub(super) type Rendered = Result<(Vec<u8>, Summary, Vec<u64>), Fallback>;
+/// A chunk done: its rendered rows, summary and key hashes, the records it
+/// set aside (with locations counted from the chunk's start), and how many
+/// records and lines it holds (to place the next chunk's).
+pub(super) struct Part {
+    pub(super) bytes: Vec<u8>,
+    pub(super) summary: Summary,
+    pub(super) keys: Vec<u64>,
+    pub(super) rejects: Vec<crate::data::Rejected>,
+    pub(super) records: usize,
+    pub(super) lines: u64,
+}
+
+pub(super) type Rendered = Result<Part, Fallback>;
 
 /// A 64-bit hash of a key as the plain reader compares it (trimmed). XXH3: a
 /// fingerprint hash, fast on short keys; a collision only costs a plain run.
 /// The seed is random per run, so no input can be made to collide on purpose.
-fn key_hash(key: &[u8], seed: u64) -> u64 {
+pub(super) fn key_hash(key: &[u8], seed: u64) -> u64 {
     let plain = key.first().is_some_and(u8::is_ascii_graphic) && key.last().is_some_and(u8::is_ascii_graphic);
     let key = if plain { key } else { std::str::from_utf8(key).map_or(key, |k| k.trim().as_bytes()) };
     xxhash_rust::xxh3::xxh3_64_with_seed(key, seed)
@@ -52,8 +63,8 @@ fn key_hash(key: &[u8], seed: u64) -> u64 {
 
 /// What a row needs: the program, the header bytes and the per-tier suffixes.
 pub(super) struct Rows<'p> {
-    program: &'p Program,
-    format: Format,
+    pub(super) program: &'p Program,
+    pub(super) format: Format,
     pub(super) header: Vec<u8>,
     /// Bytes before the key of every row (`{"id":` in NDJSON).
     prefix: Vec<u8>,
@@ -71,11 +82,12 @@ pub(super) struct Rows<'p> {
     radix: Vec<usize>,
     /// `--keep`: the names, their input columns (from the header), and in JSON
     /// the bytes before each value (`,"name":`).
-    keep: &'p [String],
+    pub(super) keep: &'p [String],
     kept_columns: Vec<usize>,
     kept_json: Vec<Vec<u8>>,
     /// The seed of the key hashes.
-    seed: u64,
+    pub(super) seed: u64,
+    pub(super) tiers_only: bool,
 }
 
 const SENTINEL: &str = "\u{1}KEY\u{1}";
@@ -151,6 +163,7 @@ impl<'p> Rows<'p> {
             keep,
             kept_columns,
             kept_json,
+            tiers_only,
             seed: {
                 use std::hash::BuildHasher;
                 std::collections::hash_map::RandomState::new().hash_one(0u8)
@@ -181,7 +194,16 @@ impl<'p> Rows<'p> {
     }
 
     /// One chunk of complete records: rendered rows and their summary.
-    pub(super) fn chunk(&self, columns: &[Option<usize>], bytes: &[u8], ev: &Evaluator, batch: &mut Batch) -> Rendered {
+    /// `input` is the header record as read and the input's name, for the
+    /// records the plain reader reads.
+    pub(super) fn chunk(
+        &self,
+        columns: &[Option<usize>],
+        input: (&[u8], &str),
+        bytes: &[u8],
+        ev: &Evaluator,
+        batch: &mut Batch,
+    ) -> Rendered {
         let mut out = Vec::with_capacity(bytes.len() / 2);
         let mut summary = Summary::new(self.program);
         let width = columns.iter().flatten().max().map_or(0, |m| m + 1);
@@ -193,26 +215,38 @@ impl<'p> Rows<'p> {
         batch.columns.iter_mut().for_each(Vec::clear);
         batch.keys.clear();
         batch.kept.clear();
-        let mut cells: Vec<(usize, usize)> = Vec::new();
-        let mut scratch = Vec::new();
-        // Pass 1: split and decode every record into one column per field.
-        let mut start = 0;
-        let mut scan = Scan::new(bytes);
+        let (mut cells, mut scratch) = (Vec::new(), Vec::new());
+        // Pass 1: split and decode every record into one column per field. A
+        // record the column-wise decoder does not take (a formatted number, a
+        // bad cell, a blank line) is read by the plain reader alone: decoded
+        // as the plain path would, or set aside with its reason.
+        let (mut start, mut scan) = (0, Scan::new(bytes));
+        let (mut rejects, mut records, mut lines, mut counted) = (Vec::new(), 0, 0, 0);
         while start < bytes.len() {
+            let from = start;
             start = record(bytes, start, &mut cells, &mut scan)?;
-            if cells.len() != self.width || cells.len() < width || (cells.len() == 1 && cells[0].0 == cells[0].1) {
-                return Err(Fallback);
-            }
-            for ((((f, col), &read), &per_year), column) in
-                self.program.fields.iter().zip(columns).zip(&self.read).zip(&self.per_year).zip(&mut batch.columns)
-            {
-                let raw = col.and_then(|c| cells.get(c)).map(|&(a, b)| &bytes[a..b]);
-                match (f.ty, read, raw) {
-                    // Text the policy does not read: the plain path only checks it is there.
-                    (Ty::Text, false, Some(r)) if !is_blank(unquote(r, &mut scratch)?) => column.push(Value::Missing),
-                    _ => column.push(self.decode(f, raw, per_year, &mut scratch)?),
+            let taken = batch.keys.len();
+            let whole =
+                cells.len() == self.width && cells.len() >= width && !(cells.len() == 1 && cells[0].0 == cells[0].1);
+            if !whole || self.decode_record(columns, bytes, &cells, batch, &mut scratch).is_err() {
+                batch.columns.iter_mut().for_each(|c| c.truncate(taken));
+                match super::recover::plain_record(self, input, &bytes[from..start])? {
+                    None => continue, // a blank line is no record
+                    Some(Ok(values)) if whole => {
+                        batch.columns.iter_mut().zip(values).for_each(|(c, v)| c.push(v));
+                    }
+                    Some(Ok(_)) => return Err(Fallback),
+                    Some(Err(mut rejected)) => {
+                        lines += memchr::memchr_iter(b'\n', &bytes[counted..from]).count() as u64;
+                        counted = from;
+                        rejected.error.shift(records, lines);
+                        rejects.push(rejected);
+                        records += 1;
+                        continue;
+                    }
                 }
             }
+            records += 1;
             let key = columns[self.program.key].and_then(|c| cells.get(c)).copied().unwrap_or((0, 0));
             batch.keys.push(key);
             batch.kept.extend(self.kept_columns.iter().map(|&c| cells.get(c).copied().unwrap_or((0, 0))));
@@ -241,7 +275,6 @@ impl<'p> Rows<'p> {
                 batch.frame.extend(batch.columns.iter().map(|c| c[r].clone()));
                 ev.evaluate_into(&mut batch.frame, &mut batch.decisions).map_err(|_| Fallback)?;
             }
-            summary.read += 1;
             tally.add(money.map_or(&Value::Missing, |m| &batch.columns[m][r]), &batch.decisions);
             out.extend_from_slice(&self.prefix);
             let key = unquote(&bytes[a..b], &mut scratch)?;
@@ -255,7 +288,31 @@ impl<'p> Rows<'p> {
             out.extend_from_slice(&self.suffixes[combo_of(&batch.decisions, &self.radix)]);
         }
         tally.finish(&mut summary);
-        Ok((out, summary, keys))
+        (summary.read, summary.rejected) = (records as u64, rejects.len() as u64);
+        Ok(Part { bytes: out, summary, keys, rejects, records, lines: 0 })
+    }
+
+    /// A record's cells decoded into `batch.columns`; `Err` at the first cell
+    /// the column-wise decoder does not take (some columns then hold one more value).
+    fn decode_record(
+        &self,
+        columns: &[Option<usize>],
+        bytes: &[u8],
+        cells: &[(usize, usize)],
+        batch: &mut Batch,
+        scratch: &mut Vec<u8>,
+    ) -> Result<(), Fallback> {
+        for ((((f, col), &read), &per_year), column) in
+            self.program.fields.iter().zip(columns).zip(&self.read).zip(&self.per_year).zip(&mut batch.columns)
+        {
+            let raw = col.and_then(|c| cells.get(c)).map(|&(a, b)| &bytes[a..b]);
+            match (f.ty, read, raw) {
+                // Text the policy does not read: the plain path only checks it is there.
+                (Ty::Text, false, Some(r)) if !is_blank(unquote(r, scratch)?) => column.push(Value::Missing),
+                _ => column.push(self.decode(f, raw, per_year, scratch)?),
+            }
+        }
+        Ok(())
     }
 
     /// A cell by its field's type: plain numbers directly, anything else through

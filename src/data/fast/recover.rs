@@ -1,0 +1,94 @@
+//! A chunk the column-wise decoder hands back (a cell it does not parse, a bad
+//! record, a blank line) is read again by the plain reader, this chunk alone:
+//! each record is decided or set aside exactly as the plain path would, so a
+//! bad record costs its chunk a slower pass, not the whole file a second one.
+//!
+//! That is sound only where the chunk's boundaries are the csv reader's own
+//! record boundaries: the chunks were cut at newlines outside quotes, which
+//! holds while every quote opens or closes a field. A chunk whose quotes do
+//! not ([`record`] refuses it) hands the whole run to the plain path.
+
+use super::cells::record;
+use super::rows::{key_hash, Part, Rows};
+use super::Fallback;
+use crate::data::scan::Scan;
+use crate::data::tally::Tally;
+use crate::data::{Format, Reader, Rejected, Summary, Writer};
+use crate::eval::{Evaluator, Value};
+use std::io::Read;
+
+/// One record (`rec`, whole) through the plain reader, as the plain path
+/// reads it: its values, or why it is set aside (located as the first record
+/// after the header), or `None` for a blank line.
+pub(super) fn plain_record(
+    rows: &Rows,
+    (header, source): (&[u8], &str),
+    rec: &[u8],
+) -> Result<Option<Result<Vec<Value>, Rejected>>, Fallback> {
+    let program = rows.program;
+    let mut reader = Reader::new(Box::new(header.chain(rec)), Format::Csv, source, &program.fields, program.key)
+        .map_err(|_| Fallback)?;
+    let got = match reader.next() {
+        None => None,
+        Some(Ok(row)) => Some(Ok(row.values)),
+        Some(Err(rejected)) if rejected.error.location().is_some() => Some(Err(rejected)),
+        Some(Err(_)) => return Err(Fallback),
+    };
+    match reader.next() {
+        None => Ok(got),
+        Some(_) => Err(Fallback), // one record to the fast splitter, two to the csv reader
+    }
+}
+
+/// The records of `bytes` (whole records of the input whose header is
+/// `header`) through the plain reader, decoder and writer.
+pub(super) fn recover(
+    rows: &Rows,
+    header: &[u8],
+    bytes: &[u8],
+    ev: &Evaluator,
+    source: &str,
+) -> Result<Part, Fallback> {
+    let (mut cells, mut start, mut scan) = (Vec::new(), 0, Scan::new(bytes));
+    while start < bytes.len() {
+        start = record(bytes, start, &mut cells, &mut scan)?;
+    }
+    let program = rows.program;
+    let input = header.chain(bytes);
+    let reader = Reader::new(Box::new(input), Format::Csv, source, &program.fields, program.key)
+        .map_err(|_| Fallback)?
+        .keep(rows.keep)
+        .map_err(|_| Fallback)?;
+    let mut out = Vec::with_capacity(bytes.len() / 2);
+    let mut writer = Writer::with_kept(&mut out, rows.format, program, rows.keep.to_vec(), Vec::new(), rows.tiers_only)
+        .map_err(|_| Fallback)?;
+    let mut summary = Summary::new(program);
+    let mut tally = Tally::new(&summary);
+    let (mut keys, mut rejects, mut records) = (Vec::new(), Vec::new(), 0);
+    let (mut frame, mut decisions) = (Vec::with_capacity(program.frame_size), Vec::new());
+    for row in reader {
+        records += 1;
+        let row = match row {
+            Ok(row) => row,
+            // A record-level error is set aside; a file-level one stops the run.
+            Err(rejected) if rejected.error.location().is_some() => {
+                rejects.push(rejected);
+                continue;
+            }
+            Err(_) => return Err(Fallback),
+        };
+        frame.clear();
+        frame.extend(row.values.iter().cloned());
+        // Two tiers under `hit unique`: the plain path words that reject.
+        ev.evaluate_into(&mut frame, &mut decisions).map_err(|_| Fallback)?;
+        writer.write_kept(&row.key, &row.kept, &decisions, &[]).map_err(|_| Fallback)?;
+        tally.add(summary.money_field.map_or(&Value::Missing, |m| &row.values[m]), &decisions);
+        keys.push(key_hash(row.key.as_bytes(), rows.seed));
+    }
+    writer.finish().map_err(|_| Fallback)?;
+    tally.finish(&mut summary);
+    (summary.read, summary.rejected) = (records as u64, rejects.len() as u64);
+    // The writer wrote the header first: the chunk's rows follow it.
+    out.drain(..rows.header.len().min(out.len()));
+    Ok(Part { bytes: out, summary, keys, rejects, records, lines: 0 })
+}
