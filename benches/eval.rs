@@ -88,17 +88,18 @@ fn bench(c: &mut Criterion) {
     // dimension decided by `Lookup::decide_batch` (where all have tables).
     for (name, p, frames) in &cases {
         let lookup = tierlang::lookup::Lookup::new(p, today);
+        let ev = Evaluator::new(p, today);
         let columns: Vec<Vec<Value>> =
             (0..p.fields.len()).map(|f| frames.iter().map(|fr| fr[f].clone()).collect()).collect();
         let (mut cells, mut out) = (Vec::new(), Vec::new());
-        if !(0..p.dimensions.len()).all(|d| lookup.decide_batch(d, &columns, &mut cells, &mut out)) {
+        if !(0..p.dimensions.len()).all(|d| lookup.decide_batch(d, &columns, &mut cells, &mut out, &ev)) {
             continue;
         }
         group.bench_with_input(BenchmarkId::new("batch", name), &columns, |b, columns| {
             let (mut cells, mut out) = (Vec::with_capacity(N), Vec::with_capacity(N));
             b.iter(|| {
                 for d in 0..p.dimensions.len() {
-                    lookup.decide_batch(d, columns, &mut cells, &mut out);
+                    lookup.decide_batch(d, columns, &mut cells, &mut out, &ev);
                 }
                 black_box(out.len())
             })

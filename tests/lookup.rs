@@ -159,7 +159,7 @@ fn batch_decisions_equal_record_by_record_ones() {
             (0..p.fields.len()).map(|f| frames.iter().map(|fr| fr[f].clone()).collect()).collect();
         for d in 0..p.dimensions.len() {
             let (mut cells, mut out) = (Vec::new(), Vec::new());
-            if !lookup.decide_batch(d, &columns, &mut cells, &mut out) {
+            if !lookup.decide_batch(d, &columns, &mut cells, &mut out, &tree) {
                 continue;
             }
             batched += 1;

@@ -256,7 +256,7 @@ impl<'p> Rows<'p> {
         batch.tiers.resize_with(dims, Vec::new);
         let batched = match ev.tables() {
             Some(lookup) => {
-                (0..dims).all(|d| lookup.decide_batch(d, &batch.columns, &mut batch.cells, &mut batch.tiers[d]))
+                (0..dims).all(|d| lookup.decide_batch(d, &batch.columns, &mut batch.cells, &mut batch.tiers[d], ev))
             }
             None => false,
         };

@@ -19,6 +19,8 @@ use crate::number::{Date, Decimal};
 use crate::syntax::CmpOp;
 use std::cmp::Ordering;
 
+mod batch;
+
 /// Cells per dimension at most; larger dimensions use the tree evaluator.
 const MAX_CELLS: usize = 1 << 16;
 
@@ -249,57 +251,6 @@ impl Lookup {
         Lookup { dims: program.dimensions.iter().map(|d| DimTable::build(program, d, today)).collect() }
     }
 
-    /// Column-wise decisions of dimension `i` for a batch of records whose
-    /// field values are given by slot as columns (`columns[slot][record]`): one
-    /// pass per term over its column, then one table read per record. Writes
-    /// the tier index per record (`u16::MAX`: none) into `out` (`cells` is scratch
-    /// space, kept by the caller across batches); `false` when this
-    /// dimension has no table, a term is not a plain field, or a record falls in
-    /// a `hit unique` conflict (decide those records one by one instead).
-    pub fn decide_batch(&self, i: usize, columns: &[Vec<Value>], cells: &mut Vec<u32>, out: &mut Vec<u16>) -> bool {
-        let Some(Some(table)) = self.dims.get(i) else { return false };
-        let rows = columns.first().map_or(0, Vec::len);
-        out.clear();
-        out.resize(rows, 0);
-        cells.clear();
-        cells.resize(rows, 0);
-        for t in &table.terms {
-            let Node::Slot(slot) = t.node else { return false };
-            let Some(column) = columns.get(slot) else { return false };
-            let count = t.count as u32;
-            match &t.classes {
-                // The common case, numbers against integer keys, in a tight loop.
-                Classes::Ordered(_, Some(keys)) => {
-                    let cuts64 = keys.cuts64.as_deref().unwrap_or(&[]);
-                    let fits = keys.cuts64.is_some();
-                    for (cell, v) in cells.iter_mut().zip(column) {
-                        let k = match v {
-                            Value::Num(d) if fits => key64(d, keys.scale),
-                            _ => None,
-                        };
-                        let class = match k {
-                            Some(k) => key_class(cuts64, k),
-                            None => t.classes.class(v) as u32,
-                        };
-                        *cell = *cell * count + class;
-                    }
-                }
-                classes => {
-                    for (cell, v) in cells.iter_mut().zip(column) {
-                        *cell = *cell * count + classes.class(v) as u32;
-                    }
-                }
-            }
-        }
-        for (o, &cell) in out.iter_mut().zip(cells.iter()) {
-            match table.cells.get(cell as usize) {
-                Some(&OVERLAP) | None => return false,
-                Some(&t) => *o = t,
-            }
-        }
-        true
-    }
-
     /// The decision of dimension `i` for a prepared frame (lets filled in);
     /// `None` when the tree evaluator must decide. Terms other than a plain slot
     /// (`days_since(field)`) are computed by `ev`, as the tree walk would.
@@ -399,11 +350,14 @@ fn enum_field(node: &Node, program: &Program) -> Option<usize> {
     }
 }
 
-/// A node the table can classify: a field or let, or `days_since` of one.
+/// A node the table can classify: a field or let, or an age of one (a number
+/// of days, months or years since it).
 fn is_term(n: &Node) -> bool {
     match n {
         Node::Slot(_) => true,
-        Node::Call(Func::DaysSince, args) => matches!(args.as_slice(), [Node::Slot(_)]),
+        Node::Call(Func::DaysSince | Func::MonthsSince | Func::YearsSince, args) => {
+            matches!(args.as_slice(), [Node::Slot(_)])
+        }
         _ => false,
     }
 }
