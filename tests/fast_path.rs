@@ -10,7 +10,7 @@ mod common;
 
 use proptest::prelude::*;
 use tierlang::compile::Program;
-use tierlang::data::fast::{run_keeping, run_skipping, Sizes, Skip};
+use tierlang::data::fast::{apply, run_keeping, run_skipping, Sizes, Skip};
 use tierlang::data::{Format, Reader, Rejected, Summary, Writer};
 use tierlang::eval::{Evaluator, Value};
 use tierlang::number::Date;
@@ -107,7 +107,17 @@ type Shown = (String, Vec<(String, String)>);
 
 /// The plain path with `--on-error skip`: bytes, summary and the rejects in order.
 fn plain_skipping(p: &Program, input: &[u8], format: Format) -> Option<(Vec<u8>, Summary, Vec<Shown>)> {
-    let reader = Reader::new(Box::new(input), Format::Csv, "input.csv", &p.fields, p.key).ok()?;
+    plain_reading(p, input, Format::Csv, format)
+}
+
+/// [`plain_skipping`] for an input in `in_format`.
+fn plain_reading(
+    p: &Program,
+    input: &[u8],
+    in_format: Format,
+    format: Format,
+) -> Option<(Vec<u8>, Summary, Vec<Shown>)> {
+    let reader = Reader::new(Box::new(input), in_format, "input.csv", &p.fields, p.key).ok()?;
     let mut out = Vec::new();
     let mut writer = Writer::with_kept(&mut out, format, p, Vec::new(), Vec::new(), false).unwrap();
     let ev = Evaluator::new(p, today());
@@ -392,6 +402,49 @@ fn bad_records_are_set_aside_by_the_parallel_path_itself() {
     let skip = Skip { source: "input.csv", reject: &mut reject };
     let shape = (Format::Csv, false, &[][..]);
     assert!(run_skipping(&p, repeated.as_bytes(), &mut out, shape, today(), Sizes::default(), skip).is_err());
+}
+
+/// NDJSON on the parallel path: lines decoded by the plain reader on every
+/// core, bad lines (invalid JSON, bad values, blank lines between) set aside
+/// in order with the plain reader's locations; stopping, a bad line hands back.
+#[test]
+fn ndjson_lines_are_decided_in_parallel_exactly_as_the_plain_reader_does() {
+    let p = program();
+    let mut input = String::new();
+    for i in 0..400 {
+        let spend = match i % 37 {
+            3 => "\"lots\"".to_string(),
+            5 => "\"1,200.50\"".to_string(),
+            _ => format!("{}", i * 1000),
+        };
+        match i % 53 {
+            7 => input.push_str("{not json\n"),
+            9 => input.push('\n'),
+            _ => {}
+        }
+        input.push_str(&format!(
+            "{{\"id\":\"K{i}\",\"name\":\"a\\nb {i}\",\"年度消费\":{spend},\"orders\":3,\"segment\":\"retail\"}}\n"
+        ));
+    }
+    let (want, summary, rejects) = plain_reading(&p, input.as_bytes(), Format::Ndjson, Format::Csv).unwrap();
+    assert!(rejects.len() > 10, "{rejects:?}");
+    for sizes in [Sizes { block: 64, chunk: 16 }, Sizes { block: 1 << 12, chunk: 300 }, Sizes::default()] {
+        let mut got: Vec<Shown> = Vec::new();
+        let mut reject = |r: Rejected| {
+            got.push((r.error.to_string(), r.cells));
+            Ok(())
+        };
+        let skip = Some(Skip { source: "input.csv", reject: &mut reject });
+        let mut out = Vec::new();
+        let shape = (Format::Csv, false, &[][..]);
+        let s = apply(&p, input.as_bytes(), Format::Ndjson, &mut out, shape, today(), sizes, skip).unwrap();
+        assert_eq!(String::from_utf8_lossy(&out), String::from_utf8_lossy(&want), "{sizes:?}");
+        assert_eq!(got, rejects, "{sizes:?}");
+        assert_eq!((s.read, s.written, s.rejected), (summary.read, summary.written, summary.rejected));
+        assert_eq!(s.tiers, summary.tiers);
+        let mut out = Vec::new();
+        assert!(apply(&p, input.as_bytes(), Format::Ndjson, &mut out, shape, today(), sizes, None).is_err());
+    }
 }
 
 #[test]

@@ -349,7 +349,7 @@ fn coverage_report(c: &Coverage, loaded: &Loaded) -> String {
     out
 }
 
-/// The parallel CSV path (`data::fast`) for a file input; `None` when it does
+/// The parallel path (`data::fast`) for a CSV or NDJSON file; `None` when it does
 /// not apply or hands back to the plain path, which then produces identical
 /// output (or reports the bad record as usual). With `--on-error skip` bad
 /// records go to the reject report from the parallel path itself.
@@ -362,23 +362,24 @@ fn fast_path(
 ) -> Result<Option<Summary>, Stop> {
     let plain_only = std::env::var_os("TIER_PLAIN_PATH").is_some();
     let Some(data) = args.data.as_deref() else { return Ok(None) };
-    if plain_only || input.format != Format::Csv || data == "-" {
+    if plain_only || input.format == Format::Json || data == "-" {
         return Ok(None);
     }
     let Ok(file) = std::fs::File::open(data) else { return Ok(None) };
     let mut out = Output::create(&args.output)?;
     let mut rejects = open_rejects(args)?;
     let shape = (format, args.tiers_only, args.keep.as_slice());
-    let sizes = Default::default();
+    let fast = |out: &mut Output, skip| {
+        tierlang::data::fast::apply(program, file, input.format, out, shape, today, Default::default(), skip)
+    };
     let done = match (&mut rejects, args.on_error) {
         (Some(report), OnError::Skip) => {
             let mut reject = |r: tierlang::data::Rejected| {
                 tierlang::run::score::write_reject(report, &r.error, &r.cells, None).map_err(|_| ())
             };
-            let skip = tierlang::data::fast::Skip { source: &input.name, reject: &mut reject };
-            tierlang::data::fast::run_skipping(program, file, &mut out, shape, today, sizes, skip)
+            fast(&mut out, Some(tierlang::data::fast::Skip { source: &input.name, reject: &mut reject }))
         }
-        _ => tierlang::data::fast::run_keeping(program, file, &mut out, shape, today, sizes),
+        _ => fast(&mut out, None),
     };
     let Ok(summary) = done else { return Ok(None) };
     let rejects = rejects.map(|r| r.finish().map_err(io)).transpose()?;

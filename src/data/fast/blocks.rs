@@ -76,3 +76,21 @@ pub(crate) fn split(buf: &[u8], eof: bool, size: usize) -> Vec<(usize, usize)> {
     }
     chunks
 }
+
+/// Splits the whole lines of `buf` into chunks of about `size` bytes (NDJSON:
+/// a line break is never inside a record). At `eof` a last line without a
+/// line break is whole.
+pub(crate) fn split_lines(buf: &[u8], eof: bool, size: usize) -> Vec<(usize, usize)> {
+    let mut chunks = Vec::new();
+    let mut start = 0;
+    while let Some(nl) = buf.get(start + size.max(1) - 1..).and_then(|rest| memchr::memchr(b'\n', rest)) {
+        let end = start + size.max(1) - 1 + nl + 1;
+        chunks.push((start, end));
+        start = end;
+    }
+    let last = if eof { buf.len() } else { memchr::memrchr(b'\n', &buf[start..]).map_or(start, |p| start + p + 1) };
+    if last > start {
+        chunks.push((start, last));
+    }
+    chunks
+}

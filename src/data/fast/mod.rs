@@ -16,7 +16,7 @@ mod cells;
 mod recover;
 mod rows;
 
-pub(crate) use blocks::{fill, record_end, split};
+pub(crate) use blocks::{fill, record_end, split, split_lines};
 pub(crate) use cells::{is_blank, plain_number, record, unquote};
 
 use super::Format;
@@ -73,7 +73,7 @@ pub fn run_keeping<W: Write + Send>(
     today: Date,
     sizes: Sizes,
 ) -> Result<Summary, Fallback> {
-    run_with(program, input, out, shape, today, sizes, None)
+    run_with(program, input, out, shape, today, sizes, None, false)
 }
 
 /// Where bad records go with `--on-error skip`: the input's name (for their
@@ -97,7 +97,28 @@ pub fn run_skipping<W: Write + Send>(
     sizes: Sizes,
     skip: Skip<'_>,
 ) -> Result<Summary, Fallback> {
-    run_with(program, input, out, shape, today, sizes, Some(skip))
+    run_with(program, input, out, shape, today, sizes, Some(skip), false)
+}
+
+/// The parallel path for any input it reads: CSV (`run_keeping`,
+/// `run_skipping`) or NDJSON, whose lines are decoded by the plain reader in
+/// parallel (a JSON array has no line structure: `Fallback`).
+#[allow(clippy::too_many_arguments)]
+pub fn apply<W: Write + Send>(
+    program: &Program,
+    input: impl Read + Send,
+    in_format: Format,
+    out: &mut W,
+    shape: (Format, bool, &[String]),
+    today: Date,
+    sizes: Sizes,
+    skip: Option<Skip<'_>>,
+) -> Result<Summary, Fallback> {
+    match in_format {
+        Format::Csv => run_with(program, input, out, shape, today, sizes, skip, false),
+        Format::Ndjson => run_with(program, input, out, shape, today, sizes, skip, true),
+        Format::Json => Err(Fallback),
+    }
 }
 
 /// [`run`] with explicit block and chunk sizes.
@@ -110,10 +131,12 @@ pub fn run_sized<W: Write + Send>(
     today: Date,
     sizes: Sizes,
 ) -> Result<Summary, Fallback> {
-    run_with(program, input, out, (format, tiers_only, &[]), today, sizes, None)
+    run_with(program, input, out, (format, tiers_only, &[]), today, sizes, None, false)
 }
 
-/// The run: `shape` is the output format, `--tiers-only` and the kept columns.
+/// The run: `shape` is the output format, `--tiers-only` and the kept columns;
+/// `lines`: NDJSON input (no header, records end at any line break).
+#[allow(clippy::too_many_arguments)]
 fn run_with<W: Write + Send>(
     program: &Program,
     mut input: impl Read + Send,
@@ -122,6 +145,7 @@ fn run_with<W: Write + Send>(
     today: Date,
     sizes: Sizes,
     mut skip: Option<Skip<'_>>,
+    lines: bool,
 ) -> Result<Summary, Fallback> {
     if format == Format::Json {
         return Err(Fallback);
@@ -131,15 +155,19 @@ fn run_with<W: Write + Send>(
     let mut rows = Rows::new(program, format, tiers_only, keep)?;
     let ev = Evaluator::with_tables(program, today);
     let mut buf: Vec<u8> = Vec::with_capacity(block + chunk);
-    let mut eof;
-    let (columns, header) = loop {
-        eof = fill(&mut input, &mut buf, block, chunk)? == 0;
-        if let Some(end) = record_end(&buf, 0, eof) {
-            let columns = rows.columns(&buf[..end])?;
-            break (columns, buf.drain(..end).collect::<Vec<u8>>());
-        }
-        if eof {
-            return Err(Fallback); // no header: the plain path says what is missing
+    let mut eof = false;
+    let (columns, header) = if lines {
+        (Vec::new(), Vec::new())
+    } else {
+        loop {
+            eof = fill(&mut input, &mut buf, block, chunk)? == 0;
+            if let Some(end) = record_end(&buf, 0, eof) {
+                let columns = rows.columns(&buf[..end])?;
+                break (columns, buf.drain(..end).collect::<Vec<u8>>());
+            }
+            if eof {
+                return Err(Fallback); // no header: the plain path says what is missing
+            }
         }
     };
     out.write_all(&rows.header).map_err(|_| Fallback)?;
@@ -161,7 +189,7 @@ fn run_with<W: Write + Send>(
         let (free_tx, free_rx) = std::sync::mpsc::channel::<Vec<u8>>();
         s.spawn(move || {
             loop {
-                let chunks = split(&buf, eof, chunk);
+                let chunks = if lines { split_lines(&buf, eof, chunk) } else { split(&buf, eof, chunk) };
                 if let Some(&(_, last)) = chunks.last() {
                     let mut next = free_rx.try_recv().unwrap_or_else(|_| Vec::with_capacity(block + chunk));
                     next.clear();
@@ -210,15 +238,18 @@ fn run_with<W: Write + Send>(
                     };
                     let Ok((buf, seq, (a, b))) = job else { return };
                     let bytes = &buf[a..b];
-                    let rendered = rows
-                        .chunk(columns, (header, source), bytes, ev, &mut batch)
-                        .or_else(|_| recover::recover(rows, header, bytes, ev, source))
-                        .map(|mut part| {
-                            if skipping {
-                                part.lines = memchr::memchr_iter(b'\n', bytes).count() as u64;
-                            }
-                            part
-                        });
+                    let rendered = if lines {
+                        recover::ndjson(rows, bytes, ev, source)
+                    } else {
+                        rows.chunk(columns, (header, source), bytes, ev, &mut batch)
+                            .or_else(|_| recover::recover(rows, header, bytes, ev, source))
+                    };
+                    let rendered = rendered.map(|mut part| {
+                        if skipping {
+                            part.lines = memchr::memchr_iter(b'\n', bytes).count() as u64;
+                        }
+                        part
+                    });
                     drop(buf); // before the result: the block is free once all results are in
                     if done_tx.send((seq, rendered)).is_err() {
                         return;

@@ -53,13 +53,28 @@ pub(super) fn recover(
     while start < bytes.len() {
         start = record(bytes, start, &mut cells, &mut scan)?;
     }
+    plain(rows, Box::new(header.chain(bytes)), Format::Csv, ev, source)
+}
+
+/// Whole lines of NDJSON through the plain reader, decoder and writer: a line
+/// break never falls inside a JSON record, so any line is a record boundary.
+pub(super) fn ndjson(rows: &Rows, bytes: &[u8], ev: &Evaluator, source: &str) -> Result<Part, Fallback> {
+    plain(rows, Box::new(bytes), Format::Ndjson, ev, source)
+}
+
+fn plain(
+    rows: &Rows,
+    input: Box<dyn Read + '_>,
+    format: Format,
+    ev: &Evaluator,
+    source: &str,
+) -> Result<Part, Fallback> {
     let program = rows.program;
-    let input = header.chain(bytes);
-    let reader = Reader::new(Box::new(input), Format::Csv, source, &program.fields, program.key)
+    let reader = Reader::new(input, format, source, &program.fields, program.key)
         .map_err(|_| Fallback)?
         .keep(rows.keep)
         .map_err(|_| Fallback)?;
-    let mut out = Vec::with_capacity(bytes.len() / 2);
+    let mut out = Vec::new();
     let mut writer = Writer::with_kept(&mut out, rows.format, program, rows.keep.to_vec(), Vec::new(), rows.tiers_only)
         .map_err(|_| Fallback)?;
     let mut summary = Summary::new(program);
