@@ -8,12 +8,13 @@ use super::test::parse_date;
 use super::{usage_error, FAILED, OK};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use tierlang::check::{Checked, Ty};
+use tierlang::check::Checked;
 use tierlang::compile::{compile, Program};
 use tierlang::data::{grouped, layout, Format, Reader};
-use tierlang::diff::{strategy_changes, Migration, StrategyChange};
-use tierlang::eval::{Evaluator, Value};
+use tierlang::diff::{compare_records, Report, Version};
+use tierlang::eval::Evaluator;
 use tierlang::number::{Date, Decimal};
+use tierlang::run::Record;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -55,15 +56,6 @@ enum DiffFormat {
     Json,
 }
 
-struct Report {
-    migrations: Vec<Migration>,
-    strategies: Vec<StrategyChange>,
-    only_one: Vec<String>,
-    not_compared: u64,
-    reasons: Vec<String>,
-    money_field: Option<String>,
-}
-
 pub fn run(args: Args) -> u8 {
     let (old, new) = match (load(&args.old), load(&args.new)) {
         (Ok(o), Ok(n)) => (o, n),
@@ -74,11 +66,11 @@ pub fn run(args: Args) -> u8 {
     // Both versions are compared on one date: the new version's rule.
     let today = super::policy::today(args.as_of, nc);
     let metrics = op.metrics.is_some() || np.metrics.is_some();
-    let mut changes = Vec::new();
+    let versions = ((oc, &op), (nc, &np));
     let compared = if metrics && (args.events.is_some() || args.data.is_some() || args.customers.is_some()) {
-        compare_metrics(&args, (oc, &op), (nc, &np), today, &mut changes)
+        compare_scored(&args, versions, today)
     } else if let Some(data) = args.data.clone() {
-        compare(&args, &data, (oc, &op), (nc, &np), today, &mut changes)
+        compare(&args, &data, versions, today)
     } else {
         return logical(&args, &op, &np, today);
     };
@@ -87,7 +79,7 @@ pub fn run(args: Args) -> u8 {
         Err(code) => return code,
     };
     if let Some(path) = &args.changes {
-        if let Err(e) = write_changes(path, &changes) {
+        if let Err(e) = write_changes(path, &report.changes) {
             return usage_error(format_args!("cannot write `{}`: {e}", path.display()));
         }
     }
@@ -209,156 +201,26 @@ fn checked(l: &Loaded) -> Option<&Checked> {
 }
 
 /// `(key, dimension, old tier, new tier)` of each record that moves.
-type ChangeRow = (String, String, String, String);
-
-fn compare(
-    args: &Args,
-    data: &str,
-    (oc, op): (&Checked, &Program),
-    (nc, np): (&Checked, &Program),
-    today: Date,
-    changes: &mut Vec<ChangeRow>,
-) -> Result<Report, u8> {
+/// Both versions over the records of DATA, each read with its own schema.
+fn compare(args: &Args, data: &str, (old, new): (Version, Version), today: Date) -> Result<Report, u8> {
     let format = args.input_format.or_else(|| Format::from_path(Path::new(data)));
     let Some(format) = format else {
         return Err(usage_error(format_args!("cannot tell the format of `{data}`: pass --input-format")));
     };
-    let (old_rows, new_rows) = (open(data, format, op, "old")?, open(data, format, np, "new")?);
-    let (pairs, mut migrations) = matrices(op, np);
-    let only_one = only_one(op, np);
-    let money_field = np.fields.iter().position(|f| f.ty == Ty::Money);
-    let (oe, ne) = (Evaluator::new(op, today), Evaluator::new(np, today));
-    let (mut not_compared, mut reasons) = (0u64, Vec::new());
-    for (o, n) in old_rows.zip(new_rows) {
-        let (mut orow, mut nrow) = match (o, n) {
-            (Ok(o), Ok(n)) => (o, n),
-            (o, n) => {
-                not_compared += 1;
-                for e in [o.err(), n.err()].into_iter().flatten() {
-                    let reason = e.error.to_string();
-                    if reasons.len() < 5 && !reasons.contains(&reason) {
-                        reasons.push(reason);
-                    }
-                }
-                continue;
-            }
-        };
-        let money = match money_field.and_then(|i| nrow.values.get(i)) {
-            Some(Value::Num(d)) => *d,
-            _ => Decimal::ZERO,
-        };
-        let (Ok(od), Ok(nd)) = (oe.evaluate(&mut orow.values), ne.evaluate(&mut nrow.values)) else {
-            not_compared += 1;
-            continue;
-        };
-        for (m, &(o, n)) in migrations.iter_mut().zip(&pairs) {
-            if m.add(od[o].tier, nd[n].tier, money) {
-                let name = |p: &Program, d: usize, t: Option<usize>| {
-                    t.map_or(String::new(), |t| p.dimensions[d].tiers[t].name.clone())
-                };
-                changes.push((nrow.key.clone(), m.dimension.clone(), name(op, o, od[o].tier), name(np, n, nd[n].tier)));
-            }
-        }
-    }
-    Ok(Report {
-        migrations,
-        strategies: strategy_changes(oc, nc),
-        only_one,
-        not_compared,
-        reasons,
-        money_field: money_field.map(|i| np.fields[i].name.clone()),
-    })
+    let (o, n) = (open(data, format, old.1, "old")?, open(data, format, new.1, "new")?);
+    let pairs = o.zip(n).map(|(o, n)| (o.map(Record::from), n.map(Record::from)));
+    Ok(compare_records(old, new, pairs, today))
 }
 
-/// Per customer key: the tier in each dimension, and the money field.
-type Tiered = std::collections::BTreeMap<String, (Vec<Option<usize>>, Decimal)>;
-
-/// Each version's tiers for every customer: metrics computed by each version
-/// from the same event log (and customers), then compared customer by customer.
-/// A customer one version does not tier (outside its population, or without
-/// events it counts) is `(no tier)` on that side.
-fn compare_metrics(
-    args: &Args,
-    (oc, op): (&Checked, &Program),
-    (nc, np): (&Checked, &Program),
-    today: Date,
-    changes: &mut Vec<ChangeRow>,
-) -> Result<Report, u8> {
-    use std::collections::BTreeMap;
-    let money_field = np.fields.iter().position(|f| f.ty == Ty::Money);
-    // key -> (decisions, money) per version.
-    let tiers = |p: &Program| -> Result<Tiered, u8> {
+/// Both versions' customers scored from the same inputs, each by its own metrics.
+fn compare_scored(args: &Args, (old, new): (Version, Version), today: Date) -> Result<Report, u8> {
+    let score = |p: &Program| {
         let ev = Evaluator::new(p, today);
         let (events, customers, data) = (args.events.as_deref(), args.customers.as_deref(), args.data.as_deref());
-        let scored = super::apply_metrics::score_or_report(events, customers, data, args.input_format, p, &ev, today)?;
-        let n = p.fields.len();
-        let mut out = BTreeMap::new();
-        for c in scored.kept {
-            let mut frame = c.frame[..n].to_vec();
-            let money = match p.fields.iter().position(|f| f.ty == Ty::Money).and_then(|i| frame.get(i)) {
-                Some(Value::Num(d)) => *d,
-                _ => Decimal::ZERO,
-            };
-            let Ok(d) = ev.evaluate(&mut frame) else { continue };
-            out.insert(c.key, (d.into_iter().map(|d| d.tier).collect(), money));
-        }
-        Ok(out)
+        super::apply_metrics::score_or_report(events, customers, data, args.input_format, p, &ev, today)
     };
-    let (old, new) = (tiers(op)?, tiers(np)?);
-    let (pairs, mut migrations) = matrices(op, np);
-    let keys: std::collections::BTreeSet<&String> = old.keys().chain(new.keys()).collect();
-    for key in keys {
-        let (o, n) = (old.get(key), new.get(key));
-        let money = n.or(o).map_or(Decimal::ZERO, |x| x.1);
-        for (m, &(od, nd)) in migrations.iter_mut().zip(&pairs) {
-            let (ot, nt) = (o.and_then(|x| x.0[od]), n.and_then(|x| x.0[nd]));
-            if m.add(ot, nt, money) {
-                let name = |p: &Program, d: usize, t: Option<usize>| {
-                    t.map_or(String::new(), |t| p.dimensions[d].tiers[t].name.clone())
-                };
-                changes.push((key.clone(), m.dimension.clone(), name(op, od, ot), name(np, nd, nt)));
-            }
-        }
-    }
-    Ok(Report {
-        migrations,
-        strategies: strategy_changes(oc, nc),
-        only_one: only_one(op, np),
-        not_compared: 0,
-        reasons: Vec::new(),
-        money_field: money_field.map(|i| np.fields[i].name.clone()),
-    })
-}
-
-/// The dimensions both versions have (old index, new index), and an empty
-/// migration matrix for each.
-fn matrices(op: &Program, np: &Program) -> (Vec<(usize, usize)>, Vec<Migration>) {
-    let pairs: Vec<(usize, usize)> = np
-        .dimensions
-        .iter()
-        .enumerate()
-        .filter_map(|(n, d)| op.dimensions.iter().position(|o| o.name == d.name).map(|o| (o, n)))
-        .collect();
-    let migrations = pairs
-        .iter()
-        .map(|&(o, n)| {
-            let names = |p: &Program, i: usize| p.dimensions[i].tiers.iter().map(|t| t.name.clone()).collect();
-            Migration::new(&np.dimensions[n].name, names(op, o), names(np, n))
-        })
-        .collect();
-    (pairs, migrations)
-}
-
-/// Notes for the dimensions only one version has.
-fn only_one(op: &Program, np: &Program) -> Vec<String> {
-    let missing = |a: &Program, b: &Program, which: &str| -> Vec<String> {
-        a.dimensions
-            .iter()
-            .filter(|d| !b.dimensions.iter().any(|o| o.name == d.name))
-            .map(|d| format!("`{}` only in the {which} version", d.name))
-            .collect()
-    };
-    missing(np, op, "new").into_iter().chain(missing(op, np, "old")).collect()
+    let (o, n) = (score(old.1)?, score(new.1)?);
+    Ok(tierlang::diff::compare_scored(old, new, o, n, today))
 }
 
 /// The data, read with one version's schema.
@@ -372,7 +234,7 @@ fn open<'p>(data: &str, format: Format, program: &'p Program, which: &str) -> Re
     })
 }
 
-fn write_changes(path: &Path, changes: &[ChangeRow]) -> std::io::Result<()> {
+fn write_changes(path: &Path, changes: &[(String, String, String, String)]) -> std::io::Result<()> {
     let mut w = csv::Writer::from_path(path)?;
     w.write_record(["key", "dimension", "old_tier", "new_tier"])?;
     for (k, d, o, n) in changes {

@@ -2,6 +2,10 @@
 //! migration matrix per dimension, the share of customers and of money that
 //! moves, and the strategy keys that change per tier.
 
+mod compare;
+
+pub use compare::{compare_records, compare_scored, Report, Version};
+
 use crate::check::{Checked, StrategyValue};
 use crate::number::Decimal;
 use indexmap::IndexMap;
