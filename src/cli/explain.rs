@@ -5,8 +5,11 @@ use super::test::parse_date;
 use super::{usage_error, FAILED, OK};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use tierlang::compile::Program;
 use tierlang::data::{Format, Reader};
-use tierlang::explain::{Explainer, Explanation};
+use tierlang::explain::{
+    find_record, history_lines, metric_lines, Explainer, Explanation, HistoryLine, MetricLine, NotFound,
+};
 use tierlang::number::Date;
 
 #[derive(clap::Args)]
@@ -68,7 +71,7 @@ pub fn run(args: Args) -> u8 {
         if args.data.is_none() && args.record.is_none() {
             return usage_error("--id needs the DATA file that holds the record");
         }
-        match find_record(&args, &program) {
+        match find(&args, &program) {
             Ok(v) => (v, Vec::new()),
             Err(code) => return code,
         }
@@ -107,76 +110,12 @@ pub fn run(args: Args) -> u8 {
     OK
 }
 
-/// The customer's movement in each dimension since the previous output.
-#[derive(serde::Serialize)]
-struct HistoryLine {
-    dimension: String,
-    previous: Option<String>,
-    /// The tier after the retention rules (the explanation above is the criteria's).
-    tier: Option<String>,
-    movement: tierlang::history::Movement,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    note: Option<String>,
-}
-
-fn history(
-    program: &tierlang::compile::Program,
-    path: &str,
-    key: &str,
-    e: &Explanation,
-    today: Date,
-) -> Result<Vec<HistoryLine>, u8> {
+fn history(program: &Program, path: &str, key: &str, e: &Explanation, today: Date) -> Result<Vec<HistoryLine>, u8> {
     let previous = tierlang::data::previous::read(path, program).map_err(|err| {
         eprint!("{}", render::human(&err, None));
         FAILED
     })?;
-    let states = previous.get(key);
-    Ok(program
-        .dimensions
-        .iter()
-        .zip(&e.dimensions)
-        .enumerate()
-        .map(|(d, (dim, x))| {
-            let computed = dim.tiers.iter().position(|t| Some(&t.name) == x.tier.as_ref());
-            let state = states.and_then(|s| s.get(d));
-            let step = tierlang::history::step(dim, state, computed, today);
-            HistoryLine {
-                dimension: dim.name.clone(),
-                previous: state.and_then(|s| s.tier.clone()),
-                tier: step.tier.map(|t| dim.tiers[t].name.clone()),
-                movement: step.movement,
-                note: step.note,
-            }
-        })
-        .collect())
-}
-
-/// A metric of the explained customer and how its population functions scored it.
-#[derive(serde::Serialize)]
-struct MetricLine {
-    name: String,
-    value: serde_json::Value,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    scores: Vec<ScoreLine>,
-}
-
-#[derive(serde::Serialize)]
-struct ScoreLine {
-    /// The call as written, e.g. `quantile_score(recency, 5, reversed: true)`.
-    call: String,
-    input: serde_json::Value,
-    value: serde_json::Value,
-    /// Customers ranked.
-    population: usize,
-    /// `quantile_score`: the bucket edges, lowest first.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    cut_points: Vec<serde_json::Value>,
-    /// `quantile_score`: the bucket the input fell in, e.g. `(13.8, 33]`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    bucket: Option<String>,
-    /// `top`: the lowest value inside the top share.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    threshold: Option<serde_json::Value>,
+    Ok(history_lines(program, previous.get(key), e, today))
 }
 
 type Found = ((String, Vec<tierlang::eval::Value>), Vec<MetricLine>);
@@ -192,7 +131,6 @@ fn scored_record(
     today: Date,
 ) -> Result<Option<Found>, u8> {
     use super::apply_metrics::score_or_report;
-    use tierlang::run::{field_json, value_json};
     let Some(id) = args.id.as_deref() else {
         return Err(usage_error("say which customer: --id KEY"));
     };
@@ -207,44 +145,7 @@ fn scored_record(
         eprintln!("error: no customer `{id}` ({} customers)", scored.kept.len() + scored.excluded.len());
         return Err(FAILED);
     };
-    let Some(mp) = program.metrics.as_ref() else { return Err(FAILED) };
-    let text = |span: &std::ops::Range<usize>| source.get(span.clone()).unwrap_or("?").to_string();
-    let lines = mp
-        .metrics
-        .iter()
-        .map(|m| MetricLine {
-            name: m.name.clone(),
-            value: field_json(&program.fields[m.slot], &c.frame[m.slot]),
-            scores: m
-                .pops
-                .iter()
-                .filter_map(|&i| {
-                    let r = scored.results.get(i)?.as_ref()?;
-                    let p = &mp.populations[i];
-                    let num = |d: &tierlang::number::Decimal| tierlang::check::decimal_json(d.round_dp(6));
-                    let input = evaluator.value(&p.arg, &c.frame);
-                    // Buckets are closed on the right; the first also on the left.
-                    let bucket = match &input {
-                        tierlang::eval::Value::Num(v) if r.edges.len() > 1 => {
-                            let b = (1..r.edges.len()).find(|&b| *v <= r.edges[b]).unwrap_or(r.edges.len() - 1);
-                            let open = if b == 1 { "[" } else { "(" };
-                            Some(format!("{open}{}, {}]", num(&r.edges[b - 1]), num(&r.edges[b])))
-                        }
-                        _ => None,
-                    };
-                    Some(ScoreLine {
-                        call: text(&checked.populations[i].span),
-                        input: value_json(&input),
-                        bucket,
-                        value: value_json(&c.frame[mp.pops_at + i]),
-                        population: r.n,
-                        cut_points: r.edges.iter().map(num).collect(),
-                        threshold: r.threshold.as_ref().map(num),
-                    })
-                })
-                .collect(),
-        })
-        .collect();
+    let lines = metric_lines(program, checked, source, &evaluator, &scored, c);
     let n = program.fields.len();
     Ok(Some(((c.key.clone(), c.frame[..n].to_vec()), lines)))
 }
@@ -276,7 +177,7 @@ fn metrics_human(key: &str, metrics: &[MetricLine]) -> String {
 }
 
 /// The record's key and field values, from --record or DATA --id.
-fn find_record(args: &Args, program: &tierlang::compile::Program) -> Result<(String, Vec<tierlang::eval::Value>), u8> {
+fn find(args: &Args, program: &Program) -> Result<(String, Vec<tierlang::eval::Value>), u8> {
     let (input, format, name): (Box<dyn std::io::Read>, Format, String) = match (&args.record, &args.data) {
         (Some(json), _) => {
             return tierlang::data::record::from_json(program, json).map_err(|e| {
@@ -299,34 +200,18 @@ fn find_record(args: &Args, program: &tierlang::compile::Program) -> Result<(Str
         eprint!("{}", render::human(&e, None));
         FAILED
     })?;
-    let mut read = 0;
-    let mut found = None;
-    let key_column = &program.fields[program.key].column;
-    // The whole file is read: a record of the same key further down (a
-    // duplicate) or a bad record with that key must not go unnoticed.
-    for row in reader {
-        read += 1;
-        match row {
-            Ok(row) if args.id.as_ref() == Some(&row.key) => found = found.or(Some((row.key, row.values))),
-            Ok(_) => {}
-            Err(rejected) => {
-                let key = match &rejected.error {
-                    tierlang::data::DataError::DuplicateKey { key, .. } => Some(key.as_str()),
-                    _ => rejected.cells.iter().find(|(c, _)| c == key_column).map(|(_, v)| v.trim()),
-                };
-                if key.is_some() && key == args.id.as_deref() {
-                    eprint!("{}", render::human(&rejected.error, None));
-                    return Err(FAILED);
-                }
-            }
+    let id = args.id.clone().unwrap_or_default();
+    match find_record(program, reader, &id) {
+        Ok(found) => Ok(found),
+        Err(NotFound::Bad(e)) => {
+            eprint!("{}", render::human(&e, None));
+            Err(FAILED)
+        }
+        Err(NotFound::Missing { read }) => {
+            eprintln!("error: no record with key `{id}` in `{name}` ({read} records read)");
+            Err(FAILED)
         }
     }
-    if let Some(found) = found {
-        return Ok(found);
-    }
-    let id = args.id.clone().unwrap_or_default();
-    eprintln!("error: no record with key `{id}` in `{name}` ({read} records read)");
-    Err(FAILED)
 }
 
 fn human(key: &str, e: &Explanation) -> String {

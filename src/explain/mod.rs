@@ -8,6 +8,10 @@
 //! bounds (a cent for money, one for integers, one per period for rates, a day for
 //! dates). Every move is re-evaluated before it is shown.
 
+mod customer;
+
+pub use customer::{find_record, history_lines, metric_lines, HistoryLine, MetricLine, NotFound, ScoreLine};
+
 use crate::analysis::explore::{Explorer, Formula, Region};
 use crate::analysis::space::{self, Cell, Space};
 use crate::analysis::{display, leaves};
