@@ -168,6 +168,17 @@ fn same_skipping(p: &Program, input: &[u8], format: Format, sizes: Sizes) -> boo
 
 const HEADER: &str = "id,name,年度消费,orders,segment,joined\n";
 
+/// The header and `records`, each key prefixed with the record's number (keys
+/// apart), every line ended with LF or CRLF.
+fn numbered(records: &[String], crlf: bool) -> String {
+    let eol = if crlf { "\r\n" } else { "\n" };
+    let mut input = HEADER.replace('\n', eol);
+    for (i, r) in records.iter().enumerate() {
+        input.push_str(&format!("{i}{r}{eol}"));
+    }
+    input
+}
+
 fn clean_rows() -> String {
     let mut s = String::from(HEADER);
     let rows = [
@@ -336,15 +347,10 @@ proptest! {
         chunk in 1usize..100,
         ndjson in any::<bool>(),
     ) {
-        let p = program();
-        let eol = if crlf { "\r\n" } else { "\n" };
-        let mut input = HEADER.replace('\n', eol);
         // Keys numbered apart: a repeated key hands the run back, tested below.
-        for (i, r) in records.iter().enumerate() {
-            input.push_str(&format!("{i}{r}{eol}"));
-        }
+        let input = numbered(&records, crlf);
         let format = if ndjson { Format::Ndjson } else { Format::Csv };
-        same_skipping(&p, input.as_bytes(), format, Sizes { block, chunk });
+        same_skipping(&program(), input.as_bytes(), format, Sizes { block, chunk });
     }
 
     #[test]
@@ -356,13 +362,8 @@ proptest! {
         ndjson in any::<bool>(),
     ) {
         let p = program();
-        let eol = if crlf { "\r\n" } else { "\n" };
-        let mut input = HEADER.replace('\n', eol);
         // A repeated key is a bad record: clean inputs number their keys apart.
-        for (i, r) in records.iter().enumerate() {
-            input.push_str(&format!("{i}{r}"));
-            input.push_str(eol);
-        }
+        let input = numbered(&records, crlf);
         let format = if ndjson { Format::Ndjson } else { Format::Csv };
         prop_assert!(same(&p, input.as_bytes(), format, false, Sizes { block, chunk }), "fell back on\n{}", input);
         let keep = ["name".to_string(), "segment".to_string()];
