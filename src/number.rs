@@ -168,6 +168,18 @@ impl Date {
         Date::parse_iso(date.as_bytes())
     }
 
+    /// Whether `b` is exactly `YYYY-MM-DD` and a day of the calendar: what
+    /// [`Date::parse_iso`] accepts, without computing the day number.
+    pub fn is_iso(b: &[u8]) -> bool {
+        let [y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1] = *b else { return false };
+        if ![y0, y1, y2, y3, m0, m1, d0, d1].iter().all(u8::is_ascii_digit) {
+            return false;
+        }
+        let n = |hi: u8, lo: u8| u32::from(hi - b'0') * 10 + u32::from(lo - b'0');
+        let (y, m, d) = (n(y0, y1) * 100 + n(y2, y3), n(m0, m1), n(d0, d1));
+        (1..=12).contains(&m) && d >= 1 && d <= days_in_month(y as i32, m)
+    }
+
     /// Exactly `YYYY-MM-DD` (the common case, parsed without allocation or
     /// `str::parse`: the parallel reader calls it for every date cell).
     pub fn parse_iso(b: &[u8]) -> Option<Date> {

@@ -23,7 +23,8 @@ impl Lookup {
         ev: &Evaluator,
     ) -> bool {
         let Some(Some(table)) = self.dims.get(i) else { return false };
-        let rows = columns.first().map_or(0, Vec::len);
+        // Columns of fields no term reads may be left empty by the caller.
+        let rows = columns.iter().map(Vec::len).max().unwrap_or(0);
         out.clear();
         out.resize(rows, 0);
         cells.clear();
@@ -42,6 +43,9 @@ impl Lookup {
                 },
             };
             let column = column.as_ref();
+            if column.len() != rows {
+                return false;
+            }
             let count = t.count as u32;
             match &t.classes {
                 // The common case, numbers against integer keys, in a tight loop.

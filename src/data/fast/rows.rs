@@ -128,7 +128,12 @@ impl<'p> Rows<'p> {
             prefix = row[..at].to_vec();
             suffixes.push(row[at + marker.len()..].to_vec());
         }
-        let read = crate::data::record::fields_read(program);
+        // The money field is read by the summary even where no tier reads it.
+        let money = Summary::new(program).money_field;
+        let mut read = crate::data::record::fields_read(program);
+        if let Some(m) = money.and_then(|m| read.get_mut(m)) {
+            *m = true;
+        }
         let per_year = program
             .fields
             .iter()
@@ -233,7 +238,9 @@ impl<'p> Rows<'p> {
                 match super::recover::plain_record(self, input, &bytes[from..start])? {
                     None => continue, // a blank line is no record
                     Some(Ok(values)) if whole => {
-                        batch.columns.iter_mut().zip(values).for_each(|(c, v)| c.push(v));
+                        for ((c, v), _) in batch.columns.iter_mut().zip(values).zip(&self.read).filter(|(_, &r)| r) {
+                            c.push(v);
+                        }
                     }
                     Some(Ok(_)) => return Err(Fallback),
                     Some(Err(mut rejected)) => {
@@ -272,7 +279,7 @@ impl<'p> Rows<'p> {
                 );
             } else {
                 batch.frame.clear();
-                batch.frame.extend(batch.columns.iter().map(|c| c[r].clone()));
+                batch.frame.extend(batch.columns.iter().map(|c| c.get(r).cloned().unwrap_or(Value::Missing)));
                 ev.evaluate_into(&mut batch.frame, &mut batch.decisions).map_err(|_| Fallback)?;
             }
             tally.add(money.map_or(&Value::Missing, |m| &batch.columns[m][r]), &batch.decisions);
@@ -307,8 +314,11 @@ impl<'p> Rows<'p> {
         {
             let raw = col.and_then(|c| cells.get(c)).map(|&(a, b)| &bytes[a..b]);
             match (f.ty, read, raw) {
-                // Text the policy does not read: the plain path only checks it is there.
-                (Ty::Text, false, Some(r)) if !is_blank(unquote(r, scratch)?) => column.push(Value::Missing),
+                // A field no tier (nor the summary) reads is only checked, as
+                // the plain path would: its column stays empty.
+                (Ty::Text, false, Some(r)) if !is_blank(unquote(r, scratch)?) => {}
+                (Ty::Date, false, Some(r)) if Date::is_iso(r) => {}
+                (_, false, _) => drop(self.decode(f, raw, per_year, scratch)?),
                 _ => column.push(self.decode(f, raw, per_year, scratch)?),
             }
         }
