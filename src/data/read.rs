@@ -4,7 +4,7 @@
 
 use super::error::{DataError, Location};
 use super::quote::QuoteWatch;
-use super::value::{decode, decode_text, Cell, CellError};
+use super::value::{decode_json, decode_text, Cell, CellError};
 use super::Format;
 use crate::check::FieldInfo;
 use crate::eval::Value;
@@ -45,15 +45,16 @@ enum RawCells {
     /// A CSV record as read: cells are decoded from it in place, and the
     /// `(column, text)` list for a reject report is built only on error.
     Csv { rec: csv::StringRecord, index: Rc<[Option<usize>]>, columns: Rc<[String]> },
-    /// JSON: the cells by field slot, and every `(key, text)` of the object.
-    Json { cells: Vec<Option<Cell>>, all: Vec<(String, String)> },
+    /// JSON: the object; cells are found in it by column when decoded, and
+    /// the `(key, text)` list for a reject report is built only on error.
+    Json { map: serde_json::Map<String, serde_json::Value> },
 }
 
 impl RawCells {
     fn all(&self) -> Vec<(String, String)> {
         match self {
             RawCells::Csv { rec, columns, .. } => columns.iter().cloned().zip(rec.iter().map(str::to_string)).collect(),
-            RawCells::Json { all, .. } => all.clone(),
+            RawCells::Json { map } => map.iter().map(|(k, v)| (k.clone(), json_text(v))).collect(),
         }
     }
 }
@@ -88,8 +89,8 @@ impl<'f> Reader<'f> {
                 let (records, header) = csv_records(input, source.to_string(), fields)?;
                 (records, Some(header))
             }
-            Format::Json => (json_records(input, source.to_string(), fields)?, None),
-            Format::Ndjson => (ndjson_records(input, source.to_string(), fields), None),
+            Format::Json => (json_records(input, source.to_string())?, None),
+            Format::Ndjson => (ndjson_records(input, source.to_string()), None),
         };
         Ok(Reader { fields, key, spare: 0, records, seen: Some(HashMap::new()), header, kept: Vec::new() })
     }
@@ -150,11 +151,13 @@ impl<'f> Reader<'f> {
             .iter()
             .map(|(names, index)| match cells {
                 RawCells::Csv { rec, .. } => index.and_then(|i| rec.get(i)).unwrap_or_default().to_string(),
-                RawCells::Json { all, .. } => names
+                RawCells::Json { map } => names
                     .iter()
-                    .find_map(|n| all.iter().find(|(k, _)| k == n))
-                    .or_else(|| names.iter().find_map(|n| all.iter().find(|(k, _)| k.eq_ignore_ascii_case(n))))
-                    .map_or(String::new(), |(_, v)| v.clone()),
+                    .find_map(|n| map.get(n))
+                    .or_else(|| {
+                        names.iter().find_map(|n| map.iter().find(|(k, _)| k.eq_ignore_ascii_case(n)).map(|(_, v)| v))
+                    })
+                    .map_or(String::new(), json_text),
             })
             .collect()
     }
@@ -177,18 +180,20 @@ impl<'f> Reader<'f> {
                 let key = text(self.key).map_or(String::new(), |t| t.trim().to_string());
                 Ok(Row { at: raw.at.clone(), key, values, kept: self.kept(&raw.cells) })
             }
-            RawCells::Json { cells, .. } => {
-                for (f, cell) in self.fields.iter().zip(cells) {
-                    match decode(f, cell.as_ref()) {
+            RawCells::Json { map } => {
+                for f in self.fields {
+                    let cell = json_cell(map, &f.column);
+                    match decode_json(f, cell) {
                         Ok(v) => values.push(v),
                         Err(e) => {
+                            let cell = cell.map(|v| Cell::Json(v.clone()));
                             let error = cell_error(e, f, cell.as_ref(), raw.at.clone());
                             return Err(Rejected { error, cells: raw.cells.all() });
                         }
                     }
                 }
-                let key =
-                    cells.get(self.key).and_then(|c| c.as_ref()).map_or(String::new(), |c| c.raw().trim().to_string());
+                let key = self.fields.get(self.key).and_then(|f| json_cell(map, &f.column));
+                let key = key.map_or(String::new(), |v| json_text(v).trim().to_string());
                 Ok(Row { at: raw.at.clone(), key, values, kept: self.kept(&raw.cells) })
             }
         }
@@ -382,7 +387,22 @@ fn malformed(at: Location, message: String, help: Option<String>, cells: Vec<(St
 }
 
 /// One JSON object's cells by field slot (columns matched as in CSV).
-fn object_record(value: serde_json::Value, at: Location, fields: &[FieldInfo]) -> Result<RawRecord, Rejected> {
+/// The value of `column` in a JSON object: the key as written, else one that
+/// differs only in case.
+fn json_cell<'m>(map: &'m serde_json::Map<String, serde_json::Value>, column: &str) -> Option<&'m serde_json::Value> {
+    map.get(column).or_else(|| map.iter().find(|(k, _)| k.eq_ignore_ascii_case(column)).map(|(_, v)| v))
+}
+
+/// A JSON value as the text of a cell (a string without its quotes).
+fn json_text(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => String::new(),
+        v => v.to_string(),
+    }
+}
+
+fn object_record(value: serde_json::Value, at: Location) -> Result<RawRecord, Rejected> {
     let serde_json::Value::Object(map) = value else {
         let msg = "the record is not a JSON object".to_string();
         return Err(malformed(
@@ -392,22 +412,12 @@ fn object_record(value: serde_json::Value, at: Location, fields: &[FieldInfo]) -
             vec![],
         ));
     };
-    let all: Vec<(String, String)> = map.iter().map(|(k, v)| (k.clone(), Cell::Json(v.clone()).raw())).collect();
-    let cells = fields
-        .iter()
-        .map(|f| {
-            map.get(&f.column)
-                .or_else(|| map.iter().find(|(k, _)| k.eq_ignore_ascii_case(&f.column)).map(|(_, v)| v))
-                .map(|v| Cell::Json(v.clone()))
-        })
-        .collect();
-    Ok(RawRecord { at, cells: RawCells::Json { cells, all } })
+    Ok(RawRecord { at, cells: RawCells::Json { map } })
 }
 
 fn json_records<'f>(
     input: Box<dyn Read + 'f>,
     source: String,
-    fields: &'f [FieldInfo],
 ) -> Result<Box<dyn Iterator<Item = Result<RawRecord, Rejected>> + 'f>, DataError> {
     // Streamed element by element: a million records never sit in memory at once.
     let source: std::sync::Arc<str> = source.into();
@@ -421,7 +431,7 @@ fn json_records<'f>(
         let at = |line| Location { source: source.clone(), row: i + 1, line: Some(line) };
         Some(match element {
             Ok(e) => match serde_json::from_slice::<serde_json::Value>(&e.bytes) {
-                Ok(v) => object_record(v, at(e.line), fields),
+                Ok(v) => object_record(v, at(e.line)),
                 // Broken JSON may have swallowed the records after it: the
                 // document is refused, not one record.
                 Err(err) => {
@@ -459,7 +469,6 @@ fn json_records<'f>(
 fn ndjson_records<'f>(
     input: Box<dyn Read + 'f>,
     source: String,
-    fields: &'f [FieldInfo],
 ) -> Box<dyn Iterator<Item = Result<RawRecord, Rejected>> + 'f> {
     let (mut row, mut line_no, mut failed) = (0, 0u64, false);
     let source: std::sync::Arc<str> = source.into();
@@ -493,7 +502,7 @@ fn ndjson_records<'f>(
         row += 1;
         let text = if line_no == 1 { line.trim_start_matches('\u{feff}') } else { line };
         return Some(match serde_json::from_str::<serde_json::Value>(text) {
-            Ok(v) => object_record(v, at, fields),
+            Ok(v) => object_record(v, at),
             Err(e) => Err(malformed(
                 at,
                 format!("invalid JSON: {e}"),

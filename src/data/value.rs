@@ -40,6 +40,16 @@ pub fn decode(field: &FieldInfo, cell: Option<&Cell>) -> Result<Value, CellError
     decode_text(field, text.as_deref())
 }
 
+/// [`decode`] of a JSON value, without copying it: a string is decoded in place.
+pub fn decode_json(field: &FieldInfo, value: Option<&serde_json::Value>) -> Result<Value, CellError> {
+    match value {
+        None | Some(serde_json::Value::Null) => decode_text(field, None),
+        Some(serde_json::Value::Bool(b)) if field.ty == Ty::Bool => Ok(Value::Bool(*b)),
+        Some(serde_json::Value::String(s)) => decode_text(field, Some(s)),
+        Some(v) => decode_text(field, Some(&v.to_string())),
+    }
+}
+
 /// Decodes a cell given as text (`None`: no cell), as [`decode`] does.
 pub fn decode_text(field: &FieldInfo, text: Option<&str>) -> Result<Value, CellError> {
     let text = text.map(str::trim).filter(|t| !t.is_empty());
