@@ -1,17 +1,17 @@
 //! `tier apply`: tiers and strategies for every record of a data file.
 //!
-//! Output and reject files are written to a temporary file beside the target and
-//! renamed at the end, so a failed run never leaves half a file; output to stdout
-//! is held until the run has succeeded for the same reason.
+//! Output and reject files appear only when the run succeeds
+//! (`tierlang::data::output`).
 
 use super::policy::Loaded;
 use super::render;
 use super::test::parse_date;
 use super::{usage_error, FAILED, OK};
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use tierlang::compile::{compile, Program};
 use tierlang::coverage::Coverage;
+use tierlang::data::output::Output;
 use tierlang::data::{DataError, Format, Reader, RejectWriter, Summary};
 use tierlang::eval::Evaluator;
 use tierlang::explain::Explainer;
@@ -311,11 +311,11 @@ pub(super) fn pipeline_with(
     rejects: Option<RejectWriter<Output>>,
 ) -> Result<Done, Stop> {
     let evaluator = Evaluator::with_tables(program, today);
-    let out = Output::create(&args.output)?;
+    let out = Output::create(&args.output).map_err(io)?;
     let writer = (out, format, args.keep.clone(), args.tiers_only);
     let outcome = tierlang::run::run(program, &evaluator, records, stages, summary, writer, rejects)
         .map_err(super::apply_metrics::stop)?;
-    commit(outcome.out, outcome.rejects)?;
+    tierlang::data::output::commit(outcome.out, outcome.rejects).map_err(io)?;
     let (text, json) = super::apply_over_time::report(program, outcome.over_time.as_ref(), &outcome.budgets);
     Ok((outcome.summary, text, json))
 }
@@ -365,11 +365,11 @@ fn fast_path(
         return Ok(None);
     }
     let Ok(file) = std::fs::File::open(data) else { return Ok(None) };
-    let mut out = Output::create(&args.output)?;
+    let mut out = Output::create(&args.output).map_err(io)?;
     let shape = (format, args.tiers_only, args.keep.as_slice());
     match tierlang::data::fast::run_keeping(program, file, &mut out, shape, today, Default::default()) {
         Ok(summary) => {
-            out.commit()?;
+            out.commit().map_err(io)?;
             Ok(Some(summary))
         }
         Err(_) => Ok(None),
@@ -380,7 +380,8 @@ fn fast_path(
 pub(super) fn open_rejects(args: &Args) -> Result<Option<RejectWriter<Output>>, Stop> {
     match &args.rejects {
         Some(path) => Ok(Some(
-            RejectWriter::new(Output::create(&path.display().to_string())?).map_err(|e| Stop::Io(e.to_string()))?,
+            RejectWriter::new(Output::create(&path.display().to_string()).map_err(io)?)
+                .map_err(|e| Stop::Io(e.to_string()))?,
         )),
         None => Ok(None),
     }
@@ -394,124 +395,4 @@ pub(super) fn unreadable(e: &DataError) -> bool {
 
 pub(super) fn io(e: std::io::Error) -> Stop {
     Stop::Io(e.to_string())
-}
-
-/// An output that appears only when the run succeeds.
-pub(super) enum Output {
-    Stdout(Spill),
-    File(std::io::BufWriter<tempfile::NamedTempFile>, PathBuf),
-    /// A device or pipe (`/dev/null`, a FIFO): written in place, never replaced.
-    Special(Spill, PathBuf),
-}
-
-/// Output held until the run succeeds without holding it in memory: past a few
-/// MiB it goes to an anonymous temporary file (unlinked at once, so nothing is
-/// left behind however the process ends), copied out on commit.
-#[derive(Default)]
-pub(super) struct Spill {
-    memory: Vec<u8>,
-    file: Option<std::io::BufWriter<std::fs::File>>,
-}
-
-/// Output kept in memory up to this size.
-const SPILL_AT: usize = 8 << 20;
-
-impl Spill {
-    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
-        if self.file.is_none() && self.memory.len() + buf.len() > SPILL_AT {
-            let mut file = std::io::BufWriter::with_capacity(1 << 20, tempfile::tempfile()?);
-            file.write_all(&self.memory)?;
-            self.memory = Vec::new();
-            self.file = Some(file);
-        }
-        match self.file.as_mut() {
-            Some(f) => f.write_all(buf),
-            None => {
-                self.memory.extend_from_slice(buf);
-                Ok(())
-            }
-        }
-    }
-
-    /// Copies everything held to `to`.
-    fn copy_to(self, to: &mut impl Write) -> std::io::Result<()> {
-        use std::io::Seek;
-        match self.file {
-            Some(f) => {
-                let mut file = f.into_inner().map_err(|e| e.into_error())?;
-                file.seek(std::io::SeekFrom::Start(0))?;
-                std::io::copy(&mut file, to)?;
-            }
-            None => to.write_all(&self.memory)?,
-        }
-        to.flush()
-    }
-}
-
-impl Output {
-    pub(super) fn create(target: &str) -> Result<Output, Stop> {
-        if target == "-" {
-            return Ok(Output::Stdout(Spill::default()));
-        }
-        let path = PathBuf::from(target);
-        // Renaming a temporary file over `/dev/null` would replace the device.
-        if std::fs::metadata(&path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
-            return Ok(Output::Special(Spill::default(), path));
-        }
-        let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        let tmp = tempfile::Builder::new()
-            .prefix(".tier-")
-            .tempfile_in(dir)
-            .map_err(|e| Stop::Io(format!("cannot write `{target}`: {e}")))?;
-        super::interrupt::watch(tmp.path());
-        Ok(Output::File(std::io::BufWriter::new(tmp), path))
-    }
-
-    pub(super) fn commit(self) -> Result<(), Stop> {
-        match self {
-            Output::Stdout(held) => held.copy_to(&mut std::io::stdout().lock()).map_err(io),
-            Output::Special(held, path) => std::fs::OpenOptions::new()
-                .write(true)
-                .open(&path)
-                .and_then(|mut f| held.copy_to(&mut f))
-                .map_err(|e| Stop::Io(format!("cannot write `{}`: {e}", path.display()))),
-            Output::File(w, path) => {
-                let tmp = w.into_inner().map_err(|e| io(e.into_error()))?;
-                let temp = tmp.path().to_path_buf();
-                tmp.persist(&path).map_err(|e| Stop::Io(format!("cannot write `{}`: {}", path.display(), e.error)))?;
-                super::interrupt::forget(&temp);
-                Ok(())
-            }
-        }
-    }
-}
-
-/// Commits a run's output and its reject report once both are completely
-/// written (a full disk fails here, before either appears), the reject report
-/// first: no failure leaves an output whose skipped records are nowhere.
-pub(super) fn commit(out: Output, rejects: Option<Output>) -> Result<(), Stop> {
-    let mut all: Vec<Output> = rejects.into_iter().chain([out]).collect();
-    for o in &mut all {
-        o.flush().map_err(io)?;
-        if let Output::File(f, _) = o {
-            f.get_ref().as_file().sync_all().map_err(io)?;
-        }
-    }
-    all.into_iter().try_for_each(Output::commit)
-}
-
-impl Write for Output {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        match self {
-            Output::Stdout(held) | Output::Special(held, _) => held.write_all(buf).map(|()| buf.len()),
-            Output::File(f, _) => f.write(buf),
-        }
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        match self {
-            Output::Stdout(_) | Output::Special(..) => Ok(()),
-            Output::File(f, _) => f.flush(),
-        }
-    }
 }

@@ -8,6 +8,7 @@ pub mod fast_events;
 mod json_array;
 mod key_set;
 pub mod layout;
+pub mod output;
 pub mod previous;
 mod quote;
 mod read;
