@@ -7,7 +7,6 @@ use super::policy::Loaded;
 use super::render;
 use super::test::parse_date;
 use super::{usage_error, FAILED, OK};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use tierlang::compile::{compile, Program};
 use tierlang::coverage::Coverage;
@@ -22,9 +21,13 @@ use tierlang::run::{OverTime, Stages};
 pub struct Args {
     /// The policy file
     policy: PathBuf,
-    /// The data file (CSV with header, JSON array, NDJSON); `-` for stdin. Not
-    /// needed with --events (customer attributes then come from --customers)
+    /// The data file (CSV with header, JSON array, NDJSON, Excel .xlsx/.xls,
+    /// Parquet); `-` for stdin. Not needed with --events (customer attributes
+    /// then come from --customers)
     pub(super) data: Option<String>,
+    /// The sheet of an Excel data or customers file to read (default: the first)
+    #[arg(long)]
+    pub(super) sheet: Option<String>,
     /// The event log (e.g. invoice lines) a policy's `events` block aggregates
     #[arg(long)]
     pub(super) events: Option<PathBuf>,
@@ -46,8 +49,9 @@ pub struct Args {
     /// What a bad record does: stop the run (default), or skip it into --rejects
     #[arg(long, value_enum, default_value = "stop")]
     pub(super) on_error: OnError,
-    /// CSV file listing every skipped record with its reason (needed with --on-error
-    /// skip); with metrics, also the customers outside the population
+    /// File listing every skipped record with its reason (.csv, .xlsx or
+    /// .parquet; needed with --on-error skip); with metrics, also the customers
+    /// outside the population
     #[arg(long)]
     pub(super) rejects: Option<PathBuf>,
     /// Summary on stderr: a table, JSON, or nothing
@@ -145,26 +149,22 @@ pub fn run(args: Args) -> u8 {
     code
 }
 
-/// The data file of a run without metrics, opened, with its format.
+/// The data file of a run without metrics, with its format.
 fn input(args: &Args) -> Result<Input, u8> {
     let Some(data) = args.data.clone() else {
         return Err(usage_error("pass the data file to apply the policy to (or `-` for stdin)"));
     };
     let Some(format) = args.input_format.or_else(|| Format::from_path(Path::new(&data))) else {
         return Err(usage_error(format_args!(
-            "cannot tell the format of `{data}` from its name: pass --input-format csv|json|ndjson"
+            "cannot tell the format of `{data}` from its name: pass --input-format csv|json|ndjson|xlsx|parquet"
         )));
     };
-    let read: Box<dyn Read> = if data == "-" {
-        Box::new(std::io::stdin().lock())
-    } else {
-        match std::fs::File::open(&data) {
-            Ok(f) => Box::new(std::io::BufReader::with_capacity(1 << 16, f)),
-            Err(e) => return Err(usage_error(format_args!("cannot read data `{data}`: {e}"))),
+    if data != "-" {
+        if let Err(e) = std::fs::File::open(&data) {
+            return Err(usage_error(format_args!("cannot read data `{data}`: {e}")));
         }
-    };
-    let name = if data == "-" { "<stdin>".to_string() } else { data };
-    Ok(Input { read, format, name })
+    }
+    Ok(Input { path: data, format })
 }
 
 /// Refuses output names whose extension tier does not write (`-o out.parquet`
@@ -175,14 +175,27 @@ fn check_output_names(args: &Args) -> Result<(), String> {
     if args.format.is_none() && args.output != "-" {
         if let (Some(e), None) = (ext(out), Format::from_path(out)) {
             return Err(format!(
-                "tier does not write `.{e}` files (`{}`): name the output .csv, .json or .ndjson, or pass --format",
+                "tier does not write `.{e}` files (`{}`): name the output .csv, .json, .ndjson, .xlsx or .parquet, or pass --format",
                 args.output
             ));
         }
+        if let Some(why) = Format::unwritable(out) {
+            return Err(format!("`{}`: {why}", args.output));
+        }
     }
     if let Some(r) = &args.rejects {
-        if ext(r).is_some() && Format::from_path(r) != Some(Format::Csv) {
-            return Err(format!("the reject report is CSV: name it .csv (`{}`)", r.display()));
+        let table = matches!(Format::from_path(r), Some(Format::Csv | Format::Xlsx | Format::Parquet));
+        if ext(r).is_some() && (!table || Format::unwritable(r).is_some()) {
+            return Err(format!("the reject report is a table: name it .csv, .xlsx or .parquet (`{}`)", r.display()));
+        }
+    }
+    if args.sheet.is_some() {
+        let sheet_input = [args.customers.as_deref(), args.data.as_deref()]
+            .into_iter()
+            .flatten()
+            .any(|d| args.input_format.or_else(|| Format::from_path(Path::new(d))) == Some(Format::Xlsx));
+        if !sheet_input {
+            return Err("--sheet names a sheet of an Excel data or customers file (.xlsx, .xls, .ods)".into());
         }
     }
     Ok(())
@@ -251,11 +264,10 @@ pub(super) enum Stop {
     Usage(String),
 }
 
-/// The data to read: the stream, its format, and its name for error locations.
+/// The data to read: its path (`-`: stdin) and format.
 struct Input {
-    read: Box<dyn Read>,
+    path: String,
     format: Format,
-    name: String,
 }
 
 /// A run without metrics: the parallel path where it applies, else the
@@ -268,7 +280,7 @@ fn execute(args: &Args, program: &Program, input: Input, today: Date, stages: St
             return Ok((summary, String::new(), serde_json::Value::Null));
         }
     }
-    let reader = Reader::new(input.read, input.format, &input.name, &program.fields, program.key)
+    let reader = Reader::open(&input.path, input.format, args.sheet.as_deref(), &program.fields, program.key)
         .map_err(Stop::Data)?
         .keep(&args.keep)
         .map_err(Stop::Usage)?;
@@ -361,7 +373,9 @@ fn fast_path(
 ) -> Result<Option<Summary>, Stop> {
     let plain_only = std::env::var_os("TIER_PLAIN_PATH").is_some();
     let Some(data) = args.data.as_deref() else { return Ok(None) };
-    if plain_only || input.format != Format::Csv || args.on_error != OnError::Stop || data == "-" {
+    // Excel and Parquet output take typed cells, which the parallel path does not render.
+    let unfit = input.format != Format::Csv || !format.streams();
+    if plain_only || unfit || args.on_error != OnError::Stop || data == "-" {
         return Ok(None);
     }
     let Ok(file) = std::fs::File::open(data) else { return Ok(None) };
@@ -379,10 +393,11 @@ fn fast_path(
 /// The reject report `--rejects FILE` asks for (written only when the run succeeds).
 pub(super) fn open_rejects(args: &Args) -> Result<Option<RejectWriter<Output>>, Stop> {
     match &args.rejects {
-        Some(path) => Ok(Some(
-            RejectWriter::new(Output::create(&path.display().to_string()).map_err(io)?)
-                .map_err(|e| Stop::Io(e.to_string()))?,
-        )),
+        Some(path) => {
+            let format = Format::from_path(path).unwrap_or(Format::Csv);
+            let out = Output::create(&path.display().to_string()).map_err(io)?;
+            Ok(Some(RejectWriter::with_format(out, format).map_err(|e| Stop::Io(e.to_string()))?))
+        }
         None => Ok(None),
     }
 }

@@ -92,8 +92,8 @@ fn run_with<W: Write + Send>(
     today: Date,
     sizes: Sizes,
 ) -> Result<Summary, Fallback> {
-    if format == Format::Json {
-        return Err(Fallback);
+    if !matches!(format, Format::Csv | Format::Ndjson) {
+        return Err(Fallback); // JSON's separators, Excel's and Parquet's typed cells
     }
     let Sizes { block, chunk } = sizes;
     let (block, chunk) = (block.max(1), chunk.max(1));

@@ -72,6 +72,8 @@ pub struct Reader<'f> {
     /// Per kept column, the names it may have (as given, and the column of a
     /// schema field of that name) and, in CSV, its index.
     kept: Vec<(Vec<String>, Option<usize>)>,
+    /// A spreadsheet's first column index: cell errors name their cell.
+    sheet: Option<u32>,
 }
 
 impl<'f> Reader<'f> {
@@ -90,8 +92,65 @@ impl<'f> Reader<'f> {
             }
             Format::Json => (json_records(input, source.to_string(), fields)?, None),
             Format::Ndjson => (ndjson_records(input, source.to_string(), fields), None),
+            Format::Xlsx | Format::Parquet => {
+                return Self::from_table(super::tabular::from_reader(input, format, source)?, source, fields, key)
+            }
         };
-        Ok(Reader { fields, key, spare: 0, records, seen: Some(HashMap::new()), header, kept: Vec::new() })
+        Ok(Reader { fields, key, spare: 0, records, seen: Some(HashMap::new()), header, kept: Vec::new(), sheet: None })
+    }
+
+    /// Opens the file `path` (`-`: stdin) in `format`; `sheet` names an Excel
+    /// sheet (default: the first). Excel and Parquet files are read from the
+    /// file itself, Parquet a row group at a time.
+    pub fn open(
+        path: &str,
+        format: Format,
+        sheet: Option<&str>,
+        fields: &'f [FieldInfo],
+        key: usize,
+    ) -> Result<Self, DataError> {
+        let name = if path == "-" { "<stdin>" } else { path };
+        if !format.streams() {
+            return Self::from_table(super::tabular::open(path, format, sheet)?, name, fields, key);
+        }
+        let input: Box<dyn Read> = if path == "-" {
+            Box::new(std::io::stdin().lock())
+        } else {
+            let file = std::fs::File::open(path).map_err(|e| unreadable(path, &e))?;
+            Box::new(BufReader::with_capacity(1 << 16, file))
+        };
+        Self::new(input, format, name, fields, key)
+    }
+
+    /// A reader over a table's rows (Excel, Parquet): the cells of each row
+    /// by field, as JSON records are.
+    fn from_table(
+        table: super::tabular::TableInput,
+        source: &str,
+        fields: &'f [FieldInfo],
+        key: usize,
+    ) -> Result<Self, DataError> {
+        let index = column_index(&table.columns, fields, source)?;
+        super::tabular::check_types(&table, &index, fields, source)?;
+        let columns: Rc<[String]> = table.columns.into();
+        let header = columns.clone();
+        let records = table.rows.map(move |row| {
+            let all = |cells: &[Cell]| columns.iter().cloned().zip(cells.iter().map(Cell::raw)).collect();
+            match row {
+                Ok((at, cells)) => {
+                    let by_field = fields
+                        .iter()
+                        .zip(&index)
+                        .map(|(f, i)| i.and_then(|i| cells.get(i).cloned()).map(|c| super::tabular::for_field(f, c)))
+                        .collect();
+                    Ok(RawRecord { at, cells: RawCells::Json { cells: by_field, all: all(&cells) } })
+                }
+                Err((error, cells)) => Err(Rejected { error, cells: all(&cells) }),
+            }
+        });
+        let (seen, sheet) = (Some(HashMap::new()), table.origin.map(|(_, left)| left));
+        let records = Box::new(records);
+        Ok(Reader { fields, key, spare: 0, records, seen, header: Some(header), kept: Vec::new(), sheet })
     }
 
     /// Copies the input columns `names` (input column names, or schema field
@@ -203,7 +262,11 @@ impl Iterator for Reader<'_> {
             Ok(raw) => raw,
             Err(e) => return Some(Err(e)),
         };
-        Some(self.decode(&raw).and_then(|row| self.unique(row, &raw)))
+        let mut row = self.decode(&raw).and_then(|row| self.unique(row, &raw));
+        if let (Err(r), Some(left), Some(columns)) = (&mut row, self.sheet, &self.header) {
+            super::tabular::locate(&mut r.error, columns, self.fields, left);
+        }
+        Some(row)
     }
 }
 
