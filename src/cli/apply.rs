@@ -76,6 +76,10 @@ pub struct Args {
     /// takes to get there (`DIM_reason`, `DIM_next`, `DIM_next_gap`, `DIM_next_distance`)
     #[arg(long)]
     explain: bool,
+    /// Also write a self-contained HTML report of the run (tiers, money, the
+    /// Pareto curve, migration, budgets, rejects), e.g. `--report report.html`
+    #[arg(long)]
+    pub(super) report: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
@@ -189,6 +193,11 @@ fn check_output_names(args: &Args) -> Result<(), String> {
             return Err(format!("the reject report is a table: name it .csv, .xlsx or .parquet (`{}`)", r.display()));
         }
     }
+    if let Some(r) = &args.report {
+        if !matches!(ext(r).as_deref().map(str::to_ascii_lowercase).as_deref(), Some("html" | "htm")) {
+            return Err(format!("the report is an HTML page: name it .html (`{}`)", r.display()));
+        }
+    }
     if args.sheet.is_some() {
         let sheet_input = [args.customers.as_deref(), args.data.as_deref()]
             .into_iter()
@@ -274,7 +283,9 @@ struct Input {
 /// records of the data file through the pipeline.
 fn execute(args: &Args, program: &Program, input: Input, today: Date, stages: Stages) -> Result<Done, Stop> {
     let format = args.format.or_else(|| Format::from_path(Path::new(&args.output))).unwrap_or(input.format);
-    let plain_only = stages.explainer.is_some() || stages.coverage.is_some() || stages.over_time.is_some();
+    // The report's Pareto curve needs the values the parallel path does not keep.
+    let plain_only =
+        stages.explainer.is_some() || stages.coverage.is_some() || stages.over_time.is_some() || args.report.is_some();
     if !plain_only {
         if let Some(summary) = fast_path(args, program, &input, format, today)? {
             return Ok((summary, String::new(), serde_json::Value::Null));
@@ -285,9 +296,12 @@ fn execute(args: &Args, program: &Program, input: Input, today: Date, stages: St
         .keep(&args.keep)
         .map_err(Stop::Usage)?;
     let records: tierlang::run::Records = Box::new(reader.map(|r| r.map(tierlang::run::Record::from)));
-    // Each record's money is kept for the Pareto points only if a summary is printed.
-    let summary =
-        if args.summary == SummaryFormat::None { Summary::new(program) } else { Summary::with_values(program) };
+    // Each record's money is kept for the Pareto points only if a summary or report shows them.
+    let summary = if args.summary == SummaryFormat::None && args.report.is_none() {
+        Summary::new(program)
+    } else {
+        Summary::with_values(program)
+    };
     pipeline(args, program, today, records, stages, summary, format)
 }
 
@@ -327,7 +341,26 @@ pub(super) fn pipeline_with(
     let writer = (out, format, args.keep.clone(), args.tiers_only);
     let outcome = tierlang::run::run(program, &evaluator, records, stages, summary, writer, rejects)
         .map_err(super::apply_metrics::stop)?;
-    tierlang::data::output::commit(outcome.out, outcome.rejects).map_err(io)?;
+    let report = match &args.report {
+        Some(path) => {
+            let mut page = Output::create(&path.display().to_string()).map_err(io)?;
+            let report = tierlang::report::Report {
+                program,
+                as_of: today,
+                summary: &outcome.summary,
+                over_time: outcome.over_time.as_ref(),
+                budgets: &outcome.budgets,
+                reject_reasons: &outcome.reject_reasons,
+            };
+            std::io::Write::write_all(&mut page, tierlang::report::html(&report).as_bytes()).map_err(io)?;
+            Some(page)
+        }
+        None => None,
+    };
+    // The reject report first, the output last: a failure never leaves an
+    // output whose skipped records are nowhere.
+    let all = outcome.rejects.into_iter().chain(report).chain([outcome.out]).collect();
+    tierlang::data::output::commit_all(all).map_err(io)?;
     let (text, json) = super::apply_over_time::report(program, outcome.over_time.as_ref(), &outcome.budgets);
     Ok((outcome.summary, text, json))
 }

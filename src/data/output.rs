@@ -105,7 +105,11 @@ impl Output {
 /// written (a full disk fails here, before either appears), the reject report
 /// first: no failure leaves an output whose skipped records are nowhere.
 pub fn commit(out: Output, rejects: Option<Output>) -> std::io::Result<()> {
-    let mut all: Vec<Output> = rejects.into_iter().chain([out]).collect();
+    commit_all(rejects.into_iter().chain([out]).collect())
+}
+
+/// Commits outputs in order once all are completely written.
+pub fn commit_all(mut all: Vec<Output>) -> std::io::Result<()> {
     for o in &mut all {
         o.flush()?;
         if let Output::File(f, _) = o {

@@ -20,6 +20,8 @@ pub struct Reject<'a> {
 /// (`--rejects x.xlsx`).
 pub struct RejectWriter<W: Write> {
     out: RejectSink<W>,
+    /// Records per reason (code and column), for the report.
+    reasons: indexmap::IndexMap<String, u64>,
 }
 
 enum RejectSink<W: Write> {
@@ -41,7 +43,7 @@ impl<W: Write> RejectWriter<W> {
     pub fn new(out: W) -> csv::Result<Self> {
         let mut csv = csv::Writer::from_writer(out);
         csv.write_record(REJECT_COLUMNS.map(|(c, _)| c))?;
-        Ok(RejectWriter { out: RejectSink::Csv(Box::new(csv)) })
+        Ok(RejectWriter { out: RejectSink::Csv(Box::new(csv)), reasons: Default::default() })
     }
 
     /// A reject report in `format` (CSV, Excel or Parquet; not JSON).
@@ -52,7 +54,7 @@ impl<W: Write> RejectWriter<W> {
             Format::Parquet => Box::new(super::parquet_write::ParquetTable::new(columns())?),
             _ => return Self::new(out),
         };
-        Ok(RejectWriter { out: RejectSink::Table(table, out) })
+        Ok(RejectWriter { out: RejectSink::Table(table, out), reasons: Default::default() })
     }
 
     /// One rejected record: where it is, what is wrong and its cells.
@@ -60,6 +62,8 @@ impl<W: Write> RejectWriter<W> {
         let record: serde_json::Map<String, serde_json::Value> =
             r.cells.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect();
         let record = serde_json::Value::Object(record).to_string();
+        let reason = if r.column.is_empty() { r.code.to_string() } else { format!("{} in `{}`", r.code, r.column) };
+        *self.reasons.entry(reason).or_default() += 1;
         match &mut self.out {
             RejectSink::Csv(csv) => csv.write_record([
                 r.at.row.to_string(),
@@ -83,6 +87,13 @@ impl<W: Write> RejectWriter<W> {
                 Ok(table.row(&cells, out)?)
             }
         }
+    }
+
+    /// The reasons records were rejected for, most frequent first.
+    pub fn reasons(&self) -> Vec<(String, u64)> {
+        let mut all: Vec<(String, u64)> = self.reasons.iter().map(|(k, v)| (k.clone(), *v)).collect();
+        all.sort_by_key(|r| std::cmp::Reverse(r.1));
+        all
     }
 
     pub fn finish(self) -> std::io::Result<W> {

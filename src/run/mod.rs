@@ -78,6 +78,8 @@ pub struct Outcome<W, R> {
     pub over_time: Option<OverTime>,
     /// Per budget: its split, and each record's tier in its dimension.
     pub budgets: Vec<(crate::budget::Allocation, Vec<Option<usize>>)>,
+    /// The reject report's reasons, most frequent first.
+    pub reject_reasons: Vec<(String, u64)>,
 }
 
 /// The output columns after the strategies, in stage order: metrics, the
@@ -209,8 +211,9 @@ pub fn run<W: Write, R: Write>(
     // Formats with room for it (Excel) carry the summary beside the records.
     let table = (format == crate::data::Format::Xlsx).then(|| SummaryTable::from_json(&summary.to_json(program)));
     let out = writer.finish_with(table.as_ref())?;
+    let reject_reasons = rejects.as_ref().map_or(Vec::new(), RejectWriter::reasons);
     let rejects = rejects.map(RejectWriter::finish).transpose()?;
-    Ok(Outcome { out, rejects, summary, over_time: stages.over_time, budgets })
+    Ok(Outcome { out, rejects, summary, over_time: stages.over_time, budgets, reject_reasons })
 }
 
 /// A record that cannot go on: into the reject report, or the end of the run.
