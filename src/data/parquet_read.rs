@@ -4,7 +4,7 @@
 //! as date-times (UTC when the column has a time zone), strings as text.
 
 use super::error::{DataError, Location};
-use super::tabular::{TableInput, TableRow};
+use super::tabular::{Cells, TableInput, TableRow};
 use super::value::Cell;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{
@@ -65,29 +65,44 @@ pub fn open<T: ChunkReader + 'static>(input: T, name: &str) -> Result<TableInput
         .collect();
     let mut batches = builder.with_batch_size(BATCH).build().map_err(|e| unreadable(name, e))?;
     let source: std::sync::Arc<str> = name.into();
-    let (mut batch, mut i, mut row, mut failed) = (None::<RecordBatch>, 0usize, 0usize, false);
+    let (mut batch, mut i, mut row, mut failed) = (None::<std::rc::Rc<RecordBatch>>, 0usize, 0usize, false);
     let iter = std::iter::from_fn(move || -> Option<TableRow> {
         loop {
             if failed {
                 return None;
             }
             if let Some(b) = batch.as_ref().filter(|b| i < b.num_rows()) {
-                let cells = b.columns().iter().map(|c| cell(c.as_ref(), i)).collect();
+                let cells: Box<dyn Cells> = Box::new(BatchRow { batch: b.clone(), i });
                 i += 1;
                 row += 1;
                 return Some(Ok((Location { source: source.clone(), row, line: None }, cells)));
             }
             match batches.next()? {
-                Ok(b) => (batch, i) = (Some(b), 0),
+                Ok(b) => (batch, i) = (Some(std::rc::Rc::new(b)), 0),
                 Err(e) => {
                     // A damaged file: nothing after this point can be read.
                     failed = true;
-                    return Some(Err((unreadable(&source, e), Vec::new())));
+                    return Some(Err((unreadable(&source, e), Box::new(Vec::new()))));
                 }
             }
         }
     });
     Ok(TableInput { columns, rows: Box::new(iter), origin: None, unsupported })
+}
+
+/// Row `i` of a record batch: its cells are made when read.
+struct BatchRow {
+    batch: std::rc::Rc<RecordBatch>,
+    i: usize,
+}
+
+impl Cells for BatchRow {
+    fn get(&self, column: usize) -> Option<Cell> {
+        self.batch.columns().get(column).map(|a| cell(a.as_ref(), self.i))
+    }
+    fn width(&self) -> usize {
+        self.batch.num_columns()
+    }
 }
 
 /// A whole float as an integer (`42`, not `42.0`: keys and counts read as written).

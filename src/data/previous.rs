@@ -124,7 +124,7 @@ fn table_rows(path: &str, format: Format) -> Result<Rows, DataError> {
     let table = super::tabular::open(path, format, None)?;
     let rows = table.rows.map(|row| -> Prev {
         Box::new(move |_| match row {
-            Ok((at, cells)) => Ok((at.line, cells.iter().map(super::value::Cell::raw).collect())),
+            Ok((at, cells)) => Ok((at.line, super::tabular::texts(cells.as_ref()).collect())),
             Err((e, _)) => Err(e),
         })
     });

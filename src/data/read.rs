@@ -47,6 +47,9 @@ enum RawCells {
     Csv { rec: csv::StringRecord, index: Rc<[Option<usize>]>, columns: Rc<[String]> },
     /// JSON: the cells by field slot, and every `(key, text)` of the object.
     Json { cells: Vec<Option<Cell>>, all: Vec<(String, String)> },
+    /// A table's row (Excel, Parquet): typed cells by column, picked per field
+    /// as CSV's are.
+    Table { row: Box<dyn super::tabular::Cells>, index: Rc<[Option<usize>]>, columns: Rc<[String]> },
 }
 
 impl RawCells {
@@ -54,6 +57,9 @@ impl RawCells {
         match self {
             RawCells::Csv { rec, columns, .. } => columns.iter().cloned().zip(rec.iter().map(str::to_string)).collect(),
             RawCells::Json { all, .. } => all.clone(),
+            RawCells::Table { row, columns, .. } => {
+                columns.iter().cloned().zip(super::tabular::texts(row.as_ref())).collect()
+            }
         }
     }
 }
@@ -134,18 +140,14 @@ impl<'f> Reader<'f> {
         super::tabular::check_types(&table, &index, fields, source)?;
         let columns: Rc<[String]> = table.columns.into();
         let header = columns.clone();
-        let records = table.rows.map(move |row| {
-            let all = |cells: &[Cell]| columns.iter().cloned().zip(cells.iter().map(Cell::raw)).collect();
-            match row {
-                Ok((at, cells)) => {
-                    let by_field = fields
-                        .iter()
-                        .zip(&index)
-                        .map(|(f, i)| i.and_then(|i| cells.get(i).cloned()).map(|c| super::tabular::for_field(f, c)))
-                        .collect();
-                    Ok(RawRecord { at, cells: RawCells::Json { cells: by_field, all: all(&cells) } })
-                }
-                Err((error, cells)) => Err(Rejected { error, cells: all(&cells) }),
+        let index: Rc<[Option<usize>]> = index.into();
+        let records = table.rows.map(move |row| match row {
+            Ok((at, row)) => {
+                Ok(RawRecord { at, cells: RawCells::Table { row, index: index.clone(), columns: columns.clone() } })
+            }
+            Err((error, row)) => {
+                let cells = RawCells::Table { row, index: index.clone(), columns: columns.clone() };
+                Err(Rejected { error, cells: cells.all() })
             }
         });
         let (seen, sheet) = (Some(HashMap::new()), table.origin.map(|(_, left)| left));
@@ -209,6 +211,7 @@ impl<'f> Reader<'f> {
             .iter()
             .map(|(names, index)| match cells {
                 RawCells::Csv { rec, .. } => index.and_then(|i| rec.get(i)).unwrap_or_default().to_string(),
+                RawCells::Table { row, .. } => index.and_then(|i| row.get(i)).map_or(String::new(), |c| c.raw()),
                 RawCells::Json { all, .. } => names
                     .iter()
                     .find_map(|n| all.iter().find(|(k, _)| k == n))
@@ -236,21 +239,27 @@ impl<'f> Reader<'f> {
                 let key = text(self.key).map_or(String::new(), |t| t.trim().to_string());
                 Ok(Row { at: raw.at.clone(), key, values, kept: self.kept(&raw.cells) })
             }
-            RawCells::Json { cells, .. } => {
-                for (f, cell) in self.fields.iter().zip(cells) {
-                    match decode(f, cell.as_ref()) {
-                        Ok(v) => values.push(v),
-                        Err(e) => {
-                            let error = cell_error(e, f, cell.as_ref(), raw.at.clone());
-                            return Err(Rejected { error, cells: raw.cells.all() });
-                        }
-                    }
-                }
-                let key =
-                    cells.get(self.key).and_then(|c| c.as_ref()).map_or(String::new(), |c| c.raw().trim().to_string());
-                Ok(Row { at: raw.at.clone(), key, values, kept: self.kept(&raw.cells) })
+            RawCells::Json { cells, .. } => self.decode_cells(raw, cells),
+            RawCells::Table { row, index, .. } => {
+                self.decode_cells(raw, &super::tabular::by_field(self.fields, row.as_ref(), index))
             }
         }
+    }
+
+    /// Decodes cells given by field slot (JSON, tables).
+    fn decode_cells(&self, raw: &RawRecord, cells: &[Option<Cell>]) -> Result<Row, Rejected> {
+        let mut values = Vec::with_capacity(self.fields.len() + self.spare);
+        for (f, cell) in self.fields.iter().zip(cells) {
+            match decode(f, cell.as_ref()) {
+                Ok(v) => values.push(v),
+                Err(e) => {
+                    let error = cell_error(e, f, cell.as_ref(), raw.at.clone());
+                    return Err(Rejected { error, cells: raw.cells.all() });
+                }
+            }
+        }
+        let key = cells.get(self.key).and_then(|c| c.as_ref()).map_or(String::new(), |c| c.raw().trim().to_string());
+        Ok(Row { at: raw.at.clone(), key, values, kept: self.kept(&raw.cells) })
     }
 }
 

@@ -8,9 +8,30 @@ use super::Format;
 use crate::check::{FieldInfo, Ty};
 use crate::number::Date;
 
-/// One row: where it is, and its cells in column order (an error for a row
-/// that cannot be read, such as an Excel error cell).
-pub type TableRow = Result<(Location, Vec<Cell>), (DataError, Vec<Cell>)>;
+/// A row's cells by column, made when asked for: a Parquet row turns only
+/// the columns the policy reads into cells (the rest only for a reject).
+pub trait Cells {
+    fn get(&self, column: usize) -> Option<Cell>;
+    fn width(&self) -> usize;
+}
+
+impl Cells for Vec<Cell> {
+    fn get(&self, column: usize) -> Option<Cell> {
+        self.as_slice().get(column).cloned()
+    }
+    fn width(&self) -> usize {
+        self.len()
+    }
+}
+
+/// All of a row's cells as text, by column.
+pub fn texts(row: &dyn Cells) -> impl Iterator<Item = String> + '_ {
+    (0..row.width()).map(|c| row.get(c).map_or(String::new(), |c| c.raw()))
+}
+
+/// One row: where it is, and its cells (an error for a row that cannot be
+/// read, such as an Excel error cell).
+pub type TableRow = Result<(Location, Box<dyn Cells>), (DataError, Box<dyn Cells>)>;
 
 /// An opened table: its columns and its rows.
 pub struct TableInput {
@@ -83,6 +104,12 @@ pub fn check_types(t: &TableInput, index: &[Option<usize>], fields: &[FieldInfo]
         }
     }
     Ok(())
+}
+
+/// A table row's cells by field (`index`: each field's column), as each
+/// field reads them.
+pub fn by_field(fields: &[FieldInfo], row: &dyn Cells, index: &[Option<usize>]) -> Vec<Option<Cell>> {
+    fields.iter().zip(index).map(|(f, i)| i.and_then(|i| row.get(i)).map(|c| for_field(f, c))).collect()
 }
 
 /// A cell as `field` reads it: in a date field, a number is an Excel serial

@@ -21,6 +21,8 @@ pub struct Writer<'p, W: Write> {
     first: bool,
     /// Per dimension, the kind of each flattened strategy column (typed tables).
     kinds: Vec<Vec<Kind>>,
+    /// Typed tables: the tier and strategy cells of each tier combination seen.
+    tier_cells: std::collections::HashMap<Vec<Option<usize>>, Vec<Out>>,
     /// Extra columns after the tiers and strategies (e.g. `tier apply --explain`).
     extra: Vec<Column>,
     /// Only the key and each dimension's tier name (`tier apply --tiers-only`).
@@ -90,7 +92,18 @@ impl<'p, W: Write> Writer<'p, W> {
             .collect();
         let columns = if tiers_only { vec![Vec::new(); program.dimensions.len()] } else { columns };
         let kinds = strategy_kinds(program, &columns);
-        let w = Writer { out: Sink::Raw(out), format, program, columns, kinds, first: true, extra, tiers_only, kept };
+        let w = Writer {
+            out: Sink::Raw(out),
+            format,
+            program,
+            columns,
+            kinds,
+            tier_cells: Default::default(),
+            first: true,
+            extra,
+            tiers_only,
+            kept,
+        };
         let typed = (!format.streams()).then(|| w.table_columns());
         let Sink::Raw(out) = w.out else { return Err(std::io::Error::other("writer opened twice")) };
         let out = match (format, typed) {
@@ -269,7 +282,7 @@ impl<'p, W: Write> Writer<'p, W> {
 
     /// A record as typed cells in [`Writer::table_columns`] order.
     fn typed_row(
-        &self,
+        &mut self,
         key: &str,
         kept: &[String],
         decisions: &[Decision],
@@ -277,6 +290,27 @@ impl<'p, W: Write> Writer<'p, W> {
     ) -> std::io::Result<Vec<Out>> {
         let mut cells = vec![Out::Text(key.to_string())];
         cells.extend((0..self.kept.len()).map(|i| Out::Text(kept.get(i).cloned().unwrap_or_default())));
+        // The tier and strategy cells depend on the decisions alone: made once per combination.
+        let combo: Vec<Option<usize>> = decisions.iter().map(|d| d.tier).collect();
+        match self.tier_cells.get(&combo) {
+            Some(c) => cells.extend(c.iter().cloned()),
+            None => {
+                let c = self.tier_cells_of(decisions);
+                cells.extend(c.iter().cloned());
+                if self.tier_cells.len() < 4096 {
+                    self.tier_cells.insert(combo, c);
+                }
+            }
+        }
+        for (v, column) in extra.iter().zip(&self.extra) {
+            cells.push(Out::from_json(v, column)?);
+        }
+        Ok(cells)
+    }
+
+    /// Per dimension the tier and label, and the strategy (columns, or JSON in Parquet).
+    fn tier_cells_of(&self, decisions: &[Decision]) -> Vec<Out> {
+        let mut cells = Vec::new();
         let json = self.format == Format::Parquet;
         for (i, ((d, cols), kinds)) in self.program.dimensions.iter().zip(&self.columns).zip(&self.kinds).enumerate() {
             let tier = decisions.get(i).and_then(|dec| dec.tier).and_then(|t| d.tiers.get(t));
@@ -295,13 +329,10 @@ impl<'p, W: Write> Writer<'p, W> {
             }
         }
         if json && !self.tiers_only {
-            let record = self.json_record(key, Vec::new(), decisions);
+            let record = self.json_record("", Vec::new(), decisions);
             cells.push(Out::Text(record.get("strategy").map_or(String::new(), |s| s.to_string())));
         }
-        for (v, column) in extra.iter().zip(&self.extra) {
-            cells.push(Out::from_json(v, column)?);
-        }
-        Ok(cells)
+        cells
     }
 
     /// Closes the document and returns the underlying writer.

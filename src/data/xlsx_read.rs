@@ -80,9 +80,9 @@ fn rows(range: Range<Data>, source: &str) -> Result<TableInput, DataError> {
                 text(data[c])
             );
             let help = Some("fix the formula or clear the cell".to_string());
-            return Some(Err((DataError::Malformed { at, message, help }, cells)));
+            return Some(Err((DataError::Malformed { at, message, help }, Box::new(cells))));
         }
-        Some(Ok((at, cells)))
+        Some(Ok((at, Box::new(cells))))
     });
     Ok(TableInput { columns: header, rows: Box::new(iter), origin: Some((top + 1, left)), unsupported: Vec::new() })
 }
