@@ -221,26 +221,7 @@ fn a_bad_excel_cell_is_named_by_sheet_and_cell_and_goes_through_the_reject_accou
     assert!(stderr(&o).contains("no sheet `nope`") && stderr(&o).contains("说明, 客户"), "{}", stderr(&o));
     // Skipped into an Excel reject report: every row accounted for.
     let dir = tempfile::tempdir().unwrap();
-    let rejects = dir.path().join("rejects.xlsx");
-    let out = dir.path().join("out.xlsx");
-    let args = [
-        "apply",
-        "policies/cosmetics.tier",
-        bad,
-        "--sheet",
-        "客户",
-        "-o",
-        out.to_str().unwrap(),
-        "--on-error",
-        "skip",
-        "--rejects",
-        rejects.to_str().unwrap(),
-        "--summary",
-        "json",
-    ];
-    let o = tier(&args);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let summary: serde_json::Value = serde_json::from_str(stderr(&o).trim()).unwrap();
+    let (summary, rejects) = skipping(bad, &["--sheet", "客户"], "xlsx", dir.path());
     assert_eq!((summary["rows_read"].as_u64(), summary["rows_written"].as_u64()), (Some(18), Some(16)));
     assert_eq!(summary["rows_rejected"].as_u64(), Some(2));
     let Some(table) = read_back(&rejects) else { return };
@@ -252,6 +233,18 @@ fn a_bad_excel_cell_is_named_by_sheet_and_cell_and_goes_through_the_reject_accou
         second.contains("tier::malformed_record") && second.contains("C7") && second.contains("#DIV/0!"),
         "{second}"
     );
+}
+
+/// The cosmetics policy on `bad` with bad records skipped into a reject
+/// report `rejects.EXT` (output of the same format): the summary and the report.
+fn skipping(bad: &str, more: &[&str], ext: &str, dir: &Path) -> (serde_json::Value, std::path::PathBuf) {
+    let (out, rejects) = (dir.join(format!("out.{ext}")), dir.join(format!("rejects.{ext}")));
+    let mut args = vec!["apply", "policies/cosmetics.tier", bad, "-o", out.to_str().unwrap()];
+    args.extend(more);
+    args.extend(["--on-error", "skip", "--rejects", rejects.to_str().unwrap(), "--summary", "json"]);
+    let o = tier(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    (serde_json::from_str(stderr(&o).trim()).unwrap(), rejects)
 }
 
 /// The loyalty policy on January's data, written to `out`.
@@ -326,4 +319,29 @@ fn parquet_output_has_typed_columns_and_the_strategy_as_json() {
     assert_eq!(types["value_below"], "int64");
     assert_eq!(types["budget.marketing"], "decimal128(38, 6)");
     assert_eq!(types["value_next_distance"], "double");
+}
+
+#[test]
+fn a_bad_parquet_value_and_a_repeated_key_go_through_the_reject_accounting() {
+    let bad = "tests/formats/cosmetics_bad.parquet";
+    let o = tier(&["apply", "policies/cosmetics.tier", bad, "-o", "-"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("cosmetics_bad.parquet (row 4): column `近12月消费额`: `一万二` is not an"),
+        "{}",
+        stderr(&o)
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let (summary, rejects) = skipping(bad, &[], "parquet", dir.path());
+    assert_eq!((summary["rows_read"].as_u64(), summary["rows_rejected"].as_u64()), (Some(18), Some(2)));
+    let Some(table) = read_back(&rejects) else { return };
+    let rows: Vec<(String, String)> = table["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r[0].as_str().unwrap().to_string(), r[4].as_str().unwrap().to_string()))
+        .collect();
+    let want = [("4", "tier::bad_value"), ("6", "tier::repeated_key")];
+    assert_eq!(rows, want.map(|(a, b)| (a.to_string(), b.to_string())));
+    assert_eq!(table["types"]["row"], "int64");
 }

@@ -187,3 +187,50 @@ pub trait Table {
     /// Completes the document (with the summary, where the format has room).
     fn finish(self: Box<Self>, summary: Option<&SummaryTable>, out: &mut dyn Write) -> std::io::Result<()>;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn stage_values_fit_their_column_kind_or_are_refused() {
+        let money = Column::new("budget.m", Kind::Money);
+        assert_eq!(Out::from_json(&json!(12.5), &money).ok(), Some(Out::Num("12.5".parse().unwrap())));
+        assert_eq!(Out::from_json(&json!(null), &money).ok(), Some(Out::Null));
+        assert!(Out::from_json(&json!("twelve"), &money).is_err(), "text in a money column is an error");
+        let date = Column::new("v_entered", Kind::Date);
+        assert_eq!(
+            Out::from_json(&json!("2025-01-31"), &date).ok(),
+            Some(Out::Date(Date::parse("2025-01-31").unwrap()))
+        );
+        assert!(Out::from_json(&json!("2025-13-01"), &date).is_err());
+        let text = Column::new("reason", Kind::Text);
+        assert_eq!(Out::from_json(&json!(3), &text).ok(), Some(Out::Text("3".into())));
+    }
+
+    #[test]
+    fn a_strategy_column_has_its_values_common_kind_else_text() {
+        let n = |s: &str| StrategyValue::Number(s.parse().unwrap());
+        assert_eq!(Kind::of_strategies([&n("1"), &n("2.5")]), Kind::Number);
+        assert_eq!(Kind::of_strategies([&n("1"), &StrategyValue::Text("x".into())]), Kind::Text);
+        assert_eq!(Kind::of_strategies([&StrategyValue::List(vec![])]), Kind::Json);
+        assert_eq!(Out::strategy(&n("0.5"), Kind::Text), Out::Text("0.5".into()));
+        assert_eq!(
+            Out::strategy(&StrategyValue::Percent("0.15".parse().unwrap()), Kind::Percent),
+            Out::Num("0.15".parse().unwrap())
+        );
+    }
+
+    #[test]
+    fn the_summary_table_skips_an_empty_no_tier_row() {
+        let doc = json!({"money_field": "spend", "dimensions": {"tier": [
+            {"tier": "VIP", "count": 2, "share": 0.5, "money": 100, "money_share": 0.8},
+            {"tier": "Small", "count": 2, "share": 0.5, "money": 25, "money_share": 0.2},
+            {"tier": null, "count": 0, "share": 0, "money": 0, "money_share": 0}]}});
+        let t = SummaryTable::from_json(&doc);
+        assert_eq!(t.money_field.as_deref(), Some("spend"));
+        let tiers: Vec<_> = t.rows.iter().map(|r| (r.tier.clone(), r.count, r.money)).collect();
+        assert_eq!(tiers, [(Some("VIP".into()), 2, Decimal::from(100)), (Some("Small".into()), 2, Decimal::from(25))]);
+    }
+}

@@ -11,7 +11,8 @@ decimal numbers as numbers, ISO dates as dates (Excel serials with a date
 format; Parquet date32), date-times as timestamps, the rest as text (e.g.
 `3.2亿`, `¥1,200`). In Parquet, numbers with at most two decimals become
 decimal128(18, 2), the way money is usually stored. The `_bad` workbook has
-one bad cell (C5: text in a money column) and an Excel error cell (#DIV/0!).
+one bad cell (C5: text in a money column) and an Excel error cell (#DIV/0!);
+the `_bad` Parquet file a bad money text and a repeated key.
 """
 
 import csv
@@ -128,6 +129,13 @@ def main():
     ws["C5"] = "一万二"
     ws["C7"] = "#DIV/0!"  # openpyxl stores an error code as an error cell
     book.save(OUT / "cosmetics_bad.xlsx")
+    # Parquet with the money as text, one value bad (row 4), and a repeated key (row 6).
+    rows = [list(r) for r in rows]
+    rows[3][2] = "一万二"
+    rows[5][0] = rows[0][0]
+    strings = [[None if v is None else str(v) for v in r] for r in rows]
+    arrays = [pa.array([r[i] for r in strings], type=pa.string()) for i in range(len(header))]
+    pq.write_table(pa.Table.from_arrays(arrays, names=header), OUT / "cosmetics_bad.parquet")
 
 
 if __name__ == "__main__":
