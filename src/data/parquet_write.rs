@@ -133,7 +133,8 @@ fn append(b: &mut dyn ArrayBuilder, v: &Out, column: &Column) -> std::io::Result
         (Kind::Money, Out::Null) => put!(Decimal128Builder, None),
         (Kind::Number | Kind::Percent, Out::Num(d)) => put!(Float64Builder, d.to_f64()),
         (Kind::Number | Kind::Percent, Out::Null) => put!(Float64Builder, None),
-        (Kind::Integer, Out::Num(d)) => put!(Int64Builder, Some(d.to_i64().ok_or_else(wrong)?)),
+        // A fraction in a whole-number column is an error, never truncated.
+        (Kind::Integer, Out::Num(d)) if d.fract().is_zero() => put!(Int64Builder, Some(d.to_i64().ok_or_else(wrong)?)),
         (Kind::Integer, Out::Null) => put!(Int64Builder, None),
         (Kind::Date, Out::Date(d)) => put!(Date32Builder, Some(d.0)),
         (Kind::Date, Out::Null) => put!(Date32Builder, None),
