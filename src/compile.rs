@@ -22,6 +22,9 @@ pub struct Program {
     /// Strategies for combinations of tiers, in merge order (overrides last).
     pub combinations: Vec<crate::check::CombinationInfo>,
     pub budgets: Vec<crate::check::BudgetInfo>,
+    /// The policy's title and header entries (`version`, `owner`, ...), for reports.
+    pub title: Option<String>,
+    pub meta: IndexMap<String, crate::check::StrategyValue>,
 }
 
 /// Metrics: aggregates over events, then population functions over customers.
@@ -130,6 +133,8 @@ pub fn compile(c: &Checked) -> Program {
         metrics: (!c.metrics.is_empty()).then(|| metrics(c)),
         combinations: c.combinations.clone(),
         budgets: c.budgets.clone(),
+        title: c.title.clone(),
+        meta: c.meta.clone(),
     }
 }
 

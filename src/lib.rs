@@ -21,6 +21,7 @@ pub mod lsp;
 pub mod metrics;
 pub mod number;
 pub mod regions;
+pub mod report;
 pub mod run;
 pub mod sql;
 pub mod syntax;

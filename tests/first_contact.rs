@@ -264,11 +264,11 @@ fn money_in_another_currency_is_refused_in_data_and_in_the_policy() {
 #[test]
 fn an_output_name_tier_does_not_write_is_a_usage_error_before_reading() {
     let dir = tempfile::tempdir().unwrap();
-    let out_file = dir.path().join("out.parquet");
+    let out_file = dir.path().join("out.avro");
     // The data does not exist: the name is refused before anything is read.
     let out = tier(&["apply", HOSPITALS, "examples/nope.csv", "-o", s(&out_file)]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("tier does not write `.parquet` files"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("tier does not write `.avro` files"), "{}", stderr(&out));
     assert!(!out_file.exists());
     let out = tier(&["apply", HOSPITALS, "examples/hospitals.csv", "-o", s(&out_file), "--format", "csv"]);
     assert_eq!(out.status.code(), Some(0), "an explicit --format decides: {}", stderr(&out));

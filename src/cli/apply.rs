@@ -1,17 +1,16 @@
 //! `tier apply`: tiers and strategies for every record of a data file.
 //!
-//! Output and reject files are written to a temporary file beside the target and
-//! renamed at the end, so a failed run never leaves half a file; output to stdout
-//! is held until the run has succeeded for the same reason.
+//! Output and reject files appear only when the run succeeds
+//! (`tierlang::data::output`).
 
 use super::policy::Loaded;
 use super::render;
 use super::test::parse_date;
 use super::{usage_error, FAILED, OK};
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use tierlang::compile::{compile, Program};
 use tierlang::coverage::Coverage;
+use tierlang::data::output::Output;
 use tierlang::data::{DataError, Format, Reader, RejectWriter, Summary};
 use tierlang::eval::Evaluator;
 use tierlang::explain::Explainer;
@@ -22,9 +21,13 @@ use tierlang::run::{OverTime, Stages};
 pub struct Args {
     /// The policy file
     policy: PathBuf,
-    /// The data file (CSV with header, JSON array, NDJSON); `-` for stdin. Not
-    /// needed with --events (customer attributes then come from --customers)
+    /// The data file (CSV with header, JSON array, NDJSON, Excel .xlsx/.xls,
+    /// Parquet); `-` for stdin. Not needed with --events (customer attributes
+    /// then come from --customers)
     pub(super) data: Option<String>,
+    /// The sheet of an Excel data or customers file to read (default: the first)
+    #[arg(long)]
+    pub(super) sheet: Option<String>,
     /// The event log (e.g. invoice lines) a policy's `events` block aggregates
     #[arg(long)]
     pub(super) events: Option<PathBuf>,
@@ -46,8 +49,9 @@ pub struct Args {
     /// What a bad record does: stop the run (default), or skip it into --rejects
     #[arg(long, value_enum, default_value = "stop")]
     pub(super) on_error: OnError,
-    /// CSV file listing every skipped record with its reason (needed with --on-error
-    /// skip); with metrics, also the customers outside the population
+    /// File listing every skipped record with its reason (.csv, .xlsx or
+    /// .parquet; needed with --on-error skip); with metrics, also the customers
+    /// outside the population
     #[arg(long)]
     pub(super) rejects: Option<PathBuf>,
     /// Summary on stderr: a table, JSON, or nothing
@@ -72,6 +76,10 @@ pub struct Args {
     /// takes to get there (`DIM_reason`, `DIM_next`, `DIM_next_gap`, `DIM_next_distance`)
     #[arg(long)]
     explain: bool,
+    /// Also write a self-contained HTML report of the run (tiers, money, the
+    /// Pareto curve, migration, budgets, rejects), e.g. `--report report.html`
+    #[arg(long)]
+    pub(super) report: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
@@ -145,26 +153,22 @@ pub fn run(args: Args) -> u8 {
     code
 }
 
-/// The data file of a run without metrics, opened, with its format.
+/// The data file of a run without metrics, with its format.
 fn input(args: &Args) -> Result<Input, u8> {
     let Some(data) = args.data.clone() else {
         return Err(usage_error("pass the data file to apply the policy to (or `-` for stdin)"));
     };
     let Some(format) = args.input_format.or_else(|| Format::from_path(Path::new(&data))) else {
         return Err(usage_error(format_args!(
-            "cannot tell the format of `{data}` from its name: pass --input-format csv|json|ndjson"
+            "cannot tell the format of `{data}` from its name: pass --input-format csv|json|ndjson|xlsx|parquet"
         )));
     };
-    let read: Box<dyn Read> = if data == "-" {
-        Box::new(std::io::stdin().lock())
-    } else {
-        match std::fs::File::open(&data) {
-            Ok(f) => Box::new(std::io::BufReader::with_capacity(1 << 16, f)),
-            Err(e) => return Err(usage_error(format_args!("cannot read data `{data}`: {e}"))),
+    if data != "-" {
+        if let Err(e) = std::fs::File::open(&data) {
+            return Err(usage_error(format_args!("cannot read data `{data}`: {e}")));
         }
-    };
-    let name = if data == "-" { "<stdin>".to_string() } else { data };
-    Ok(Input { read, format, name })
+    }
+    Ok(Input { path: data, format })
 }
 
 /// Refuses output names whose extension tier does not write (`-o out.parquet`
@@ -175,14 +179,32 @@ fn check_output_names(args: &Args) -> Result<(), String> {
     if args.format.is_none() && args.output != "-" {
         if let (Some(e), None) = (ext(out), Format::from_path(out)) {
             return Err(format!(
-                "tier does not write `.{e}` files (`{}`): name the output .csv, .json or .ndjson, or pass --format",
+                "tier does not write `.{e}` files (`{}`): name the output .csv, .json, .ndjson, .xlsx or .parquet, or pass --format",
                 args.output
             ));
         }
+        if let Some(why) = Format::unwritable(out) {
+            return Err(format!("`{}`: {why}", args.output));
+        }
     }
     if let Some(r) = &args.rejects {
-        if ext(r).is_some() && Format::from_path(r) != Some(Format::Csv) {
-            return Err(format!("the reject report is CSV: name it .csv (`{}`)", r.display()));
+        let table = matches!(Format::from_path(r), Some(Format::Csv | Format::Xlsx | Format::Parquet));
+        if ext(r).is_some() && (!table || Format::unwritable(r).is_some()) {
+            return Err(format!("the reject report is a table: name it .csv, .xlsx or .parquet (`{}`)", r.display()));
+        }
+    }
+    if let Some(r) = &args.report {
+        if !matches!(ext(r).as_deref().map(str::to_ascii_lowercase).as_deref(), Some("html" | "htm")) {
+            return Err(format!("the report is an HTML page: name it .html (`{}`)", r.display()));
+        }
+    }
+    if args.sheet.is_some() {
+        let sheet_input = [args.customers.as_deref(), args.data.as_deref()]
+            .into_iter()
+            .flatten()
+            .any(|d| args.input_format.or_else(|| Format::from_path(Path::new(d))) == Some(Format::Xlsx));
+        if !sheet_input {
+            return Err("--sheet names a sheet of an Excel data or customers file (.xlsx, .xls, .ods)".into());
         }
     }
     Ok(())
@@ -251,31 +273,35 @@ pub(super) enum Stop {
     Usage(String),
 }
 
-/// The data to read: the stream, its format, and its name for error locations.
+/// The data to read: its path (`-`: stdin) and format.
 struct Input {
-    read: Box<dyn Read>,
+    path: String,
     format: Format,
-    name: String,
 }
 
 /// A run without metrics: the parallel path where it applies, else the
 /// records of the data file through the pipeline.
 fn execute(args: &Args, program: &Program, input: Input, today: Date, stages: Stages) -> Result<Done, Stop> {
     let format = args.format.or_else(|| Format::from_path(Path::new(&args.output))).unwrap_or(input.format);
-    let plain_only = stages.explainer.is_some() || stages.coverage.is_some() || stages.over_time.is_some();
+    // The report's Pareto curve needs the values the parallel path does not keep.
+    let plain_only =
+        stages.explainer.is_some() || stages.coverage.is_some() || stages.over_time.is_some() || args.report.is_some();
     if !plain_only {
         if let Some(summary) = fast_path(args, program, &input, format, today)? {
             return Ok((summary, String::new(), serde_json::Value::Null));
         }
     }
-    let reader = Reader::new(input.read, input.format, &input.name, &program.fields, program.key)
+    let reader = Reader::open(&input.path, input.format, args.sheet.as_deref(), &program.fields, program.key)
         .map_err(Stop::Data)?
         .keep(&args.keep)
         .map_err(Stop::Usage)?;
     let records: tierlang::run::Records = Box::new(reader.map(|r| r.map(tierlang::run::Record::from)));
-    // Each record's money is kept for the Pareto points only if a summary is printed.
-    let summary =
-        if args.summary == SummaryFormat::None { Summary::new(program) } else { Summary::with_values(program) };
+    // Each record's money is kept for the Pareto points only if a summary or report shows them.
+    let summary = if args.summary == SummaryFormat::None && args.report.is_none() {
+        Summary::new(program)
+    } else {
+        Summary::with_values(program)
+    };
     pipeline(args, program, today, records, stages, summary, format)
 }
 
@@ -311,11 +337,30 @@ pub(super) fn pipeline_with(
     rejects: Option<RejectWriter<Output>>,
 ) -> Result<Done, Stop> {
     let evaluator = Evaluator::with_tables(program, today);
-    let out = Output::create(&args.output)?;
+    let out = Output::create(&args.output).map_err(io)?;
     let writer = (out, format, args.keep.clone(), args.tiers_only);
     let outcome = tierlang::run::run(program, &evaluator, records, stages, summary, writer, rejects)
         .map_err(super::apply_metrics::stop)?;
-    commit(outcome.out, outcome.rejects)?;
+    let report = match &args.report {
+        Some(path) => {
+            let mut page = Output::create(&path.display().to_string()).map_err(io)?;
+            let report = tierlang::report::Report {
+                program,
+                as_of: today,
+                summary: &outcome.summary,
+                over_time: outcome.over_time.as_ref(),
+                budgets: &outcome.budgets,
+                reject_reasons: &outcome.reject_reasons,
+            };
+            std::io::Write::write_all(&mut page, tierlang::report::html(&report).as_bytes()).map_err(io)?;
+            Some(page)
+        }
+        None => None,
+    };
+    // The reject report first, the output last: a failure never leaves an
+    // output whose skipped records are nowhere.
+    let all = outcome.rejects.into_iter().chain(report).chain([outcome.out]).collect();
+    tierlang::data::output::commit_all(all).map_err(io)?;
     let (text, json) = super::apply_over_time::report(program, outcome.over_time.as_ref(), &outcome.budgets);
     Ok((outcome.summary, text, json))
 }
@@ -362,11 +407,13 @@ fn fast_path(
 ) -> Result<Option<Summary>, Stop> {
     let plain_only = std::env::var_os("TIER_PLAIN_PATH").is_some();
     let Some(data) = args.data.as_deref() else { return Ok(None) };
-    if plain_only || input.format == Format::Json || data == "-" {
+    // Excel and Parquet output take typed cells, which the parallel path does not render.
+    let unfit = !matches!(input.format, Format::Csv | Format::Ndjson) || !format.streams();
+    if plain_only || unfit || data == "-" {
         return Ok(None);
     }
     let Ok(file) = std::fs::File::open(data) else { return Ok(None) };
-    let mut out = Output::create(&args.output)?;
+    let mut out = Output::create(&args.output).map_err(io)?;
     let mut rejects = open_rejects(args)?;
     let shape = (format, args.tiers_only, args.keep.as_slice());
     let fast = |out: &mut Output, skip| {
@@ -377,22 +424,24 @@ fn fast_path(
             let mut reject = |r: tierlang::data::Rejected| {
                 tierlang::run::score::write_reject(report, &r.error, &r.cells, None).map_err(|_| ())
             };
-            fast(&mut out, Some(tierlang::data::fast::Skip { source: &input.name, reject: &mut reject }))
+            fast(&mut out, Some(tierlang::data::fast::Skip { source: &input.path, reject: &mut reject }))
         }
         _ => fast(&mut out, None),
     };
     let Ok(summary) = done else { return Ok(None) };
     let rejects = rejects.map(|r| r.finish().map_err(io)).transpose()?;
-    commit(out, rejects)?;
+    tierlang::data::output::commit(out, rejects).map_err(io)?;
     Ok(Some(summary))
 }
 
 /// The reject report `--rejects FILE` asks for (written only when the run succeeds).
 pub(super) fn open_rejects(args: &Args) -> Result<Option<RejectWriter<Output>>, Stop> {
     match &args.rejects {
-        Some(path) => Ok(Some(
-            RejectWriter::new(Output::create(&path.display().to_string())?).map_err(|e| Stop::Io(e.to_string()))?,
-        )),
+        Some(path) => {
+            let format = Format::from_path(path).unwrap_or(Format::Csv);
+            let out = Output::create(&path.display().to_string()).map_err(io)?;
+            Ok(Some(RejectWriter::with_format(out, format).map_err(|e| Stop::Io(e.to_string()))?))
+        }
         None => Ok(None),
     }
 }
@@ -405,124 +454,4 @@ pub(super) fn unreadable(e: &DataError) -> bool {
 
 pub(super) fn io(e: std::io::Error) -> Stop {
     Stop::Io(e.to_string())
-}
-
-/// An output that appears only when the run succeeds.
-pub(super) enum Output {
-    Stdout(Spill),
-    File(std::io::BufWriter<tempfile::NamedTempFile>, PathBuf),
-    /// A device or pipe (`/dev/null`, a FIFO): written in place, never replaced.
-    Special(Spill, PathBuf),
-}
-
-/// Output held until the run succeeds without holding it in memory: past a few
-/// MiB it goes to an anonymous temporary file (unlinked at once, so nothing is
-/// left behind however the process ends), copied out on commit.
-#[derive(Default)]
-pub(super) struct Spill {
-    memory: Vec<u8>,
-    file: Option<std::io::BufWriter<std::fs::File>>,
-}
-
-/// Output kept in memory up to this size.
-const SPILL_AT: usize = 8 << 20;
-
-impl Spill {
-    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
-        if self.file.is_none() && self.memory.len() + buf.len() > SPILL_AT {
-            let mut file = std::io::BufWriter::with_capacity(1 << 20, tempfile::tempfile()?);
-            file.write_all(&self.memory)?;
-            self.memory = Vec::new();
-            self.file = Some(file);
-        }
-        match self.file.as_mut() {
-            Some(f) => f.write_all(buf),
-            None => {
-                self.memory.extend_from_slice(buf);
-                Ok(())
-            }
-        }
-    }
-
-    /// Copies everything held to `to`.
-    fn copy_to(self, to: &mut impl Write) -> std::io::Result<()> {
-        use std::io::Seek;
-        match self.file {
-            Some(f) => {
-                let mut file = f.into_inner().map_err(|e| e.into_error())?;
-                file.seek(std::io::SeekFrom::Start(0))?;
-                std::io::copy(&mut file, to)?;
-            }
-            None => to.write_all(&self.memory)?,
-        }
-        to.flush()
-    }
-}
-
-impl Output {
-    pub(super) fn create(target: &str) -> Result<Output, Stop> {
-        if target == "-" {
-            return Ok(Output::Stdout(Spill::default()));
-        }
-        let path = PathBuf::from(target);
-        // Renaming a temporary file over `/dev/null` would replace the device.
-        if std::fs::metadata(&path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
-            return Ok(Output::Special(Spill::default(), path));
-        }
-        let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        let tmp = tempfile::Builder::new()
-            .prefix(".tier-")
-            .tempfile_in(dir)
-            .map_err(|e| Stop::Io(format!("cannot write `{target}`: {e}")))?;
-        super::interrupt::watch(tmp.path());
-        Ok(Output::File(std::io::BufWriter::new(tmp), path))
-    }
-
-    pub(super) fn commit(self) -> Result<(), Stop> {
-        match self {
-            Output::Stdout(held) => held.copy_to(&mut std::io::stdout().lock()).map_err(io),
-            Output::Special(held, path) => std::fs::OpenOptions::new()
-                .write(true)
-                .open(&path)
-                .and_then(|mut f| held.copy_to(&mut f))
-                .map_err(|e| Stop::Io(format!("cannot write `{}`: {e}", path.display()))),
-            Output::File(w, path) => {
-                let tmp = w.into_inner().map_err(|e| io(e.into_error()))?;
-                let temp = tmp.path().to_path_buf();
-                tmp.persist(&path).map_err(|e| Stop::Io(format!("cannot write `{}`: {}", path.display(), e.error)))?;
-                super::interrupt::forget(&temp);
-                Ok(())
-            }
-        }
-    }
-}
-
-/// Commits a run's output and its reject report once both are completely
-/// written (a full disk fails here, before either appears), the reject report
-/// first: no failure leaves an output whose skipped records are nowhere.
-pub(super) fn commit(out: Output, rejects: Option<Output>) -> Result<(), Stop> {
-    let mut all: Vec<Output> = rejects.into_iter().chain([out]).collect();
-    for o in &mut all {
-        o.flush().map_err(io)?;
-        if let Output::File(f, _) = o {
-            f.get_ref().as_file().sync_all().map_err(io)?;
-        }
-    }
-    all.into_iter().try_for_each(Output::commit)
-}
-
-impl Write for Output {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        match self {
-            Output::Stdout(held) | Output::Special(held, _) => held.write_all(buf).map(|()| buf.len()),
-            Output::File(f, _) => f.write(buf),
-        }
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        match self {
-            Output::Stdout(_) | Output::Special(..) => Ok(()),
-            Output::File(f, _) => f.flush(),
-        }
-    }
 }

@@ -4,6 +4,7 @@
 //! output without it, which then counts as entered on an unknown date).
 
 use super::error::{DataError, Location};
+use super::Format;
 use crate::compile::Program;
 use crate::history::State;
 use crate::number::Date;
@@ -12,12 +13,10 @@ use indexmap::IndexMap;
 /// Per key (in file order), per dimension of `program`: the previous state.
 /// Rows marked `gone` (customers already gone then) are skipped.
 pub fn read(path: &str, program: &Program) -> Result<IndexMap<String, Vec<State>>, DataError> {
-    let unreadable = |message: String| DataError::Unreadable { source_name: path.into(), message, help: None };
-    let file = std::fs::File::open(path).map_err(|e| unreadable(e.to_string()))?;
-    // Watched: an output cut inside a quoted field must not swallow later rows.
-    let (file, open) = super::quote::QuoteWatch::new(std::io::BufReader::new(file));
-    let mut r = csv::Reader::from_reader(file);
-    let header = r.headers().map_err(|e| unreadable(e.to_string()))?.clone();
+    let (header, mut records) = match Format::from_path(std::path::Path::new(path)) {
+        Some(format) if !format.streams() => table_rows(path, format)?,
+        _ => csv_rows(path)?,
+    };
     let col = |name: &str| header.iter().position(|h| h == name);
     let key_name = &program.fields[program.key].name;
     let Some(key) = col(key_name) else {
@@ -25,7 +24,7 @@ pub fn read(path: &str, program: &Program) -> Result<IndexMap<String, Vec<State>
             source_name: path.into(),
             column: key_name.clone(),
             field: key_name.clone(),
-            available: header.iter().collect::<Vec<_>>().join(", "),
+            available: header.join(", "),
         });
     };
     // Per dimension: the columns of the tier, `_entered`, `_below` and `_movement`.
@@ -43,23 +42,15 @@ pub fn read(path: &str, program: &Program) -> Result<IndexMap<String, Vec<State>
             source_name: path.into(),
             column: names.join("` or `"),
             field: "the dimensions".into(),
-            available: header.iter().collect::<Vec<_>>().join(", "),
+            available: header.join(", "),
         });
     }
     let mut out = IndexMap::new();
     let mut first_at: std::collections::HashMap<String, Location> = std::collections::HashMap::new();
-    for (i, rec) in r.records().enumerate() {
+    for (i, rec) in records.by_ref().enumerate() {
         let at = |line| Location { source: path.into(), row: i + 1, line };
-        let rec = rec.map_err(|e| match e.kind() {
-            csv::ErrorKind::Io(_) => unreadable(e.to_string()),
-            _ if open.get() => super::read::unterminated(at(e.position().map(|p| p.line())), vec![]).error,
-            _ => DataError::Malformed { at: at(None), message: e.to_string(), help: None },
-        })?;
-        let line = rec.position().map(|p| p.line());
-        if open.get() {
-            return Err(super::read::unterminated(at(line), vec![]).error);
-        }
-        let cell = |c: Option<usize>| c.and_then(|c| rec.get(c)).map(str::trim).filter(|s| !s.is_empty());
+        let (line, rec) = rec(&at)?;
+        let cell = |c: Option<usize>| c.and_then(|c| rec.get(c)).map(|s| s.trim()).filter(|s| !s.is_empty());
         if dims.iter().any(|d| cell(d[3]) == Some("gone")) {
             continue;
         }
@@ -82,7 +73,7 @@ pub fn read(path: &str, program: &Program) -> Result<IndexMap<String, Vec<State>
             };
             states.push(State { tier: cell(tier).map(str::to_string), entered, below });
         }
-        let id = rec.get(key).unwrap_or_default().trim().to_string();
+        let id = rec.get(key).map_or("", |s| s.trim()).to_string();
         if let Some(first) = first_at.insert(id.clone(), at(line)) {
             let column = key_name.clone();
             return Err(DataError::DuplicateKey { at: at(line), column, key: id, first });
@@ -90,4 +81,52 @@ pub fn read(path: &str, program: &Program) -> Result<IndexMap<String, Vec<State>
         out.insert(id, states);
     }
     Ok(out)
+}
+
+/// A record of the previous output: its line (CSV) and cells, given the
+/// function that locates it.
+type Prev = Box<dyn FnOnce(&dyn Fn(Option<u64>) -> Location) -> Result<(Option<u64>, Vec<String>), DataError>>;
+
+/// A previous output's header and records.
+type Rows = (Vec<String>, Box<dyn Iterator<Item = Prev>>);
+
+/// The header and records of a CSV output.
+fn csv_rows(path: &str) -> Result<Rows, DataError> {
+    let unreadable = |message: String| DataError::Unreadable { source_name: path.into(), message, help: None };
+    let file = std::fs::File::open(path).map_err(|e| unreadable(e.to_string()))?;
+    // Watched: an output cut inside a quoted field must not swallow later rows.
+    let (file, open) = super::quote::QuoteWatch::new(std::io::BufReader::new(file));
+    let mut r = csv::Reader::from_reader(file);
+    let header = r.headers().map_err(|e| unreadable(e.to_string()))?.iter().map(str::to_string).collect();
+    let source = path.to_string();
+    let rows = r.into_records().map(move |rec| -> Prev {
+        let (open, source) = (open.clone(), source.clone());
+        Box::new(move |at: &dyn Fn(Option<u64>) -> Location| {
+            let rec = rec.map_err(|e| match e.kind() {
+                csv::ErrorKind::Io(_) => {
+                    DataError::Unreadable { source_name: source, message: e.to_string(), help: None }
+                }
+                _ if open.get() => super::read::unterminated(at(e.position().map(|p| p.line())), vec![]).error,
+                _ => DataError::Malformed { at: at(None), message: e.to_string(), help: None },
+            })?;
+            let line = rec.position().map(|p| p.line());
+            if open.get() {
+                return Err(super::read::unterminated(at(line), vec![]).error);
+            }
+            Ok((line, rec.iter().map(str::to_string).collect()))
+        })
+    });
+    Ok((header, Box::new(rows)))
+}
+
+/// The header and records of an Excel or Parquet output.
+fn table_rows(path: &str, format: Format) -> Result<Rows, DataError> {
+    let table = super::tabular::open(path, format, None)?;
+    let rows = table.rows.map(|row| -> Prev {
+        Box::new(move |_| match row {
+            Ok((at, cells)) => Ok((at.line, super::tabular::texts(cells.as_ref()).collect())),
+            Err((e, _)) => Err(e),
+        })
+    });
+    Ok((table.columns, Box::new(rows)))
 }

@@ -4,7 +4,7 @@
 
 use super::error::{DataError, Location};
 use super::quote::QuoteWatch;
-use super::value::{decode_json, decode_text, Cell, CellError};
+use super::value::{decode, decode_json, decode_text, Cell, CellError};
 use super::Format;
 use crate::check::FieldInfo;
 use crate::eval::Value;
@@ -48,6 +48,9 @@ enum RawCells {
     /// JSON: the object; cells are found in it by column when decoded, and
     /// the `(key, text)` list for a reject report is built only on error.
     Json { map: serde_json::Map<String, serde_json::Value> },
+    /// A table's row (Excel, Parquet): typed cells by column, picked per field
+    /// as CSV's are.
+    Table { row: Box<dyn super::tabular::Cells>, index: Rc<[Option<usize>]>, columns: Rc<[String]> },
 }
 
 impl RawCells {
@@ -55,6 +58,9 @@ impl RawCells {
         match self {
             RawCells::Csv { rec, columns, .. } => columns.iter().cloned().zip(rec.iter().map(str::to_string)).collect(),
             RawCells::Json { map } => map.iter().map(|(k, v)| (k.clone(), json_text(v))).collect(),
+            RawCells::Table { row, columns, .. } => {
+                columns.iter().cloned().zip(super::tabular::texts(row.as_ref())).collect()
+            }
         }
     }
 }
@@ -73,6 +79,8 @@ pub struct Reader<'f> {
     /// Per kept column, the names it may have (as given, and the column of a
     /// schema field of that name) and, in CSV, its index.
     kept: Vec<(Vec<String>, Option<usize>)>,
+    /// A spreadsheet's first column index: cell errors name their cell.
+    sheet: Option<u32>,
 }
 
 impl<'f> Reader<'f> {
@@ -91,8 +99,61 @@ impl<'f> Reader<'f> {
             }
             Format::Json => (json_records(input, source.to_string())?, None),
             Format::Ndjson => (ndjson_records(input, source.to_string()), None),
+            Format::Xlsx | Format::Parquet => {
+                return Self::from_table(super::tabular::from_reader(input, format, source)?, source, fields, key)
+            }
         };
-        Ok(Reader { fields, key, spare: 0, records, seen: Some(HashMap::new()), header, kept: Vec::new() })
+        Ok(Reader { fields, key, spare: 0, records, seen: Some(HashMap::new()), header, kept: Vec::new(), sheet: None })
+    }
+
+    /// Opens the file `path` (`-`: stdin) in `format`; `sheet` names an Excel
+    /// sheet (default: the first). Excel and Parquet files are read from the
+    /// file itself, Parquet a row group at a time.
+    pub fn open(
+        path: &str,
+        format: Format,
+        sheet: Option<&str>,
+        fields: &'f [FieldInfo],
+        key: usize,
+    ) -> Result<Self, DataError> {
+        let name = if path == "-" { "<stdin>" } else { path };
+        if !format.streams() {
+            return Self::from_table(super::tabular::open(path, format, sheet)?, name, fields, key);
+        }
+        let input: Box<dyn Read> = if path == "-" {
+            Box::new(std::io::stdin().lock())
+        } else {
+            let file = std::fs::File::open(path).map_err(|e| unreadable(path, &e))?;
+            Box::new(BufReader::with_capacity(1 << 16, file))
+        };
+        Self::new(input, format, name, fields, key)
+    }
+
+    /// A reader over a table's rows (Excel, Parquet): the cells of each row
+    /// by field, as JSON records are.
+    fn from_table(
+        table: super::tabular::TableInput,
+        source: &str,
+        fields: &'f [FieldInfo],
+        key: usize,
+    ) -> Result<Self, DataError> {
+        let index = column_index(&table.columns, fields, source)?;
+        super::tabular::check_types(&table, &index, fields, source)?;
+        let columns: Rc<[String]> = table.columns.into();
+        let header = columns.clone();
+        let index: Rc<[Option<usize>]> = index.into();
+        let records = table.rows.map(move |row| match row {
+            Ok((at, row)) => {
+                Ok(RawRecord { at, cells: RawCells::Table { row, index: index.clone(), columns: columns.clone() } })
+            }
+            Err((error, row)) => {
+                let cells = RawCells::Table { row, index: index.clone(), columns: columns.clone() };
+                Err(Rejected { error, cells: cells.all() })
+            }
+        });
+        let (seen, sheet) = (Some(HashMap::new()), table.origin.map(|(_, left)| left));
+        let records = Box::new(records);
+        Ok(Reader { fields, key, spare: 0, records, seen, header: Some(header), kept: Vec::new(), sheet })
     }
 
     /// Copies the input columns `names` (input column names, or schema field
@@ -151,6 +212,7 @@ impl<'f> Reader<'f> {
             .iter()
             .map(|(names, index)| match cells {
                 RawCells::Csv { rec, .. } => index.and_then(|i| rec.get(i)).unwrap_or_default().to_string(),
+                RawCells::Table { row, .. } => index.and_then(|i| row.get(i)).map_or(String::new(), |c| c.raw()),
                 RawCells::Json { map } => names
                     .iter()
                     .find_map(|n| map.get(n))
@@ -196,7 +258,26 @@ impl<'f> Reader<'f> {
                 let key = key.map_or(String::new(), |v| json_text(v).trim().to_string());
                 Ok(Row { at: raw.at.clone(), key, values, kept: self.kept(&raw.cells) })
             }
+            RawCells::Table { row, index, .. } => {
+                self.decode_cells(raw, &super::tabular::by_field(self.fields, row.as_ref(), index))
+            }
         }
+    }
+
+    /// Decodes cells given by field slot (tables).
+    fn decode_cells(&self, raw: &RawRecord, cells: &[Option<Cell>]) -> Result<Row, Rejected> {
+        let mut values = Vec::with_capacity(self.fields.len() + self.spare);
+        for (f, cell) in self.fields.iter().zip(cells) {
+            match decode(f, cell.as_ref()) {
+                Ok(v) => values.push(v),
+                Err(e) => {
+                    let error = cell_error(e, f, cell.as_ref(), raw.at.clone());
+                    return Err(Rejected { error, cells: raw.cells.all() });
+                }
+            }
+        }
+        let key = cells.get(self.key).and_then(|c| c.as_ref()).map_or(String::new(), |c| c.raw().trim().to_string());
+        Ok(Row { at: raw.at.clone(), key, values, kept: self.kept(&raw.cells) })
     }
 }
 
@@ -208,7 +289,11 @@ impl Iterator for Reader<'_> {
             Ok(raw) => raw,
             Err(e) => return Some(Err(e)),
         };
-        Some(self.decode(&raw).and_then(|row| self.unique(row, &raw)))
+        let mut row = self.decode(&raw).and_then(|row| self.unique(row, &raw));
+        if let (Err(r), Some(left), Some(columns)) = (&mut row, self.sheet, &self.header) {
+            super::tabular::locate(&mut r.error, columns, self.fields, left);
+        }
+        Some(row)
     }
 }
 

@@ -1,9 +1,11 @@
 //! Output records: the key, each dimension's tier (name and label) and the
-//! resolved strategy. JSON nests the strategy; CSV flattens it into dotted
-//! columns (`strategy.visits`, or `strategy.DIM.key` with several dimensions).
+//! resolved strategy. JSON nests the strategy; CSV and Excel flatten it into
+//! dotted columns (`strategy.visits`, or `strategy.DIM.key` with several
+//! dimensions); Parquet writes it as one JSON column. Excel and Parquet are
+//! [`Table`]s: the writer hands them typed cells instead of bytes.
 
+use super::table::{Column, Kind, Out, SummaryTable, Table};
 use super::Format;
-use super::Location;
 use crate::check::StrategyValue;
 use crate::compile::Program;
 use crate::eval::Decision;
@@ -17,31 +19,37 @@ pub struct Writer<'p, W: Write> {
     /// CSV: per dimension, the flattened strategy columns.
     columns: Vec<Vec<String>>,
     first: bool,
+    /// Per dimension, the kind of each flattened strategy column (typed tables).
+    kinds: Vec<Vec<Kind>>,
+    /// Typed tables: the tier and strategy cells of each tier combination seen.
+    tier_cells: std::collections::HashMap<Vec<Option<usize>>, Vec<Out>>,
     /// Extra columns after the tiers and strategies (e.g. `tier apply --explain`).
-    extra: Vec<String>,
+    extra: Vec<Column>,
     /// Only the key and each dimension's tier name (`tier apply --tiers-only`).
     tiers_only: bool,
     /// Input columns copied right after the key (`tier apply --keep`).
     kept: Vec<String>,
 }
 
-/// CSV goes through the csv crate's writer (quoting); JSON straight to `W`.
+/// CSV goes through the csv crate's writer (quoting); JSON straight to `W`;
+/// Excel and Parquet through their table, which writes to `W`.
 enum Sink<W: Write> {
     Csv(Box<csv::Writer<W>>),
     Raw(W),
+    Table(Box<dyn Table>, W),
 }
 
 impl<W: Write> Write for Sink<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         match self {
             Sink::Raw(w) => w.write(buf),
-            Sink::Csv(_) => Err(std::io::Error::other("raw write to a CSV sink")),
+            Sink::Csv(_) | Sink::Table(..) => Err(std::io::Error::other("raw write to a CSV or table sink")),
         }
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
         match self {
-            Sink::Raw(w) => w.flush(),
+            Sink::Raw(w) | Sink::Table(_, w) => w.flush(),
             Sink::Csv(c) => c.flush(),
         }
     }
@@ -54,7 +62,7 @@ impl<'p, W: Write> Writer<'p, W> {
         out: W,
         format: Format,
         program: &'p Program,
-        extra: Vec<String>,
+        extra: Vec<Column>,
         tiers_only: bool,
     ) -> std::io::Result<Self> {
         Self::with_kept(out, format, program, Vec::new(), extra, tiers_only)
@@ -66,10 +74,10 @@ impl<'p, W: Write> Writer<'p, W> {
         format: Format,
         program: &'p Program,
         kept: Vec<String>,
-        extra: Vec<String>,
+        extra: Vec<Column>,
         tiers_only: bool,
     ) -> std::io::Result<Self> {
-        let columns = (0..program.dimensions.len())
+        let columns: Vec<Vec<String>> = (0..program.dimensions.len())
             .map(|d| {
                 let mut cols: Vec<String> = Vec::new();
                 for strategy in crate::combine::keys(program, d) {
@@ -82,14 +90,64 @@ impl<'p, W: Write> Writer<'p, W> {
                 cols
             })
             .collect();
-        let out = match format {
-            Format::Csv => Sink::Csv(Box::new(csv::Writer::from_writer(out))),
+        let columns = if tiers_only { vec![Vec::new(); program.dimensions.len()] } else { columns };
+        let kinds = strategy_kinds(program, &columns);
+        let w = Writer {
+            out: Sink::Raw(out),
+            format,
+            program,
+            columns,
+            kinds,
+            tier_cells: Default::default(),
+            first: true,
+            extra,
+            tiers_only,
+            kept,
+        };
+        let typed = (!format.streams()).then(|| w.table_columns());
+        let Sink::Raw(out) = w.out else { return Err(std::io::Error::other("writer opened twice")) };
+        let out = match (format, typed) {
+            (Format::Csv, _) => Sink::Csv(Box::new(csv::Writer::from_writer(out))),
+            (Format::Xlsx, Some(cols)) => Sink::Table(Box::new(super::xlsx_write::XlsxTable::new(cols, "tiers")?), out),
+            (Format::Parquet, Some(cols)) => Sink::Table(Box::new(super::parquet_write::ParquetTable::new(cols)?), out),
             _ => Sink::Raw(out),
         };
-        let columns = if tiers_only { vec![Vec::new(); program.dimensions.len()] } else { columns };
-        let mut w = Writer { out, format, program, columns, first: true, extra, tiers_only, kept };
+        let mut w = Writer { out, ..w };
         w.header()?;
         Ok(w)
+    }
+
+    /// The typed columns of a table format: as CSV's, except that Parquet has
+    /// one JSON `strategy` column after the tiers.
+    fn table_columns(&self) -> Vec<Column> {
+        let mut cols = vec![Column::new(self.program.fields[self.program.key].name.clone(), Kind::Text)];
+        cols.extend(self.kept.iter().map(|k| Column::new(k.clone(), Kind::Text)));
+        let json = self.format == Format::Parquet;
+        for ((d, names), kinds) in self.program.dimensions.iter().zip(&self.columns).zip(&self.kinds) {
+            cols.push(Column::new(d.name.clone(), Kind::Text));
+            if self.tiers_only {
+                continue;
+            }
+            cols.push(Column::new(format!("{}_label", d.name), Kind::Text));
+            if !json {
+                let prefix = self.strategy_prefix(&d.name);
+                cols.extend(names.iter().zip(kinds).map(|(c, k)| Column::new(format!("{prefix}{c}"), *k)));
+            }
+        }
+        if json && !self.tiers_only {
+            cols.push(Column::new("strategy", Kind::Json));
+        }
+        cols.extend(self.extra.iter().cloned());
+        cols
+    }
+
+    /// `strategy.` before a flattened strategy key, `strategy.DIM.` with several dimensions.
+    fn strategy_prefix(&self, dim: &str) -> String {
+        if self.several() {
+            format!("strategy.{dim}.")
+        } else {
+            "strategy.".into()
+        }
     }
 
     fn several(&self) -> bool {
@@ -99,7 +157,7 @@ impl<'p, W: Write> Writer<'p, W> {
     fn header(&mut self) -> std::io::Result<()> {
         match self.format {
             Format::Json => self.out.write_all(b"["),
-            Format::Ndjson => Ok(()),
+            Format::Ndjson | Format::Xlsx | Format::Parquet => Ok(()),
             Format::Csv => {
                 let mut cells = vec![self.program.fields[self.program.key].name.clone()];
                 cells.extend(self.kept.iter().cloned());
@@ -109,10 +167,10 @@ impl<'p, W: Write> Writer<'p, W> {
                         continue;
                     }
                     cells.push(format!("{}_label", d.name));
-                    let prefix = if self.several() { format!("strategy.{}.", d.name) } else { "strategy.".into() };
+                    let prefix = self.strategy_prefix(&d.name);
                     cells.extend(cols.iter().map(|c| format!("{prefix}{c}")));
                 }
-                cells.extend(self.extra.iter().cloned());
+                cells.extend(self.extra.iter().map(|c| c.name.clone()));
                 self.csv_row(&cells)
             }
         }
@@ -121,7 +179,7 @@ impl<'p, W: Write> Writer<'p, W> {
     fn csv_row(&mut self, cells: &[String]) -> std::io::Result<()> {
         match &mut self.out {
             Sink::Csv(csv) => Ok(csv.write_record(cells)?),
-            Sink::Raw(_) => Ok(()),
+            Sink::Raw(_) | Sink::Table(..) => Ok(()),
         }
     }
 
@@ -140,6 +198,11 @@ impl<'p, W: Write> Writer<'p, W> {
         extra: &[serde_json::Value],
     ) -> std::io::Result<()> {
         let kept_cell = |i: usize| kept.get(i).cloned().unwrap_or_default();
+        if let Sink::Table(..) = self.out {
+            let cells = self.typed_row(key, kept, decisions, extra)?;
+            let Sink::Table(table, out) = &mut self.out else { return Ok(()) };
+            return table.row(&cells, out);
+        }
         if self.format == Format::Csv {
             let mut cells = vec![key.to_string()];
             cells.extend((0..self.kept.len()).map(kept_cell));
@@ -166,8 +229,8 @@ impl<'p, W: Write> Writer<'p, W> {
             self.kept.iter().enumerate().map(|(i, n)| (n.clone(), serde_json::Value::String(kept_cell(i)))).collect();
         let mut record = self.json_record(key, kept, decisions);
         if let serde_json::Value::Object(obj) = &mut record {
-            for (name, v) in self.extra.iter().zip(extra) {
-                obj.insert(name.clone(), v.clone());
+            for (column, v) in self.extra.iter().zip(extra) {
+                obj.insert(column.name.clone(), v.clone());
             }
         }
         if self.format == Format::Json {
@@ -217,8 +280,69 @@ impl<'p, W: Write> Writer<'p, W> {
         J::Object(obj)
     }
 
+    /// A record as typed cells in [`Writer::table_columns`] order.
+    fn typed_row(
+        &mut self,
+        key: &str,
+        kept: &[String],
+        decisions: &[Decision],
+        extra: &[serde_json::Value],
+    ) -> std::io::Result<Vec<Out>> {
+        let mut cells = vec![Out::Text(key.to_string())];
+        cells.extend((0..self.kept.len()).map(|i| Out::Text(kept.get(i).cloned().unwrap_or_default())));
+        // The tier and strategy cells depend on the decisions alone: made once per combination.
+        let combo: Vec<Option<usize>> = decisions.iter().map(|d| d.tier).collect();
+        match self.tier_cells.get(&combo) {
+            Some(c) => cells.extend(c.iter().cloned()),
+            None => {
+                let c = self.tier_cells_of(decisions);
+                cells.extend(c.iter().cloned());
+                if self.tier_cells.len() < 4096 {
+                    self.tier_cells.insert(combo, c);
+                }
+            }
+        }
+        for (v, column) in extra.iter().zip(&self.extra) {
+            cells.push(Out::from_json(v, column)?);
+        }
+        Ok(cells)
+    }
+
+    /// Per dimension the tier and label, and the strategy (columns, or JSON in Parquet).
+    fn tier_cells_of(&self, decisions: &[Decision]) -> Vec<Out> {
+        let mut cells = Vec::new();
+        let json = self.format == Format::Parquet;
+        for (i, ((d, cols), kinds)) in self.program.dimensions.iter().zip(&self.columns).zip(&self.kinds).enumerate() {
+            let tier = decisions.get(i).and_then(|dec| dec.tier).and_then(|t| d.tiers.get(t));
+            cells.push(tier.map_or(Out::Null, |t| Out::Text(t.name.clone())));
+            if self.tiers_only {
+                continue;
+            }
+            cells.push(tier.and_then(|t| t.label.clone()).map_or(Out::Null, Out::Text));
+            if !json {
+                let strategy = crate::combine::strategy(self.program, decisions, i);
+                let flat: IndexMap<String, &StrategyValue> =
+                    strategy.as_deref().map(flatten).unwrap_or_default().into_iter().collect();
+                cells.extend(
+                    cols.iter().zip(kinds).map(|(c, k)| flat.get(c).map_or(Out::Null, |v| Out::strategy(v, *k))),
+                );
+            }
+        }
+        if json && !self.tiers_only {
+            let record = self.json_record("", Vec::new(), decisions);
+            cells.push(Out::Text(record.get("strategy").map_or(String::new(), |s| s.to_string())));
+        }
+        cells
+    }
+
     /// Closes the document and returns the underlying writer.
-    pub fn finish(mut self) -> std::io::Result<W> {
+    pub fn finish(self) -> std::io::Result<W> {
+        self.finish_with(None)
+    }
+
+    /// [`Writer::finish`], adding the run's summary where the format has room
+    /// for it (Excel's second sheet).
+    pub fn finish_with(mut self, summary: Option<&SummaryTable>) -> std::io::Result<W> {
         if self.format == Format::Json {
             self.out.write_all(if self.first { b"]\n" } else { b"\n]\n" })?;
         }
@@ -228,8 +352,27 @@ impl<'p, W: Write> Writer<'p, W> {
                 w.flush()?;
                 Ok(w)
             }
+            Sink::Table(table, mut w) => {
+                table.finish(summary, &mut w)?;
+                w.flush()?;
+                Ok(w)
+            }
         }
     }
+}
+
+/// Per dimension, the kind of each flattened strategy column: the kind its
+/// values share across the dimension's strategies, else text.
+fn strategy_kinds(program: &Program, columns: &[Vec<String>]) -> Vec<Vec<Kind>> {
+    columns
+        .iter()
+        .enumerate()
+        .map(|(d, cols)| {
+            let all: Vec<(String, &StrategyValue)> =
+                crate::combine::keys(program, d).into_iter().flat_map(|s| flatten(s)).collect();
+            cols.iter().map(|c| Kind::of_strategies(all.iter().filter(|(k, _)| k == c).map(|(_, v)| *v))).collect()
+        })
+        .collect()
 }
 
 /// Nested strategy maps as dotted keys; lists and scalars are leaves.
@@ -244,47 +387,4 @@ fn flatten(map: &IndexMap<String, StrategyValue>) -> Vec<(String, &StrategyValue
         }
     }
     out
-}
-
-/// One line of the reject report.
-pub struct Reject<'a> {
-    pub at: &'a Location,
-    pub column: &'a str,
-    pub value: &'a str,
-    pub code: &'a str,
-    pub message: &'a str,
-    pub cells: &'a [(String, String)],
-}
-
-/// The reject report: one CSV row per rejected record with the reason and the
-/// record's cells as JSON, so it can be fixed and fed back.
-pub struct RejectWriter<W: Write> {
-    csv: csv::Writer<W>,
-}
-
-impl<W: Write> RejectWriter<W> {
-    pub fn new(out: W) -> csv::Result<Self> {
-        let mut csv = csv::Writer::from_writer(out);
-        csv.write_record(["row", "line", "column", "value", "code", "error", "record"])?;
-        Ok(RejectWriter { csv })
-    }
-
-    /// One rejected record: where it is, what is wrong and its cells.
-    pub fn write(&mut self, r: &Reject<'_>) -> csv::Result<()> {
-        let record: serde_json::Map<String, serde_json::Value> =
-            r.cells.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect();
-        self.csv.write_record([
-            r.at.row.to_string(),
-            r.at.line.map_or(String::new(), |l| l.to_string()),
-            r.column.to_string(),
-            r.value.to_string(),
-            r.code.to_string(),
-            r.message.to_string(),
-            serde_json::Value::Object(record).to_string(),
-        ])
-    }
-
-    pub fn finish(self) -> std::io::Result<W> {
-        self.csv.into_inner().map_err(|e| e.into_error())
-    }
 }

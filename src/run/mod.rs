@@ -16,6 +16,7 @@ pub use over_time::{movement_index, OverTime};
 
 use crate::compile::Program;
 use crate::coverage::Coverage;
+use crate::data::table::{Column, Kind, SummaryTable};
 use crate::data::{DataError, Location, RejectWriter, Rejected, Row, Summary, Writer};
 use crate::eval::{Decision, Evaluator, Value};
 use crate::explain::Explainer;
@@ -77,17 +78,27 @@ pub struct Outcome<W, R> {
     pub over_time: Option<OverTime>,
     /// Per budget: its split, and each record's tier in its dimension.
     pub budgets: Vec<(crate::budget::Allocation, Vec<Option<usize>>)>,
+    /// The reject report's reasons, most frequent first.
+    pub reject_reasons: Vec<(String, u64)>,
 }
 
 /// The output columns after the strategies, in stage order: metrics, the
-/// explanation, history, budgets.
-fn extra_columns(program: &Program, stages: &Stages) -> Vec<String> {
-    let mut columns: Vec<String> = program.metrics.iter().flat_map(|m| &m.metrics).map(|m| m.name.clone()).collect();
-    columns.extend(stages.explainer.map_or(Vec::new(), Explainer::columns));
+/// explanation, history, budgets; typed for the formats that store types.
+fn extra_columns(program: &Program, stages: &Stages) -> Vec<Column> {
+    let metrics = program.metrics.iter().flat_map(|m| &m.metrics);
+    let mut columns: Vec<Column> =
+        metrics.map(|m| Column::new(m.name.clone(), Kind::of_field(&program.fields[m.slot]))).collect();
+    // Per dimension: reason, next, next_gap, next_distance.
+    let explain = [Kind::Text, Kind::Text, Kind::Text, Kind::Number];
+    let names = stages.explainer.map_or(Vec::new(), Explainer::columns);
+    columns.extend(names.into_iter().zip(explain.iter().cycle()).map(|(n, k)| Column::new(n, *k)));
     if stages.over_time.is_some() {
-        columns.extend(OverTime::columns(program));
+        // Per dimension: previous, movement, entered, below.
+        let history = [Kind::Text, Kind::Text, Kind::Date, Kind::Integer];
+        let names = OverTime::columns(program);
+        columns.extend(names.into_iter().zip(history.iter().cycle()).map(|(n, k)| Column::new(n, *k)));
     }
-    columns.extend(program.budgets.iter().map(|b| format!("budget.{}", b.name)));
+    columns.extend(program.budgets.iter().map(|b| Column::new(format!("budget.{}", b.name), Kind::Money)));
     columns
 }
 
@@ -197,9 +208,12 @@ pub fn run<W: Write, R: Write>(
         extra.extend(budgets.iter().map(|_| crate::check::decimal_json(crate::number::Decimal::ZERO)));
         writer.write(&key, &none, &extra)?;
     }
-    let out = writer.finish()?;
+    // Formats with room for it (Excel) carry the summary beside the records.
+    let table = (format == crate::data::Format::Xlsx).then(|| SummaryTable::from_json(&summary.to_json(program)));
+    let out = writer.finish_with(table.as_ref())?;
+    let reject_reasons = rejects.as_ref().map_or(Vec::new(), RejectWriter::reasons);
     let rejects = rejects.map(RejectWriter::finish).transpose()?;
-    Ok(Outcome { out, rejects, summary, over_time: stages.over_time, budgets })
+    Ok(Outcome { out, rejects, summary, over_time: stages.over_time, budgets, reject_reasons })
 }
 
 /// A record that cannot go on: into the reject report, or the end of the run.

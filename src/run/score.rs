@@ -11,7 +11,7 @@ use crate::eval::{Evaluator, Value};
 use crate::metrics::{self, Customer};
 use crate::number::Date;
 use std::collections::HashMap;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::Path;
 
 /// Where a metric run reads its records.
@@ -26,13 +26,15 @@ pub struct Inputs<'a> {
     pub keep: &'a [String],
     /// Read the event log on one core (`TIER_PLAIN_PATH`).
     pub plain_only: bool,
+    /// The sheet of an Excel customers file (default: the first).
+    pub sheet: Option<&'a str>,
 }
 
 impl Inputs<'_> {
     fn format(&self, path: &str) -> Result<Format, RunError> {
         self.input_format.or_else(|| Format::from_path(Path::new(path))).ok_or_else(|| {
             RunError::Usage(format!(
-                "cannot tell the format of `{path}` from its name: pass --input-format csv|json|ndjson"
+                "cannot tell the format of `{path}` from its name: pass --input-format csv|json|ndjson|xlsx|parquet"
             ))
         })
     }
@@ -122,9 +124,8 @@ fn aggregate<W: Write>(
             return Ok(done);
         }
     }
-    let file = open()?;
-    let input: Box<dyn Read> = Box::new(std::io::BufReader::with_capacity(1 << 16, file));
-    let reader = Reader::new(input, format, &name, &ev.fields, ev.key)
+    open()?;
+    let reader = Reader::open(&name, format, None, &ev.fields, ev.key)
         .map_err(RunError::Data)?
         .repeated_keys()
         .spare(ev.frame_size - ev.fields.len());
@@ -143,11 +144,11 @@ fn join<W: Write>(
 ) -> Result<Vec<Customer>, RunError> {
     let mp = program.metrics.as_ref().ok_or_else(|| RunError::Usage("no metrics".into()))?;
     let format = inputs.format(path)?;
-    let file =
+    if path != "-" {
         std::fs::File::open(path).map_err(|e| RunError::Usage(format!("cannot read customers `{path}`: {e}")))?;
-    let input: Box<dyn Read> = Box::new(std::io::BufReader::with_capacity(1 << 16, file));
+    }
     let fields = &program.fields[..mp.schema_fields];
-    let reader = Reader::new(input, format, path, fields, program.key)
+    let reader = Reader::open(path, format, inputs.sheet, fields, program.key)
         .map_err(RunError::Data)?
         .keep(inputs.keep)
         .map_err(RunError::Usage)?;

@@ -117,7 +117,7 @@ pub fn apply<W: Write + Send>(
     match in_format {
         Format::Csv => run_with(program, input, out, shape, today, sizes, skip, false),
         Format::Ndjson => run_with(program, input, out, shape, today, sizes, skip, true),
-        Format::Json => Err(Fallback),
+        Format::Json | Format::Xlsx | Format::Parquet => Err(Fallback),
     }
 }
 
@@ -147,8 +147,8 @@ fn run_with<W: Write + Send>(
     mut skip: Option<Skip<'_>>,
     lines: bool,
 ) -> Result<Summary, Fallback> {
-    if format == Format::Json {
-        return Err(Fallback);
+    if !matches!(format, Format::Csv | Format::Ndjson) {
+        return Err(Fallback); // JSON's separators, Excel's and Parquet's typed cells
     }
     let Sizes { block, chunk } = sizes;
     let (block, chunk) = (block.max(1), chunk.max(1));
