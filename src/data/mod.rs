@@ -6,6 +6,7 @@ pub mod events;
 pub mod fast;
 pub mod fast_events;
 mod json_array;
+mod json_object;
 mod key_set;
 pub mod layout;
 pub mod output;

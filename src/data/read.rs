@@ -3,6 +3,7 @@
 //! that row; nothing is skipped silently (NDJSON blank lines are not records).
 
 use super::error::{DataError, Location};
+use super::json_object::Object;
 use super::quote::QuoteWatch;
 use super::value::{decode, decode_json, decode_text, Cell, CellError};
 use super::Format;
@@ -47,7 +48,7 @@ enum RawCells {
     Csv { rec: csv::StringRecord, index: Rc<[Option<usize>]>, columns: Rc<[String]> },
     /// JSON: the object; cells are found in it by column when decoded, and
     /// the `(key, text)` list for a reject report is built only on error.
-    Json { map: serde_json::Map<String, serde_json::Value> },
+    Json { obj: Object },
     /// A table's row (Excel, Parquet): typed cells by column, picked per field
     /// as CSV's are.
     Table { row: Box<dyn super::tabular::Cells>, index: Rc<[Option<usize>]>, columns: Rc<[String]> },
@@ -57,7 +58,7 @@ impl RawCells {
     fn all(&self) -> Vec<(String, String)> {
         match self {
             RawCells::Csv { rec, columns, .. } => columns.iter().cloned().zip(rec.iter().map(str::to_string)).collect(),
-            RawCells::Json { map } => map.iter().map(|(k, v)| (k.clone(), json_text(v))).collect(),
+            RawCells::Json { obj } => obj.all(),
             RawCells::Table { row, columns, .. } => {
                 columns.iter().cloned().zip(super::tabular::texts(row.as_ref())).collect()
             }
@@ -213,13 +214,9 @@ impl<'f> Reader<'f> {
             .map(|(names, index)| match cells {
                 RawCells::Csv { rec, .. } => index.and_then(|i| rec.get(i)).unwrap_or_default().to_string(),
                 RawCells::Table { row, .. } => index.and_then(|i| row.get(i)).map_or(String::new(), |c| c.raw()),
-                RawCells::Json { map } => names
-                    .iter()
-                    .find_map(|n| map.get(n))
-                    .or_else(|| {
-                        names.iter().find_map(|n| map.iter().find(|(k, _)| k.eq_ignore_ascii_case(n)).map(|(_, v)| v))
-                    })
-                    .map_or(String::new(), json_text),
+                RawCells::Json { obj } => {
+                    names.iter().find_map(|n| obj.get(n)).map_or(String::new(), |v| v.text().into())
+                }
             })
             .collect()
     }
@@ -242,20 +239,20 @@ impl<'f> Reader<'f> {
                 let key = text(self.key).map_or(String::new(), |t| t.trim().to_string());
                 Ok(Row { at: raw.at.clone(), key, values, kept: self.kept(&raw.cells) })
             }
-            RawCells::Json { map } => {
+            RawCells::Json { obj } => {
                 for f in self.fields {
-                    let cell = json_cell(map, &f.column);
-                    match decode_json(f, cell) {
+                    let cell = obj.get(&f.column);
+                    match decode_json(f, cell.as_ref()) {
                         Ok(v) => values.push(v),
                         Err(e) => {
-                            let cell = cell.map(|v| Cell::Json(v.clone()));
+                            let cell = cell.map(|v| Cell::Text(v.text().into_owned()));
                             let error = cell_error(e, f, cell.as_ref(), raw.at.clone());
                             return Err(Rejected { error, cells: raw.cells.all() });
                         }
                     }
                 }
-                let key = self.fields.get(self.key).and_then(|f| json_cell(map, &f.column));
-                let key = key.map_or(String::new(), |v| json_text(v).trim().to_string());
+                let key = self.fields.get(self.key).and_then(|f| obj.get(&f.column));
+                let key = key.map_or(String::new(), |v| v.text().trim().to_string());
                 Ok(Row { at: raw.at.clone(), key, values, kept: self.kept(&raw.cells) })
             }
             RawCells::Table { row, index, .. } => {
@@ -471,33 +468,36 @@ fn malformed(at: Location, message: String, help: Option<String>, cells: Vec<(St
     Rejected { error: DataError::Malformed { at, message, help }, cells }
 }
 
-/// One JSON object's cells by field slot (columns matched as in CSV).
-/// The value of `column` in a JSON object: the key as written, else one that
-/// differs only in case.
-fn json_cell<'m>(map: &'m serde_json::Map<String, serde_json::Value>, column: &str) -> Option<&'m serde_json::Value> {
-    map.get(column).or_else(|| map.iter().find(|(k, _)| k.eq_ignore_ascii_case(column)).map(|(_, v)| v))
-}
-
-/// A JSON value as the text of a cell (a string without its quotes).
-fn json_text(v: &serde_json::Value) -> String {
-    match v {
-        serde_json::Value::String(s) => s.clone(),
-        serde_json::Value::Null => String::new(),
-        v => v.to_string(),
+/// One JSON record from its text: an object (read in place), else a bad
+/// record saying it is no object, else the JSON error (`Err(Err)`).
+fn json_record(text: String, at: Location) -> Result<RawRecord, Result<Rejected, serde_json::Error>> {
+    let object = |obj| RawRecord { at: at.clone(), cells: RawCells::Json { obj } };
+    let text = match Object::parse(text) {
+        Ok(obj) => return Ok(object(obj)),
+        Err(text) => text,
+    };
+    // Not an object, or not JSON: the value tree says which, in its words.
+    match serde_json::from_str::<serde_json::Value>(&text) {
+        Err(e) => Err(Err(e)),
+        Ok(serde_json::Value::Object(m)) => {
+            Object::parse(serde_json::Value::Object(m).to_string()).map(object).map_err(|_| Ok(not_object(at.clone())))
+        }
+        Ok(_) => Err(Ok(not_object(at.clone()))),
     }
 }
 
-fn object_record(value: serde_json::Value, at: Location) -> Result<RawRecord, Rejected> {
-    let serde_json::Value::Object(map) = value else {
-        let msg = "the record is not a JSON object".to_string();
-        return Err(malformed(
-            at,
-            msg,
-            Some("each record is an object such as {\"id\": \"C1\", \"spend\": 1200}".into()),
-            vec![],
-        ));
-    };
-    Ok(RawRecord { at, cells: RawCells::Json { map } })
+/// [`json_record`] of a JSON array's element.
+fn element_record(bytes: Vec<u8>, at: Location) -> Result<RawRecord, Result<Rejected, serde_json::Error>> {
+    match String::from_utf8(bytes) {
+        Ok(text) => json_record(text, at),
+        // Not UTF-8: the value tree's error says where.
+        Err(bad) => Err(serde_json::from_slice::<serde_json::Value>(bad.as_bytes()).map(|_| not_object(at))),
+    }
+}
+
+fn not_object(at: Location) -> Rejected {
+    let help = "each record is an object such as {\"id\": \"C1\", \"spend\": 1200}";
+    malformed(at, "the record is not a JSON object".into(), Some(help.into()), vec![])
 }
 
 fn json_records<'f>(
@@ -515,11 +515,12 @@ fn json_records<'f>(
         let (i, element) = elements.next()?;
         let at = |line| Location { source: source.clone(), row: i + 1, line: Some(line) };
         Some(match element {
-            Ok(e) => match serde_json::from_slice::<serde_json::Value>(&e.bytes) {
-                Ok(v) => object_record(v, at(e.line)),
+            Ok(e) => match element_record(e.bytes, at(e.line)) {
+                Ok(record) => Ok(record),
+                Err(Ok(rejected)) => Err(rejected),
                 // Broken JSON may have swallowed the records after it: the
                 // document is refused, not one record.
-                Err(err) => {
+                Err(Err(err)) => {
                     failed = true;
                     let error = DataError::Unreadable {
                         source_name: source.to_string(),
@@ -586,9 +587,10 @@ fn ndjson_records<'f>(
         };
         row += 1;
         let text = if line_no == 1 { line.trim_start_matches('\u{feff}') } else { line };
-        return Some(match serde_json::from_str::<serde_json::Value>(text) {
-            Ok(v) => object_record(v, at),
-            Err(e) => Err(malformed(
+        return Some(match json_record(text.to_string(), at.clone()) {
+            Ok(record) => Ok(record),
+            Err(Ok(rejected)) => Err(rejected),
+            Err(Err(e)) => Err(malformed(
                 at,
                 format!("invalid JSON: {e}"),
                 None,

@@ -40,13 +40,14 @@ pub fn decode(field: &FieldInfo, cell: Option<&Cell>) -> Result<Value, CellError
     decode_text(field, text.as_deref())
 }
 
-/// [`decode`] of a JSON value, without copying it: a string is decoded in place.
-pub fn decode_json(field: &FieldInfo, value: Option<&serde_json::Value>) -> Result<Value, CellError> {
+/// [`decode`] of a JSON record's value as found in its text (no copy of a
+/// string without escapes).
+pub(super) fn decode_json(field: &FieldInfo, value: Option<&super::json_object::Json>) -> Result<Value, CellError> {
+    use super::json_object::Json;
     match value {
-        None | Some(serde_json::Value::Null) => decode_text(field, None),
-        Some(serde_json::Value::Bool(b)) if field.ty == Ty::Bool => Ok(Value::Bool(*b)),
-        Some(serde_json::Value::String(s)) => decode_text(field, Some(s)),
-        Some(v) => decode_text(field, Some(&v.to_string())),
+        None | Some(Json::Null) => decode_text(field, None),
+        Some(Json::Bool(b)) if field.ty == Ty::Bool => Ok(Value::Bool(*b)),
+        Some(v) => decode_text(field, Some(&v.text())),
     }
 }
 
