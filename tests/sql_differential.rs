@@ -9,7 +9,9 @@
 #![allow(clippy::unwrap_used, clippy::panic)] // tests may fail loudly
 
 mod common;
+mod sqlrun;
 
+use sqlrun::Engine;
 use std::collections::BTreeMap;
 use std::path::Path;
 use tierlang::analysis::space;
@@ -114,7 +116,7 @@ fn cases() -> Vec<Case> {
     for (name, src) in sources {
         let checked = check(&parse(&src).unwrap(), &src).checked.unwrap_or_else(|| panic!("{name} does not check"));
         let program = compile(&checked);
-        // Policies with metrics, retention or budgets do not compile to SQL (by design).
+        // Policies with metrics (tests/sql_metrics.rs), retention or budgets need more tables.
         if tierlang::sql::compile(&checked, &program, Dialect::Sqlite, "t", None, today()).is_err() {
             continue;
         }
@@ -400,169 +402,109 @@ fn tier_compile_writes_the_query_a_view_or_says_what_cannot_compile() {
     assert!(sql.contains("CREATE VIEW \"hospital_tiers\" AS") && sql.contains("FROM crm.hospitals"), "{sql}");
     assert!(sql.trim_end().ends_with(';'));
     assert!(sql.contains("CAST('{\"account_manager\":\"dedicated\""), "{sql}");
-    // Metrics need the event log: a clear error naming the construct.
-    let out = tier(&["compile", "policies/rfm.tier", "--dialect", "duckdb", "--table", "t"]);
+    // Metrics need the event log's table, and its columns to choose between
+    // `from "A" or "B"`: a clear error naming what is missing.
+    let out = tier(&["compile", "policies/rfm.tier", "--dialect", "duckdb"]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("tier::sql_unsupported") && err.contains("cannot compile to DuckDB: metrics"), "{err}");
+    assert!(err.contains("tier::sql_unsupported") && err.contains("--events-table"), "{err}");
+    let rfm = |columns: Option<&str>| {
+        let mut args = vec!["compile", "policies/rfm.tier", "--dialect", "duckdb", "--events-table", "lines"];
+        args.extend(columns.map(|c| ["--events-columns", c]).into_iter().flatten());
+        tier(&args)
+    };
+    let err = String::from_utf8_lossy(&rfm(None).stderr).into_owned();
+    assert!(
+        err.contains("`customer` reads the column CustomerID or another") && err.contains("--events-columns"),
+        "{err}"
+    );
+    let err = String::from_utf8_lossy(&rfm(Some("Invoice,Quantity,Price,InvoiceDate")).stderr).into_owned();
+    assert!(err.contains("the events table has no column \"CustomerID\" or \"Customer ID\""), "{err}");
+    // Online Retail II's names are chosen when the table has them.
+    let out = rfm(Some("Invoice,StockCode,Quantity,Price,InvoiceDate,Customer ID"));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let sql = String::from_utf8_lossy(&out.stdout);
+    assert!(sql.contains("\"Customer ID\" AS \"__k\"") && sql.contains("FROM lines"), "{sql}");
     let out = tier(&["compile", "policies/loyalty_program.tier", "--dialect", "sqlite", "--table", "t"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("retention rules and budgets"));
     let out = tier(&["compile", "policies/hospitals.tier", "--dialect", "oracle", "--table", "t"]);
     assert_eq!(out.status.code(), Some(2));
 }
 
-/// A PostgreSQL server of its own, in a temporary directory, stopped on drop.
-struct Postgres {
-    bin: std::path::PathBuf,
-    dir: tempfile::TempDir,
-    as_postgres: bool,
-}
-
-const PG_PORT: &str = "54329";
-
-impl Postgres {
-    fn start() -> Postgres {
-        let find = || -> Option<std::path::PathBuf> {
-            let on_path = std::process::Command::new("sh").args(["-c", "command -v initdb"]).output().ok()?;
-            if on_path.status.success() {
-                let p = std::path::PathBuf::from(String::from_utf8_lossy(&on_path.stdout).trim());
-                return Some(std::fs::canonicalize(p).ok()?.parent()?.to_path_buf());
+/// The rows an engine of [`sqlrun`] gives for every case, in one batch.
+fn run_batch(engine: Engine, cases: &[Case], pg: Option<&sqlrun::Postgres>) -> Vec<Vec<Row>> {
+    let dir = tempfile::tempdir().unwrap();
+    let jobs: Vec<sqlrun::Job> = cases
+        .iter()
+        .enumerate()
+        .map(|(i, case)| {
+            let fields = &case.program.fields;
+            let data = dir.path().join(format!("case{i}.csv"));
+            let mut w = csv::Writer::from_path(&data).unwrap();
+            w.write_record(fields.iter().map(|f| f.column.as_str())).unwrap();
+            for r in &case.records {
+                w.write_record(fields.iter().zip(r).map(|(f, v)| space::input_text(f, v))).unwrap();
             }
-            let mut dirs: Vec<_> =
-                std::fs::read_dir("/usr/lib/postgresql").ok()?.flatten().map(|e| e.path().join("bin")).collect();
-            dirs.sort();
-            dirs.pop()
-        };
-        let bin = find()
-            .or_else(|| {
-                // Debian's package, installed on request.
-                let ok = std::process::Command::new("apt-get").args(["install", "-y", "postgresql"]).status();
-                ok.ok().filter(|s| s.success()).and_then(|_| find())
-            })
-            .expect("TIER_TEST_POSTGRES=1 needs PostgreSQL's server binaries (apt-get install postgresql)");
-        let as_postgres = std::process::Command::new("id")
-            .arg("-u")
-            .output()
-            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
-        let dir = tempfile::tempdir().unwrap();
-        if as_postgres {
-            // The server refuses to run as root.
-            std::process::Command::new("chmod").args(["777", dir.path().to_str().unwrap()]).status().unwrap();
-        }
-        let pg = Postgres { bin, dir, as_postgres };
-        let data = pg.dir.path().join("data");
-        pg.run(&format!(
-            "{}/initdb -D {} -U tier --auth=trust -E UTF8 --locale=C.UTF-8",
-            pg.bin.display(),
-            data.display()
-        ));
-        let sock = pg.dir.path().display().to_string();
-        pg.run(&format!(
-            "{}/pg_ctl -D {} -o \"-k {sock} -p {PG_PORT} -c listen_addresses=''\" -l {sock}/log -w start",
-            pg.bin.display(),
-            data.display()
-        ));
-        pg
-    }
-
-    fn run(&self, cmd: &str) -> String {
-        let out = if self.as_postgres {
-            std::process::Command::new("su").args(["postgres", "-s", "/bin/sh", "-c", cmd]).output().unwrap()
-        } else {
-            std::process::Command::new("sh").args(["-c", cmd]).output().unwrap()
-        };
-        assert!(out.status.success(), "{cmd}: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn psql(&self, args: &str) -> String {
-        let sock = self.dir.path().display();
-        self.run(&format!(
-            "{}/psql -h {sock} -p {PG_PORT} -U tier -d postgres -v ON_ERROR_STOP=1 -X -q {args}",
-            self.bin.display()
-        ))
-    }
+            w.flush().unwrap();
+            let columns = fields.iter().map(|f| (f.column.clone(), sqlrun::Col::of(f.ty))).collect();
+            let table = sqlrun::Table { name: "t".into(), columns, csv: data };
+            let sql =
+                tierlang::sql::compile(&case.checked, &case.program, engine.dialect(), "t", None, today()).unwrap();
+            sqlrun::Job { tables: vec![table], sql }
+        })
+        .collect();
+    let results = sqlrun::run(engine, &jobs, dir.path(), pg);
+    cases
+        .iter()
+        .zip(results)
+        .zip(&jobs)
+        .map(|((case, rows), job)| {
+            let rows = rows.unwrap_or_else(|e| panic!("{} on {}: {e}\n{}", case.name, engine.name(), job.sql));
+            let by_key: BTreeMap<String, Row> = rows
+                .into_iter()
+                .map(|r| {
+                    let text = |v: &serde_json::Value| v.as_str().map(str::to_string);
+                    let dims = (0..case.program.dimensions.len())
+                        .map(|d| {
+                            let json = match &r[3 + 3 * d] {
+                                serde_json::Value::String(s) => serde_json::from_str(s).unwrap(),
+                                other => other.clone(),
+                            };
+                            (text(&r[1 + 3 * d]), text(&r[2 + 3 * d]), json)
+                        })
+                        .collect();
+                    (text(&r[0]).unwrap(), dims)
+                })
+                .collect();
+            (0..case.records.len()).map(|i| by_key[&format!("k{i}")].clone()).collect()
+        })
+        .collect()
 }
 
-impl Drop for Postgres {
-    fn drop(&mut self) {
-        let data = self.dir.path().join("data");
-        let cmd = format!("{}/pg_ctl -D {} -m fast -w stop", self.bin.display(), data.display());
-        if self.as_postgres {
-            let _ = std::process::Command::new("su").args(["postgres", "-s", "/bin/sh", "-c", &cmd]).status();
-        } else {
-            let _ = std::process::Command::new("sh").args(["-c", &cmd]).status();
-        }
+/// Every example and generated policy on a PostgreSQL server started for the
+/// test, and on Spark SQL (local mode): CI runs both.
+fn agrees_on(engine: Engine) {
+    if let Some(why) = engine.missing() {
+        common::skip(&format!("the {} differential run needs {why}", engine.name()));
+        return;
     }
-}
-
-fn postgres_type(ty: Ty) -> &'static str {
-    match ty {
-        Ty::Text | Ty::Enum(_) => "TEXT",
-        Ty::Date => "DATE",
-        Ty::DateTime => "TIMESTAMP",
-        Ty::Bool => "BOOLEAN",
-        Ty::Integer => "BIGINT",
-        _ => "NUMERIC",
+    let pg = (engine == Engine::Postgres).then(sqlrun::Postgres::start);
+    let cases = cases();
+    let mut rows = 0;
+    for (case, got) in cases.iter().zip(run_batch(engine, &cases, pg.as_ref())) {
+        rows += compare(case, engine.name(), &expected(case), &got);
     }
+    eprintln!("{}: {} policies × 300 rows = {rows} rows, identical", engine.name(), cases.len());
 }
 
 #[test]
-fn postgres_agrees_with_the_evaluator_when_asked() {
-    if std::env::var_os("TIER_TEST_POSTGRES").is_none() {
-        common::skip_unless_asked(
-            "set TIER_TEST_POSTGRES=1 to run the SQL differential suite on a PostgreSQL server it starts",
-        );
-        return;
-    }
-    let pg = Postgres::start();
-    let cases = cases();
-    let mut rows = 0;
-    for case in &cases {
-        let fields = &case.program.fields;
-        let ddl: Vec<String> = fields.iter().map(|f| format!("\"{}\" {}", f.column, postgres_type(f.ty))).collect();
-        let data = pg.dir.path().join(format!("{}.csv", case.name));
-        let mut w = csv::Writer::from_path(&data).unwrap();
-        w.write_record(fields.iter().map(|f| f.column.as_str())).unwrap();
-        for r in &case.records {
-            w.write_record(fields.iter().zip(r).map(|(f, v)| space::input_text(f, v))).unwrap();
-        }
-        w.flush().unwrap();
-        let query = pg.dir.path().join(format!("{}.sql", case.name));
-        let sql = tierlang::sql::compile(&case.checked, &case.program, Dialect::Postgres, "t", None, today()).unwrap();
-        std::fs::write(&query, format!("COPY ({}) TO STDOUT WITH (FORMAT csv);\n", sql.trim_end())).unwrap();
-        let setup = pg.dir.path().join(format!("{}.setup.sql", case.name));
-        std::fs::write(
-            &setup,
-            format!(
-                "DROP TABLE IF EXISTS t; CREATE TABLE t ({}); \\copy t FROM '{}' WITH (FORMAT csv, HEADER true)\n",
-                ddl.join(", "),
-                data.display()
-            ),
-        )
-        .unwrap();
-        pg.psql(&format!("-f {}", setup.display()));
-        let out = pg.psql(&format!("-f {}", query.display()));
-        let mut r = csv::ReaderBuilder::new().has_headers(false).from_reader(out.as_bytes());
-        let by_key: BTreeMap<String, Row> = r
-            .records()
-            .map(|x| x.unwrap())
-            .map(|x| {
-                let cell = |i: usize| Some(x[i].to_string()).filter(|s| !s.is_empty());
-                let dims = (0..case.program.dimensions.len())
-                    .map(|d| {
-                        let json =
-                            cell(3 + 3 * d).map_or(serde_json::Value::Null, |s| serde_json::from_str(&s).unwrap());
-                        (cell(1 + 3 * d), cell(2 + 3 * d), json)
-                    })
-                    .collect();
-                (x[0].to_string(), dims)
-            })
-            .collect();
-        let got: Vec<Row> = (0..case.records.len()).map(|i| by_key[&format!("k{i}")].clone()).collect();
-        rows += compare(case, "PostgreSQL", &expected(case), &got);
-    }
-    eprintln!("PostgreSQL: {} policies × 300 rows = {rows} rows, identical", cases.len());
+fn postgres_agrees_with_the_evaluator_on_every_policy() {
+    agrees_on(Engine::Postgres);
+}
+
+#[test]
+fn spark_agrees_with_the_evaluator_on_every_policy() {
+    agrees_on(Engine::Spark);
 }
 
 /// Random policies over a fixed schema: conditions built from comparisons,

@@ -1,5 +1,5 @@
-//! `tier compile POLICY --to sql --dialect D --table T`: the policy as one SQL
-//! query (or view) for a warehouse; see docs/warehouse.md.
+//! `tier compile POLICY --to sql --dialect D --table T [--events-table E]`: the
+//! policy as one SQL query (or view) for a warehouse; see docs/warehouse.md.
 
 use super::test::parse_date;
 use super::{FAILED, OK};
@@ -17,9 +17,16 @@ pub struct Args {
     /// The SQL dialect
     #[arg(long, value_enum)]
     dialect: Dialect,
-    /// The table (or query in parentheses) holding one row per customer
+    /// The table (or query in parentheses) holding one row per customer; with
+    /// metrics, joined to the aggregated events (optional when the schema is the key alone)
     #[arg(long)]
-    table: String,
+    table: Option<String>,
+    /// The table (or query in parentheses) of the event log the policy's `events` block aggregates
+    #[arg(long)]
+    events_table: Option<String>,
+    /// The events table's columns (comma-separated), so that `from "A" or "B"` reads the one it has
+    #[arg(long, value_delimiter = ',')]
+    events_columns: Option<Vec<String>>,
     /// Wrap the query in `CREATE VIEW NAME AS`
     #[arg(long)]
     view: Option<String>,
@@ -40,7 +47,12 @@ pub fn run(args: Args) -> u8 {
     };
     let Some(checked) = loaded.checked.as_ref() else { return FAILED };
     let program = tierlang::compile::compile(checked);
-    match tierlang::sql::compile(checked, &program, args.dialect, &args.table, args.view.as_deref(), today) {
+    let tables = tierlang::sql::Tables {
+        customers: args.table.as_deref(),
+        events: args.events_table.as_deref(),
+        event_columns: args.events_columns.as_deref(),
+    };
+    match tierlang::sql::compile_tables(checked, &program, args.dialect, &tables, args.view.as_deref(), today) {
         Ok(sql) => {
             print!("{sql}");
             OK
