@@ -425,8 +425,22 @@ fn tier_compile_writes_the_query_a_view_or_says_what_cannot_compile() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let sql = String::from_utf8_lossy(&out.stdout);
     assert!(sql.contains("\"Customer ID\" AS \"__k\"") && sql.contains("FROM lines"), "{sql}");
+    // Retention and budgets: a first run (everyone new) without --previous-table.
     let out = tier(&["compile", "policies/loyalty_program.tier", "--dialect", "sqlite", "--table", "t"]);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("retention rules and budgets"));
+    let sql = String::from_utf8_lossy(&out.stdout);
+    assert!(sql.contains("'new' AS \"__h0_movement\"") && sql.contains("AS \"budget.marketing\""), "{sql}");
+    let out = tier(&[
+        "compile",
+        "policies/loyalty_program.tier",
+        "--dialect",
+        "sqlite",
+        "--table",
+        "t",
+        "--previous-table",
+        "last_month",
+    ]);
+    let sql = String::from_utf8_lossy(&out.stdout);
+    assert!(sql.contains("FROM last_month") && sql.contains("ELSE 'demoted'"), "{sql}");
     let out = tier(&["compile", "policies/hospitals.tier", "--dialect", "oracle", "--table", "t"]);
     assert_eq!(out.status.code(), Some(2));
 }

@@ -12,7 +12,10 @@
 //! window functions ([`population`]). What SQL cannot express is an
 //! [`SqlError`] naming the construct.
 
+mod budget;
+mod dbt;
 mod expr;
+mod history;
 mod metrics;
 mod population;
 mod tiers;
@@ -20,6 +23,7 @@ mod tiers;
 use crate::check::Checked;
 use crate::compile::Program;
 use crate::number::Date;
+pub use dbt::{model as dbt_model, DbtModel};
 use expr::{Scope, Sql};
 use std::fmt::Write as _;
 
@@ -67,6 +71,9 @@ pub struct Tables<'a> {
     pub events: Option<&'a str>,
     /// The events table's columns, to resolve `from "A" or "B"`.
     pub event_columns: Option<&'a [String]>,
+    /// The previous run's output (as `tier apply` writes it, or this query's):
+    /// retention rules move tiers against it.
+    pub previous: Option<&'a str>,
 }
 
 /// The query (or `CREATE VIEW name AS` the query) for a policy over one row
@@ -93,12 +100,6 @@ pub fn compile_tables(
     today: Date,
 ) -> Result<String, SqlError> {
     let s = Sql { checked, dialect, today, scope: Scope::Customers };
-    if checked.dimensions.iter().any(|d| d.retention.is_some()) || !checked.budgets.is_empty() {
-        return Err(s.unsupported(
-            "retention rules and budgets depend on the previous run and on all customers",
-            "apply them with `tier apply --previous`; the SQL would give the tiers by criteria alone",
-        ));
-    }
     let mut ctes = Vec::new();
     let source = if checked.metrics.is_empty() {
         tables.customers.ok_or_else(|| s.unsupported("no table", "name the customers table with --table"))?.to_string()
@@ -119,12 +120,8 @@ pub fn compile_tables(
     if let Some(v) = view {
         let _ = writeln!(out, "CREATE VIEW {} AS", s.ident(v));
     }
-    out.push_str("WITH ");
-    for cte in &ctes {
-        out.push_str(cte);
-        out.push_str(",\n");
-    }
-    tiers::query(&s, program, &source, &mut out)?;
+    let select = tiers::query(&s, program, &source, tables.previous, &mut ctes)?;
+    let _ = write!(out, "WITH {}\n{select}", ctes.join(",\n"));
     if view.is_some() {
         out = out.trim_end().to_string() + ";\n";
     }

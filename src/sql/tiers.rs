@@ -1,6 +1,7 @@
 //! The tiers part of a query: `decided` (each dimension's tier by `CASE WHEN`
-//! in tier order) over a source of one row per customer, then labels,
-//! strategies as JSON and the metric values.
+//! in tier order) over a source of one row per customer, the history and
+//! budgets, then labels, strategies as JSON, metric values, the history
+//! columns and the budgets, as `tier apply` writes them.
 
 use super::expr::Sql;
 use super::{Dialect, SqlError};
@@ -9,10 +10,21 @@ use crate::compile::Program;
 use crate::eval::Decision;
 use std::fmt::Write as _;
 
-/// `decided AS (..) SELECT ..` over `source` (a table, or the last metrics CTE).
-pub(super) fn query(s: &Sql, program: &Program, source: &str, out: &mut String) -> Result<(), SqlError> {
+/// Pushes `decided` (the tiers by the criteria, and the metric values) over
+/// `source` (a table, or the last metrics CTE), then the history and budget
+/// CTEs; returns the final `SELECT`.
+pub(super) fn query(
+    s: &Sql,
+    program: &Program,
+    source: &str,
+    previous: Option<&str>,
+    ctes: &mut Vec<String>,
+) -> Result<String, SqlError> {
     let checked = s.checked;
-    out.push_str("decided AS (\n  SELECT\n");
+    let history = previous.is_some() || checked.dimensions.iter().any(|d| d.retention.is_some());
+    // With history, the criteria's tier is `__cD` and the tier after the
+    // retention rules `__dD` (which strategies and budgets read).
+    let criteria = |d: usize| s.ident(&format!("{}{d}", if history { "__c" } else { "__d" }));
     let key = &checked.fields[checked.key];
     let mut cols = vec![format!("    {} AS {}", s.ident(&key.column), s.ident(&key.name))];
     for (d, dim) in checked.dimensions.iter().enumerate() {
@@ -32,14 +44,21 @@ pub(super) fn query(s: &Sql, program: &Program, source: &str, out: &mut String) 
                 writeln!(case, "      -- {}{}", t.name, t.label.as_ref().map_or(String::new(), |l| format!(" ({l})")));
             let _ = writeln!(case, "      WHEN {c} THEN {}", s.text(&t.name));
         }
-        let _ = write!(case, "    END AS {}", s.ident(&format!("__d{d}")));
+        let _ = write!(case, "    END AS {}", criteria(d));
         cols.push(case);
     }
     for (j, m) in checked.metrics.iter().enumerate() {
         cols.push(format!("    {} AS {}", s.value(&m.expr)?, s.ident(&format!("__m{j}"))));
     }
-    out.push_str(&cols.join(",\n"));
-    let _ = write!(out, "\n  FROM {source}\n)\nSELECT\n  {}", s.ident(&key.name));
+    ctes.push(format!("decided AS (\n  SELECT\n{}\n  FROM {source}\n)", cols.join(",\n")));
+    let mut last = "decided".to_string();
+    if history {
+        last = super::history::ctes(s, previous, ctes);
+    }
+    for i in 0..checked.budgets.len() {
+        last = super::budget::ctes(s, i, &last, history, ctes)?;
+    }
+    let mut out = format!("SELECT\n  {}", s.ident(&key.name));
     for (d, dim) in checked.dimensions.iter().enumerate() {
         let tier = s.ident(&format!("__d{d}"));
         let _ = write!(out, ",\n  {tier} AS {}", s.ident(&dim.name));
@@ -61,8 +80,23 @@ pub(super) fn query(s: &Sql, program: &Program, source: &str, out: &mut String) 
         };
         let _ = write!(out, ",\n  {value} AS {}", s.ident(&m.name));
     }
-    let _ = writeln!(out, "\nFROM decided");
-    Ok(())
+    if history {
+        for (d, dim) in checked.dimensions.iter().enumerate() {
+            for c in super::history::COLUMNS {
+                let _ = write!(
+                    out,
+                    ",\n  {} AS {}",
+                    s.ident(&format!("__h{d}_{c}")),
+                    s.ident(&format!("{}_{c}", dim.name))
+                );
+            }
+        }
+    }
+    for (i, b) in checked.budgets.iter().enumerate() {
+        let _ = write!(out, ",\n  {} AS {}", s.ident(&format!("__b{i}")), s.ident(&format!("budget.{}", b.name)));
+    }
+    let _ = writeln!(out, "\nFROM {last}");
+    Ok(out)
 }
 
 impl Sql<'_> {

@@ -7,12 +7,39 @@
 
 #![allow(clippy::unwrap_used, clippy::panic, dead_code)] // tests may fail loudly
 
+pub mod case;
 pub mod postgres;
 
 use std::path::{Path, PathBuf};
 use tierlang::sql::Dialect;
 
 pub use postgres::Postgres;
+
+/// A fresh directory under the target's temporary directory, one per call
+/// (tests of one binary run at once and must not write each other's files).
+pub fn scratch(stem: &str) -> PathBuf {
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{stem}_{}_{n}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A seeded xorshift: the random policies and data are the same every run.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+
+    pub fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
+        xs[self.below(xs.len() as u64) as usize]
+    }
+}
 
 /// A column's type, named per engine.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -206,9 +233,12 @@ fn run_python(engine: &str, jobs: &[Job], dir: &Path) -> Vec<Result<Rows, String
     }
     let spec_path = dir.join(format!("{engine}.spec.json"));
     std::fs::write(&spec_path, serde_json::json!({ "jobs": spec }).to_string()).unwrap();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tools/sql_run.py");
-    let o = std::process::Command::new("python3").arg(script).arg(engine).arg(&spec_path).output().unwrap();
-    assert!(o.status.success(), "{engine}: {}", String::from_utf8_lossy(&o.stderr));
+    if kind == Engine::Spark {
+        spark_batch(&spec_path);
+    } else {
+        let o = std::process::Command::new("python3").arg(script()).arg(engine).arg(&spec_path).output().unwrap();
+        assert!(o.status.success(), "{engine}: {}", String::from_utf8_lossy(&o.stderr));
+    }
     (0..jobs.len())
         .map(|i| {
             let text = std::fs::read_to_string(dir.join(format!("{engine}{i}.json"))).unwrap();
@@ -224,4 +254,37 @@ fn run_python(engine: &str, jobs: &[Job], dir: &Path) -> Vec<Result<Rows, String
             }
         })
         .collect()
+}
+
+fn script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tools/sql_run.py")
+}
+
+/// Runs a batch on the test process's one Spark session (started on first
+/// use: the JVM takes seconds to start and to warm up). The Python process
+/// ends when this process does (its stdin closes), and is never waited for.
+#[allow(clippy::zombie_processes)]
+fn spark_batch(spec: &Path) {
+    use std::io::{BufRead, Write};
+    type Server = (std::process::ChildStdin, std::io::BufReader<std::process::ChildStdout>);
+    static SERVER: std::sync::OnceLock<std::sync::Mutex<Server>> = std::sync::OnceLock::new();
+    let server = SERVER.get_or_init(|| {
+        let mut child = std::process::Command::new("python3")
+            .arg(script())
+            .arg("spark-serve")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdin = child.stdin.take().unwrap();
+        let stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+        std::sync::Mutex::new((stdin, stdout))
+    });
+    let mut guard = server.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let (stdin, stdout) = &mut *guard;
+    writeln!(stdin, "{}", spec.display()).unwrap();
+    stdin.flush().unwrap();
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    assert_eq!(line.trim(), "done", "the Spark session ended (see its messages above)");
 }

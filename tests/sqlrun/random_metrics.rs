@@ -4,24 +4,9 @@
 //! joined to the events, with customers that have no events and events of
 //! customers that have no row.
 
-use super::Case;
+use super::sqlrun::case::Case;
+use super::sqlrun::Rng;
 use std::fmt::Write as _;
-use std::path::Path;
-
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n
-    }
-
-    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
-        xs[self.below(xs.len() as u64) as usize]
-    }
-}
 
 const AS_OF: &str = "2011-06-30";
 
@@ -131,8 +116,7 @@ fn customers(rng: &mut Rng) -> String {
 }
 
 pub fn cases() -> Vec<Case> {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("sql_metrics_{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = crate::sqlrun::scratch("sql_metrics");
     let mut out = Vec::new();
     for seed in 1..=400u64 {
         if out.len() == 30 {
@@ -151,6 +135,7 @@ pub fn cases() -> Vec<Case> {
             customers: with_customers.then_some("customers"),
             events: Some("events"),
             event_columns: Some(&cols),
+            previous: None,
         };
         let as_of = tierlang::number::Date::parse(AS_OF).unwrap();
         if tierlang::sql::compile_tables(&checked, &program, tierlang::sql::Dialect::Sqlite, &tables, None, as_of)
@@ -167,7 +152,7 @@ pub fn cases() -> Vec<Case> {
             std::fs::write(&p, customers(&mut rng)).unwrap();
             p
         });
-        out.push(Case::new(&format!("random {seed}"), policy, events_path, customers_path, AS_OF));
+        out.push(Case::new(&format!("random {seed}"), policy, Some(events_path), customers_path, AS_OF));
     }
     assert_eq!(out.len(), 30, "only {} random metric policies check", out.len());
     out
