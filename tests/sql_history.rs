@@ -6,7 +6,8 @@
 //! loyalty program (customers files, `keep`, `demote after`, `at most`, shares
 //! and weights), the monthly retail job over the UCI sample (metrics,
 //! retention, a budget), and seeded random policies with random rules, on
-//! SQLite, DuckDB, PostgreSQL and Spark SQL.
+//! SQLite, DuckDB, PostgreSQL and Spark SQL. With SQLite, `tier apply
+//! --previous` also reads the SQL's output and must give the same month.
 
 #![allow(clippy::unwrap_used, clippy::panic)] // tests may fail loudly
 
@@ -100,6 +101,22 @@ fn run_chains(engine: Engine, chains: &[Chain]) -> usize {
         for (i, ((case, result), job)) in cases.iter().zip(results).zip(&jobs).enumerate() {
             let got = result.unwrap_or_else(|e| panic!("{} on {}: {e}\n{}", case.name, engine.name(), job.sql));
             let (want, eval_out) = case.evaluated();
+            if let (Engine::Sqlite, Some((_, sql_previous))) = (engine, &case.previous) {
+                // `tier apply --previous` reads the SQL's output as well as its own.
+                let mut cross = Case::new(
+                    &case.name,
+                    case.policy.clone(),
+                    case.events.clone(),
+                    case.customers.clone(),
+                    &case.as_of.to_string(),
+                );
+                cross.previous = Some((sql_previous.clone(), sql_previous.clone()));
+                assert!(
+                    cross.evaluate(None) == want,
+                    "{}: tier apply reads the SQL's last output differently",
+                    case.name
+                );
+            }
             let sql_out = dir.path().join(format!("chain{i}.m{month}.sql.csv"));
             write_rows(case, &got, &sql_out);
             rows += case.compare(engine, &want, got);

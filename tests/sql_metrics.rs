@@ -97,14 +97,15 @@ mod random;
 
 /// The SQL of the metric policies is a golden file too (`tests/sql/NAME.DIALECT.sql`,
 /// `TIER_BLESS=1` rewrites them): the RFM policy in every dialect, the value
-/// tiers in DuckDB's.
+/// tiers in DuckDB's, the monthly job (retention, a budget, last month's table)
+/// in every dialect.
 #[test]
 fn compiled_metric_sql_matches_its_goldens() {
     let bless = std::env::var_os("TIER_BLESS").is_some();
     let sample = root().join("examples/online_retail_sample.csv");
     let mut differ = Vec::new();
     let all = [Dialect::Duckdb, Dialect::Postgres, Dialect::Sqlite, Dialect::Spark, Dialect::Bigquery];
-    for (name, dialects) in [("rfm", &all[..]), ("retail_value", &all[..1])] {
+    for (name, dialects) in [("rfm", &all[..]), ("retail_value", &all[..1]), ("retail_monthly", &all[..])] {
         let case =
             Case::new(name, root().join(format!("policies/{name}.tier")), Some(sample.clone()), None, "2011-12-11");
         for &dialect in dialects {
@@ -113,6 +114,7 @@ fn compiled_metric_sql_matches_its_goldens() {
             let tables = tierlang::sql::Tables {
                 events: Some("invoice_lines"),
                 event_columns: Some(&columns),
+                previous: (name == "retail_monthly").then_some("tiers_last_month"),
                 ..Default::default()
             };
             let sql =

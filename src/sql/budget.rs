@@ -46,8 +46,9 @@ pub(super) fn ctes(s: &Sql, i: usize, prev: &str, history: bool, out: &mut Vec<S
         let n = format!("COUNT(*) OVER ({part})");
         let k = format!("(ROW_NUMBER() OVER ({part} ORDER BY {key}) - 1)");
         let cents = format!(
-            "CASE WHEN {tier} IS NULL THEN 0 ELSE {} + CASE WHEN {k} < {by_tier} % {n} THEN 1 ELSE 0 END END",
-            s.int_div(&by_tier, &n)
+            "CASE WHEN {tier} IS NULL THEN 0 ELSE {} + CASE WHEN {k} < {} THEN 1 ELSE 0 END END",
+            s.int_div(&by_tier, &n),
+            s.modulo(&by_tier, &n)
         );
         out.push(format!("{name} AS (\n  SELECT *, ({cents}) * {cent} AS {col}\n  FROM {prev}\n)"));
         return Ok(name);
@@ -61,8 +62,9 @@ pub(super) fn ctes(s: &Sql, i: usize, prev: &str, history: bool, out: &mut Vec<S
     ));
     let floors = id(format!("__floors{i}"));
     out.push(format!(
-        "{floors} AS (\n  SELECT *, CASE WHEN {sum} = 0 THEN 0 ELSE {} END AS {floor}, CASE WHEN {sum} = 0 THEN 0 ELSE ({total} * {w}) % {sum} END AS {rem}\n  FROM {weights}\n)",
-        s.int_div(&format!("{total} * {w}"), &sum)
+        "{floors} AS (\n  SELECT *, CASE WHEN {sum} = 0 THEN 0 ELSE {} END AS {floor}, CASE WHEN {sum} = 0 THEN 0 ELSE {} END AS {rem}\n  FROM {weights}\n)",
+        s.int_div(&format!("{total} * {w}"), &sum),
+        s.modulo(&format!("{total} * {w}"), &sum)
     ));
     let extra = format!(
         "CASE WHEN {sum} > 0 AND {gone} = 0 AND ROW_NUMBER() OVER (PARTITION BY {gone} ORDER BY {rem} DESC, {key}) <= {total} - SUM({floor}) OVER () THEN 1 ELSE 0 END"

@@ -133,8 +133,12 @@ fn aggregate(s: &Sql, ev: &EventsInfo, table: &str, columns: Option<&[String]>) 
         };
         cols.push(format!("    {value} AS {}", s.ident(&format!("__a{j}"))));
     }
+    // DuckDB inlines a CTE at each use, and the population functions use the
+    // customers several times: without this the event log is aggregated again
+    // for each (PostgreSQL materialises a CTE used more than once by itself).
+    let materialized = if s.dialect == super::Dialect::Duckdb { " MATERIALIZED" } else { "" };
     Ok(format!(
-        "{} AS (\n  SELECT\n{}\n  FROM {table}\n  WHERE {}\n  GROUP BY {key}\n)",
+        "{} AS{materialized} (\n  SELECT\n{}\n  FROM {table}\n  WHERE {}\n  GROUP BY {key}\n)",
         s.ident("__agg"),
         cols.join(",\n"),
         wheres.join("\n    AND ")

@@ -102,7 +102,12 @@ pub fn compile_tables(
     let s = Sql { checked, dialect, today, scope: Scope::Customers };
     let mut ctes = Vec::new();
     let source = if checked.metrics.is_empty() {
-        tables.customers.ok_or_else(|| s.unsupported("no table", "name the customers table with --table"))?.to_string()
+        tables
+            .customers
+            .ok_or_else(|| {
+                s.unsupported("a policy over one row per customer, without its table", "name it with --table")
+            })?
+            .to_string()
     } else {
         metrics::ctes(&s, tables, &mut ctes)?
     };

@@ -85,11 +85,12 @@ fn quantile_edges(s: &Sql, i: usize, v: &str, q: u32, prev: &str, out: &mut Vec<
     let mut picks = Vec::new();
     let mut edges = Vec::new();
     for k in 1..q {
-        let at = format!("({k} * {m} - ({k} * {m}) % {q})");
+        let rem_of = s.modulo(&format!("{k} * {m}"), &q.to_string());
+        let at = format!("({k} * {m} - {rem_of})");
         let (lo, hi, rem) = (id(&format!("__lo{k}")), id(&format!("__hi{k}")), id(&format!("__rem{k}")));
         picks.push(format!("MAX(CASE WHEN {pos} * {q} = {at} THEN {val} END) AS {lo}"));
         picks.push(format!("MAX(CASE WHEN ({pos} - 1) * {q} = {at} THEN {val} END) AS {hi}"));
-        picks.push(format!("MAX(({k} * {m}) % {q}) AS {rem}"));
+        picks.push(format!("MAX({rem_of}) AS {rem}"));
         let between = s.divide(&format!("({hi} - {lo}) * {rem}"), &q.to_string());
         edges
             .push(format!("CASE WHEN {rem} = 0 THEN {lo} ELSE {lo} + {between} END AS {}", id(&format!("__e{i}_{k}"))));
@@ -105,6 +106,14 @@ fn quantile_edges(s: &Sql, i: usize, v: &str, q: u32, prev: &str, out: &mut Vec<
 }
 
 impl Sql<'_> {
+    /// The remainder of integers (BigQuery has no `%`).
+    pub fn modulo(&self, a: &str, b: &str) -> String {
+        match self.dialect {
+            Dialect::Bigquery => format!("MOD({a}, {b})"),
+            _ => format!("({a}) % {b}"),
+        }
+    }
+
     /// Integer division of non-negative integers.
     pub fn int_div(&self, a: &str, b: &str) -> String {
         match self.dialect {

@@ -43,7 +43,7 @@ WITH decided AS (
   FROM decided
 ),
 "__budget0" AS (
-  SELECT *, (CASE WHEN "__d0" IS NULL THEN 0 ELSE ((CASE WHEN "__gone" = 1 THEN 0 WHEN "__d0" = 'SuperVIP' THEN 50000000 WHEN "__d0" = 'VIP' THEN 30000000 WHEN "__d0" = 'Important' THEN 15000000 WHEN "__d0" = 'General' THEN 5000000 ELSE 0 END) // COUNT(*) OVER (PARTITION BY "__gone", "__d0")) + CASE WHEN (ROW_NUMBER() OVER (PARTITION BY "__gone", "__d0" ORDER BY "id") - 1) < (CASE WHEN "__gone" = 1 THEN 0 WHEN "__d0" = 'SuperVIP' THEN 50000000 WHEN "__d0" = 'VIP' THEN 30000000 WHEN "__d0" = 'Important' THEN 15000000 WHEN "__d0" = 'General' THEN 5000000 ELSE 0 END) % COUNT(*) OVER (PARTITION BY "__gone", "__d0") THEN 1 ELSE 0 END END) * CAST(0.01 AS DECIMAL(38, 10)) AS "__b0"
+  SELECT *, (CASE WHEN "__d0" IS NULL THEN 0 ELSE ((CASE WHEN "__gone" = 1 THEN 0 WHEN "__d0" = 'SuperVIP' THEN 50000000 WHEN "__d0" = 'VIP' THEN 30000000 WHEN "__d0" = 'Important' THEN 15000000 WHEN "__d0" = 'General' THEN 5000000 ELSE 0 END) // COUNT(*) OVER (PARTITION BY "__gone", "__d0")) + CASE WHEN (ROW_NUMBER() OVER (PARTITION BY "__gone", "__d0" ORDER BY "id") - 1) < ((CASE WHEN "__gone" = 1 THEN 0 WHEN "__d0" = 'SuperVIP' THEN 50000000 WHEN "__d0" = 'VIP' THEN 30000000 WHEN "__d0" = 'Important' THEN 15000000 WHEN "__d0" = 'General' THEN 5000000 ELSE 0 END)) % COUNT(*) OVER (PARTITION BY "__gone", "__d0") THEN 1 ELSE 0 END END) * CAST(0.01 AS DECIMAL(38, 10)) AS "__b0"
   FROM "__moved"
 ),
 "__weights1" AS (

@@ -1,7 +1,7 @@
 -- Retail value tiers, version 1: compiled by tier for DuckDB (as of 2011-12-11).
 -- One row per customer of invoice_lines: the key, and per dimension the tier, its label and
 -- its strategy as JSON. A comparison on a missing value is false.
-WITH "__agg" AS (
+WITH "__agg" AS MATERIALIZED (
   SELECT
     "CustomerID" AS "__k",
     COALESCE(SUM(CASE WHEN "InvoiceDate" >= DATE '2010-12-11' THEN (("Quantity" * "UnitPrice")) END), 0) AS "__a0",

@@ -32,18 +32,18 @@ WITH `__agg` AS (
     CASE WHEN `__rem2` = 0 THEN `__lo2` ELSE `__lo2` + SAFE_DIVIDE(CAST((`__hi2` - `__lo2`) * `__rem2` AS NUMERIC), 5) END AS `__e0_2`,
     CASE WHEN `__rem3` = 0 THEN `__lo3` ELSE `__lo3` + SAFE_DIVIDE(CAST((`__hi3` - `__lo3`) * `__rem3` AS NUMERIC), 5) END AS `__e0_3`,
     CASE WHEN `__rem4` = 0 THEN `__lo4` ELSE `__lo4` + SAFE_DIVIDE(CAST((`__hi4` - `__lo4`) * `__rem4` AS NUMERIC), 5) END AS `__e0_4`
-  FROM (SELECT MAX(CASE WHEN `__pos` * 5 = (1 * `__m` - (1 * `__m`) % 5) THEN `__v` END) AS `__lo1`,
-      MAX(CASE WHEN (`__pos` - 1) * 5 = (1 * `__m` - (1 * `__m`) % 5) THEN `__v` END) AS `__hi1`,
-      MAX((1 * `__m`) % 5) AS `__rem1`,
-      MAX(CASE WHEN `__pos` * 5 = (2 * `__m` - (2 * `__m`) % 5) THEN `__v` END) AS `__lo2`,
-      MAX(CASE WHEN (`__pos` - 1) * 5 = (2 * `__m` - (2 * `__m`) % 5) THEN `__v` END) AS `__hi2`,
-      MAX((2 * `__m`) % 5) AS `__rem2`,
-      MAX(CASE WHEN `__pos` * 5 = (3 * `__m` - (3 * `__m`) % 5) THEN `__v` END) AS `__lo3`,
-      MAX(CASE WHEN (`__pos` - 1) * 5 = (3 * `__m` - (3 * `__m`) % 5) THEN `__v` END) AS `__hi3`,
-      MAX((3 * `__m`) % 5) AS `__rem3`,
-      MAX(CASE WHEN `__pos` * 5 = (4 * `__m` - (4 * `__m`) % 5) THEN `__v` END) AS `__lo4`,
-      MAX(CASE WHEN (`__pos` - 1) * 5 = (4 * `__m` - (4 * `__m`) % 5) THEN `__v` END) AS `__hi4`,
-      MAX((4 * `__m`) % 5) AS `__rem4`
+  FROM (SELECT MAX(CASE WHEN `__pos` * 5 = (1 * `__m` - MOD(1 * `__m`, 5)) THEN `__v` END) AS `__lo1`,
+      MAX(CASE WHEN (`__pos` - 1) * 5 = (1 * `__m` - MOD(1 * `__m`, 5)) THEN `__v` END) AS `__hi1`,
+      MAX(MOD(1 * `__m`, 5)) AS `__rem1`,
+      MAX(CASE WHEN `__pos` * 5 = (2 * `__m` - MOD(2 * `__m`, 5)) THEN `__v` END) AS `__lo2`,
+      MAX(CASE WHEN (`__pos` - 1) * 5 = (2 * `__m` - MOD(2 * `__m`, 5)) THEN `__v` END) AS `__hi2`,
+      MAX(MOD(2 * `__m`, 5)) AS `__rem2`,
+      MAX(CASE WHEN `__pos` * 5 = (3 * `__m` - MOD(3 * `__m`, 5)) THEN `__v` END) AS `__lo3`,
+      MAX(CASE WHEN (`__pos` - 1) * 5 = (3 * `__m` - MOD(3 * `__m`, 5)) THEN `__v` END) AS `__hi3`,
+      MAX(MOD(3 * `__m`, 5)) AS `__rem3`,
+      MAX(CASE WHEN `__pos` * 5 = (4 * `__m` - MOD(4 * `__m`, 5)) THEN `__v` END) AS `__lo4`,
+      MAX(CASE WHEN (`__pos` - 1) * 5 = (4 * `__m` - MOD(4 * `__m`, 5)) THEN `__v` END) AS `__hi4`,
+      MAX(MOD(4 * `__m`, 5)) AS `__rem4`
     FROM `__sorted0`) `__picked`
 ),
 `__pop0` AS (
@@ -64,18 +64,18 @@ WITH `__agg` AS (
     CASE WHEN `__rem2` = 0 THEN `__lo2` ELSE `__lo2` + SAFE_DIVIDE(CAST((`__hi2` - `__lo2`) * `__rem2` AS NUMERIC), 5) END AS `__e2_2`,
     CASE WHEN `__rem3` = 0 THEN `__lo3` ELSE `__lo3` + SAFE_DIVIDE(CAST((`__hi3` - `__lo3`) * `__rem3` AS NUMERIC), 5) END AS `__e2_3`,
     CASE WHEN `__rem4` = 0 THEN `__lo4` ELSE `__lo4` + SAFE_DIVIDE(CAST((`__hi4` - `__lo4`) * `__rem4` AS NUMERIC), 5) END AS `__e2_4`
-  FROM (SELECT MAX(CASE WHEN `__pos` * 5 = (1 * `__m` - (1 * `__m`) % 5) THEN `__v` END) AS `__lo1`,
-      MAX(CASE WHEN (`__pos` - 1) * 5 = (1 * `__m` - (1 * `__m`) % 5) THEN `__v` END) AS `__hi1`,
-      MAX((1 * `__m`) % 5) AS `__rem1`,
-      MAX(CASE WHEN `__pos` * 5 = (2 * `__m` - (2 * `__m`) % 5) THEN `__v` END) AS `__lo2`,
-      MAX(CASE WHEN (`__pos` - 1) * 5 = (2 * `__m` - (2 * `__m`) % 5) THEN `__v` END) AS `__hi2`,
-      MAX((2 * `__m`) % 5) AS `__rem2`,
-      MAX(CASE WHEN `__pos` * 5 = (3 * `__m` - (3 * `__m`) % 5) THEN `__v` END) AS `__lo3`,
-      MAX(CASE WHEN (`__pos` - 1) * 5 = (3 * `__m` - (3 * `__m`) % 5) THEN `__v` END) AS `__hi3`,
-      MAX((3 * `__m`) % 5) AS `__rem3`,
-      MAX(CASE WHEN `__pos` * 5 = (4 * `__m` - (4 * `__m`) % 5) THEN `__v` END) AS `__lo4`,
-      MAX(CASE WHEN (`__pos` - 1) * 5 = (4 * `__m` - (4 * `__m`) % 5) THEN `__v` END) AS `__hi4`,
-      MAX((4 * `__m`) % 5) AS `__rem4`
+  FROM (SELECT MAX(CASE WHEN `__pos` * 5 = (1 * `__m` - MOD(1 * `__m`, 5)) THEN `__v` END) AS `__lo1`,
+      MAX(CASE WHEN (`__pos` - 1) * 5 = (1 * `__m` - MOD(1 * `__m`, 5)) THEN `__v` END) AS `__hi1`,
+      MAX(MOD(1 * `__m`, 5)) AS `__rem1`,
+      MAX(CASE WHEN `__pos` * 5 = (2 * `__m` - MOD(2 * `__m`, 5)) THEN `__v` END) AS `__lo2`,
+      MAX(CASE WHEN (`__pos` - 1) * 5 = (2 * `__m` - MOD(2 * `__m`, 5)) THEN `__v` END) AS `__hi2`,
+      MAX(MOD(2 * `__m`, 5)) AS `__rem2`,
+      MAX(CASE WHEN `__pos` * 5 = (3 * `__m` - MOD(3 * `__m`, 5)) THEN `__v` END) AS `__lo3`,
+      MAX(CASE WHEN (`__pos` - 1) * 5 = (3 * `__m` - MOD(3 * `__m`, 5)) THEN `__v` END) AS `__hi3`,
+      MAX(MOD(3 * `__m`, 5)) AS `__rem3`,
+      MAX(CASE WHEN `__pos` * 5 = (4 * `__m` - MOD(4 * `__m`, 5)) THEN `__v` END) AS `__lo4`,
+      MAX(CASE WHEN (`__pos` - 1) * 5 = (4 * `__m` - MOD(4 * `__m`, 5)) THEN `__v` END) AS `__hi4`,
+      MAX(MOD(4 * `__m`, 5)) AS `__rem4`
     FROM `__sorted2`) `__picked`
 ),
 `__pop2` AS (
