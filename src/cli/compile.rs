@@ -30,8 +30,8 @@ pub struct Args {
     /// The previous run's output (of `tier apply` or of this query): retention rules move tiers against it
     #[arg(long)]
     previous_table: Option<String>,
-    /// Wrap the query in `CREATE VIEW NAME AS`
-    #[arg(long)]
+    /// Wrap the query in `CREATE VIEW NAME AS` (a dbt model is materialised by dbt)
+    #[arg(long, conflicts_with = "out")]
     view: Option<String>,
     /// The date `today` stands for (default: the policy's `as_of`, else the current date)
     #[arg(long, value_parser = parse_date)]

@@ -129,3 +129,29 @@ fn properties(
     }
     y
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dbt_calls_stay_for_jinja_and_other_braces_are_kept_from_it() {
+        let src = "schema { id: text key  spend: money }\ntier A { when spend > 1  strategy { note: \"{{ not jinja }}\" } }\ntier B { otherwise }\n";
+        let checked = crate::check::check(&crate::syntax::parse(src).unwrap(), src).checked.unwrap();
+        let program = crate::compile::compile(&checked);
+        let tables = Tables { customers: Some("{{ ref('customers') }}"), ..Tables::default() };
+        let today = Date::parse("2025-01-31").unwrap();
+        let m = model(&checked, &program, Dialect::Duckdb, &tables, "tiers", today).unwrap();
+        // The text after the table (with the strategies) is raw; the table is not.
+        assert!(m.sql.starts_with("{{ config(materialized='table') }}\n-- policy"), "{}", m.sql);
+        assert!(m.sql.contains("FROM {{ ref('customers') }}{% raw %}"), "{}", m.sql);
+        assert!(m.sql.contains("{{ not jinja }}") && m.sql.trim_end().ends_with("{% endraw %}"), "{}", m.sql);
+        assert_eq!(m.sql.matches("{% raw %}").count(), 1, "{}", m.sql);
+        // Without such text, no raw blocks at all.
+        let plain =
+            rejoin("SELECT 1 FROM __tier_table_0__", &[Some("{{ ref('c') }}")], &|i| format!("__tier_table_{i}__"));
+        assert_eq!(plain, "SELECT 1 FROM {{ ref('c') }}");
+        assert!(m.properties.contains("- name: \"id\"\n        quote: true"), "{}", m.properties);
+        assert!(m.properties.contains("values: [\"A\", \"B\"]"), "{}", m.properties);
+    }
+}
