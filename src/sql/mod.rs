@@ -9,8 +9,10 @@
 //! the column's own period; `today` is a date literal; tiers are tried in order
 //! (`CASE WHEN`). Lets are inlined. A policy with metrics aggregates its events
 //! table in CTEs first ([`metrics`]), then computes population functions with
-//! window functions ([`population`]). What SQL cannot express is an
-//! [`SqlError`] naming the construct.
+//! window functions ([`population`]); after the tiers ([`tiers`]) come the
+//! retention rules against the previous run's table ([`history`]) and the
+//! budgets ([`budget`]); [`dbt`] wraps the query as a dbt model. What SQL
+//! cannot express exactly is an [`SqlError`] naming the construct.
 
 mod budget;
 mod dbt;
