@@ -441,6 +441,9 @@ fn tier_compile_writes_the_query_a_view_or_says_what_cannot_compile() {
     ]);
     let sql = String::from_utf8_lossy(&out.stdout);
     assert!(sql.contains("FROM last_month") && sql.contains("ELSE 'demoted'"), "{sql}");
+    let out =
+        tier(&["compile", "policies/hospitals.tier", "--dialect", "duckdb", "--table", "t", "--events-table", "e"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("an events table for a policy with no `events` block"));
     // A dbt model needs its directory, and is no view.
     let out = tier(&["compile", "policies/hospitals.tier", "--to", "dbt", "--dialect", "duckdb", "--table", "t"]);
     assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));

@@ -102,6 +102,12 @@ pub fn compile_tables(
     today: Date,
 ) -> Result<String, SqlError> {
     let s = Sql { checked, dialect, today, scope: Scope::Customers };
+    if tables.events.is_some() && checked.events.is_none() {
+        return Err(s.unsupported(
+            "an events table for a policy with no `events` block",
+            "leave out --events-table, or declare the event log in the policy",
+        ));
+    }
     let mut ctes = Vec::new();
     let source = if checked.metrics.is_empty() {
         tables
