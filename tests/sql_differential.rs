@@ -1,8 +1,10 @@
 //! The compiled SQL against the evaluator, row by row: every example policy that
 //! compiles, plus generated policies, on generated data (each field's boundary
 //! values from the analysis' cells, values just inside and outside, missing
-//! values, every enum value), run on SQLite (rusqlite, bundled) and on DuckDB
-//! (its Python package; `.ci/run` installs it, the test says so when it skips).
+//! values, every enum value), run on SQLite (rusqlite, bundled), DuckDB and
+//! Spark SQL (their Python packages) and PostgreSQL (Debian's server), through
+//! tests/sqlrun; `.ci/run` installs them all, and under CI a test that cannot
+//! run its engine fails.
 //! Tiers, labels and strategies must be identical; a record the evaluator
 //! rejects (two tiers under `hit unique`) must get no tier.
 
@@ -166,55 +168,6 @@ when e is P override { strategy { p: "overridden" } }"#
     ]
 }
 
-fn sqlite_type(ty: Ty) -> &'static str {
-    match ty {
-        Ty::Text | Ty::Enum(_) | Ty::Date | Ty::DateTime => "TEXT",
-        Ty::Bool => "INTEGER",
-        _ => "NUMERIC",
-    }
-}
-
-fn run_sqlite(case: &Case) -> Vec<Row> {
-    let conn = rusqlite::Connection::open_in_memory().unwrap();
-    let fields = &case.program.fields;
-    let cols: Vec<String> = fields.iter().map(|f| format!("\"{}\" {}", f.column, sqlite_type(f.ty))).collect();
-    conn.execute(&format!("CREATE TABLE t ({})", cols.join(", ")), []).unwrap();
-    let marks: Vec<String> = (1..=fields.len()).map(|i| format!("?{i}")).collect();
-    let mut insert = conn.prepare(&format!("INSERT INTO t VALUES ({})", marks.join(", "))).unwrap();
-    for r in &case.records {
-        let params: Vec<rusqlite::types::Value> = fields
-            .iter()
-            .zip(r)
-            .map(|(f, v)| match v {
-                Value::Missing => rusqlite::types::Value::Null,
-                Value::Bool(b) => rusqlite::types::Value::Integer(i64::from(*b)),
-                other => rusqlite::types::Value::Text(space::input_text(f, other)),
-            })
-            .collect();
-        insert.execute(rusqlite::params_from_iter(params)).unwrap();
-    }
-    let sql = tierlang::sql::compile(&case.checked, &case.program, Dialect::Sqlite, "t", None, today()).unwrap();
-    let mut stmt = conn.prepare(&sql).unwrap_or_else(|e| panic!("{}: {e}\n{sql}", case.name));
-    let dims = case.program.dimensions.len();
-    let rows = stmt
-        .query_map([], |row| {
-            let key: String = row.get(0)?;
-            let mut out = Vec::new();
-            for d in 0..dims {
-                let tier: Option<String> = row.get(1 + 3 * d)?;
-                let label: Option<String> = row.get(2 + 3 * d)?;
-                let strategy: Option<String> = row.get(3 + 3 * d)?;
-                let json = strategy.map_or(serde_json::Value::Null, |s| serde_json::from_str(&s).unwrap());
-                out.push((tier, label, json));
-            }
-            Ok((key, out))
-        })
-        .unwrap()
-        .map(|r| r.unwrap())
-        .collect::<BTreeMap<String, Row>>();
-    (0..case.records.len()).map(|i| rows[&format!("k{i}")].clone()).collect()
-}
-
 /// Numbers compare by value (SQLite and DuckDB print 1.0 or 1).
 fn same(a: &serde_json::Value, b: &serde_json::Value) -> bool {
     use serde_json::Value as J;
@@ -248,89 +201,6 @@ fn compare(case: &Case, engine: &str, want: &[Row], got: &[Row]) -> usize {
         mismatches[..mismatches.len().min(3)].join("\n")
     );
     want.len()
-}
-
-fn duckdb_type(ty: Ty) -> &'static str {
-    match ty {
-        Ty::Text | Ty::Enum(_) => "VARCHAR",
-        Ty::Date => "DATE",
-        Ty::DateTime => "TIMESTAMP",
-        Ty::Bool => "BOOLEAN",
-        Ty::Integer => "BIGINT",
-        _ => "DECIMAL(38, 10)",
-    }
-}
-
-/// The rows DuckDB gives, through its Python package; `None` when it is absent.
-fn run_duckdb(case: &Case, dir: &Path) -> Option<Vec<Row>> {
-    let fields = &case.program.fields;
-    let ddl: Vec<String> = fields.iter().map(|f| format!("\"{}\" {}", f.column, duckdb_type(f.ty))).collect();
-    let data = dir.join(format!("{}.csv", case.name));
-    let mut w = csv::Writer::from_path(&data).unwrap();
-    w.write_record(fields.iter().map(|f| f.column.as_str())).unwrap();
-    for r in &case.records {
-        w.write_record(fields.iter().zip(r).map(|(f, v)| space::input_text(f, v))).unwrap();
-    }
-    w.flush().unwrap();
-    let query = dir.join(format!("{}.sql", case.name));
-    let sql = tierlang::sql::compile(&case.checked, &case.program, Dialect::Duckdb, "t", None, today()).unwrap();
-    std::fs::write(&query, &sql).unwrap();
-    let out = dir.join(format!("{}.json", case.name));
-    let o = std::process::Command::new("python3")
-        .arg(root().join("tests/tools/duckdb_run.py"))
-        .args([ddl.join(", ").as_str(), data.to_str().unwrap(), query.to_str().unwrap(), out.to_str().unwrap()])
-        .output()
-        .ok()?;
-    assert!(o.status.success(), "{}: {}\n{sql}", case.name, String::from_utf8_lossy(&o.stderr));
-    let rows: Vec<Vec<serde_json::Value>> = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
-    let by_key: BTreeMap<String, Row> = rows
-        .into_iter()
-        .map(|r| {
-            let key = r[0].as_str().unwrap().to_string();
-            let dims = (0..case.program.dimensions.len())
-                .map(|d| {
-                    let text = |v: &serde_json::Value| v.as_str().map(str::to_string);
-                    let json =
-                        r[3 + 3 * d].as_str().map_or(serde_json::Value::Null, |s| serde_json::from_str(s).unwrap());
-                    (text(&r[1 + 3 * d]), text(&r[2 + 3 * d]), json)
-                })
-                .collect();
-            (key, dims)
-        })
-        .collect();
-    Some((0..case.records.len()).map(|i| by_key[&format!("k{i}")].clone()).collect())
-}
-
-fn duckdb_available() -> bool {
-    let probe = std::process::Command::new("python3").args(["-c", "import duckdb"]).output();
-    probe.is_ok_and(|o| o.status.success())
-}
-
-#[test]
-fn duckdb_agrees_with_the_evaluator_on_every_policy() {
-    if !duckdb_available() {
-        common::skip("the DuckDB differential run needs python3 with duckdb (.ci/run installs it)");
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let cases = cases();
-    let mut rows = 0;
-    for case in &cases {
-        let got = run_duckdb(case, dir.path()).unwrap();
-        rows += compare(case, "DuckDB", &expected(case), &got);
-    }
-    eprintln!("DuckDB: {} policies × 300 rows = {rows} rows, identical", cases.len());
-}
-
-#[test]
-fn sqlite_agrees_with_the_evaluator_on_every_policy() {
-    let cases = cases();
-    assert!(cases.len() >= 7, "{}", cases.len());
-    let mut rows = 0;
-    for case in &cases {
-        rows += compare(case, "SQLite", &expected(case), &run_sqlite(case));
-    }
-    eprintln!("SQLite: {} policies × 300 rows = {rows} rows, identical", cases.len());
 }
 
 /// The SQL of each example policy is a golden file (`tests/sql/NAME.DIALECT.sql`;
@@ -516,8 +386,8 @@ fn run_batch(engine: Engine, cases: &[Case], pg: Option<&sqlrun::Postgres>) -> V
         .collect()
 }
 
-/// Every example and generated policy on a PostgreSQL server started for the
-/// test, and on Spark SQL (local mode): CI runs both.
+/// Every example and generated policy on one engine, in one batch; under CI
+/// an engine that cannot run fails (`tests/common`: skip).
 fn agrees_on(engine: Engine) {
     if let Some(why) = engine.missing() {
         common::skip(&format!("the {} differential run needs {why}", engine.name()));
@@ -525,11 +395,22 @@ fn agrees_on(engine: Engine) {
     }
     let pg = (engine == Engine::Postgres).then(sqlrun::Postgres::start);
     let cases = cases();
+    assert!(cases.len() >= 8, "{}", cases.len());
     let mut rows = 0;
     for (case, got) in cases.iter().zip(run_batch(engine, &cases, pg.as_ref())) {
         rows += compare(case, engine.name(), &expected(case), &got);
     }
     eprintln!("{}: {} policies × 300 rows = {rows} rows, identical", engine.name(), cases.len());
+}
+
+#[test]
+fn sqlite_agrees_with_the_evaluator_on_every_policy() {
+    agrees_on(Engine::Sqlite);
+}
+
+#[test]
+fn duckdb_agrees_with_the_evaluator_on_every_policy() {
+    agrees_on(Engine::Duckdb);
 }
 
 #[test]
@@ -590,48 +471,43 @@ fn random_policy(seed: u64) -> String {
     src
 }
 
-/// Many random policies, each on its own generated data: SQLite agrees row by row.
-#[test]
-fn random_policies_agree_on_sqlite() {
-    let (mut policies, mut rows) = (0, 0);
-    for seed in 1..=400u64 {
-        if policies == 60 {
-            break;
-        }
-        let src = random_policy(seed);
-        // Policies `tier check` refuses (an unreachable tier, an empty range) are skipped.
-        let Some(checked) = check(&parse(&src).unwrap(), &src).checked else { continue };
-        let program = compile(&checked);
-        let records = records(&checked, &program, 120);
-        let case = Case { name: format!("random {seed}"), checked, program, records };
-        rows += compare(&case, "SQLite", &expected(&case), &run_sqlite(&case));
-        policies += 1;
-    }
-    assert_eq!(policies, 60, "only {policies} random policies checked");
-    eprintln!("SQLite: {policies} random policies, {rows} rows, identical");
+/// The first `n` random policies that check (`tier check` refuses some: an
+/// unreachable tier, an empty range), each on its own generated data.
+fn random_cases(n: usize) -> Vec<Case> {
+    let cases: Vec<Case> = (1..=400u64)
+        .filter_map(|seed| {
+            let src = random_policy(seed);
+            let checked = check(&parse(&src).unwrap(), &src).checked?;
+            let program = compile(&checked);
+            let records = records(&checked, &program, 120);
+            Some(Case { name: format!("random {seed}"), checked, program, records })
+        })
+        .take(n)
+        .collect();
+    assert_eq!(cases.len(), n, "only {} random policies check", cases.len());
+    cases
 }
 
-/// The first 20 random policies that check, on DuckDB (a Python process each).
-#[test]
-fn random_policies_agree_on_duckdb() {
-    if !duckdb_available() {
-        common::skip("the DuckDB differential run needs python3 with duckdb (.ci/run installs it)");
+fn random_policies_agree_on(engine: Engine, n: usize) {
+    if let Some(why) = engine.missing() {
+        common::skip(&format!("the {} differential run needs {why}", engine.name()));
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let (mut policies, mut rows) = (0, 0);
-    for seed in 1..=200u64 {
-        if policies == 20 {
-            break;
-        }
-        let src = random_policy(seed);
-        let Some(checked) = check(&parse(&src).unwrap(), &src).checked else { continue };
-        let program = compile(&checked);
-        let records = records(&checked, &program, 120);
-        let case = Case { name: format!("random{seed}"), checked, program, records };
-        rows += compare(&case, "DuckDB", &expected(&case), &run_duckdb(&case, dir.path()).unwrap());
-        policies += 1;
+    let cases = random_cases(n);
+    let mut rows = 0;
+    for (case, got) in cases.iter().zip(run_batch(engine, &cases, None)) {
+        rows += compare(case, engine.name(), &expected(case), &got);
     }
-    assert_eq!(policies, 20);
-    eprintln!("DuckDB: {policies} random policies, {rows} rows, identical");
+    eprintln!("{}: {n} random policies, {rows} rows, identical", engine.name());
+}
+
+/// Many random policies on SQLite, the first 20 of them on DuckDB.
+#[test]
+fn random_policies_agree_on_sqlite() {
+    random_policies_agree_on(Engine::Sqlite, 60);
+}
+
+#[test]
+fn random_policies_agree_on_duckdb() {
+    random_policies_agree_on(Engine::Duckdb, 20);
 }
