@@ -235,7 +235,7 @@ fn every_code_is_documented_in_docs_errors_md() {
         + &std::fs::read_to_string(root().join("src/cli/apply_metrics.rs")).unwrap()
         + &std::fs::read_to_string(root().join("src/data/error.rs")).unwrap();
     // `tier compile`'s code.
-    let sql = std::fs::read_to_string(root().join("src/sql.rs")).unwrap();
+    let sql = std::fs::read_to_string(root().join("src/sql/mod.rs")).unwrap();
     for part in sql.split("code(tier::").skip(1) {
         codes.insert(format!("tier::{}", part.split(')').next().unwrap()));
     }

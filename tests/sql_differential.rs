@@ -1,15 +1,19 @@
 //! The compiled SQL against the evaluator, row by row: every example policy that
 //! compiles, plus generated policies, on generated data (each field's boundary
 //! values from the analysis' cells, values just inside and outside, missing
-//! values, every enum value), run on SQLite (rusqlite, bundled) and on DuckDB
-//! (its Python package; `.ci/run` installs it, the test says so when it skips).
+//! values, every enum value), run on SQLite (rusqlite, bundled), DuckDB and
+//! Spark SQL (their Python packages) and PostgreSQL (Debian's server), through
+//! tests/sqlrun; `.ci/run` installs them all, and under CI a test that cannot
+//! run its engine fails.
 //! Tiers, labels and strategies must be identical; a record the evaluator
 //! rejects (two tiers under `hit unique`) must get no tier.
 
 #![allow(clippy::unwrap_used, clippy::panic)] // tests may fail loudly
 
 mod common;
+mod sqlrun;
 
+use sqlrun::Engine;
 use std::collections::BTreeMap;
 use std::path::Path;
 use tierlang::analysis::space;
@@ -114,7 +118,7 @@ fn cases() -> Vec<Case> {
     for (name, src) in sources {
         let checked = check(&parse(&src).unwrap(), &src).checked.unwrap_or_else(|| panic!("{name} does not check"));
         let program = compile(&checked);
-        // Policies with metrics, retention or budgets do not compile to SQL (by design).
+        // Policies with metrics (tests/sql_metrics.rs), retention or budgets need more tables.
         if tierlang::sql::compile(&checked, &program, Dialect::Sqlite, "t", None, today()).is_err() {
             continue;
         }
@@ -164,55 +168,6 @@ when e is P override { strategy { p: "overridden" } }"#
     ]
 }
 
-fn sqlite_type(ty: Ty) -> &'static str {
-    match ty {
-        Ty::Text | Ty::Enum(_) | Ty::Date | Ty::DateTime => "TEXT",
-        Ty::Bool => "INTEGER",
-        _ => "NUMERIC",
-    }
-}
-
-fn run_sqlite(case: &Case) -> Vec<Row> {
-    let conn = rusqlite::Connection::open_in_memory().unwrap();
-    let fields = &case.program.fields;
-    let cols: Vec<String> = fields.iter().map(|f| format!("\"{}\" {}", f.column, sqlite_type(f.ty))).collect();
-    conn.execute(&format!("CREATE TABLE t ({})", cols.join(", ")), []).unwrap();
-    let marks: Vec<String> = (1..=fields.len()).map(|i| format!("?{i}")).collect();
-    let mut insert = conn.prepare(&format!("INSERT INTO t VALUES ({})", marks.join(", "))).unwrap();
-    for r in &case.records {
-        let params: Vec<rusqlite::types::Value> = fields
-            .iter()
-            .zip(r)
-            .map(|(f, v)| match v {
-                Value::Missing => rusqlite::types::Value::Null,
-                Value::Bool(b) => rusqlite::types::Value::Integer(i64::from(*b)),
-                other => rusqlite::types::Value::Text(space::input_text(f, other)),
-            })
-            .collect();
-        insert.execute(rusqlite::params_from_iter(params)).unwrap();
-    }
-    let sql = tierlang::sql::compile(&case.checked, &case.program, Dialect::Sqlite, "t", None, today()).unwrap();
-    let mut stmt = conn.prepare(&sql).unwrap_or_else(|e| panic!("{}: {e}\n{sql}", case.name));
-    let dims = case.program.dimensions.len();
-    let rows = stmt
-        .query_map([], |row| {
-            let key: String = row.get(0)?;
-            let mut out = Vec::new();
-            for d in 0..dims {
-                let tier: Option<String> = row.get(1 + 3 * d)?;
-                let label: Option<String> = row.get(2 + 3 * d)?;
-                let strategy: Option<String> = row.get(3 + 3 * d)?;
-                let json = strategy.map_or(serde_json::Value::Null, |s| serde_json::from_str(&s).unwrap());
-                out.push((tier, label, json));
-            }
-            Ok((key, out))
-        })
-        .unwrap()
-        .map(|r| r.unwrap())
-        .collect::<BTreeMap<String, Row>>();
-    (0..case.records.len()).map(|i| rows[&format!("k{i}")].clone()).collect()
-}
-
 /// Numbers compare by value (SQLite and DuckDB print 1.0 or 1).
 fn same(a: &serde_json::Value, b: &serde_json::Value) -> bool {
     use serde_json::Value as J;
@@ -246,89 +201,6 @@ fn compare(case: &Case, engine: &str, want: &[Row], got: &[Row]) -> usize {
         mismatches[..mismatches.len().min(3)].join("\n")
     );
     want.len()
-}
-
-fn duckdb_type(ty: Ty) -> &'static str {
-    match ty {
-        Ty::Text | Ty::Enum(_) => "VARCHAR",
-        Ty::Date => "DATE",
-        Ty::DateTime => "TIMESTAMP",
-        Ty::Bool => "BOOLEAN",
-        Ty::Integer => "BIGINT",
-        _ => "DECIMAL(38, 10)",
-    }
-}
-
-/// The rows DuckDB gives, through its Python package; `None` when it is absent.
-fn run_duckdb(case: &Case, dir: &Path) -> Option<Vec<Row>> {
-    let fields = &case.program.fields;
-    let ddl: Vec<String> = fields.iter().map(|f| format!("\"{}\" {}", f.column, duckdb_type(f.ty))).collect();
-    let data = dir.join(format!("{}.csv", case.name));
-    let mut w = csv::Writer::from_path(&data).unwrap();
-    w.write_record(fields.iter().map(|f| f.column.as_str())).unwrap();
-    for r in &case.records {
-        w.write_record(fields.iter().zip(r).map(|(f, v)| space::input_text(f, v))).unwrap();
-    }
-    w.flush().unwrap();
-    let query = dir.join(format!("{}.sql", case.name));
-    let sql = tierlang::sql::compile(&case.checked, &case.program, Dialect::Duckdb, "t", None, today()).unwrap();
-    std::fs::write(&query, &sql).unwrap();
-    let out = dir.join(format!("{}.json", case.name));
-    let o = std::process::Command::new("python3")
-        .arg(root().join("tests/tools/duckdb_run.py"))
-        .args([ddl.join(", ").as_str(), data.to_str().unwrap(), query.to_str().unwrap(), out.to_str().unwrap()])
-        .output()
-        .ok()?;
-    assert!(o.status.success(), "{}: {}\n{sql}", case.name, String::from_utf8_lossy(&o.stderr));
-    let rows: Vec<Vec<serde_json::Value>> = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
-    let by_key: BTreeMap<String, Row> = rows
-        .into_iter()
-        .map(|r| {
-            let key = r[0].as_str().unwrap().to_string();
-            let dims = (0..case.program.dimensions.len())
-                .map(|d| {
-                    let text = |v: &serde_json::Value| v.as_str().map(str::to_string);
-                    let json =
-                        r[3 + 3 * d].as_str().map_or(serde_json::Value::Null, |s| serde_json::from_str(s).unwrap());
-                    (text(&r[1 + 3 * d]), text(&r[2 + 3 * d]), json)
-                })
-                .collect();
-            (key, dims)
-        })
-        .collect();
-    Some((0..case.records.len()).map(|i| by_key[&format!("k{i}")].clone()).collect())
-}
-
-fn duckdb_available() -> bool {
-    let probe = std::process::Command::new("python3").args(["-c", "import duckdb"]).output();
-    probe.is_ok_and(|o| o.status.success())
-}
-
-#[test]
-fn duckdb_agrees_with_the_evaluator_on_every_policy() {
-    if !duckdb_available() {
-        common::skip("the DuckDB differential run needs python3 with duckdb (.ci/run installs it)");
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let cases = cases();
-    let mut rows = 0;
-    for case in &cases {
-        let got = run_duckdb(case, dir.path()).unwrap();
-        rows += compare(case, "DuckDB", &expected(case), &got);
-    }
-    eprintln!("DuckDB: {} policies × 300 rows = {rows} rows, identical", cases.len());
-}
-
-#[test]
-fn sqlite_agrees_with_the_evaluator_on_every_policy() {
-    let cases = cases();
-    assert!(cases.len() >= 7, "{}", cases.len());
-    let mut rows = 0;
-    for case in &cases {
-        rows += compare(case, "SQLite", &expected(case), &run_sqlite(case));
-    }
-    eprintln!("SQLite: {} policies × 300 rows = {rows} rows, identical", cases.len());
 }
 
 /// The SQL of each example policy is a golden file (`tests/sql/NAME.DIALECT.sql`;
@@ -400,169 +272,155 @@ fn tier_compile_writes_the_query_a_view_or_says_what_cannot_compile() {
     assert!(sql.contains("CREATE VIEW \"hospital_tiers\" AS") && sql.contains("FROM crm.hospitals"), "{sql}");
     assert!(sql.trim_end().ends_with(';'));
     assert!(sql.contains("CAST('{\"account_manager\":\"dedicated\""), "{sql}");
-    // Metrics need the event log: a clear error naming the construct.
-    let out = tier(&["compile", "policies/rfm.tier", "--dialect", "duckdb", "--table", "t"]);
+    // Metrics need the event log's table, and its columns to choose between
+    // `from "A" or "B"`: a clear error naming what is missing.
+    let out = tier(&["compile", "policies/rfm.tier", "--dialect", "duckdb"]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("tier::sql_unsupported") && err.contains("cannot compile to DuckDB: metrics"), "{err}");
+    assert!(err.contains("tier::sql_unsupported") && err.contains("--events-table"), "{err}");
+    let rfm = |columns: Option<&str>| {
+        let mut args = vec!["compile", "policies/rfm.tier", "--dialect", "duckdb", "--events-table", "lines"];
+        args.extend(columns.map(|c| ["--events-columns", c]).into_iter().flatten());
+        tier(&args)
+    };
+    let err = String::from_utf8_lossy(&rfm(None).stderr).into_owned();
+    assert!(
+        err.contains("`customer` reads the column CustomerID or another") && err.contains("--events-columns"),
+        "{err}"
+    );
+    let err = String::from_utf8_lossy(&rfm(Some("Invoice,Quantity,Price,InvoiceDate")).stderr).into_owned();
+    assert!(err.contains("the events table has no column \"CustomerID\" or \"Customer ID\""), "{err}");
+    // Online Retail II's names are chosen when the table has them.
+    let out = rfm(Some("Invoice,StockCode,Quantity,Price,InvoiceDate,Customer ID"));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let sql = String::from_utf8_lossy(&out.stdout);
+    assert!(sql.contains("\"Customer ID\" AS \"__k\"") && sql.contains("FROM lines"), "{sql}");
+    // Retention and budgets: a first run (everyone new) without --previous-table.
     let out = tier(&["compile", "policies/loyalty_program.tier", "--dialect", "sqlite", "--table", "t"]);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("retention rules and budgets"));
+    let sql = String::from_utf8_lossy(&out.stdout);
+    assert!(sql.contains("'new' AS \"__h0_movement\"") && sql.contains("AS \"budget.marketing\""), "{sql}");
+    let out = tier(&[
+        "compile",
+        "policies/loyalty_program.tier",
+        "--dialect",
+        "sqlite",
+        "--table",
+        "t",
+        "--previous-table",
+        "last_month",
+    ]);
+    let sql = String::from_utf8_lossy(&out.stdout);
+    assert!(sql.contains("FROM last_month") && sql.contains("ELSE 'demoted'"), "{sql}");
+    let out =
+        tier(&["compile", "policies/hospitals.tier", "--dialect", "duckdb", "--table", "t", "--events-table", "e"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("an events table for a policy with no `events` block"));
+    // A dbt model needs its directory, and is no view.
+    let out = tier(&["compile", "policies/hospitals.tier", "--to", "dbt", "--dialect", "duckdb", "--table", "t"]);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = tier(&[
+        "compile",
+        "policies/hospitals.tier",
+        "--to",
+        "dbt",
+        "--dialect",
+        "duckdb",
+        "--table",
+        "t",
+        "--out",
+        "m",
+        "--view",
+        "v",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
     let out = tier(&["compile", "policies/hospitals.tier", "--dialect", "oracle", "--table", "t"]);
     assert_eq!(out.status.code(), Some(2));
 }
 
-/// A PostgreSQL server of its own, in a temporary directory, stopped on drop.
-struct Postgres {
-    bin: std::path::PathBuf,
-    dir: tempfile::TempDir,
-    as_postgres: bool,
-}
-
-const PG_PORT: &str = "54329";
-
-impl Postgres {
-    fn start() -> Postgres {
-        let find = || -> Option<std::path::PathBuf> {
-            let on_path = std::process::Command::new("sh").args(["-c", "command -v initdb"]).output().ok()?;
-            if on_path.status.success() {
-                let p = std::path::PathBuf::from(String::from_utf8_lossy(&on_path.stdout).trim());
-                return Some(std::fs::canonicalize(p).ok()?.parent()?.to_path_buf());
+/// The rows an engine of [`sqlrun`] gives for every case, in one batch.
+fn run_batch(engine: Engine, cases: &[Case], pg: Option<&sqlrun::Postgres>) -> Vec<Vec<Row>> {
+    let dir = tempfile::tempdir().unwrap();
+    let jobs: Vec<sqlrun::Job> = cases
+        .iter()
+        .enumerate()
+        .map(|(i, case)| {
+            let fields = &case.program.fields;
+            let data = dir.path().join(format!("case{i}.csv"));
+            let mut w = csv::Writer::from_path(&data).unwrap();
+            w.write_record(fields.iter().map(|f| f.column.as_str())).unwrap();
+            for r in &case.records {
+                w.write_record(fields.iter().zip(r).map(|(f, v)| space::input_text(f, v))).unwrap();
             }
-            let mut dirs: Vec<_> =
-                std::fs::read_dir("/usr/lib/postgresql").ok()?.flatten().map(|e| e.path().join("bin")).collect();
-            dirs.sort();
-            dirs.pop()
-        };
-        let bin = find()
-            .or_else(|| {
-                // Debian's package, installed on request.
-                let ok = std::process::Command::new("apt-get").args(["install", "-y", "postgresql"]).status();
-                ok.ok().filter(|s| s.success()).and_then(|_| find())
-            })
-            .expect("TIER_TEST_POSTGRES=1 needs PostgreSQL's server binaries (apt-get install postgresql)");
-        let as_postgres = std::process::Command::new("id")
-            .arg("-u")
-            .output()
-            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
-        let dir = tempfile::tempdir().unwrap();
-        if as_postgres {
-            // The server refuses to run as root.
-            std::process::Command::new("chmod").args(["777", dir.path().to_str().unwrap()]).status().unwrap();
-        }
-        let pg = Postgres { bin, dir, as_postgres };
-        let data = pg.dir.path().join("data");
-        pg.run(&format!(
-            "{}/initdb -D {} -U tier --auth=trust -E UTF8 --locale=C.UTF-8",
-            pg.bin.display(),
-            data.display()
-        ));
-        let sock = pg.dir.path().display().to_string();
-        pg.run(&format!(
-            "{}/pg_ctl -D {} -o \"-k {sock} -p {PG_PORT} -c listen_addresses=''\" -l {sock}/log -w start",
-            pg.bin.display(),
-            data.display()
-        ));
-        pg
-    }
-
-    fn run(&self, cmd: &str) -> String {
-        let out = if self.as_postgres {
-            std::process::Command::new("su").args(["postgres", "-s", "/bin/sh", "-c", cmd]).output().unwrap()
-        } else {
-            std::process::Command::new("sh").args(["-c", cmd]).output().unwrap()
-        };
-        assert!(out.status.success(), "{cmd}: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn psql(&self, args: &str) -> String {
-        let sock = self.dir.path().display();
-        self.run(&format!(
-            "{}/psql -h {sock} -p {PG_PORT} -U tier -d postgres -v ON_ERROR_STOP=1 -X -q {args}",
-            self.bin.display()
-        ))
-    }
+            w.flush().unwrap();
+            let columns = fields.iter().map(|f| (f.column.clone(), sqlrun::Col::of(f.ty))).collect();
+            let table = sqlrun::Table { name: "t".into(), columns, csv: data };
+            let sql =
+                tierlang::sql::compile(&case.checked, &case.program, engine.dialect(), "t", None, today()).unwrap();
+            sqlrun::Job { tables: vec![table], sql }
+        })
+        .collect();
+    let results = sqlrun::run(engine, &jobs, dir.path(), pg);
+    cases
+        .iter()
+        .zip(results)
+        .zip(&jobs)
+        .map(|((case, rows), job)| {
+            let rows = rows.unwrap_or_else(|e| panic!("{} on {}: {e}\n{}", case.name, engine.name(), job.sql));
+            let by_key: BTreeMap<String, Row> = rows
+                .into_iter()
+                .map(|r| {
+                    let text = |v: &serde_json::Value| v.as_str().map(str::to_string);
+                    let dims = (0..case.program.dimensions.len())
+                        .map(|d| {
+                            let json = match &r[3 + 3 * d] {
+                                serde_json::Value::String(s) => serde_json::from_str(s).unwrap(),
+                                other => other.clone(),
+                            };
+                            (text(&r[1 + 3 * d]), text(&r[2 + 3 * d]), json)
+                        })
+                        .collect();
+                    (text(&r[0]).unwrap(), dims)
+                })
+                .collect();
+            (0..case.records.len()).map(|i| by_key[&format!("k{i}")].clone()).collect()
+        })
+        .collect()
 }
 
-impl Drop for Postgres {
-    fn drop(&mut self) {
-        let data = self.dir.path().join("data");
-        let cmd = format!("{}/pg_ctl -D {} -m fast -w stop", self.bin.display(), data.display());
-        if self.as_postgres {
-            let _ = std::process::Command::new("su").args(["postgres", "-s", "/bin/sh", "-c", &cmd]).status();
-        } else {
-            let _ = std::process::Command::new("sh").args(["-c", &cmd]).status();
-        }
+/// Every example and generated policy on one engine, in one batch; under CI
+/// an engine that cannot run fails (`tests/common`: skip).
+fn agrees_on(engine: Engine) {
+    if let Some(why) = engine.missing() {
+        common::skip(&format!("the {} differential run needs {why}", engine.name()));
+        return;
     }
-}
-
-fn postgres_type(ty: Ty) -> &'static str {
-    match ty {
-        Ty::Text | Ty::Enum(_) => "TEXT",
-        Ty::Date => "DATE",
-        Ty::DateTime => "TIMESTAMP",
-        Ty::Bool => "BOOLEAN",
-        Ty::Integer => "BIGINT",
-        _ => "NUMERIC",
+    let pg = (engine == Engine::Postgres).then(sqlrun::Postgres::start);
+    let cases = cases();
+    assert!(cases.len() >= 8, "{}", cases.len());
+    let mut rows = 0;
+    for (case, got) in cases.iter().zip(run_batch(engine, &cases, pg.as_ref())) {
+        rows += compare(case, engine.name(), &expected(case), &got);
     }
+    eprintln!("{}: {} policies × 300 rows = {rows} rows, identical", engine.name(), cases.len());
 }
 
 #[test]
-fn postgres_agrees_with_the_evaluator_when_asked() {
-    if std::env::var_os("TIER_TEST_POSTGRES").is_none() {
-        common::skip_unless_asked(
-            "set TIER_TEST_POSTGRES=1 to run the SQL differential suite on a PostgreSQL server it starts",
-        );
-        return;
-    }
-    let pg = Postgres::start();
-    let cases = cases();
-    let mut rows = 0;
-    for case in &cases {
-        let fields = &case.program.fields;
-        let ddl: Vec<String> = fields.iter().map(|f| format!("\"{}\" {}", f.column, postgres_type(f.ty))).collect();
-        let data = pg.dir.path().join(format!("{}.csv", case.name));
-        let mut w = csv::Writer::from_path(&data).unwrap();
-        w.write_record(fields.iter().map(|f| f.column.as_str())).unwrap();
-        for r in &case.records {
-            w.write_record(fields.iter().zip(r).map(|(f, v)| space::input_text(f, v))).unwrap();
-        }
-        w.flush().unwrap();
-        let query = pg.dir.path().join(format!("{}.sql", case.name));
-        let sql = tierlang::sql::compile(&case.checked, &case.program, Dialect::Postgres, "t", None, today()).unwrap();
-        std::fs::write(&query, format!("COPY ({}) TO STDOUT WITH (FORMAT csv);\n", sql.trim_end())).unwrap();
-        let setup = pg.dir.path().join(format!("{}.setup.sql", case.name));
-        std::fs::write(
-            &setup,
-            format!(
-                "DROP TABLE IF EXISTS t; CREATE TABLE t ({}); \\copy t FROM '{}' WITH (FORMAT csv, HEADER true)\n",
-                ddl.join(", "),
-                data.display()
-            ),
-        )
-        .unwrap();
-        pg.psql(&format!("-f {}", setup.display()));
-        let out = pg.psql(&format!("-f {}", query.display()));
-        let mut r = csv::ReaderBuilder::new().has_headers(false).from_reader(out.as_bytes());
-        let by_key: BTreeMap<String, Row> = r
-            .records()
-            .map(|x| x.unwrap())
-            .map(|x| {
-                let cell = |i: usize| Some(x[i].to_string()).filter(|s| !s.is_empty());
-                let dims = (0..case.program.dimensions.len())
-                    .map(|d| {
-                        let json =
-                            cell(3 + 3 * d).map_or(serde_json::Value::Null, |s| serde_json::from_str(&s).unwrap());
-                        (cell(1 + 3 * d), cell(2 + 3 * d), json)
-                    })
-                    .collect();
-                (x[0].to_string(), dims)
-            })
-            .collect();
-        let got: Vec<Row> = (0..case.records.len()).map(|i| by_key[&format!("k{i}")].clone()).collect();
-        rows += compare(case, "PostgreSQL", &expected(case), &got);
-    }
-    eprintln!("PostgreSQL: {} policies × 300 rows = {rows} rows, identical", cases.len());
+fn sqlite_agrees_with_the_evaluator_on_every_policy() {
+    agrees_on(Engine::Sqlite);
+}
+
+#[test]
+fn duckdb_agrees_with_the_evaluator_on_every_policy() {
+    agrees_on(Engine::Duckdb);
+}
+
+#[test]
+fn postgres_agrees_with_the_evaluator_on_every_policy() {
+    agrees_on(Engine::Postgres);
+}
+
+#[test]
+fn spark_agrees_with_the_evaluator_on_every_policy() {
+    agrees_on(Engine::Spark);
 }
 
 /// Random policies over a fixed schema: conditions built from comparisons,
@@ -613,48 +471,43 @@ fn random_policy(seed: u64) -> String {
     src
 }
 
-/// Many random policies, each on its own generated data: SQLite agrees row by row.
-#[test]
-fn random_policies_agree_on_sqlite() {
-    let (mut policies, mut rows) = (0, 0);
-    for seed in 1..=400u64 {
-        if policies == 60 {
-            break;
-        }
-        let src = random_policy(seed);
-        // Policies `tier check` refuses (an unreachable tier, an empty range) are skipped.
-        let Some(checked) = check(&parse(&src).unwrap(), &src).checked else { continue };
-        let program = compile(&checked);
-        let records = records(&checked, &program, 120);
-        let case = Case { name: format!("random {seed}"), checked, program, records };
-        rows += compare(&case, "SQLite", &expected(&case), &run_sqlite(&case));
-        policies += 1;
-    }
-    assert_eq!(policies, 60, "only {policies} random policies checked");
-    eprintln!("SQLite: {policies} random policies, {rows} rows, identical");
+/// The first `n` random policies that check (`tier check` refuses some: an
+/// unreachable tier, an empty range), each on its own generated data.
+fn random_cases(n: usize) -> Vec<Case> {
+    let cases: Vec<Case> = (1..=400u64)
+        .filter_map(|seed| {
+            let src = random_policy(seed);
+            let checked = check(&parse(&src).unwrap(), &src).checked?;
+            let program = compile(&checked);
+            let records = records(&checked, &program, 120);
+            Some(Case { name: format!("random {seed}"), checked, program, records })
+        })
+        .take(n)
+        .collect();
+    assert_eq!(cases.len(), n, "only {} random policies check", cases.len());
+    cases
 }
 
-/// The first 20 random policies that check, on DuckDB (a Python process each).
-#[test]
-fn random_policies_agree_on_duckdb() {
-    if !duckdb_available() {
-        common::skip("the DuckDB differential run needs python3 with duckdb (.ci/run installs it)");
+fn random_policies_agree_on(engine: Engine, n: usize) {
+    if let Some(why) = engine.missing() {
+        common::skip(&format!("the {} differential run needs {why}", engine.name()));
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let (mut policies, mut rows) = (0, 0);
-    for seed in 1..=200u64 {
-        if policies == 20 {
-            break;
-        }
-        let src = random_policy(seed);
-        let Some(checked) = check(&parse(&src).unwrap(), &src).checked else { continue };
-        let program = compile(&checked);
-        let records = records(&checked, &program, 120);
-        let case = Case { name: format!("random{seed}"), checked, program, records };
-        rows += compare(&case, "DuckDB", &expected(&case), &run_duckdb(&case, dir.path()).unwrap());
-        policies += 1;
+    let cases = random_cases(n);
+    let mut rows = 0;
+    for (case, got) in cases.iter().zip(run_batch(engine, &cases, None)) {
+        rows += compare(case, engine.name(), &expected(case), &got);
     }
-    assert_eq!(policies, 20);
-    eprintln!("DuckDB: {policies} random policies, {rows} rows, identical");
+    eprintln!("{}: {n} random policies, {rows} rows, identical", engine.name());
+}
+
+/// Many random policies on SQLite, the first 20 of them on DuckDB.
+#[test]
+fn random_policies_agree_on_sqlite() {
+    random_policies_agree_on(Engine::Sqlite, 60);
+}
+
+#[test]
+fn random_policies_agree_on_duckdb() {
+    random_policies_agree_on(Engine::Duckdb, 20);
 }

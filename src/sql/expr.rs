@@ -1,163 +1,71 @@
-//! Checked policy → one SQL query per dialect: for every row of a table, the key,
-//! each dimension's tier (name and label) and its strategy as JSON.
-//!
-//! The evaluator's rules carry over exactly: every comparison on a missing value
-//! is false (each comparison is wrapped in `COALESCE(…, FALSE)`, so SQL's third
-//! truth value never reaches a `NOT`); arithmetic on a missing value, and
-//! division by zero (`NULLIF`), are missing; rates are normalised per year from
-//! the column's own period; `today` is a date literal; tiers are tried in order
-//! (`CASE WHEN`). Lets are inlined. What a dialect or SQL cannot express
-//! (metrics, retention, budgets) is an [`SqlError`] naming the construct.
+//! Expressions as SQL: conditions that are never NULL, values that are NULL
+//! when missing, in the scope of a customer row or of an event row.
 
-use crate::check::{Checked, Const, Func, Hit, StrategyValue, TExpr, TKind, Ty};
-use crate::compile::Program;
-use crate::eval::Decision;
+use super::{Dialect, SqlError, MAX_SQL_EXPRESSION};
+use crate::check::{Checked, Const, FieldInfo, Func, LetInfo, MetricInfo, TExpr, TKind, Ty};
 use crate::number::{Date, Decimal};
 use crate::syntax::{BinOp, CmpOp};
-use std::fmt::Write as _;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Dialect {
-    Duckdb,
-    Postgres,
-    Sqlite,
-    Spark,
-    /// BigQuery Standard SQL (chosen over Snowflake: see docs/warehouse.md).
-    Bigquery,
+/// Where an expression's field and let slots point.
+#[derive(Clone, Copy)]
+pub(super) enum Scope<'c> {
+    /// One row per customer: the customers table's columns; with metrics, the
+    /// CTE that also holds the aggregates (`__aN`) and population scores (`__pN`).
+    Customers,
+    /// One row per event: the events table's columns, by slot.
+    Events(&'c [String]),
 }
 
-impl Dialect {
-    pub fn name(self) -> &'static str {
-        match self {
-            Dialect::Duckdb => "DuckDB",
-            Dialect::Postgres => "PostgreSQL",
-            Dialect::Sqlite => "SQLite",
-            Dialect::Spark => "Spark SQL",
-            Dialect::Bigquery => "BigQuery",
+/// Expressions of one scope of a checked policy as SQL of one dialect.
+pub(super) struct Sql<'c> {
+    pub checked: &'c Checked,
+    pub dialect: Dialect,
+    pub today: Date,
+    pub scope: Scope<'c>,
+}
+
+impl<'c> Sql<'c> {
+    /// The same policy and dialect in another scope.
+    pub fn with_scope(&self, scope: Scope<'c>) -> Sql<'c> {
+        Sql { checked: self.checked, dialect: self.dialect, today: self.today, scope }
+    }
+
+    fn fields(&self) -> &'c [FieldInfo] {
+        match (self.scope, &self.checked.events) {
+            (Scope::Events(_), Some(ev)) => &ev.fields,
+            _ => &self.checked.fields,
         }
     }
-}
 
-/// The largest SQL text of one condition or value, in bytes.
-pub const MAX_SQL_EXPRESSION: usize = 1 << 20;
-
-#[derive(Debug, Clone, PartialEq, thiserror::Error, miette::Diagnostic)]
-#[error("cannot compile to {dialect}: {construct}")]
-#[diagnostic(code(tier::sql_unsupported), help("{help}"))]
-pub struct SqlError {
-    pub dialect: &'static str,
-    pub construct: String,
-    pub help: String,
-}
-
-/// The query (or `CREATE VIEW name AS` the query) for `table`.
-pub fn compile(
-    checked: &Checked,
-    program: &Program,
-    dialect: Dialect,
-    table: &str,
-    view: Option<&str>,
-    today: Date,
-) -> Result<String, SqlError> {
-    let unsupported = |construct: &str, help: &str| SqlError {
-        dialect: dialect.name(),
-        construct: construct.into(),
-        help: help.into(),
-    };
-    if !checked.metrics.is_empty() {
-        return Err(unsupported(
-            "metrics (`events`, `metric`) need the event log aggregated per customer",
-            "run `tier apply --events` for such policies; compile a policy over one row per customer",
-        ));
-    }
-    if checked.dimensions.iter().any(|d| d.retention.is_some()) || !checked.budgets.is_empty() {
-        return Err(unsupported(
-            "retention rules and budgets depend on the previous run and on all customers",
-            "apply them with `tier apply --previous`; the SQL would give the tiers by criteria alone",
-        ));
-    }
-    let s = Sql { checked, dialect, today };
-    let mut out = String::new();
-    let title = checked.title.as_deref().unwrap_or("policy");
-    let version = checked.meta.get("version").map_or(String::new(), |v| format!(", version {}", v.to_text()));
-    let _ = writeln!(out, "-- {title}{version}: compiled by tier for {} (as of {today}).", dialect.name());
-    let _ = writeln!(out, "-- One row per row of {table}: the key, and per dimension the tier, its label and");
-    let _ = writeln!(out, "-- its strategy as JSON. A comparison on a missing value is false.");
-    if let Some(v) = view {
-        let _ = writeln!(out, "CREATE VIEW {} AS", s.ident(v));
-    }
-    out.push_str("WITH decided AS (\n  SELECT\n");
-    let key = &checked.fields[checked.key];
-    let mut cols = vec![format!("    {} AS {}", s.ident(&key.column), s.ident(&key.name))];
-    for (d, dim) in checked.dimensions.iter().enumerate() {
-        let mut case = String::from("    CASE\n");
-        let conds: Vec<String> = dim
-            .tiers
-            .iter()
-            .map(|t| t.condition.as_ref().map_or(Ok("TRUE".to_string()), |c| s.cond(c)))
-            .collect::<Result<_, _>>()?;
-        if dim.hit == Hit::Unique && conds.len() > 1 {
-            // Two matching tiers: the evaluator rejects the record; here it gets no tier.
-            let count: Vec<String> = conds.iter().map(|c| format!("(CASE WHEN {c} THEN 1 ELSE 0 END)")).collect();
-            let _ = writeln!(case, "      WHEN {} > 1 THEN NULL", count.join(" + "));
+    fn lets(&self) -> &'c [LetInfo] {
+        match (self.scope, &self.checked.events) {
+            (Scope::Events(_), Some(ev)) => &ev.lets,
+            _ => &self.checked.lets,
         }
-        for (t, c) in dim.tiers.iter().zip(&conds) {
-            let _ =
-                writeln!(case, "      -- {}{}", t.name, t.label.as_ref().map_or(String::new(), |l| format!(" ({l})")));
-            let _ = writeln!(case, "      WHEN {c} THEN {}", s.text(&t.name));
-        }
-        let _ = write!(case, "    END AS {}", s.ident(&format!("__d{d}")));
-        cols.push(case);
     }
-    out.push_str(&cols.join(",\n"));
-    let _ = write!(out, "\n  FROM {table}\n)\nSELECT\n  {}", s.ident(&key.name));
-    for (d, dim) in checked.dimensions.iter().enumerate() {
-        let tier = s.ident(&format!("__d{d}"));
-        let _ = write!(out, ",\n  {tier} AS {}", s.ident(&dim.name));
-        let mut label = String::from("CASE");
-        for t in &dim.tiers {
-            let l = t.label.as_ref().map_or("NULL".to_string(), |l| s.text(l));
-            let _ = write!(label, " WHEN {tier} = {} THEN {l}", s.text(&t.name));
-        }
-        let _ = write!(out, ",\n  {label} END AS {}", s.ident(&format!("{}_label", dim.name)));
-        let _ = write!(out, ",\n  {} AS {}", s.strategy_case(program, d)?, s.ident(&format!("{}_strategy", dim.name)));
-    }
-    let _ = writeln!(out, "\nFROM decided");
-    if view.is_some() {
-        out = out.trim_end().to_string() + ";\n";
-    }
-    Ok(out)
-}
 
-struct Sql<'c> {
-    checked: &'c Checked,
-    dialect: Dialect,
-    today: Date,
-}
-
-impl Sql<'_> {
-    fn ident(&self, name: &str) -> String {
+    pub fn ident(&self, name: &str) -> String {
         match self.dialect {
             Dialect::Spark | Dialect::Bigquery => format!("`{}`", name.replace('`', "``")),
             _ => format!("\"{}\"", name.replace('"', "\"\"")),
         }
     }
 
-    fn text(&self, s: &str) -> String {
+    pub fn text(&self, s: &str) -> String {
         match self.dialect {
             Dialect::Spark | Dialect::Bigquery => format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'")),
             _ => format!("'{}'", s.replace('\'', "''")),
         }
     }
 
-    fn date(&self, d: Date) -> String {
+    pub fn date(&self, d: Date) -> String {
         match self.dialect {
             Dialect::Sqlite => format!("'{d}'"),
             _ => format!("DATE '{d}'"),
         }
     }
 
-    fn number(&self, d: Decimal) -> String {
+    pub fn number(&self, d: Decimal) -> String {
         let text = d.normalize().to_string();
         match self.dialect {
             // Decimal literals: exact arithmetic (a bare literal is FLOAT64 there).
@@ -169,12 +77,12 @@ impl Sql<'_> {
     }
 
     /// A condition: never NULL (missing makes a comparison false).
-    fn cond(&self, t: &TExpr) -> Result<String, SqlError> {
+    pub fn cond(&self, t: &TExpr) -> Result<String, SqlError> {
         self.bounded(self.cond_text(t)?)
     }
 
     /// A value (NULL when missing).
-    fn value(&self, t: &TExpr) -> Result<String, SqlError> {
+    pub fn value(&self, t: &TExpr) -> Result<String, SqlError> {
         self.bounded(self.value_text(t)?)
     }
 
@@ -235,7 +143,7 @@ impl Sql<'_> {
                 let parts: Vec<String> = xs.iter().map(|x| self.cond(x)).collect::<Result<_, _>>()?;
                 format!("({})", parts.join(op))
             }
-            TKind::Let(i) => self.cond(&self.checked.lets[*i].expr)?,
+            TKind::Let(i) => self.cond(&self.lets()[*i].expr)?,
             TKind::Const(Const::Bool(b)) => if *b { "TRUE" } else { "FALSE" }.into(),
             // A boolean field, or a function giving true/false.
             _ => f("=", &self.value(t)?, "TRUE"),
@@ -254,12 +162,19 @@ impl Sql<'_> {
                         Ty::Enum(f) => f,
                         _ => 0,
                     };
-                    self.text(self.checked.fields[field].enum_values.get(*i as usize).map_or("", String::as_str))
+                    self.text(self.fields()[field].enum_values.get(*i as usize).map_or("", String::as_str))
                 }
             },
             TKind::Field(slot) => {
-                let f = &self.checked.fields[*slot];
-                let col = self.ident(&f.column);
+                // A metric is its expression (already per year when a rate).
+                if let Some(m) = self.metric_at(*slot) {
+                    return Ok(format!("({})", self.value(&m.expr)?));
+                }
+                let f = &self.fields()[*slot];
+                let col = match self.scope {
+                    Scope::Events(columns) => self.ident(&columns[*slot]),
+                    Scope::Customers => self.ident(&f.column),
+                };
                 match (f.ty, f.period) {
                     // A count per quarter is 4 times that per year.
                     (Ty::Rate, Some(p)) if p.per_year() != Decimal::ONE => {
@@ -268,18 +183,15 @@ impl Sql<'_> {
                     _ => col,
                 }
             }
-            TKind::Let(i) => format!("({})", self.value(&self.checked.lets[*i].expr)?),
+            TKind::Let(i) => format!("({})", self.value(&self.lets()[*i].expr)?),
             TKind::Today => self.date(self.today),
             TKind::Neg(x) => format!("(-{})", self.value(x)?),
             TKind::Arith(op, l, r) => self.arith(*op, l, r)?,
             TKind::Call(f, args) => self.call(*f, args)?,
-            TKind::Agg(_) | TKind::Pop(_) => {
-                return Err(SqlError {
-                    dialect: self.dialect.name(),
-                    construct: "an aggregate or population function".into(),
-                    help: "metrics are computed by `tier apply --events`".into(),
-                })
-            }
+            // Columns of the metrics CTEs (see `metrics`); the checker keeps
+            // them out of the event scope.
+            TKind::Agg(i) => self.ident(&format!("__a{i}")),
+            TKind::Pop(i) => self.ident(&format!("__p{i}")),
             _ => format!("(CASE WHEN {} THEN TRUE ELSE FALSE END)", self.cond(t)?),
         })
     }
@@ -299,18 +211,60 @@ impl Sql<'_> {
                     _ => format!("({date} {sign} CAST({days} AS INTEGER))"),
                 }
             }
-            (BinOp::Div, _) => match self.dialect {
-                // Exact division; SQLite has no decimals (see docs/warehouse.md).
-                Dialect::Sqlite => format!("(CAST({a} AS REAL) / NULLIF({b}, 0))"),
-                Dialect::Bigquery => format!("SAFE_DIVIDE(CAST({a} AS NUMERIC), {b})"),
-                _ => format!("(CAST({a} AS DECIMAL(38, 10)) / NULLIF({b}, 0))"),
-            },
+            (BinOp::Div, _) => self.divide(&a, &b),
             _ => format!("({a} {} {b})", op.symbol()),
         })
     }
 
+    /// `a / b` exactly where the dialect can (SQLite has no decimals, see
+    /// docs/warehouse.md); missing when `b` is zero.
+    pub fn divide(&self, a: &str, b: &str) -> String {
+        match self.dialect {
+            Dialect::Sqlite => format!("(CAST({a} AS REAL) / NULLIF({b}, 0))"),
+            Dialect::Bigquery => format!("SAFE_DIVIDE(CAST({a} AS NUMERIC), {b})"),
+            _ => format!("(CAST({a} AS DECIMAL(38, 10)) / NULLIF({b}, 0))"),
+        }
+    }
+
+    /// The metric whose value field is `slot` (customer scope only).
+    fn metric_at(&self, slot: usize) -> Option<&'c MetricInfo> {
+        match self.scope {
+            Scope::Customers => self.checked.metrics.iter().find(|m| m.slot == slot),
+            Scope::Events(_) => None,
+        }
+    }
+
+    /// Whole days from a date-time to the start of `today`, rounded down, as
+    /// the evaluator counts them (not calendar days: 36 hours is 1 day).
+    fn days_to_today(&self, t: &str) -> String {
+        let day = self.today;
+        let seconds = match self.dialect {
+            Dialect::Sqlite => {
+                format!("(CAST(strftime('%s', '{day}') AS INTEGER) - CAST(strftime('%s', {t}) AS INTEGER))")
+            }
+            Dialect::Duckdb => format!("(epoch(TIMESTAMP '{day} 00:00:00') - epoch({t}))"),
+            Dialect::Postgres => format!("EXTRACT(EPOCH FROM (TIMESTAMP '{day} 00:00:00' - {t}))"),
+            // Both sides in the session time zone: the difference is the wall-clock one.
+            Dialect::Spark => format!("(unix_timestamp(TIMESTAMP '{day} 00:00:00') - unix_timestamp({t}))"),
+            Dialect::Bigquery => format!("DATETIME_DIFF(DATETIME '{day} 00:00:00', {t}, SECOND)"),
+        };
+        self.floor_div(&seconds, 86_400)
+    }
+
+    /// `a` divided by a positive constant, rounded down (also when negative).
+    pub fn floor_div(&self, a: &str, b: u32) -> String {
+        match self.dialect {
+            // Integer division truncates there: round negatives down by hand.
+            Dialect::Sqlite => {
+                format!("(CASE WHEN {a} >= 0 THEN {a} / {b} ELSE -(({b} - 1 - ({a})) / {b}) END)")
+            }
+            Dialect::Bigquery => format!("CAST(FLOOR({a} / {b}) AS INT64)"),
+            _ => format!("CAST(FLOOR({a} / {b}) AS BIGINT)"),
+        }
+    }
+
     /// Whole days from `from` to `to`.
-    fn days_between(&self, from: &str, to: &str) -> String {
+    pub fn days_between(&self, from: &str, to: &str) -> String {
         match self.dialect {
             Dialect::Sqlite => format!("CAST(julianday({to}) - julianday({from}) AS INTEGER)"),
             Dialect::Spark => format!("datediff({to}, {from})"),
@@ -319,7 +273,7 @@ impl Sql<'_> {
         }
     }
 
-    fn part(&self, what: &str, d: &str) -> String {
+    pub fn part(&self, what: &str, d: &str) -> String {
         match self.dialect {
             Dialect::Sqlite => {
                 let f = match what {
@@ -352,6 +306,7 @@ impl Sql<'_> {
                 Some(p) => format!("ROUND({}, {p})", vals[0]),
                 None => format!("ROUND({})", vals[0]),
             },
+            Func::DaysSince if args[0].ty == Ty::DateTime => self.days_to_today(&vals[0]),
             Func::DaysSince => self.days_between(&vals[0], &self.date(self.today)),
             Func::MonthsSince | Func::YearsSince => {
                 // Whole months as `months_since` counts them (see eval::months_between):
@@ -392,70 +347,6 @@ impl Sql<'_> {
                 _ => format!("(substr({}, 1, length({})) = {})", vals[0], vals[1], vals[1]),
             },
         })
-    }
-
-    /// The strategy JSON of dimension `d`: per tier, and per combination of tiers
-    /// where `when … { strategy }` combinations apply.
-    fn strategy_case(&self, program: &Program, d: usize) -> Result<String, SqlError> {
-        let others: Vec<usize> = {
-            let mut v: Vec<usize> = program
-                .combinations
-                .iter()
-                .filter(|c| c.target == d)
-                .flat_map(|c| c.conditions.iter().map(|&(x, _)| x))
-                .filter(|&x| x != d)
-                .collect();
-            v.sort_unstable();
-            v.dedup();
-            v
-        };
-        // Every combination of this dimension's tier and the others' tiers.
-        let mut combos: Vec<Vec<(usize, Option<usize>)>> = vec![vec![]];
-        for &x in std::iter::once(&d).chain(&others) {
-            let n = program.dimensions[x].tiers.len();
-            combos = combos
-                .into_iter()
-                .flat_map(|c| {
-                    (0..=n).map(move |t| {
-                        let mut c = c.clone();
-                        c.push((x, (t < n).then_some(t)));
-                        c
-                    })
-                })
-                .collect();
-        }
-        let mut case = String::from("CASE");
-        for c in combos {
-            let mut decisions = vec![Decision { tier: None }; program.dimensions.len()];
-            for &(x, t) in &c {
-                decisions[x].tier = t;
-            }
-            let Some(strategy) = crate::combine::strategy(program, &decisions, d) else { continue };
-            let cond: Vec<String> = c
-                .iter()
-                .map(|&(x, t)| {
-                    let col = self.ident(&format!("__d{x}"));
-                    match t {
-                        Some(t) => format!("{col} = {}", self.text(&program.dimensions[x].tiers[t].name)),
-                        None => format!("{col} IS NULL"),
-                    }
-                })
-                .collect();
-            let _ = write!(case, "\n    WHEN {} THEN {}", cond.join(" AND "), self.json(&strategy));
-        }
-        Ok(case + "\n  END")
-    }
-
-    fn json(&self, m: &indexmap::IndexMap<String, StrategyValue>) -> String {
-        let text = serde_json::Value::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()).to_string();
-        let lit = self.text(&text);
-        match self.dialect {
-            Dialect::Duckdb => format!("CAST({lit} AS JSON)"),
-            Dialect::Postgres => format!("CAST({lit} AS JSONB)"),
-            Dialect::Sqlite => format!("json({lit})"),
-            Dialect::Spark => lit,
-            Dialect::Bigquery => format!("PARSE_JSON({lit})"),
-        }
     }
 }
 
