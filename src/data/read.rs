@@ -5,12 +5,13 @@
 use super::error::{DataError, Location};
 use super::json_object::Object;
 use super::quote::QuoteWatch;
+use super::read_json::{json_records, ndjson_records};
 use super::value::{decode, decode_json, decode_text, Cell, CellError};
 use super::Format;
 use crate::check::FieldInfo;
 use crate::eval::Value;
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufReader, Read};
 use std::rc::Rc;
 
 /// Where a key was first seen: its row and line.
@@ -37,12 +38,12 @@ pub struct Rejected {
 }
 
 /// One record before decoding.
-struct RawRecord {
-    at: Location,
-    cells: RawCells,
+pub(super) struct RawRecord {
+    pub(super) at: Location,
+    pub(super) cells: RawCells,
 }
 
-enum RawCells {
+pub(super) enum RawCells {
     /// A CSV record as read: cells are decoded from it in place, and the
     /// `(column, text)` list for a reject report is built only on error.
     Csv { rec: csv::StringRecord, index: Rc<[Option<usize>]>, columns: Rc<[String]> },
@@ -403,7 +404,7 @@ fn csv_records<'f>(
 }
 
 /// A file-level read failure (not a bad record: the run stops).
-fn unreadable(source: &str, e: &dyn std::fmt::Display) -> DataError {
+pub(super) fn unreadable(source: &str, e: &dyn std::fmt::Display) -> DataError {
     DataError::Unreadable { source_name: source.to_string(), message: e.to_string(), help: None }
 }
 
@@ -464,139 +465,6 @@ pub(crate) fn column_of(columns: &[String], f: &FieldInfo) -> Option<usize> {
         .or_else(|| names().find_map(|n| columns.iter().position(|c| c.trim().eq_ignore_ascii_case(n.trim()))))
 }
 
-fn malformed(at: Location, message: String, help: Option<String>, cells: Vec<(String, String)>) -> Rejected {
+pub(super) fn malformed(at: Location, message: String, help: Option<String>, cells: Vec<(String, String)>) -> Rejected {
     Rejected { error: DataError::Malformed { at, message, help }, cells }
-}
-
-/// One JSON record from its text: an object (read in place), else a bad
-/// record saying it is no object, else the JSON error (`Err(Err)`).
-fn json_record(text: String, at: Location) -> Result<RawRecord, Result<Rejected, serde_json::Error>> {
-    let object = |obj| RawRecord { at: at.clone(), cells: RawCells::Json { obj } };
-    let text = match Object::parse(text) {
-        Ok(obj) => return Ok(object(obj)),
-        Err(text) => text,
-    };
-    // Not an object, or not JSON: the value tree says which, in its words.
-    match serde_json::from_str::<serde_json::Value>(&text) {
-        Err(e) => Err(Err(e)),
-        Ok(serde_json::Value::Object(m)) => {
-            Object::parse(serde_json::Value::Object(m).to_string()).map(object).map_err(|_| Ok(not_object(at.clone())))
-        }
-        Ok(_) => Err(Ok(not_object(at.clone()))),
-    }
-}
-
-/// [`json_record`] of a JSON array's element.
-fn element_record(bytes: Vec<u8>, at: Location) -> Result<RawRecord, Result<Rejected, serde_json::Error>> {
-    match String::from_utf8(bytes) {
-        Ok(text) => json_record(text, at),
-        // Not UTF-8: the value tree's error says where.
-        Err(bad) => Err(serde_json::from_slice::<serde_json::Value>(bad.as_bytes()).map(|_| not_object(at))),
-    }
-}
-
-fn not_object(at: Location) -> Rejected {
-    let help = "each record is an object such as {\"id\": \"C1\", \"spend\": 1200}";
-    malformed(at, "the record is not a JSON object".into(), Some(help.into()), vec![])
-}
-
-fn json_records<'f>(
-    input: Box<dyn Read + 'f>,
-    source: String,
-) -> Result<Box<dyn Iterator<Item = Result<RawRecord, Rejected>> + 'f>, DataError> {
-    // Streamed element by element: a million records never sit in memory at once.
-    let source: std::sync::Arc<str> = source.into();
-    let mut elements = super::json_array::Elements::new(BufReader::new(input)).enumerate();
-    let mut failed = false;
-    let iter = std::iter::from_fn(move || {
-        if failed {
-            return None;
-        }
-        let (i, element) = elements.next()?;
-        let at = |line| Location { source: source.clone(), row: i + 1, line: Some(line) };
-        Some(match element {
-            Ok(e) => match element_record(e.bytes, at(e.line)) {
-                Ok(record) => Ok(record),
-                Err(Ok(rejected)) => Err(rejected),
-                // Broken JSON may have swallowed the records after it: the
-                // document is refused, not one record.
-                Err(Err(err)) => {
-                    failed = true;
-                    let error = DataError::Unreadable {
-                        source_name: source.to_string(),
-                        message: format!("invalid JSON in the record at line {}: {err}", e.line),
-                        help: Some("fix the JSON; every record is an object such as {\"id\": \"C1\"}".into()),
-                    };
-                    Err(Rejected { error, cells: vec![] })
-                }
-            },
-            Err(super::json_array::ArrayError::Io(e)) => {
-                failed = true;
-                Err(Rejected { error: unreadable(&source, &e), cells: vec![] })
-            }
-            Err(super::json_array::ArrayError::Syntax { line, message }) => {
-                // The document itself is broken: nothing after this point can be read.
-                failed = true;
-                let error = DataError::Unreadable {
-                    source_name: source.to_string(),
-                    message: format!("invalid JSON at line {line}: {message}"),
-                    help: Some(
-                        "a JSON input is one array of objects; for one object per line use NDJSON (.ndjson / .jsonl)"
-                            .into(),
-                    ),
-                };
-                Err(Rejected { error, cells: vec![] })
-            }
-        })
-    });
-    Ok(Box::new(iter))
-}
-
-fn ndjson_records<'f>(
-    input: Box<dyn Read + 'f>,
-    source: String,
-) -> Box<dyn Iterator<Item = Result<RawRecord, Rejected>> + 'f> {
-    let (mut row, mut line_no, mut failed) = (0, 0u64, false);
-    let source: std::sync::Arc<str> = source.into();
-    let mut input = BufReader::new(input);
-    let mut bytes = Vec::new();
-    let iter = std::iter::from_fn(move || loop {
-        if failed {
-            return None;
-        }
-        bytes.clear();
-        match input.read_until(b'\n', &mut bytes) {
-            Ok(0) => return None,
-            Ok(_) => {}
-            Err(e) => {
-                // Not a bad line: the input cannot be read any further.
-                failed = true;
-                return Some(Err(Rejected { error: unreadable(&source, &e), cells: vec![] }));
-            }
-        }
-        line_no += 1;
-        let at = Location { source: source.clone(), row: row + 1, line: Some(line_no) };
-        let line = match std::str::from_utf8(&bytes) {
-            Ok(l) if l.trim().is_empty() => continue,
-            Ok(l) => l,
-            Err(e) => {
-                row += 1;
-                let cells = vec![("line".into(), String::from_utf8_lossy(&bytes).into_owned())];
-                return Some(Err(malformed(at, format!("the line is not UTF-8: {e}"), None, cells)));
-            }
-        };
-        row += 1;
-        let text = if line_no == 1 { line.trim_start_matches('\u{feff}') } else { line };
-        return Some(match json_record(text.to_string(), at.clone()) {
-            Ok(record) => Ok(record),
-            Err(Ok(rejected)) => Err(rejected),
-            Err(Err(e)) => Err(malformed(
-                at,
-                format!("invalid JSON: {e}"),
-                None,
-                vec![("line".into(), line.trim_end_matches(['\n', '\r']).to_string())],
-            )),
-        });
-    });
-    Box::new(iter)
 }
