@@ -70,7 +70,7 @@ def made(kind, src, size, ext):
     """A copy of src made by make_inputs.py (once); for `dirty`, also the bad rows' count."""
     dst = os.path.join(DATA, f"customers_{size}_{kind}.{ext}")
     count = dst + ".bad"
-    if not os.path.exists(dst):
+    if not os.path.exists(dst) or (kind == "dirty" and not os.path.exists(count)):
         print(f"making {dst}", file=sys.stderr)
         out = subprocess.run([sys.executable, os.path.join(HERE, "make_inputs.py"), kind, src, dst],
                              check=True, capture_output=True, text=True).stdout
