@@ -446,6 +446,24 @@ fn ndjson_lines_are_decided_in_parallel_exactly_as_the_plain_reader_does() {
         let mut out = Vec::new();
         assert!(apply(&p, input.as_bytes(), Format::Ndjson, &mut out, shape, today(), sizes, None).is_err());
     }
+    // A byte order mark opening a line other than the first is data: the plain
+    // reader rejects that line, so the parallel path (whose chunks each have a
+    // first line) must not read it as a mark.
+    let marked = "{\"id\":\"K1\",\"name\":\"a\",\"年度消费\":1,\"orders\":1}\n\u{feff}{\"id\":\"K2\",\"name\":\"a\",\"年度消费\":1,\"orders\":1}\n";
+    let (want, _, rejects) = plain_reading(&p, marked.as_bytes(), Format::Ndjson, Format::Csv).unwrap();
+    assert_eq!(rejects.len(), 1, "{rejects:?}");
+    for chunk in 1..marked.len() {
+        let mut got = Vec::new();
+        let mut reject = |r: Rejected| {
+            got.push((r.error.to_string(), r.cells));
+            Ok(())
+        };
+        let skip = Some(Skip { source: "input.csv", reject: &mut reject });
+        let (mut out, shape, sizes) = (Vec::new(), (Format::Csv, false, &[][..]), Sizes { block: 1 << 10, chunk });
+        if apply(&p, marked.as_bytes(), Format::Ndjson, &mut out, shape, today(), sizes, skip).is_ok() {
+            assert_eq!((out.as_slice(), &got), (want.as_slice(), &rejects), "chunk {chunk}");
+        }
+    }
 }
 
 #[test]

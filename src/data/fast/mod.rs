@@ -239,7 +239,13 @@ fn run_with<W: Write + Send>(
                     let Ok((buf, seq, (a, b))) = job else { return };
                     let bytes = &buf[a..b];
                     let rendered = if lines {
-                        recover::ndjson(rows, bytes, ev, source)
+                        // The reader skips a byte order mark on its first line only:
+                        // one opening a later chunk is the file's data, not a mark.
+                        if seq > 0 && bytes.starts_with("\u{feff}".as_bytes()) {
+                            Err(Fallback)
+                        } else {
+                            recover::ndjson(rows, bytes, ev, source)
+                        }
                     } else {
                         rows.chunk(columns, (header, source), bytes, ev, &mut batch)
                             .or_else(|_| recover::recover(rows, header, bytes, ev, source))
