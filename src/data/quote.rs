@@ -28,8 +28,9 @@ pub struct QuoteWatch<R> {
     line: u64,
     /// No byte of the current record seen yet (blank lines are no records).
     at_record: bool,
-    /// The first line of each record seen and not yet taken by the reader.
-    starts: Rc<std::cell::RefCell<std::collections::VecDeque<u64>>>,
+    /// The first line of each record seen and not yet taken by the reader;
+    /// `None` until a reader asks for them (else they would pile up).
+    starts: Option<Rc<std::cell::RefCell<std::collections::VecDeque<u64>>>>,
 }
 
 impl<R> QuoteWatch<R> {
@@ -42,15 +43,15 @@ impl<R> QuoteWatch<R> {
             open: open.clone(),
             line: 1,
             at_record: true,
-            starts: Default::default(),
+            starts: None,
         };
         (watch, open)
     }
 
     /// The first line of each record, in order, as the bytes are read (the
     /// reader takes one per record it yields, the header's first).
-    pub fn starts(&self) -> Rc<std::cell::RefCell<std::collections::VecDeque<u64>>> {
-        self.starts.clone()
+    pub fn starts(&mut self) -> Rc<std::cell::RefCell<std::collections::VecDeque<u64>>> {
+        self.starts.get_or_insert_with(Default::default).clone()
     }
 }
 
@@ -75,7 +76,9 @@ impl<R: Read> Read for QuoteWatch<R> {
                 },
                 Field::Start if self.at_record && !matches!(rest[0], b'\n' | b'\r') => {
                     self.at_record = false;
-                    self.starts.borrow_mut().push_back(self.line);
+                    if let Some(starts) = &self.starts {
+                        starts.borrow_mut().push_back(self.line);
+                    }
                     continue;
                 }
                 Field::Start => match rest[0] {

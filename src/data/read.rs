@@ -316,7 +316,7 @@ fn csv_records<'f>(
     source: String,
     fields: &'f [FieldInfo],
 ) -> Result<CsvRecords<'f>, DataError> {
-    let (watched, open) = QuoteWatch::new(input);
+    let (mut watched, open) = QuoteWatch::new(input);
     let starts = watched.starts();
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(watched);
     let header = reader.byte_headers().map_err(|e| unreadable(&source, &e))?;
