@@ -10,7 +10,7 @@ mod common;
 
 use proptest::prelude::*;
 use tierlang::compile::Program;
-use tierlang::data::fast::{apply, run_keeping, run_skipping, Sizes, Skip};
+use tierlang::data::fast::{apply, Sizes, Skip};
 use tierlang::data::{Format, Reader, Rejected, Summary, Writer};
 use tierlang::eval::{Evaluator, Value};
 use tierlang::number::Date;
@@ -75,7 +75,7 @@ fn fast_keeping(
     sizes: Sizes,
 ) -> Option<(Vec<u8>, Summary)> {
     let mut out = Vec::new();
-    let summary = run_keeping(p, input, &mut out, shape, today(), sizes).ok()?;
+    let summary = apply(p, input, Format::Csv, &mut out, shape, today(), sizes, None).ok()?;
     Some((out, summary))
 }
 
@@ -153,7 +153,7 @@ fn same_skipping(p: &Program, input: &[u8], format: Format, sizes: Sizes) -> boo
     };
     let mut out = Vec::new();
     let skip = Skip { source: "input.csv", reject: &mut reject };
-    let Ok(summary) = run_skipping(p, input, &mut out, (format, false, &[]), today(), sizes, skip) else {
+    let Ok(summary) = apply(p, input, Format::Csv, &mut out, (format, false, &[]), today(), sizes, Some(skip)) else {
         return false;
     };
     let Some((bytes, want, rejects)) = plain_skipping(p, input, format) else {
@@ -402,7 +402,9 @@ fn bad_records_are_set_aside_by_the_parallel_path_itself() {
     let mut reject = |_: Rejected| Ok(());
     let skip = Skip { source: "input.csv", reject: &mut reject };
     let shape = (Format::Csv, false, &[][..]);
-    assert!(run_skipping(&p, repeated.as_bytes(), &mut out, shape, today(), Sizes::default(), skip).is_err());
+    assert!(
+        apply(&p, repeated.as_bytes(), Format::Csv, &mut out, shape, today(), Sizes::default(), Some(skip)).is_err()
+    );
 }
 
 /// NDJSON on the parallel path: lines decoded by the plain reader on every

@@ -84,22 +84,22 @@ impl Lookup {
 /// The one field slot a term reads, if it reads exactly one (through
 /// arithmetic and function calls, beside constants and `today`).
 fn single_slot(node: &Node) -> Option<usize> {
-    let mut slot = None;
-    let mut same = |s: usize| match slot.replace(s) {
-        Some(t) if t != s => None,
-        _ => Some(()),
-    };
-    fn walk(n: &Node, same: &mut dyn FnMut(usize) -> Option<()>) -> Option<()> {
+    fn walk(n: &Node, slot: &mut Option<usize>) -> Option<()> {
         match n {
-            Node::Slot(s) => same(*s),
+            Node::Slot(s) if slot.is_none_or(|t| t == *s) => {
+                *slot = Some(*s);
+                Some(())
+            }
             Node::Const(_) | Node::Today => Some(()),
-            Node::Neg(x) => walk(x, same),
-            Node::Arith(_, l, r) => walk(l, same).and_then(|()| walk(r, same)),
-            Node::Call(_, args) => args.iter().try_for_each(|a| walk(a, same)),
+            Node::Neg(x) => walk(x, slot),
+            Node::Arith(_, l, r) => walk(l, slot).and_then(|()| walk(r, slot)),
+            Node::Call(_, args) => args.iter().try_for_each(|a| walk(a, slot)),
+            // A second field, or a condition.
             _ => None,
         }
     }
-    walk(node, &mut same)?;
+    let mut slot = None;
+    walk(node, &mut slot)?;
     slot
 }
 

@@ -52,30 +52,6 @@ impl Default for Sizes {
     }
 }
 
-/// Applies `program` to CSV `input`, writing `format` to `out`.
-pub fn run<W: Write + Send>(
-    program: &Program,
-    input: impl Read + Send,
-    out: &mut W,
-    format: Format,
-    tiers_only: bool,
-    today: Date,
-) -> Result<Summary, Fallback> {
-    run_sized(program, input, out, format, tiers_only, today, Sizes::default())
-}
-
-/// [`run`] copying the input columns `keep` right after the key (`--keep`).
-pub fn run_keeping<W: Write + Send>(
-    program: &Program,
-    input: impl Read + Send,
-    out: &mut W,
-    shape: (Format, bool, &[String]),
-    today: Date,
-    sizes: Sizes,
-) -> Result<Summary, Fallback> {
-    run_with(program, input, out, shape, today, sizes, None, false)
-}
-
 /// Where bad records go with `--on-error skip`: the input's name (for their
 /// locations) and a sink taking each, in input order; `Err` from the sink
 /// stops the run (handed back).
@@ -84,25 +60,15 @@ pub struct Skip<'s> {
     pub reject: &'s mut dyn FnMut(Rejected) -> Result<(), ()>,
 }
 
-/// [`run_keeping`] that sets bad records aside through `skip` instead of
-/// handing the run back: a chunk with a bad record is read again by the plain
-/// reader, that chunk alone. Repeated keys, totals out of range and quotes
-/// that do not open or close a field still hand the whole run back.
-pub fn run_skipping<W: Write + Send>(
-    program: &Program,
-    input: impl Read + Send,
-    out: &mut W,
-    shape: (Format, bool, &[String]),
-    today: Date,
-    sizes: Sizes,
-    skip: Skip<'_>,
-) -> Result<Summary, Fallback> {
-    run_with(program, input, out, shape, today, sizes, Some(skip), false)
-}
-
-/// The parallel path for any input it reads: CSV (`run_keeping`,
-/// `run_skipping`) or NDJSON, whose lines are decoded by the plain reader in
-/// parallel (a JSON array has no line structure: `Fallback`).
+/// Applies `program` to `input` in `in_format` on all cores: CSV, or NDJSON,
+/// whose lines are decoded by the plain reader in parallel (a JSON array has
+/// no line structure, Excel and Parquet no bytes to split: `Fallback`).
+/// `shape` is the output format, `--tiers-only` and the `--keep` columns.
+///
+/// Without `skip` the first bad record hands the run back; with it, bad
+/// records are set aside through it (a record the column decoder does not
+/// take is read by the plain reader alone). Repeated keys, totals out of range
+/// and quotes that do not open or close a field always hand the run back.
 #[allow(clippy::too_many_arguments)]
 pub fn apply<W: Write + Send>(
     program: &Program,
@@ -121,7 +87,7 @@ pub fn apply<W: Write + Send>(
     }
 }
 
-/// [`run`] with explicit block and chunk sizes.
+/// [`apply`] to CSV without `--keep` or skipping, at explicit block and chunk sizes.
 pub fn run_sized<W: Write + Send>(
     program: &Program,
     input: impl Read + Send,

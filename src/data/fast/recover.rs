@@ -1,7 +1,10 @@
-//! A chunk the column-wise decoder hands back (a cell it does not parse, a bad
-//! record, a blank line) is read again by the plain reader, this chunk alone:
-//! each record is decided or set aside exactly as the plain path would, so a
-//! bad record costs its chunk a slower pass, not the whole file a second one.
+//! What the column-wise decoder hands back is read by the plain reader: a
+//! record it does not take (a cell it does not parse, a bad record, a blank
+//! line) alone, through [`plain_record`]; a chunk it cannot read at all (not
+//! UTF-8, a key the fast writer does not render) whole, through [`recover`];
+//! NDJSON chunks always, through [`ndjson`]. Each record is decided or set
+//! aside exactly as the plain path would, so a bad record costs its own
+//! decoding, not the whole file a second pass.
 //!
 //! That is sound only where the chunk's boundaries are the csv reader's own
 //! record boundaries: the chunks were cut at newlines outside quotes, which

@@ -72,8 +72,8 @@ pub(super) struct Rows<'p> {
     suffixes: Vec<Vec<u8>>,
     /// Fields per record, from the header.
     width: usize,
-    /// Whether the program reads each field (an unread text field is only
-    /// checked, not copied).
+    /// Whether the tiers or the summary (its money field) read each field; an
+    /// unread field is only checked, and its column stays empty.
     read: Vec<bool>,
     /// Per field, what a plain number is multiplied by: a rate's periods per
     /// year (`count per quarter`: 4), else 1; `None` where that is not whole.
