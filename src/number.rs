@@ -171,23 +171,20 @@ impl Date {
     /// Whether `b` is exactly `YYYY-MM-DD` and a day of the calendar: what
     /// [`Date::parse_iso`] accepts, without computing the day number.
     pub fn is_iso(b: &[u8]) -> bool {
-        let [y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1] = *b else { return false };
-        if ![y0, y1, y2, y3, m0, m1, d0, d1].iter().all(u8::is_ascii_digit) {
-            return false;
-        }
-        let n = |hi: u8, lo: u8| u32::from(hi - b'0') * 10 + u32::from(lo - b'0');
-        let (y, m, d) = (n(y0, y1) * 100 + n(y2, y3), n(m0, m1), n(d0, d1));
-        (1..=12).contains(&m) && d >= 1 && d <= days_in_month(y as i32, m)
+        iso_parts(b).is_some_and(|(y, m, d)| valid_ymd(y, m, d))
     }
 
     /// Exactly `YYYY-MM-DD` (the common case, parsed without allocation or
     /// `str::parse`: the parallel reader calls it for every date cell).
     pub fn parse_iso(b: &[u8]) -> Option<Date> {
-        let [y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1] = *b else { return None };
-        let digit = |c: u8| c.is_ascii_digit().then(|| u32::from(c - b'0'));
-        let y = ((digit(y0)? * 10 + digit(y1)?) * 10 + digit(y2)?) * 10 + digit(y3)?;
-        let (m, d) = (digit(m0)? * 10 + digit(m1)?, digit(d0)? * 10 + digit(d1)?);
-        Date::from_ymd(y as i32, m, d)
+        let (y, m, d) = iso_parts(b).filter(|&(y, m, d)| valid_ymd(y, m, d))?;
+        // Days from 0000-01-01: whole years (with the leap days of the years
+        // before `y`; year 0 is one), whole months, days. All unsigned: `y` is
+        // at most 9999, so no division needs a sign fix-up.
+        let leap = u32::from(m > 2 && leap_year(y));
+        let month = *CUMULATIVE_DAYS.get(m as usize)?;
+        let days = 365 * y + y.div_ceil(4) - y.div_ceil(100) + y.div_ceil(400) + month + leap + d - 1;
+        Some(Date(days as i32 + Date::MIN.0))
     }
 
     /// The first and last dates `tier` works with: 0000-01-01 and 9999-12-31, the
@@ -328,6 +325,52 @@ impl std::fmt::Display for Date {
     }
 }
 
+/// Days before the first of each month (1-based) in a common year.
+const CUMULATIVE_DAYS: [u32; 13] = [0, 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
+
+/// The year, month and day of exactly `YYYY-MM-DD`, not checked against the
+/// calendar. Read as one 64-bit word (`YYYY-MM-`) and two bytes: a byte is a
+/// digit when its high nibble is 3 and adding 6 does not carry out of the low
+/// nibble, so the eight digits are checked at once.
+fn iso_parts(b: &[u8]) -> Option<(u32, u32, u32)> {
+    const HIGH: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+    const THREES: u64 = 0x3030_3030_3030_3030;
+    // Bytes 4 and 7 of the word: the dashes.
+    const DASH_BYTES: u64 = 0xFF00_00FF_0000_0000;
+    const DASHES: u64 = 0x2D00_002D_0000_0000;
+    let (head, day) = match b {
+        [head @ .., d0, d1] if head.len() == 8 => (head, [*d0, *d1]),
+        _ => return None,
+    };
+    let w = u64::from_le_bytes(head.try_into().ok()?);
+    let digits = w & !DASH_BYTES | THREES & DASH_BYTES;
+    let day = u16::from_le_bytes(day);
+    if w & DASH_BYTES != DASHES
+        || digits & HIGH != THREES
+        || digits.wrapping_add(0x0606_0606_0606_0606) & HIGH != THREES
+        || day & 0xF0F0 != 0x3030
+        || day.wrapping_add(0x0606) & 0xF0F0 != 0x3030
+    {
+        return None;
+    }
+    let v = digits - THREES;
+    // Byte `i` becomes `10 * digit i + digit i+1` (at most 99: no carries).
+    let pairs = v * 10 + (v >> 8);
+    let y = (pairs & 0xFF) * 100 + ((pairs >> 16) & 0xFF);
+    let m = (pairs >> 40) & 0xFF;
+    let d = u32::from(day - 0x3030);
+    Some((y as u32, m as u32, (d & 0xFF) * 10 + (d >> 8)))
+}
+
+fn leap_year(y: u32) -> bool {
+    y.is_multiple_of(4) && (!y.is_multiple_of(100) || y.is_multiple_of(400))
+}
+
+/// A day of the calendar (years 0000..=9999, as four digits give).
+fn valid_ymd(y: u32, m: u32, d: u32) -> bool {
+    (1..=12).contains(&m) && d >= 1 && (d <= 28 || d <= days_in_month(y as i32, m))
+}
+
 fn days_in_month(y: i32, m: u32) -> u32 {
     match m {
         4 | 6 | 9 | 11 => 30,
@@ -340,6 +383,37 @@ fn days_in_month(y: i32, m: u32) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn iso_dates_parse_to_the_day_number_of_every_day_and_nothing_else() {
+        // Every day tier can write reads back as itself.
+        for day in Date::MIN.0..=Date::MAX.0 {
+            let text = Date(day).to_string();
+            assert_eq!(Date::parse_iso(text.as_bytes()), Some(Date(day)), "{text}");
+            assert!(Date::is_iso(text.as_bytes()), "{text}");
+        }
+        // Every month and day number in leap and common years, centuries too:
+        // accepted exactly when the calendar has the day.
+        for y in [0, 1, 4, 100, 400, 1900, 2000, 2023, 2024, 9999] {
+            for m in 0..100 {
+                for d in 0..100 {
+                    let text = format!("{y:04}-{m:02}-{d:02}");
+                    let want = Date::from_ymd(y, m, d);
+                    assert_eq!(Date::parse_iso(text.as_bytes()), want, "{text}");
+                    assert_eq!(Date::is_iso(text.as_bytes()), want.is_some(), "{text}");
+                }
+            }
+        }
+        // A byte just outside the digits, in every position.
+        for at in [0, 1, 2, 3, 5, 6, 8, 9] {
+            for bad in [b'/', b':', b' ', 0xB0, 0x3A, 0x2F, b'a'] {
+                let mut text = *b"2024-06-15";
+                text[at] = bad;
+                assert_eq!(Date::parse_iso(&text), None, "{text:?}");
+                assert!(!Date::is_iso(&text), "{text:?}");
+            }
+        }
+    }
 
     #[test]
     fn date_times_read_with_or_without_seconds_and_print_back() {

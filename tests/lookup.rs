@@ -172,3 +172,44 @@ fn batch_decisions_equal_record_by_record_ones() {
     }
     assert!(batched > 20, "only {batched} dimensions decided in batches");
 }
+
+#[test]
+fn batch_ages_of_many_distinct_days_equal_record_by_record_ones() {
+    // Ages are classed once per distinct day and remembered in a table of a
+    // few thousand slots: forty years of days (so slots are shared by
+    // several days), missing dates and the dates around every cut point must
+    // all decide as the tree evaluator does.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let p = program(&root.join("bench/lifecycle.tier")).unwrap();
+    let today = Date::parse("2025-06-30").unwrap();
+    let lookup = tierlang::lookup::Lookup::new(&p, today);
+    let tree = Evaluator::new(&p, today);
+    let slot = |name: &str| p.fields.iter().position(|f| f.name == name).unwrap();
+    let (first, last, spend) = (slot("first_purchase"), slot("last_purchase"), slot("annual_spend"));
+    let days: Vec<Value> = (-20 * 366..20 * 366)
+        .map(|d| Value::Date(today.add_days(d).unwrap()))
+        .chain([Value::Missing, Value::Missing])
+        .collect();
+    let frames: Vec<Vec<Value>> = (0..days.len())
+        .map(|r| {
+            let mut frame = vec![Value::Missing; p.fields.len()];
+            frame[spend] = Value::Num(Decimal::from(1000));
+            frame[last] = days[r].clone();
+            frame[first] = days[(r * 7919) % days.len()].clone();
+            frame
+        })
+        .collect();
+    let columns: Vec<Vec<Value>> =
+        (0..p.fields.len()).map(|f| frames.iter().map(|fr| fr[f].clone()).collect()).collect();
+    let d = p.dimensions.iter().position(|d| d.name == "lifecycle").unwrap();
+    let (mut cells, mut out) = (Vec::new(), Vec::new());
+    assert!(lookup.decide_batch(d, &columns, &mut cells, &mut out, &tree), "lifecycle is not decided in batches");
+    let mut seen = std::collections::BTreeSet::new();
+    for (r, frame) in frames.iter().enumerate() {
+        let want = tree.evaluate(&mut frame.clone()).unwrap()[d].tier;
+        let got = (out[r] != u16::MAX).then(|| usize::from(out[r]));
+        assert_eq!(got, want, "record {frame:?}");
+        seen.insert(got);
+    }
+    assert_eq!(seen.len(), 4, "every lifecycle tier is reached: {seen:?}");
+}

@@ -1,10 +1,10 @@
 //! Deciding a dimension for a whole column batch at once: one classifying pass
 //! per term over its column, then one table read per record.
 
-use super::{key64, key_class, Classes, Lookup, OVERLAP};
+use super::{key64, key_class, Classes, Lookup, Term, OVERLAP};
 use crate::compile::Node;
 use crate::eval::{Evaluator, Value};
-use std::borrow::Cow;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 impl Lookup {
     /// Column-wise decisions of dimension `i` for a batch of records whose
@@ -14,6 +14,8 @@ impl Lookup {
     /// space, kept by the caller across batches); `false` when this
     /// dimension has no table, a term reads more than one field, or a record falls in
     /// a `hit unique` conflict (decide those records one by one instead).
+    /// `ev` evaluates the same program on the same day as this table: terms
+    /// over a date remember each day's class.
     pub fn decide_batch(
         &self,
         i: usize,
@@ -30,23 +32,25 @@ impl Lookup {
         cells.clear();
         cells.resize(rows, 0);
         for t in &table.terms {
+            let count = t.count as u32;
             let column = match &t.node {
                 Node::Slot(slot) => match columns.get(*slot) {
-                    Some(c) => Cow::Borrowed(c.as_slice()),
+                    Some(c) => c.as_slice(),
                     None => return false,
                 },
-                // A term over one field (`days_since(last_purchase)`): its
-                // column of values first, computed by the evaluator itself.
+                // A term over one field (`days_since(last_purchase)`): classed
+                // straight from that field's column.
                 node => match single_slot(node).and_then(|s| Some((s, columns.get(s)?))) {
-                    Some((slot, values)) => Cow::Owned(term_column(node, slot, values, ev)),
-                    None => return false,
+                    Some((slot, values)) if values.len() == rows => {
+                        term_classes(node, slot, values, ev, t, cells);
+                        continue;
+                    }
+                    _ => return false,
                 },
             };
-            let column = column.as_ref();
             if column.len() != rows {
                 return false;
             }
-            let count = t.count as u32;
             match &t.classes {
                 // The common case, numbers against integer keys, in a tight loop.
                 Classes::Ordered(_, Some(keys)) => {
@@ -103,14 +107,66 @@ fn single_slot(node: &Node) -> Option<usize> {
     slot
 }
 
-/// A term's value for each record, from the column of the one field it reads.
-fn term_column(node: &Node, slot: usize, values: &[Value], ev: &Evaluator) -> Vec<Value> {
+/// Days remembered per term: a date column holds a few thousand distinct
+/// days however many records it has.
+const MEMO: usize = 4096;
+
+/// A term's class per day, shared by the workers: slot `day % MEMO` holds the
+/// last day seen there (high 32 bits) and its class plus one (low 32 bits; 0:
+/// empty). One word per entry, so a relaxed load sees a whole entry or none;
+/// two workers filling one slot store the same class for the same day.
+#[derive(Debug)]
+pub(super) struct DayMemo(Box<[AtomicU64]>);
+
+impl Default for DayMemo {
+    fn default() -> Self {
+        DayMemo((0..MEMO).map(|_| AtomicU64::new(0)).collect())
+    }
+}
+
+impl Clone for DayMemo {
+    fn clone(&self) -> Self {
+        DayMemo::default()
+    }
+}
+
+impl DayMemo {
+    fn get(&self, day: i32) -> Option<u32> {
+        let entry = self.0.get(day.rem_euclid(MEMO as i32) as usize)?.load(Relaxed);
+        (entry != 0 && (entry >> 32) as u32 == day as u32).then_some((entry as u32).wrapping_sub(1))
+    }
+
+    fn set(&self, day: i32, class: u32) {
+        if let (Some(slot), Some(c)) = (self.0.get(day.rem_euclid(MEMO as i32) as usize), class.checked_add(1)) {
+            slot.store(u64::from(day as u32) << 32 | u64::from(c), Relaxed);
+        }
+    }
+}
+
+/// Folds the class of a term over one field into each record's `cells`. The
+/// evaluator computes the term (`days_since(d)`, `months_since(d)`, …) exactly
+/// as it would record by record; a date's class is computed once and
+/// remembered, since the term depends on nothing else (constants and `today`,
+/// fixed for the table's life).
+fn term_classes(node: &Node, slot: usize, values: &[Value], ev: &Evaluator, term: &Term, cells: &mut [u32]) {
     let mut frame = vec![Value::Missing; slot + 1];
-    values
-        .iter()
-        .map(|v| {
-            frame[slot] = v.clone();
-            ev.value(node, &frame)
-        })
-        .collect()
+    let mut class_of = |v: &Value| {
+        frame[slot] = v.clone();
+        term.classes.class(&ev.value(node, &frame)) as u32
+    };
+    let count = term.count as u32;
+    for (cell, v) in cells.iter_mut().zip(values) {
+        let class = match v {
+            Value::Date(d) => match term.memo.get(d.0) {
+                Some(class) => class,
+                None => {
+                    let class = class_of(v);
+                    term.memo.set(d.0, class);
+                    class
+                }
+            },
+            v => class_of(v),
+        };
+        *cell = *cell * count + class;
+    }
 }

@@ -42,6 +42,8 @@ struct Term {
     classes: Classes,
     /// `classes.count()`, kept for the per-record loop.
     count: usize,
+    /// The classes of the days a term over one date has been seen with.
+    memo: batch::DayMemo,
 }
 
 #[derive(Debug, Clone)]
@@ -302,7 +304,7 @@ impl DimTable {
                 Classes::Discrete(consts)
             };
             let count = classes.count();
-            built.push(Term { node, classes, count });
+            built.push(Term { node, classes, count, memo: batch::DayMemo::default() });
         }
         let total = built.iter().try_fold(1usize, |acc, t| acc.checked_mul(t.count))?;
         if total > MAX_CELLS {
