@@ -229,6 +229,21 @@ fn boundary_values_decide_the_same_tiers() {
 }
 
 #[test]
+fn a_stray_quote_or_carriage_return_before_the_line_end_is_not_a_line_end() {
+    // Only `\r\n` ends a line: a quote there (two of them, so the chunks are
+    // cut as usual) or a lone `\r` belongs to the cell, as the csv crate reads it.
+    let p = program();
+    for stray in ["\"", "\r", "\"\r", "\r\""] {
+        let input =
+            format!("{HEADER}K1,a,100,1,retail,2020-01-01{stray}\nK2,b,100,1,retail,2020-01-01{stray}\nK3,c,5,1,,\n");
+        for sizes in [Sizes::default(), Sizes { block: 10, chunk: 3 }] {
+            same(&p, input.as_bytes(), Format::Csv, false, sizes);
+            same_skipping(&p, input.as_bytes(), Format::Csv, sizes);
+        }
+    }
+}
+
+#[test]
 fn windows_line_endings_and_a_missing_final_newline() {
     let p = program();
     let crlf = clean_rows().replace('\n', "\r\n");
@@ -284,16 +299,31 @@ fn cell(kind: u8) -> BoxedStrategy<String> {
     let quote =
         |s: &str| if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.into() };
     match kind {
-        0 => text.prop_map(quote).boxed(),
+        // Also cells written wrongly: a quote inside an unquoted field, text
+        // after a closing quote, a lone `\r` (each read as the csv crate reads it).
+        0 => prop_oneof![
+            8 => text.prop_map(quote),
+            1 => prop::sample::select(vec!["ab\"c", "\"ab\"c", "a\rb", "x\"\"", "\"a\"\"b\" c"]).prop_map(String::from),
+        ]
+        .boxed(),
         1 => {
             let amounts: Vec<&str> = CLEAN_AMOUNTS.iter().copied().chain(["", "abc", ".5", "5."]).collect();
             prop::sample::select(amounts).prop_map(String::from).boxed()
         }
         2 => prop::sample::select(vec!["0", "1", "3", "12", "", "2.0", "x", "-1"]).prop_map(String::from).boxed(),
         3 => prop::sample::select(vec!["retail", "wholesale", "", "Retail", "other"]).prop_map(String::from).boxed(),
-        _ => prop::sample::select(vec!["", "2019-12-31", "2020-01-01", "2024-02-29", "nope"])
-            .prop_map(String::from)
-            .boxed(),
+        // The last cell: a stray quote or `\r` just before the line end too.
+        _ => prop::sample::select(vec![
+            "",
+            "2019-12-31",
+            "2020-01-01",
+            "2024-02-29",
+            "nope",
+            "2020-01-01\"",
+            "2020-01-01\r",
+        ])
+        .prop_map(String::from)
+        .boxed(),
     }
 }
 

@@ -40,6 +40,53 @@ impl<'a> Scan<'a> {
     }
 }
 
+/// The positions of every `,` and `\n` of a chunk (`seps`) and of every `"`
+/// and `\r` (`specials`), in one pass 64 bytes at a time. Where a record has
+/// no special byte, its separators are its structure; `false` for a chunk of
+/// 4 GiB or more (positions are 32-bit).
+pub(crate) fn separators(bytes: &[u8], seps: &mut Vec<u32>, specials: &mut Vec<u32>) -> bool {
+    seps.clear();
+    specials.clear();
+    if u32::try_from(bytes.len()).is_err() {
+        return false;
+    }
+    let mut at = 0;
+    while at < bytes.len() {
+        let (mut s, mut o) = masks_at(bytes, at);
+        while s != 0 {
+            seps.push((at + s.trailing_zeros() as usize) as u32);
+            s &= s - 1;
+        }
+        while o != 0 {
+            specials.push((at + o.trailing_zeros() as usize) as u32);
+            o &= o - 1;
+        }
+        at += 64;
+    }
+    true
+}
+
+/// The 64 bytes from `at`: the mask of `,` and `\n`, and that of `"` and `\r`.
+fn masks_at(bytes: &[u8], at: usize) -> (u64, u64) {
+    let Some(block) = bytes.get(at..at + 64) else {
+        let tail = bytes.get(at..).unwrap_or_default();
+        let bit = |want: &dyn Fn(u8) -> bool| {
+            tail.iter().enumerate().filter(|(_, &b)| want(b)).fold(0, |m, (i, _)| m | 1 << i)
+        };
+        return (bit(&|b| b == b',' || b == b'\n'), bit(&|b| b == b'"' || b == b'\r'));
+    };
+    let (comma, quote, lf, cr) = (u8x16::splat(b','), u8x16::splat(b'"'), u8x16::splat(b'\n'), u8x16::splat(b'\r'));
+    let (mut seps, mut other) = (0u64, 0u64);
+    for (k, part) in block.chunks_exact(16).enumerate() {
+        let mut lanes = [0u8; 16];
+        lanes.copy_from_slice(part);
+        let v = u8x16::new(lanes);
+        seps |= u64::from((v.simd_eq(comma) | v.simd_eq(lf)).to_bitmask()) << (16 * k);
+        other |= u64::from((v.simd_eq(quote) | v.simd_eq(cr)).to_bitmask()) << (16 * k);
+    }
+    (seps, other)
+}
+
 /// The mask of the 64 bytes from `at` (fewer at the end of the chunk).
 fn mask_at(bytes: &[u8], at: usize) -> u64 {
     let Some(block) = bytes.get(at..at + 64) else {
@@ -65,6 +112,25 @@ fn structural(b: u8) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn separators_and_specials_are_every_such_byte_in_order() {
+        let mut text = Vec::new();
+        for i in 0..300u32 {
+            text.extend_from_slice(format!("field{i}").as_bytes());
+            text.push([b',', b'\n', b' ', b'"', b'\r'][i as usize % 5]);
+            text.extend_from_slice("张三".as_bytes());
+        }
+        for len in [0, 1, 63, 64, 65, 127, 128, text.len()] {
+            let part = &text[..len];
+            let at =
+                |want: &[u8]| -> Vec<u32> { (0..len).filter(|&i| want.contains(&part[i])).map(|i| i as u32).collect() };
+            let (mut seps, mut specials) = (Vec::new(), Vec::new());
+            assert!(separators(part, &mut seps, &mut specials));
+            assert_eq!(seps, at(b",\n"), "{len} bytes");
+            assert_eq!(specials, at(b"\"\r"), "{len} bytes");
+        }
+    }
 
     #[test]
     fn finds_every_structural_byte_in_order_across_blocks() {

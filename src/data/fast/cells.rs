@@ -116,3 +116,69 @@ pub(crate) fn is_blank(cell: &[u8]) -> bool {
     }
     std::str::from_utf8(cell).map_or(true, |t| t.trim().is_empty())
 }
+
+/// Where splitting by the chunk's separators has got to: the next separator
+/// and the next special byte (`"` or `\r`).
+#[derive(Default)]
+pub(super) struct Split {
+    sep: usize,
+    special: usize,
+}
+
+impl Split {
+    /// The record starting at `start` split into `cells` by the separators,
+    /// as [`record`] splits it; returns where the next record starts, or
+    /// `None` when the record holds a quote or a `\r` other than its line
+    /// end's (then [`record`] splits it).
+    pub(super) fn record(
+        &mut self,
+        bytes: &[u8],
+        start: usize,
+        seps: &[u32],
+        specials: &[u32],
+        cells: &mut Vec<(usize, usize)>,
+    ) -> Option<usize> {
+        cells.clear();
+        // Never behind `start` (a record split by [`record`] moves it on).
+        self.skip_to(start, seps, specials);
+        let special = specials.get(self.special).map_or(usize::MAX, |&p| p as usize);
+        let (mut cell, mut i) = (start, self.sep);
+        while let Some(&p) = seps.get(i) {
+            let p = p as usize;
+            i += 1;
+            if bytes.get(p) != Some(&b'\n') {
+                cells.push((cell, p));
+                cell = p + 1;
+                continue;
+            }
+            let mut end = p;
+            if special < p {
+                // Only the `\r` of a `\r\n` line end is split here.
+                let next = specials.get(self.special + 1).map_or(usize::MAX, |&q| q as usize);
+                if special + 1 != p || bytes.get(special) != Some(&b'\r') || next < p {
+                    return None;
+                }
+                (end, self.special) = (special, self.special + 1);
+            }
+            cells.push((cell, end));
+            self.sep = i;
+            return Some(p + 1);
+        }
+        if special < bytes.len() {
+            return None;
+        }
+        cells.push((cell, bytes.len()));
+        self.sep = i;
+        Some(bytes.len())
+    }
+
+    /// Skips the separators and special bytes before `at`.
+    fn skip_to(&mut self, at: usize, seps: &[u32], specials: &[u32]) {
+        while seps.get(self.sep).is_some_and(|&p| (p as usize) < at) {
+            self.sep += 1;
+        }
+        while specials.get(self.special).is_some_and(|&p| (p as usize) < at) {
+            self.special += 1;
+        }
+    }
+}

@@ -2,11 +2,11 @@
 //! plain writer would: each output row is the key plus a precomputed suffix
 //! per tier combination.
 
-use super::cells::{is_blank, plain_number, plain_parts, record, unquote};
+use super::cells::{is_blank, plain_number, plain_parts, record, unquote, Split};
 use super::{Fallback, MAX_COMBOS};
 use crate::check::Ty;
 use crate::compile::Program;
-use crate::data::scan::Scan;
+use crate::data::scan::{separators, Scan};
 use crate::data::value::{decode, decode_text};
 use crate::data::{Format, Summary, Writer};
 use crate::eval::{Decision, Evaluator, Value};
@@ -24,6 +24,9 @@ pub(super) struct Batch {
     /// Per dimension, each record's tier (`u16::MAX`: none).
     tiers: Vec<Vec<u16>>,
     cells: Vec<u32>,
+    /// The positions of the chunk's `,` and `\n`, and of its `"` and `\r`.
+    separators: Vec<u32>,
+    specials: Vec<u32>,
     frame: Vec<Value>,
     decisions: Vec<Decision>,
 }
@@ -225,11 +228,18 @@ impl<'p> Rows<'p> {
         // record the column-wise decoder does not take (a formatted number, a
         // bad cell, a blank line) is read by the plain reader alone: decoded
         // as the plain path would, or set aside with its reason.
-        let (mut start, mut scan) = (0, Scan::new(bytes));
+        // The chunk's separators are found in one pass; a record with a quote
+        // or a `\r` (but for its line's `\r\n`) is split on its own.
+        let indexed = separators(bytes, &mut batch.separators, &mut batch.specials);
+        let (mut scan, mut split) = (Scan::new(bytes), Split::default());
+        let mut start = 0;
         let (mut rejects, mut records, mut lines, mut counted) = (Vec::new(), 0, 0, 0);
         while start < bytes.len() {
             let from = start;
-            start = record(bytes, start, &mut cells, &mut scan)?;
+            start = match indexed.then(|| split.record(bytes, start, &batch.separators, &batch.specials, &mut cells)) {
+                Some(Some(end)) => end,
+                _ => record(bytes, start, &mut cells, &mut scan)?,
+            };
             let taken = batch.keys.len();
             let whole =
                 cells.len() == self.width && cells.len() >= width && !(cells.len() == 1 && cells[0].0 == cells[0].1);
