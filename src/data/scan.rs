@@ -89,25 +89,10 @@ fn masks_at(bytes: &[u8], at: usize) -> (u64, u64) {
 
 /// The mask of the 64 bytes from `at` (fewer at the end of the chunk).
 fn mask_at(bytes: &[u8], at: usize) -> u64 {
-    let Some(block) = bytes.get(at..at + 64) else {
-        let tail = bytes.get(at..).unwrap_or_default();
-        return tail.iter().enumerate().filter(|(_, &b)| structural(b)).fold(0, |m, (i, _)| m | 1 << i);
-    };
-    let (comma, quote, lf, cr) = (u8x16::splat(b','), u8x16::splat(b'"'), u8x16::splat(b'\n'), u8x16::splat(b'\r'));
-    let mut mask = 0u64;
-    for (k, part) in block.chunks_exact(16).enumerate() {
-        let mut lanes = [0u8; 16];
-        lanes.copy_from_slice(part);
-        let v = u8x16::new(lanes);
-        let hits = v.simd_eq(comma) | v.simd_eq(quote) | v.simd_eq(lf) | v.simd_eq(cr);
-        mask |= u64::from(hits.to_bitmask()) << (16 * k);
-    }
-    mask
+    let (seps, specials) = masks_at(bytes, at);
+    seps | specials
 }
 
-fn structural(b: u8) -> bool {
-    matches!(b, b',' | b'"' | b'\n' | b'\r')
-}
 
 #[cfg(test)]
 mod tests {
@@ -140,7 +125,7 @@ mod tests {
             text.push([b',', b'"', b'\n', b'\r', b' '][i as usize % 5]);
             text.extend_from_slice("张三".as_bytes());
         }
-        let want: Vec<usize> = (0..text.len()).filter(|&i| structural(text[i])).collect();
+        let want: Vec<usize> = (0..text.len()).filter(|&i| b",\"\n\r".contains(&text[i])).collect();
         let mut scan = Scan::new(&text);
         let mut got = Vec::new();
         let mut i = 0;
