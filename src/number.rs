@@ -66,6 +66,13 @@ pub fn symbols_of(currency: &str) -> Vec<&'static str> {
 /// [`parse_data_number`], also returning the currency symbols or codes written
 /// before and after the number.
 pub fn parse_data_amount(raw: &str) -> Option<(Decimal, [Option<&'static str>; 2])> {
+    // Most cells are plain digits: parsed without the general path's copy.
+    // (Not a leading `-`: the general path makes `-0` a negative zero.)
+    if raw.starts_with(|c: char| c.is_ascii_digit()) {
+        if let Some(d) = plain_number(raw.as_bytes()) {
+            return Some((d.normalize(), [None, None]));
+        }
+    }
     let mut s = raw.trim();
     let mut symbols = [None, None];
     let negative = if let Some(rest) = s.strip_prefix('-') {
@@ -97,6 +104,52 @@ pub fn parse_data_amount(raw: &str) -> Option<(Decimal, [Option<&'static str>; 2
     }
     let value = parse_literal(&cleaned).or_else(|| Decimal::from_scientific(&cleaned).ok().map(|d| d.normalize()))?;
     Some((if negative { -value } else { value }, symbols))
+}
+
+/// `[-]digits[.digits]` with at most 18 digits, as an `i64` mantissa and scale.
+pub(crate) fn plain_parts(raw: &[u8]) -> Option<(i64, u32)> {
+    let (neg, digits) = sign_and_digits(raw, 18)?;
+    let (m, scale) = mantissa::<i64>(digits)?;
+    Some((if neg { -m } else { m }, scale))
+}
+
+/// `[-]digits[.digits]`, at most 28 digits: the only shape parsed here.
+pub(crate) fn plain_number(raw: &[u8]) -> Option<Decimal> {
+    if let Some((m, scale)) = plain_parts(raw) {
+        return Some(Decimal::new(m, scale)); // no 128-bit arithmetic
+    }
+    let (neg, digits) = sign_and_digits(raw, 28)?;
+    let (m, scale) = mantissa::<i128>(digits)?;
+    Decimal::try_from_i128_with_scale(if neg { -m } else { m }, scale).ok()
+}
+
+/// The sign and the digits (with at most one inner `.`) of a plain number.
+fn sign_and_digits(raw: &[u8], max: usize) -> Option<(bool, &[u8])> {
+    let (neg, digits) = match raw.first() {
+        Some(b'-') => (true, &raw[1..]),
+        _ => (false, raw),
+    };
+    let ok = !digits.is_empty() && digits.len() <= max && digits[0] != b'.' && digits[digits.len() - 1] != b'.';
+    ok.then_some((neg, digits))
+}
+
+/// The digits as an integer mantissa and the number of decimals.
+fn mantissa<T>(digits: &[u8]) -> Option<(T, u32)>
+where
+    T: Copy + From<u8> + std::ops::Mul<Output = T> + std::ops::Add<Output = T>,
+{
+    let (mut m, mut scale, mut dot) = (T::from(0), 0u32, false);
+    for &b in digits {
+        match b {
+            b'0'..=b'9' => {
+                m = m * T::from(10) + T::from(b - b'0');
+                scale += u32::from(dot);
+            }
+            b'.' if !dot => dot = true,
+            _ => return None,
+        }
+    }
+    Some((m, scale))
 }
 
 /// A rate period. Rates are compared after conversion to a per-year value.
@@ -383,6 +436,28 @@ fn days_in_month(y: i32, m: u32) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_amounts_read_as_the_general_path_reads_them() {
+        // A leading space sends a cell down the general path: both must give
+        // the same decimal, scale included (sums print with it).
+        let mut cells: Vec<String> = ["0", "00", "007", "1.50", "0.000", "1.", ".5", "1..2", "12a", "1e3", "1,000"]
+            .into_iter()
+            .map(String::from)
+            .collect();
+        for digits in 1..=30 {
+            let n = "9".repeat(digits);
+            for dot in [0, 1, digits / 2, digits] {
+                let (a, b) = n.split_at(dot.min(digits));
+                cells.push(if b.is_empty() { a.to_string() } else { format!("{a}.{b}") });
+            }
+        }
+        for cell in cells {
+            let fast = parse_data_amount(&cell).map(|(d, s)| (d.to_string(), d.scale(), s));
+            let general = parse_data_amount(&format!(" {cell}")).map(|(d, s)| (d.to_string(), d.scale(), s));
+            assert_eq!(fast, general, "{cell}");
+        }
+    }
 
     #[test]
     fn iso_dates_parse_to_the_day_number_of_every_day_and_nothing_else() {

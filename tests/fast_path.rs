@@ -515,3 +515,89 @@ fn odd_inputs_are_left_to_the_plain_path() {
     input.extend_from_slice(b"\xff\xfe,100,1,,\n");
     assert!(fast(&p, &input, Format::Csv, false, sizes).is_none());
 }
+
+/// One element of a generated JSON array: records (pretty-printed too, with
+/// brackets, commas and escapes inside strings), bad values, and elements
+/// that are not objects.
+fn json_element() -> impl Strategy<Value = String> {
+    prop::sample::select(vec![
+        r#"{"id":"K","name":"a","年度消费":1200,"orders":3}"#,
+        "{\n  \"id\": \"K\",\n  \"name\": \"x ] , } \\\" \\\\\",\n  \"年度消费\": \"1,000,000\",\n  \"orders\": 3\n}",
+        r#"{"id":"K","name":"[1,2]","年度消费":"lots","orders":1}"#,
+        r#"{"id":"K","name":"b","年度消费":300000,"orders":"x","segment":"retail","extra":{"a":[1,{"b":2}]}}"#,
+        r#"{"id":"K","name":"张三","年度消费":"5k","orders":12,"joined":"2019-12-31"}"#,
+        r#"{"id":"K","name":"c"}"#,
+        "42",
+        r#"["not", "an", "object"]"#,
+        "null",
+    ])
+    .prop_map(String::from)
+}
+
+/// A JSON array input: `elements` with their keys numbered apart, joined by
+/// commas and white space; `damage` breaks the document in one of a few ways.
+fn json_array(elements: &[String], gaps: &[&str], damage: u8) -> String {
+    let mut text = String::from("\u{feff}\n [");
+    for (i, e) in elements.iter().enumerate() {
+        if i > 0 {
+            text.push(',');
+        }
+        text.push_str(gaps[i % gaps.len()]);
+        text.push_str(&e.replacen("\"K\"", &format!("\"K{i}\""), 1));
+    }
+    match damage {
+        1 => text.push_str(",]"),           // a trailing comma
+        2 => text.push_str("] x"),          // text after the array
+        3 => {}                             // never closed
+        4 => text.push_str(",,{}]"),        // an empty element
+        5 => text.push_str("}]"),           // a stray closing brace
+        6 => text.push_str(" {\"id\":1}]"), // a missing comma
+        _ => text.push_str("\n]\n"),
+    }
+    text
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    /// JSON arrays on the parallel path: cut between elements, each chunk read
+    /// as an array of its own. Either the run is handed back, or the output,
+    /// the rejects (with their rows and lines) and the counts are the plain
+    /// reader's; a clean array is always taken.
+    #[test]
+    fn json_arrays_are_decided_in_parallel_exactly_as_the_plain_reader_does(
+        elements in prop::collection::vec(json_element(), 0..30),
+        gaps in prop::sample::select(vec![vec![""], vec!["\n"], vec![" ", "\n  ", "\r\n"]]),
+        damage in prop::sample::select(vec![0u8, 0, 0, 1, 2, 3, 4, 5, 6]),
+        block in 1usize..300,
+        chunk in 1usize..120,
+        skipping in any::<bool>(),
+    ) {
+        let p = program();
+        let input = json_array(&elements, &gaps, damage);
+        let sizes = Sizes { block, chunk };
+        let plain = plain_reading(&p, input.as_bytes(), Format::Json, Format::Csv);
+        let mut got: Vec<Shown> = Vec::new();
+        let mut reject = |r: Rejected| {
+            got.push((r.error.to_string(), r.cells));
+            Ok(())
+        };
+        let skip = skipping.then_some(Skip { source: "input.csv", reject: &mut reject });
+        let mut out = Vec::new();
+        let shape = (Format::Csv, false, &[][..]);
+        let fast = apply(&p, input.as_bytes(), Format::Json, &mut out, shape, today(), sizes, skip);
+        if let Ok(s) = fast {
+            let Some((want, summary, rejects)) = plain else {
+                panic!("fast path took a JSON document the plain path stops on:\n{input}")
+            };
+            prop_assert!(skipping || rejects.is_empty(), "took bad records without --on-error skip:\n{input}");
+            prop_assert_eq!(String::from_utf8_lossy(&out), String::from_utf8_lossy(&want));
+            prop_assert_eq!(&got, &rejects);
+            prop_assert_eq!((s.read, s.written, s.rejected), (summary.read, summary.written, summary.rejected));
+            prop_assert_eq!(s.tiers, summary.tiers);
+        } else {
+            let clean = damage == 0 && plain.is_some_and(|(_, _, rejects)| rejects.is_empty());
+            prop_assert!(!clean, "a clean array was handed back:\n{input}");
+        }
+    }
+}

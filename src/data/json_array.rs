@@ -63,7 +63,8 @@ impl<R: BufRead> Elements<R> {
     }
 
     /// Reads one element whose first byte is `first`; returns it and the byte
-    /// that ended it (`,` or `]`).
+    /// that ended it (`,` or `]`). Works through the reader's buffer a slice
+    /// at a time, jumping through strings to their next quote or backslash.
     fn element(&mut self, first: u8) -> Result<(Vec<u8>, u8), ArrayError> {
         let mut bytes = vec![first];
         let (mut depth, mut in_string, mut escaped) = (0usize, first == b'"', false);
@@ -71,27 +72,47 @@ impl<R: BufRead> Elements<R> {
             depth = 1;
         }
         loop {
-            let Some(b) = self.byte()? else {
+            let buf = self.input.fill_buf().map_err(ArrayError::Io)?;
+            if buf.is_empty() {
                 return Err(self.syntax("the document ends inside an element: the array is never closed"));
-            };
-            if in_string {
-                bytes.push(b);
-                match (escaped, b) {
-                    (true, _) => escaped = false,
-                    (false, b'\\') => escaped = true,
-                    (false, b'"') => in_string = false,
-                    _ => {}
+            }
+            let (mut i, mut end) = (0, None);
+            while let Some(&b) = buf.get(i) {
+                if escaped {
+                    escaped = false;
+                } else if in_string {
+                    match memchr::memchr2(b'"', b'\\', &buf[i..]) {
+                        Some(k) => {
+                            i += k;
+                            (escaped, in_string) = (buf[i] == b'\\', buf[i] == b'\\');
+                        }
+                        None => i = buf.len() - 1,
+                    }
+                } else {
+                    match b {
+                        b'"' => in_string = true,
+                        b'{' | b'[' => depth += 1,
+                        b'}' | b']' if depth > 0 => depth -= 1,
+                        b',' | b']' if depth == 0 => {
+                            end = Some(b);
+                            break;
+                        }
+                        _ => {}
+                    }
                 }
-                continue;
+                i += 1;
             }
-            match b {
-                b'"' => in_string = true,
-                b'{' | b'[' => depth += 1,
-                b'}' | b']' if depth > 0 => depth -= 1,
-                b',' | b']' if depth == 0 => return Ok((bytes, b)),
-                _ => {}
+            let taken = &buf[..i];
+            bytes.extend_from_slice(taken);
+            let lines = memchr::memchr_iter(b'\n', taken).count() as u64;
+            self.line += lines;
+            match end {
+                Some(b) => {
+                    self.input.consume(i + 1);
+                    return Ok((bytes, b));
+                }
+                None => self.input.consume(i),
             }
-            bytes.push(b);
         }
     }
 }

@@ -93,7 +93,6 @@ fn mask_at(bytes: &[u8], at: usize) -> u64 {
     seps | specials
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -94,3 +94,101 @@ pub(crate) fn split_lines(buf: &[u8], eof: bool, size: usize) -> Vec<(usize, usi
     }
     chunks
 }
+
+/// Where a JSON array's splitting has got to across blocks.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct ArrayState {
+    /// A comma has been read: an element must follow (`[1,]` is no array).
+    pub(crate) after_comma: bool,
+    /// The closing `]` has been read.
+    pub(crate) closed: bool,
+}
+
+/// Splits the elements of a JSON array (`buf` starts after the `[`, or after a
+/// comma between elements) into chunks of about `size` bytes: each chunk is
+/// whole elements and the commas between them, without the comma after it,
+/// so `[` + chunk + `]` is an array of its elements exactly when the
+/// document's text is. Returns the chunks and where the rest begins (after
+/// the comma following the last chunk). Elements end at commas outside
+/// strings at depth one; the parser judges everything else. An empty
+/// element, a stray closing bracket, anything but white space after the
+/// array, or an input ending inside it hands back (the plain path says why).
+pub(crate) fn split_array(
+    buf: &[u8],
+    eof: bool,
+    size: usize,
+    state: &mut ArrayState,
+) -> Result<(Vec<(usize, usize)>, usize), Fallback> {
+    if state.closed {
+        let blank = buf.iter().all(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n'));
+        return if blank { Ok((Vec::new(), buf.len())) } else { Err(Fallback) };
+    }
+    let mut chunks = Vec::new();
+    // The chunk being gathered starts at `start`; its whole elements end at `end`.
+    let (mut start, mut end) = (0, None::<usize>);
+    let (mut depth, mut content, mut i) = (0usize, false, 0);
+    while let Some(&b) = buf.get(i) {
+        match b {
+            b'"' => {
+                content = true;
+                let mut j = i + 1;
+                loop {
+                    match memchr::memchr2(b'"', b'\\', buf.get(j..).unwrap_or_default()) {
+                        Some(k) if buf[j + k] == b'\\' => j += k + 2,
+                        Some(k) => break i = j + k,
+                        None if eof => return Err(Fallback),
+                        None => return Ok(close_block(chunks, start, end)),
+                    }
+                }
+            }
+            b'{' | b'[' => (depth, content) = (depth + 1, true),
+            b'}' | b']' if depth > 0 => depth -= 1,
+            b']' => {
+                // The array's end: its last element, then only white space.
+                if !content && state.after_comma {
+                    return Err(Fallback);
+                }
+                if !buf[i + 1..].iter().all(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n')) {
+                    return Err(Fallback);
+                }
+                if content {
+                    chunks.push((start, i));
+                } else if let Some(e) = end {
+                    chunks.push((start, e));
+                }
+                state.closed = true;
+                return Ok((chunks, buf.len()));
+            }
+            b'}' => return Err(Fallback),
+            b',' if depth == 0 => {
+                if !content {
+                    return Err(Fallback); // `[,` or `,,`
+                }
+                (content, state.after_comma, end) = (false, true, Some(i));
+                if i - start >= size {
+                    chunks.push((start, i));
+                    (start, end) = (i + 1, None);
+                }
+            }
+            b' ' | b'\t' | b'\r' | b'\n' => {}
+            _ => content = true,
+        }
+        i += 1;
+    }
+    if eof {
+        return Err(Fallback); // no closing `]`
+    }
+    Ok(close_block(chunks, start, end))
+}
+
+/// The chunks of a block that ends inside an element: the whole elements
+/// gathered so far make the last chunk; the rest starts after their comma.
+fn close_block(mut chunks: Vec<(usize, usize)>, start: usize, end: Option<usize>) -> (Vec<(usize, usize)>, usize) {
+    match end {
+        Some(e) => {
+            chunks.push((start, e));
+            (chunks, e + 1)
+        }
+        None => (chunks, start),
+    }
+}

@@ -2,53 +2,7 @@
 
 use super::Fallback;
 use crate::data::scan::Scan;
-use crate::number::Decimal;
-
-/// `[-]digits[.digits]` with at most 18 digits, as an `i64` mantissa and scale.
-pub(super) fn plain_parts(raw: &[u8]) -> Option<(i64, u32)> {
-    let (neg, digits) = sign_and_digits(raw, 18)?;
-    let (m, scale) = mantissa::<i64>(digits)?;
-    Some((if neg { -m } else { m }, scale))
-}
-
-/// `[-]digits[.digits]`, at most 28 digits: the only shape parsed here.
-pub(crate) fn plain_number(raw: &[u8]) -> Option<Decimal> {
-    if let Some((m, scale)) = plain_parts(raw) {
-        return Some(Decimal::new(m, scale)); // no 128-bit arithmetic
-    }
-    let (neg, digits) = sign_and_digits(raw, 28)?;
-    let (m, scale) = mantissa::<i128>(digits)?;
-    Decimal::try_from_i128_with_scale(if neg { -m } else { m }, scale).ok()
-}
-
-/// The sign and the digits (with at most one inner `.`) of a plain number.
-fn sign_and_digits(raw: &[u8], max: usize) -> Option<(bool, &[u8])> {
-    let (neg, digits) = match raw.first() {
-        Some(b'-') => (true, &raw[1..]),
-        _ => (false, raw),
-    };
-    let ok = !digits.is_empty() && digits.len() <= max && digits[0] != b'.' && digits[digits.len() - 1] != b'.';
-    ok.then_some((neg, digits))
-}
-
-/// The digits as an integer mantissa and the number of decimals.
-fn mantissa<T>(digits: &[u8]) -> Option<(T, u32)>
-where
-    T: Copy + From<u8> + std::ops::Mul<Output = T> + std::ops::Add<Output = T>,
-{
-    let (mut m, mut scale, mut dot) = (T::from(0), 0u32, false);
-    for &b in digits {
-        match b {
-            b'0'..=b'9' => {
-                m = m * T::from(10) + T::from(b - b'0');
-                scale += u32::from(dot);
-            }
-            b'.' if !dot => dot = true,
-            _ => return None,
-        }
-    }
-    Some((m, scale))
-}
+pub(crate) use crate::number::{plain_number, plain_parts};
 
 /// Splits the record starting at `start` into `cells` (raw bytes, quotes kept)
 /// in one pass; returns where the next record starts. A quote inside an

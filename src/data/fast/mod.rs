@@ -1,5 +1,6 @@
-//! The fast path of `tier apply` for CSV input: input read in blocks, split at
-//! record boundaries (quote-aware), chunks parsed and evaluated on all cores,
+//! The fast path of `tier apply` for CSV and JSON input: input read in blocks,
+//! split at record boundaries (quote-aware; for JSON, between lines or array
+//! elements, whose chunks the plain reader decodes), chunks parsed and evaluated on all cores,
 //! output written in input order. Only the columns the policy reads are decoded;
 //! plain numbers are parsed straight to decimals; each output row is the key plus
 //! a precomputed suffix per tier combination, rendered once by the plain
@@ -7,7 +8,7 @@
 //!
 //! Anything unusual — a cell the plain decoder rejects, a quote inside an
 //! unquoted field, a blank line, a record of the wrong width, invalid UTF-8 —
-//! makes [`run`] return [`Fallback`] before any output is committed; the caller
+//! makes [`apply`] return [`Fallback`] before any output is committed; the caller
 //! then runs the plain path, which reports the problem exactly as usual.
 //! Memory is bounded by the block size: one block of input and its output.
 
@@ -16,7 +17,7 @@ mod cells;
 mod recover;
 mod rows;
 
-pub(crate) use blocks::{fill, record_end, split, split_lines};
+pub(crate) use blocks::{fill, record_end, split, split_array, split_lines, ArrayState};
 pub(crate) use cells::{is_blank, plain_number, record, unquote};
 
 use super::Format;
@@ -60,9 +61,10 @@ pub struct Skip<'s> {
     pub reject: &'s mut dyn FnMut(Rejected) -> Result<(), ()>,
 }
 
-/// Applies `program` to `input` in `in_format` on all cores: CSV, or NDJSON,
-/// whose lines are decoded by the plain reader in parallel (a JSON array has
-/// no line structure, Excel and Parquet no bytes to split: `Fallback`).
+/// Applies `program` to `input` in `in_format` on all cores: CSV; NDJSON,
+/// whose lines are decoded by the plain reader in parallel; a JSON array,
+/// cut between its elements and each chunk read as an array of its own
+/// (Excel and Parquet have no bytes to split: `Fallback`).
 /// `shape` is the output format, `--tiers-only` and the `--keep` columns.
 ///
 /// Without `skip` the first bad record hands the run back; with it, bad
@@ -81,9 +83,10 @@ pub fn apply<W: Write + Send>(
     skip: Option<Skip<'_>>,
 ) -> Result<Summary, Fallback> {
     match in_format {
-        Format::Csv => run_with(program, input, out, shape, today, sizes, skip, false),
-        Format::Ndjson => run_with(program, input, out, shape, today, sizes, skip, true),
-        Format::Json | Format::Xlsx | Format::Parquet => Err(Fallback),
+        Format::Csv => run_with(program, input, out, shape, today, sizes, skip, Cut::Records),
+        Format::Ndjson => run_with(program, input, out, shape, today, sizes, skip, Cut::Lines),
+        Format::Json => run_with(program, input, out, shape, today, sizes, skip, Cut::Elements),
+        Format::Xlsx | Format::Parquet => Err(Fallback),
     }
 }
 
@@ -97,11 +100,11 @@ pub fn run_sized<W: Write + Send>(
     today: Date,
     sizes: Sizes,
 ) -> Result<Summary, Fallback> {
-    run_with(program, input, out, (format, tiers_only, &[]), today, sizes, None, false)
+    run_with(program, input, out, (format, tiers_only, &[]), today, sizes, None, Cut::Records)
 }
 
 /// The run: `shape` is the output format, `--tiers-only` and the kept columns;
-/// `lines`: NDJSON input (no header, records end at any line break).
+/// `cut`: how the input splits into records.
 #[allow(clippy::too_many_arguments)]
 fn run_with<W: Write + Send>(
     program: &Program,
@@ -111,7 +114,7 @@ fn run_with<W: Write + Send>(
     today: Date,
     sizes: Sizes,
     mut skip: Option<Skip<'_>>,
-    lines: bool,
+    cut: Cut,
 ) -> Result<Summary, Fallback> {
     if !matches!(format, Format::Csv | Format::Ndjson) {
         return Err(Fallback); // JSON's separators, Excel's and Parquet's typed cells
@@ -122,8 +125,24 @@ fn run_with<W: Write + Send>(
     let ev = Evaluator::with_tables(program, today);
     let mut buf: Vec<u8> = Vec::with_capacity(block + chunk);
     let mut eof = false;
-    let (columns, header) = if lines {
+    let (columns, header) = if cut == Cut::Lines {
         (Vec::new(), Vec::new())
+    } else if cut == Cut::Elements {
+        // Up to the `[` (after a byte order mark and white space): the chunks
+        // are the elements after it.
+        loop {
+            eof = fill(&mut input, &mut buf, block, chunk)? == 0;
+            let text = buf.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&buf);
+            match text.iter().position(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n')) {
+                Some(at) if text[at] == b'[' => {
+                    let end = buf.len() - text.len() + at + 1;
+                    break (Vec::new(), buf.drain(..end).collect::<Vec<u8>>());
+                }
+                Some(_) => return Err(Fallback), // not an array: the plain path says so
+                None if eof => return Err(Fallback),
+                None => {}
+            }
+        }
     } else {
         loop {
             eof = fill(&mut input, &mut buf, block, chunk)? == 0;
@@ -144,6 +163,9 @@ fn run_with<W: Write + Send>(
     // first), to place the records a chunk sets aside.
     let header_lines = memchr::memchr_iter(b'\n', header).count() as u64;
     let (mut records_before, mut lines_before) = (0usize, header_lines);
+    // CSV chunks are read after the header, whose lines their locations count;
+    // an array's chunks are read alone, from the line they start on.
+    let counted = if cut == Cut::Elements { 0 } else { header_lines };
     let (job_tx, job_rx) = std::sync::mpsc::channel::<Job>();
     let job_rx = &std::sync::Mutex::new(job_rx);
     // Three stages overlap: a reader cuts blocks at record boundaries, this thread
@@ -154,14 +176,31 @@ fn run_with<W: Write + Send>(
         // Processed blocks go back to the reader: no fresh pages per block.
         let (free_tx, free_rx) = std::sync::mpsc::channel::<Vec<u8>>();
         s.spawn(move || {
+            let mut array = ArrayState::default();
             loop {
-                let chunks = if lines { split_lines(&buf, eof, chunk) } else { split(&buf, eof, chunk) };
-                if let Some(&(_, last)) = chunks.last() {
+                let ends = |chunks: Vec<(usize, usize)>| {
+                    let rest = chunks.last().map_or(0, |c| c.1);
+                    Ok((chunks, rest))
+                };
+                let cut_at = match cut {
+                    Cut::Records => ends(split(&buf, eof, chunk)),
+                    Cut::Lines => ends(split_lines(&buf, eof, chunk)),
+                    Cut::Elements => split_array(&buf, eof, chunk, &mut array),
+                };
+                let (chunks, rest) = match cut_at {
+                    Ok(cut) => cut,
+                    Err(e) => {
+                        let _ = block_tx.send(Err(e));
+                        return;
+                    }
+                };
+                if rest > 0 {
                     let mut next = free_rx.try_recv().unwrap_or_else(|_| Vec::with_capacity(block + chunk));
                     next.clear();
-                    next.extend_from_slice(&buf[last..]);
-                    buf.truncate(last);
-                    if block_tx.send(Ok((std::mem::replace(&mut buf, next), chunks))).is_err() {
+                    next.extend_from_slice(&buf[rest..]);
+                    buf.truncate(chunks.last().map_or(0, |c| c.1));
+                    let full = std::mem::replace(&mut buf, next);
+                    if !chunks.is_empty() && block_tx.send(Ok((full, chunks))).is_err() {
                         return;
                     }
                 }
@@ -204,7 +243,9 @@ fn run_with<W: Write + Send>(
                     };
                     let Ok((buf, seq, (a, b))) = job else { return };
                     let bytes = &buf[a..b];
-                    let rendered = if lines {
+                    let rendered = if cut == Cut::Elements {
+                        recover::elements(rows, bytes, ev, source)
+                    } else if cut == Cut::Lines {
                         // The reader skips a byte order mark on its first line only:
                         // one opening a later chunk is the file's data, not a mark.
                         if seq > 0 && bytes.starts_with("\u{feff}".as_bytes()) {
@@ -254,7 +295,7 @@ fn run_with<W: Write + Send>(
                     // Stopping on the first bad record: the plain path reports it.
                     let skip = skip.as_mut().ok_or(Fallback)?;
                     for mut r in part.rejects {
-                        r.error.shift(records_before, lines_before - header_lines);
+                        r.error.shift(records_before, lines_before - counted);
                         (skip.reject)(r).map_err(|()| Fallback)?;
                     }
                 }
@@ -323,3 +364,12 @@ type Job = (std::sync::Arc<Vec<u8>>, usize, (usize, usize));
 
 /// A block of whole records and its chunks.
 type Block = (Vec<u8>, Vec<(usize, usize)>);
+
+/// How the input splits into records: CSV records after a header, NDJSON
+/// lines, or the elements of a JSON array.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cut {
+    Records,
+    Lines,
+    Elements,
+}

@@ -2,7 +2,7 @@
 //! record it does not take (a cell it does not parse, a bad record, a blank
 //! line) alone, through [`plain_record`]; a chunk it cannot read at all (not
 //! UTF-8, a key the fast writer does not render) whole, through [`recover`];
-//! NDJSON chunks always, through [`ndjson`]. Each record is decided or set
+//! NDJSON and JSON array chunks always, through [`ndjson`] and [`elements`]. Each record is decided or set
 //! aside exactly as the plain path would, so a bad record costs its own
 //! decoding, not the whole file a second pass.
 //!
@@ -63,6 +63,12 @@ pub(super) fn recover(
 /// break never falls inside a JSON record, so any line is a record boundary.
 pub(super) fn ndjson(rows: &Rows, bytes: &[u8], ev: &Evaluator, source: &str) -> Result<Part, Fallback> {
     plain(rows, Box::new(bytes), Format::Ndjson, ev, source)
+}
+
+/// Whole elements of a JSON array and the commas between them, read as an
+/// array of their own by the plain reader (see [`super::split_array`]).
+pub(super) fn elements(rows: &Rows, bytes: &[u8], ev: &Evaluator, source: &str) -> Result<Part, Fallback> {
+    plain(rows, Box::new(b"[".chain(bytes).chain(&b"]"[..])), Format::Json, ev, source)
 }
 
 fn plain(
