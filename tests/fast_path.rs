@@ -75,7 +75,7 @@ fn fast_keeping(
     sizes: Sizes,
 ) -> Option<(Vec<u8>, Summary)> {
     let mut out = Vec::new();
-    let summary = apply(p, input, Format::Csv, &mut out, shape, today(), sizes, None).ok()?;
+    let summary = apply(p, (input, None), Format::Csv, &mut out, shape, today(), sizes, None).ok()?;
     Some((out, summary))
 }
 
@@ -153,7 +153,8 @@ fn same_skipping(p: &Program, input: &[u8], format: Format, sizes: Sizes) -> boo
     };
     let mut out = Vec::new();
     let skip = Skip { source: "input.csv", reject: &mut reject };
-    let Ok(summary) = apply(p, input, Format::Csv, &mut out, (format, false, &[]), today(), sizes, Some(skip)) else {
+    let Ok(summary) = apply(p, (input, None), Format::Csv, &mut out, (format, false, &[]), today(), sizes, Some(skip))
+    else {
         return false;
     };
     let Some((bytes, want, rejects)) = plain_skipping(p, input, format) else {
@@ -432,9 +433,17 @@ fn bad_records_are_set_aside_by_the_parallel_path_itself() {
     let mut reject = |_: Rejected| Ok(());
     let skip = Skip { source: "input.csv", reject: &mut reject };
     let shape = (Format::Csv, false, &[][..]);
-    assert!(
-        apply(&p, repeated.as_bytes(), Format::Csv, &mut out, shape, today(), Sizes::default(), Some(skip)).is_err()
-    );
+    assert!(apply(
+        &p,
+        (repeated.as_bytes(), None),
+        Format::Csv,
+        &mut out,
+        shape,
+        today(),
+        Sizes::default(),
+        Some(skip)
+    )
+    .is_err());
 }
 
 /// NDJSON on the parallel path: lines decoded by the plain reader on every
@@ -470,13 +479,13 @@ fn ndjson_lines_are_decided_in_parallel_exactly_as_the_plain_reader_does() {
         let skip = Some(Skip { source: "input.csv", reject: &mut reject });
         let mut out = Vec::new();
         let shape = (Format::Csv, false, &[][..]);
-        let s = apply(&p, input.as_bytes(), Format::Ndjson, &mut out, shape, today(), sizes, skip).unwrap();
+        let s = apply(&p, (input.as_bytes(), None), Format::Ndjson, &mut out, shape, today(), sizes, skip).unwrap();
         assert_eq!(String::from_utf8_lossy(&out), String::from_utf8_lossy(&want), "{sizes:?}");
         assert_eq!(got, rejects, "{sizes:?}");
         assert_eq!((s.read, s.written, s.rejected), (summary.read, summary.written, summary.rejected));
         assert_eq!(s.tiers, summary.tiers);
         let mut out = Vec::new();
-        assert!(apply(&p, input.as_bytes(), Format::Ndjson, &mut out, shape, today(), sizes, None).is_err());
+        assert!(apply(&p, (input.as_bytes(), None), Format::Ndjson, &mut out, shape, today(), sizes, None).is_err());
     }
     // A byte order mark opening a line other than the first is data: the plain
     // reader rejects that line, so the parallel path (whose chunks each have a
@@ -492,7 +501,7 @@ fn ndjson_lines_are_decided_in_parallel_exactly_as_the_plain_reader_does() {
         };
         let skip = Some(Skip { source: "input.csv", reject: &mut reject });
         let (mut out, shape, sizes) = (Vec::new(), (Format::Csv, false, &[][..]), Sizes { block: 1 << 10, chunk });
-        if apply(&p, marked.as_bytes(), Format::Ndjson, &mut out, shape, today(), sizes, skip).is_ok() {
+        if apply(&p, (marked.as_bytes(), None), Format::Ndjson, &mut out, shape, today(), sizes, skip).is_ok() {
             assert_eq!((out.as_slice(), &got), (want.as_slice(), &rejects), "chunk {chunk}");
         }
     }
@@ -585,7 +594,7 @@ proptest! {
         let skip = skipping.then_some(Skip { source: "input.csv", reject: &mut reject });
         let mut out = Vec::new();
         let shape = (Format::Csv, false, &[][..]);
-        let fast = apply(&p, input.as_bytes(), Format::Json, &mut out, shape, today(), sizes, skip);
+        let fast = apply(&p, (input.as_bytes(), None), Format::Json, &mut out, shape, today(), sizes, skip);
         if let Ok(s) = fast {
             let Some((want, summary, rejects)) = plain else {
                 panic!("fast path took a JSON document the plain path stops on:\n{input}")

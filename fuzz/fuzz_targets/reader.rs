@@ -136,7 +136,7 @@ fuzz_target!(|data: &[u8]| {
     // JSON array elements.
     let mut out = Vec::new();
     let shape = (out_format, false, &[][..]);
-    let Ok(fast) = apply(p, input, format, &mut out, shape, today(), sizes, None) else { return };
+    let Ok(fast) = apply(p, (input, None), format, &mut out, shape, today(), sizes, None) else { return };
     assert_eq!(summary.rejected, 0, "the parallel path took input the plain path rejects");
     assert_eq!(String::from_utf8_lossy(&out), String::from_utf8_lossy(&bytes), "the paths differ");
     assert_eq!((fast.read, fast.written), (summary.read, summary.written));

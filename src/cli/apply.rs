@@ -394,7 +394,7 @@ fn coverage_report(c: &Coverage, loaded: &Loaded) -> String {
     out
 }
 
-/// The parallel path (`data::fast`) for a CSV, NDJSON or JSON array file; `None` when it does
+/// The parallel path (`data::fast`) for a CSV, NDJSON, JSON array or Parquet file; `None` when it does
 /// not apply or hands back to the plain path, which then produces identical
 /// output (or reports the bad record as usual). With `--on-error skip` bad
 /// records go to the reject report from the parallel path itself.
@@ -408,7 +408,8 @@ fn fast_path(
     let plain_only = std::env::var_os("TIER_PLAIN_PATH").is_some();
     let Some(data) = args.data.as_deref() else { return Ok(None) };
     // Excel and Parquet output take typed cells, which the parallel path does not render.
-    let unfit = !matches!(input.format, Format::Csv | Format::Ndjson | Format::Json) || !format.streams();
+    let unfit =
+        !matches!(input.format, Format::Csv | Format::Ndjson | Format::Json | Format::Parquet) || !format.streams();
     if plain_only || unfit || data == "-" {
         return Ok(None);
     }
@@ -417,7 +418,16 @@ fn fast_path(
     let mut rejects = open_rejects(args)?;
     let shape = (format, args.tiers_only, args.keep.as_slice());
     let fast = |out: &mut Output, skip| {
-        tierlang::data::fast::apply(program, file, input.format, out, shape, today, Default::default(), skip)
+        tierlang::data::fast::apply(
+            program,
+            (file, Some(Path::new(data))),
+            input.format,
+            out,
+            shape,
+            today,
+            Default::default(),
+            skip,
+        )
     };
     let done = match (&mut rejects, args.on_error) {
         (Some(report), OnError::Skip) => {

@@ -18,7 +18,7 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::file::reader::ChunkReader;
 
 /// Rows decoded per batch.
-const BATCH: usize = 8_192;
+pub const BATCH: usize = 8_192;
 
 fn unreadable(source: &str, message: impl std::fmt::Display) -> DataError {
     DataError::Unreadable {
@@ -54,16 +54,25 @@ pub fn readable(ty: &DataType) -> bool {
 pub fn open<T: ChunkReader + 'static>(input: T, name: &str) -> Result<TableInput, DataError> {
     let builder = ParquetRecordBatchReaderBuilder::try_new(input).map_err(|e| unreadable(name, e))?;
     let schema = builder.schema().clone();
+    let batches = builder.with_batch_size(BATCH).build().map_err(|e| unreadable(name, e))?;
+    Ok(from_batches(&schema, batches, name))
+}
+
+/// The rows of `batches` (of `schema`), numbered from 1: the whole file for
+/// the plain path, a share of its rows for a worker of the parallel path.
+pub fn from_batches(
+    schema: &arrow_schema::Schema,
+    mut batches: impl Iterator<Item = Result<RecordBatch, arrow_schema::ArrowError>> + 'static,
+    name: &str,
+) -> TableInput {
     let columns: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
-    let types: Vec<String> = schema.fields().iter().map(|f| f.data_type().to_string()).collect();
     let unsupported: Vec<(usize, String)> = schema
         .fields()
         .iter()
         .enumerate()
         .filter(|(_, f)| !readable(f.data_type()))
-        .map(|(i, _)| (i, types[i].clone()))
+        .map(|(i, f)| (i, f.data_type().to_string()))
         .collect();
-    let mut batches = builder.with_batch_size(BATCH).build().map_err(|e| unreadable(name, e))?;
     let source: std::sync::Arc<str> = name.into();
     let (mut batch, mut i, mut row, mut failed) = (None::<std::rc::Rc<RecordBatch>>, 0usize, 0usize, false);
     let iter = std::iter::from_fn(move || -> Option<TableRow> {
@@ -87,7 +96,7 @@ pub fn open<T: ChunkReader + 'static>(input: T, name: &str) -> Result<TableInput
             }
         }
     });
-    Ok(TableInput { columns, rows: Box::new(iter), origin: None, unsupported })
+    TableInput { columns, rows: Box::new(iter), origin: None, unsupported }
 }
 
 /// Row `i` of a record batch: its cells are made when read.

@@ -133,7 +133,7 @@ impl<'f> Reader<'f> {
 
     /// A reader over a table's rows (Excel, Parquet): the cells of each row
     /// by field, as JSON records are.
-    fn from_table(
+    pub(crate) fn from_table(
         table: super::tabular::TableInput,
         source: &str,
         fields: &'f [FieldInfo],

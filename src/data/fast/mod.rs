@@ -14,6 +14,7 @@
 
 mod blocks;
 mod cells;
+mod parquet;
 mod recover;
 mod rows;
 
@@ -30,7 +31,8 @@ use std::io::{Read, Write};
 
 /// Input read per block; output of a block is of similar size.
 const BLOCK: usize = 4 << 20;
-/// Records are handed to workers in chunks of about this many bytes.
+/// Records are handed to workers in chunks of about this many bytes (of
+/// text), or this many rows (of a Parquet file).
 const CHUNK: usize = 64 << 10;
 /// Tier combinations (the product over dimensions) precomputed at most.
 const MAX_COMBOS: usize = 4096;
@@ -39,8 +41,9 @@ const MAX_COMBOS: usize = 4096;
 #[derive(Debug)]
 pub struct Fallback;
 
-/// How input is cut: blocks read at a time and chunks handed to workers. Only
-/// tests choose other sizes (tiny ones, to put every boundary somewhere awkward).
+/// How input is cut: blocks read at a time and chunks handed to workers
+/// (bytes of text; for Parquet, `chunk` is rows per share). Only tests choose
+/// other sizes (tiny ones, to put every boundary somewhere awkward).
 #[derive(Debug, Clone, Copy)]
 pub struct Sizes {
     pub block: usize,
@@ -63,8 +66,9 @@ pub struct Skip<'s> {
 
 /// Applies `program` to `input` in `in_format` on all cores: CSV; NDJSON,
 /// whose lines are decoded by the plain reader in parallel; a JSON array,
-/// cut between its elements and each chunk read as an array of its own
-/// (Excel and Parquet have no bytes to split: `Fallback`).
+/// cut between its elements and each chunk read as an array of its own;
+/// Parquet, whose row groups each worker reads from the file at `path`
+/// itself (Excel has no bytes to split, stdin Parquet no file: `Fallback`).
 /// `shape` is the output format, `--tiers-only` and the `--keep` columns.
 ///
 /// Without `skip` the first bad record hands the run back; with it, bad
@@ -74,7 +78,7 @@ pub struct Skip<'s> {
 #[allow(clippy::too_many_arguments)]
 pub fn apply<W: Write + Send>(
     program: &Program,
-    input: impl Read + Send,
+    (input, path): (impl Read + Send, Option<&std::path::Path>),
     in_format: Format,
     out: &mut W,
     shape: (Format, bool, &[String]),
@@ -86,7 +90,11 @@ pub fn apply<W: Write + Send>(
         Format::Csv => run_with(program, input, out, shape, today, sizes, skip, Cut::Records),
         Format::Ndjson => run_with(program, input, out, shape, today, sizes, skip, Cut::Lines),
         Format::Json => run_with(program, input, out, shape, today, sizes, skip, Cut::Elements),
-        Format::Xlsx | Format::Parquet => Err(Fallback),
+        Format::Parquet => match path {
+            Some(path) => parquet::run(program, path, out, shape, today, sizes.chunk, skip),
+            None => Err(Fallback),
+        },
+        Format::Xlsx => Err(Fallback),
     }
 }
 

@@ -79,10 +79,15 @@ fn plain(
     source: &str,
 ) -> Result<Part, Fallback> {
     let program = rows.program;
-    let reader = Reader::new(input, format, source, &program.fields, program.key)
-        .map_err(|_| Fallback)?
-        .keep(rows.keep)
-        .map_err(|_| Fallback)?;
+    let reader = Reader::new(input, format, source, &program.fields, program.key).map_err(|_| Fallback)?;
+    plain_reader(rows, reader, ev)
+}
+
+/// The records of `reader` decided and rendered as the plain path does (a
+/// Parquet worker's share of the rows comes here as its own reader).
+pub(super) fn plain_reader(rows: &Rows, reader: Reader<'_>, ev: &Evaluator) -> Result<Part, Fallback> {
+    let program = rows.program;
+    let reader = reader.keep(rows.keep).map_err(|_| Fallback)?;
     let mut out = Vec::new();
     let mut writer = Writer::with_kept(&mut out, rows.format, program, rows.keep.to_vec(), Vec::new(), rows.tiers_only)
         .map_err(|_| Fallback)?;
