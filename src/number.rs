@@ -366,7 +366,8 @@ pub fn whole_u32(d: Decimal) -> Option<u32> {
 
 /// `YYYY-MM-DD HH:MM:SS` for seconds since 1970-01-01 00:00.
 pub fn format_datetime(secs: i64) -> String {
-    let day = Date(secs.div_euclid(86_400) as i32);
+    // Beyond i32 days: a year no date field reads, never a wrapped-around day.
+    let day = Date(i32::try_from(secs.div_euclid(86_400)).unwrap_or(if secs < 0 { i32::MIN } else { i32::MAX }));
     let s = secs.rem_euclid(86_400);
     format!("{day} {:02}:{:02}:{:02}", s / 3600, s % 3600 / 60, s % 60)
 }

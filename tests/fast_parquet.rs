@@ -11,7 +11,6 @@ use arrow_array::builder::{
     BooleanBuilder, Date32Builder, Decimal128Builder, Float64Builder, Int64Builder, StringBuilder,
 };
 use arrow_array::{ArrayRef, RecordBatch};
-use assert_cmd::Command;
 use parquet::arrow::ArrowWriter;
 use parquet::file::properties::WriterProperties;
 use std::path::Path;
@@ -24,41 +23,7 @@ use tierlang::number::Date;
 
 mod common;
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// stdout, the reject report (if asked for) and the exit code of one run.
-type Run = (Vec<u8>, Option<Vec<u8>>, Option<i32>);
-
-fn tier(args: &[&str], plain: bool, rejects: Option<&Path>) -> Run {
-    let mut cmd = Command::cargo_bin("tier").unwrap();
-    cmd.current_dir(root()).env("NO_COLOR", "1").env_remove("TIER_PLAIN_PATH");
-    if plain {
-        cmd.env("TIER_PLAIN_PATH", "1");
-    }
-    if let Some(r) = rejects {
-        let _ = std::fs::remove_file(r);
-    }
-    let o = cmd.args(args).output().unwrap();
-    (o.stdout, rejects.and_then(|r| std::fs::read(r).ok()), o.status.code())
-}
-
-/// What the plain path says on `args`, for a failure's message.
-fn errors(args: &[&str]) -> String {
-    let o = Command::cargo_bin("tier").unwrap().current_dir(root()).env("TIER_PLAIN_PATH", "1").args(args).output();
-    String::from_utf8_lossy(&o.unwrap().stderr).into_owned()
-}
-
-/// Both paths on `args`; their results, which must agree.
-fn same(args: &[&str], rejects: Option<&Path>) -> Run {
-    let fast = tier(args, false, rejects);
-    let plain = tier(args, true, rejects);
-    assert_eq!(String::from_utf8_lossy(&fast.0), String::from_utf8_lossy(&plain.0), "stdout differs on {args:?}");
-    assert_eq!(fast.1, plain.1, "reject report differs on {args:?}");
-    assert_eq!(fast.2, plain.2, "exit code differs on {args:?}");
-    fast
-}
+use common::{errors, same};
 
 #[test]
 fn every_example_parquet_fixture_gives_the_plain_paths_bytes() {

@@ -10,7 +10,6 @@
 
 mod common;
 
-use assert_cmd::Command;
 use std::path::Path;
 
 fn root() -> &'static Path {
@@ -20,8 +19,7 @@ fn root() -> &'static Path {
 /// `tier` on the plain path (the parallel CSV path reports no Pareto points,
 /// so summaries compare only between runs of one path).
 fn tier(args: &[&str]) -> std::process::Output {
-    let mut cmd = Command::cargo_bin("tier").unwrap();
-    cmd.current_dir(root()).env("NO_COLOR", "1").env("TIER_PLAIN_PATH", "1").args(args).output().unwrap()
+    common::tier(true).args(args).output().unwrap()
 }
 
 fn stderr(out: &std::process::Output) -> String {

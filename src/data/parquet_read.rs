@@ -133,12 +133,16 @@ fn seconds(unit: &TimeUnit, v: i64) -> i64 {
 }
 
 /// The value at `i` as a cell.
-fn cell(a: &dyn Array, i: usize) -> Cell {
+pub(crate) fn cell(a: &dyn Array, i: usize) -> Cell {
     use serde_json::Value as J;
     if a.is_null(i) {
         return Cell::Json(J::Null);
     }
-    let date = |days: i64| crate::number::Date(0).add_days(days).map_or(String::new(), |d| d.to_string());
+    // A day past 9999-12-31 (or before year 0) is shown as stored, which no
+    // date field reads: an error, never an empty cell.
+    let date = |days: i64| {
+        crate::number::Date(0).add_days(days).map_or_else(|| format!("day {days} from 1970-01-01"), |d| d.to_string())
+    };
     match a.data_type() {
         DataType::Utf8 => Cell::Text(a.as_string::<i32>().value(i).to_string()),
         DataType::LargeUtf8 => Cell::Text(a.as_string::<i64>().value(i).to_string()),

@@ -94,13 +94,8 @@ fn invalid_money() -> CellError {
 fn parse(field: &FieldInfo, text: &str) -> Option<Value> {
     match field.ty {
         Ty::Text => Some(Value::Text(text.to_string())),
-        Ty::Number | Ty::Money | Ty::Lit => parse_data_number(text).map(Value::Num),
-        Ty::Integer => parse_data_number(text).filter(|d| d.fract().is_zero()).map(Value::Num),
-        Ty::Rate => {
-            // A rate counts events per period: never negative.
-            let per_year = field.period.map_or(rust_decimal::Decimal::ONE, |p| p.per_year());
-            let count = parse_data_number(text).filter(|d| !d.is_sign_negative() || d.is_zero());
-            count.and_then(|d| d.checked_mul(per_year)).map(Value::Num)
+        Ty::Number | Ty::Money | Ty::Lit | Ty::Integer | Ty::Rate => {
+            parse_data_number(text).and_then(|d| number(field, d))
         }
         Ty::Date => Date::parse(text).map(Value::Date),
         Ty::DateTime => crate::number::parse_datetime(text).map(Value::DateTime),
@@ -112,6 +107,22 @@ fn parse(field: &FieldInfo, text: &str) -> Option<Value> {
             .or_else(|| field.enum_values.iter().position(|v| v.eq_ignore_ascii_case(text)))
             .map(|i| Value::Enum(i as u32)),
         Ty::Error => None,
+    }
+}
+
+/// A number read from a cell (a decimal as [`parse_data_number`] gives it)
+/// as a numeric `field` takes it: a whole number for an integer, a count
+/// per period scaled to a year for a rate.
+pub(crate) fn number(field: &FieldInfo, d: rust_decimal::Decimal) -> Option<Value> {
+    match field.ty {
+        Ty::Integer => d.fract().is_zero().then_some(Value::Num(d)),
+        Ty::Rate => {
+            // A rate counts events per period: never negative.
+            let per_year = field.period.map_or(rust_decimal::Decimal::ONE, |p| p.per_year());
+            let count = Some(d).filter(|d| !d.is_sign_negative() || d.is_zero());
+            count.and_then(|d| d.checked_mul(per_year)).map(Value::Num)
+        }
+        _ => Some(Value::Num(d)),
     }
 }
 

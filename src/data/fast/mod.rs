@@ -12,8 +12,11 @@
 //! then runs the plain path, which reports the problem exactly as usual.
 //! Memory is bounded by the block size: one block of input and its output.
 
+mod arrow;
 mod blocks;
 mod cells;
+mod decode;
+mod merge;
 mod parquet;
 mod recover;
 mod rows;
@@ -121,7 +124,7 @@ fn run_with<W: Write + Send>(
     (format, tiers_only, keep): (Format, bool, &[String]),
     today: Date,
     sizes: Sizes,
-    mut skip: Option<Skip<'_>>,
+    skip: Option<Skip<'_>>,
     cut: Cut,
 ) -> Result<Summary, Fallback> {
     if !matches!(format, Format::Csv | Format::Ndjson) {
@@ -167,10 +170,9 @@ fn run_with<W: Write + Send>(
     let (rows, ev, columns, header) = (&rows, &ev, &columns, &header);
     let skipping = skip.is_some();
     let source = skip.as_ref().map_or("input", |s| s.source);
-    // Records and lines before the chunk being collected (the header's lines
-    // first), to place the records a chunk sets aside.
+    // The first chunk starts after the header's lines (to place the records
+    // a chunk sets aside).
     let header_lines = memchr::memchr_iter(b'\n', header).count() as u64;
-    let (mut records_before, mut lines_before) = (0usize, header_lines);
     // CSV chunks are read after the header, whose lines their locations count;
     // an array's chunks are read alone, from the line they start on.
     let counted = if cut == Cut::Elements { 0 } else { header_lines };
@@ -279,57 +281,23 @@ fn run_with<W: Write + Send>(
             });
         }
         drop(done_tx);
-        let mut summary = Summary::new(program);
         let mut result = Ok(());
         let mut next_seq = 0;
-        let mut early: std::collections::HashMap<usize, Rendered> = std::collections::HashMap::new();
-        let mut seen = super::key_set::KeySet::default();
-        // Collects the results of `want` chunks starting at `from`, in order.
-        let mut collect = |from: usize, want: usize| -> Result<Vec<Vec<u8>>, Fallback> {
-            let mut parts = Vec::with_capacity(want);
-            for seq in from..from + want {
-                let rendered = loop {
-                    if let Some(r) = early.remove(&seq) {
-                        break r;
-                    }
-                    let (got, r) = done_rx.recv().map_err(|_| Fallback)?;
-                    if got == seq {
-                        break r;
-                    }
-                    early.insert(got, r);
-                };
-                let part = rendered?;
-                if !part.rejects.is_empty() {
-                    // Stopping on the first bad record: the plain path reports it.
-                    let skip = skip.as_mut().ok_or(Fallback)?;
-                    for mut r in part.rejects {
-                        r.error.shift(records_before, lines_before - counted);
-                        (skip.reject)(r).map_err(|()| Fallback)?;
-                    }
-                }
-                (records_before, lines_before) = (records_before + part.records, lines_before + part.lines);
-                // A key seen twice (or a hash collision, rarer than one in a
-                // trillion) goes to the plain path, which compares the keys
-                // themselves and names both records.
-                seen.extend(part.keys).map_err(|_| Fallback)?;
-                summary.merge(&part.summary);
-                parts.push(part.bytes);
-            }
-            Ok(parts)
-        };
+        let mut order = merge::InOrder::new(program, done_rx, skip, (header_lines, counted));
+        // Collects the results of the next `want` chunks, in order.
+        let mut collect = |want: usize| -> Result<Vec<Vec<u8>>, Fallback> { (0..want).map(|_| order.next()).collect() };
         // The block whose chunks are being evaluated while the next is dispatched.
-        let mut pending: Option<(std::sync::Arc<Vec<u8>>, usize, usize)> = None;
+        let mut pending: Option<(std::sync::Arc<Vec<u8>>, usize)> = None;
         for item in block_rx {
             let step = item.and_then(|(buf, chunks)| {
                 let buf = std::sync::Arc::new(buf);
-                let first = next_seq;
                 for &range in &chunks {
                     job_tx.send((buf.clone(), next_seq, range)).map_err(|_| Fallback)?;
                     next_seq += 1;
                 }
-                let done = match pending.replace((buf, first, chunks.len())) {
-                    Some((prev, from, n)) => {
-                        let parts = collect(from, n)?;
+                let done = match pending.replace((buf, chunks.len())) {
+                    Some((prev, n)) => {
+                        let parts = collect(n)?;
                         if let Ok(v) = std::sync::Arc::try_unwrap(prev) {
                             let _ = free_tx.send(v);
                         }
@@ -348,22 +316,14 @@ fn run_with<W: Write + Send>(
             }
         }
         if result.is_ok() {
-            if let Some((_, from, n)) = pending.take() {
-                result = collect(from, n).and_then(|parts| out_tx.send(parts).map_err(|_| Fallback));
+            if let Some((_, n)) = pending.take() {
+                result = collect(n).and_then(|parts| out_tx.send(parts).map_err(|_| Fallback));
             }
         }
         drop(job_tx); // workers finish what is queued and stop
         drop(out_tx);
         let written = writer.join().unwrap_or(Err(Fallback));
-        // Totals out of range: the plain path names the record that does not fit.
-        let unique = if result.is_ok() { seen.finish().map_err(|_| Fallback) } else { Ok(()) };
-        result.and(written).and(unique).and_then(|()| {
-            if summary.out_of_range().is_some() {
-                Err(Fallback)
-            } else {
-                Ok(summary)
-            }
-        })
+        result.and(written).and_then(|()| order.finish())
     })
 }
 

@@ -5,15 +5,20 @@
 //! alike. Results are written in input order; at most a few shares per core
 //! are in flight, so memory does not grow with the file.
 
+use super::arrow;
+use super::merge::InOrder;
 use super::recover::plain_reader;
-use super::rows::{Rendered, Rows};
+use super::rows::{Batch, Rendered, Rows};
 use super::{Fallback, Skip};
 use crate::compile::Program;
 use crate::data::parquet_read::{from_batches, BATCH};
+use crate::data::read::{column_index, kept_column};
+use crate::data::value::decode_text;
 use crate::data::{Format, Reader, Summary};
 use crate::eval::Evaluator;
 use crate::number::Date;
 use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ParquetRecordBatchReaderBuilder, RowSelection, RowSelector};
+use parquet::arrow::ProjectionMask;
 use std::io::Write;
 use std::path::Path;
 
@@ -32,7 +37,7 @@ pub(super) fn run<W: Write + Send>(
     (format, tiers_only, keep): (Format, bool, &[String]),
     today: Date,
     share: usize,
-    mut skip: Option<Skip<'_>>,
+    skip: Option<Skip<'_>>,
 ) -> Result<Summary, Fallback> {
     if !matches!(format, Format::Csv | Format::Ndjson) {
         return Err(Fallback);
@@ -50,8 +55,9 @@ pub(super) fn run<W: Write + Send>(
         .keep(keep)
         .map_err(|_| Fallback)?;
     let shares = shares(&meta, share.max(1));
+    let plan = Plan::new(program, &meta, keep)?;
     out.write_all(&rows.header).map_err(|_| Fallback)?;
-    let (rows, ev, meta, shares) = (&rows, &ev, &meta, &shares);
+    let (rows, ev, meta, shares, plan) = (&rows, &ev, &meta, &shares, &plan);
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(shares.len()).max(1);
     let (job_tx, job_rx) = std::sync::mpsc::channel::<usize>();
     let job_rx = &std::sync::Mutex::new(job_rx);
@@ -59,22 +65,28 @@ pub(super) fn run<W: Write + Send>(
         let (done_tx, done_rx) = std::sync::mpsc::channel::<(usize, Rendered)>();
         for _ in 0..workers {
             let done_tx = done_tx.clone();
-            s.spawn(move || loop {
-                let job = match job_rx.lock() {
-                    Ok(rx) => rx.recv(),
-                    Err(_) => return,
-                };
-                let Ok(seq) = job else { return };
-                let rendered = shares.get(seq).ok_or(Fallback).and_then(|&share| {
-                    let file = std::fs::File::open(path).map_err(|_| Fallback)?;
-                    decide(rows, ev, file, meta, share, source)
-                });
-                if done_tx.send((seq, rendered)).is_err() {
-                    return;
+            s.spawn(move || {
+                let (mut batch, mut text) = (Batch::default(), Vec::new());
+                loop {
+                    let job = match job_rx.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(_) => return,
+                    };
+                    let Ok(seq) = job else { return };
+                    let rendered = shares.get(seq).ok_or(Fallback).and_then(|&share| {
+                        // A value the typed decoder does not take: the plain
+                        // reader reads the share again and says why.
+                        typed(rows, ev, (path, meta, plan), share, (&mut batch, &mut text))
+                            .or_else(|_| decide(rows, ev, (path, meta), share, source))
+                    });
+                    if done_tx.send((seq, rendered)).is_err() {
+                        return;
+                    }
                 }
             });
         }
         drop(done_tx);
+        let mut order = InOrder::new(program, done_rx, skip, (0, 0));
         let mut sent = 0;
         let send_next = |sent: &mut usize| -> Result<(), Fallback> {
             if *sent < shares.len() {
@@ -83,47 +95,18 @@ pub(super) fn run<W: Write + Send>(
             }
             Ok(())
         };
-        let result = (|| -> Result<Summary, Fallback> {
+        let result = (|| -> Result<(), Fallback> {
             for _ in 0..workers * AHEAD {
                 send_next(&mut sent)?;
             }
-            let mut summary = Summary::new(program);
-            let mut seen = crate::data::key_set::KeySet::default();
-            let mut early = std::collections::HashMap::new();
-            let mut records_before = 0usize;
-            for seq in 0..shares.len() {
-                let rendered = loop {
-                    if let Some(r) = early.remove(&seq) {
-                        break r;
-                    }
-                    let (got, r) = done_rx.recv().map_err(|_| Fallback)?;
-                    if got == seq {
-                        break r;
-                    }
-                    early.insert(got, r);
-                };
-                let part = rendered?;
-                if !part.rejects.is_empty() {
-                    // Stopping on the first bad record: the plain path reports it.
-                    let skip = skip.as_mut().ok_or(Fallback)?;
-                    for mut r in part.rejects {
-                        r.error.shift(records_before, 0);
-                        (skip.reject)(r).map_err(|()| Fallback)?;
-                    }
-                }
-                records_before += part.records;
-                // A repeated key: the plain path names both records.
-                seen.extend(part.keys).map_err(|_| Fallback)?;
-                summary.merge(&part.summary);
-                out.write_all(&part.bytes).map_err(|_| Fallback)?;
+            for _ in 0..shares.len() {
+                out.write_all(&order.next()?).map_err(|_| Fallback)?;
                 send_next(&mut sent)?;
             }
-            seen.finish().map_err(|_| Fallback)?;
-            Ok(summary)
+            Ok(())
         })();
         drop(job_tx); // workers finish what they hold and stop
-                      // Totals out of range: the plain path names the record that does not fit.
-        result.and_then(|summary| if summary.out_of_range().is_some() { Err(Fallback) } else { Ok(summary) })
+        result.and_then(|()| order.finish())
     })
 }
 
@@ -148,15 +131,13 @@ fn shares(meta: &ArrowReaderMetadata, share: usize) -> Vec<Share> {
     shares
 }
 
-/// One share read from its own `file`, decided and rendered.
-fn decide(
-    rows: &Rows,
-    ev: &Evaluator,
-    file: std::fs::File,
+/// A reader of one share of the file at `path`.
+fn open(
+    path: &Path,
     meta: &ArrowReaderMetadata,
     (group, slice): Share,
-    source: &str,
-) -> Rendered {
+) -> Result<ParquetRecordBatchReaderBuilder<std::fs::File>, Fallback> {
+    let file = std::fs::File::open(path).map_err(|_| Fallback)?;
     let mut builder = ParquetRecordBatchReaderBuilder::new_with_metadata(file, meta.clone())
         .with_row_groups(vec![group])
         .with_batch_size(BATCH);
@@ -164,10 +145,98 @@ fn decide(
         let selection = RowSelection::from(vec![RowSelector::skip(skip), RowSelector::select(take)]);
         builder = builder.with_row_selection(selection);
     }
+    Ok(builder)
+}
+
+/// One share read by the plain reader (every column: a record set aside
+/// shows all its cells), decided and rendered.
+fn decide(
+    rows: &Rows,
+    ev: &Evaluator,
+    (path, meta): (&Path, &ArrowReaderMetadata),
+    share: Share,
+    source: &str,
+) -> Rendered {
+    let builder = open(path, meta, share)?;
     let schema = builder.schema().clone();
     let batches = builder.build().map_err(|_| Fallback)?;
     let table = from_batches(&schema, batches, source);
     let program = rows.program;
     let reader = Reader::from_table(table, source, &program.fields, program.key).map_err(|_| Fallback)?;
     plain_reader(rows, reader, ev)
+}
+
+/// What the typed decoder reads: only the columns the fields and `--keep` name.
+struct Plan {
+    mask: ProjectionMask,
+    /// Per field, its column among those read (`None`: the file has none).
+    fields: Vec<Option<usize>>,
+    kept: Vec<usize>,
+}
+
+impl Plan {
+    fn new(program: &Program, meta: &ArrowReaderMetadata, keep: &[String]) -> Result<Plan, Fallback> {
+        let columns: Vec<String> = meta.schema().fields().iter().map(|f| f.name().clone()).collect();
+        let index = column_index(&columns, &program.fields, "").map_err(|_| Fallback)?;
+        let kept: Vec<usize> =
+            keep.iter().map(|k| kept_column(&columns, &program.fields, k)).collect::<Option<_>>().ok_or(Fallback)?;
+        let mut read: Vec<usize> = index.iter().flatten().chain(&kept).copied().collect();
+        read.sort_unstable();
+        read.dedup();
+        // A projection keeps the file's column order.
+        let at = |c: usize| read.binary_search(&c).map_err(|_| Fallback);
+        let fields = index.iter().map(|c| c.map(at).transpose()).collect::<Result<_, _>>()?;
+        let kept = kept.into_iter().map(at).collect::<Result<_, _>>()?;
+        let mask = ProjectionMask::roots(meta.parquet_schema(), read.iter().copied());
+        Ok(Plan { mask, fields, kept })
+    }
+}
+
+/// One share's columns decoded by type ([`arrow::column`]), decided and
+/// rendered; the keys and kept cells are written to `text`.
+fn typed(
+    rows: &Rows,
+    ev: &Evaluator,
+    (path, meta, plan): (&Path, &ArrowReaderMetadata, &Plan),
+    share: Share,
+    (batch, text): (&mut Batch, &mut Vec<u8>),
+) -> Rendered {
+    let reader = open(path, meta, share)?.with_projection(plan.mask.clone()).build().map_err(|_| Fallback)?;
+    let program = rows.program;
+    batch.columns.resize_with(program.fields.len(), Vec::new);
+    batch.columns.iter_mut().for_each(Vec::clear);
+    batch.keys.clear();
+    batch.kept.clear();
+    text.clear();
+    let key = (plan.fields.get(program.key).copied().flatten(), program.fields.get(program.key));
+    let mut records = 0;
+    for b in reader {
+        let b = b.map_err(|_| Fallback)?;
+        let fields = program.fields.iter().zip(&plan.fields).zip(&rows.read);
+        for (((f, c), &read), column) in fields.zip(batch.columns.iter_mut()) {
+            let column = read.then_some(column);
+            match c.and_then(|c| b.columns().get(c)) {
+                Some(a) => arrow::column(f, a.as_ref(), column)?,
+                // No such column: every record lacks the field.
+                None => {
+                    let v = decode_text(f, None).map_err(|_| Fallback)?;
+                    column.into_iter().for_each(|c| c.extend(std::iter::repeat_n(v.clone(), b.num_rows())));
+                }
+            }
+        }
+        for i in 0..b.num_rows() {
+            let start = text.len();
+            if let (Some(a), f) = (key.0.and_then(|c| b.columns().get(c)), key.1) {
+                arrow::raw(a.as_ref(), i, f, text);
+            }
+            batch.keys.push((start, text.len()));
+            for a in plan.kept.iter().filter_map(|&c| b.columns().get(c)) {
+                let start = text.len();
+                arrow::raw(a.as_ref(), i, None, text);
+                batch.kept.push((start, text.len()));
+            }
+        }
+        records += b.num_rows();
+    }
+    rows.render(text, false, batch, ev, (records, Vec::new()))
 }

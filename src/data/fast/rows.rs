@@ -2,25 +2,23 @@
 //! plain writer would: each output row is the key plus a precomputed suffix
 //! per tier combination.
 
-use super::cells::{is_blank, plain_number, plain_parts, record, unquote, Split};
+use super::cells::{record, unquote, Split};
 use super::{Fallback, MAX_COMBOS};
 use crate::check::Ty;
 use crate::compile::Program;
 use crate::data::scan::{separators, Scan};
-use crate::data::value::{decode, decode_text};
 use crate::data::{Format, Summary, Writer};
 use crate::eval::{Decision, Evaluator, Value};
-use crate::number::{Date, Decimal};
 
 /// A worker's buffers, reused from chunk to chunk.
 #[derive(Default)]
 pub(super) struct Batch {
     /// Decoded values, one column per field.
-    columns: Vec<Vec<Value>>,
+    pub(super) columns: Vec<Vec<Value>>,
     /// Each record's kept cells (byte ranges in the chunk), record after record.
-    kept: Vec<(usize, usize)>,
+    pub(super) kept: Vec<(usize, usize)>,
     /// Each record's key cell (byte range in the chunk).
-    keys: Vec<(usize, usize)>,
+    pub(super) keys: Vec<(usize, usize)>,
     /// Per dimension, each record's tier (`u16::MAX`: none).
     tiers: Vec<Vec<u16>>,
     cells: Vec<u32>,
@@ -77,16 +75,16 @@ pub(super) struct Rows<'p> {
     width: usize,
     /// Whether the tiers or the summary (its money field) read each field; an
     /// unread field is only checked, and its column stays empty.
-    read: Vec<bool>,
+    pub(super) read: Vec<bool>,
     /// Per field, what a plain number is multiplied by: a rate's periods per
     /// year (`count per quarter`: 4), else 1; `None` where that is not whole.
-    per_year: Vec<Option<i64>>,
+    pub(super) per_year: Vec<Option<i64>>,
     /// Tiers per dimension plus one ("no tier"): the mixed radix of `suffixes`.
     radix: Vec<usize>,
     /// `--keep`: the names, their input columns (from the header), and in JSON
     /// the bytes before each value (`,"name":`).
     pub(super) keep: &'p [String],
-    kept_columns: Vec<usize>,
+    pub(super) kept_columns: Vec<usize>,
     kept_json: Vec<Vec<u8>>,
     /// The seed of the key hashes.
     pub(super) seed: u64,
@@ -212,8 +210,6 @@ impl<'p> Rows<'p> {
         ev: &Evaluator,
         batch: &mut Batch,
     ) -> Rendered {
-        let mut out = Vec::with_capacity(bytes.len() / 2);
-        let mut summary = Summary::new(self.program);
         let width = columns.iter().flatten().max().map_or(0, |m| m + 1);
         if simdutf8::basic::from_utf8(bytes).is_err() {
             return Err(Fallback);
@@ -268,6 +264,25 @@ impl<'p> Rows<'p> {
             batch.keys.push(key);
             batch.kept.extend(self.kept_columns.iter().map(|&c| cells.get(c).copied().unwrap_or((0, 0))));
         }
+        self.render(bytes, true, batch, ev, (records, rejects))
+    }
+
+    /// Decides the records whose values `batch.columns` holds and renders them:
+    /// each one's key and kept cells are byte ranges of `text` (CSV cells,
+    /// unquoted here when `quoted`), after the records read so far (`records`,
+    /// counting those set aside, `rejects`).
+    pub(super) fn render(
+        &self,
+        text: &[u8],
+        quoted: bool,
+        batch: &mut Batch,
+        ev: &Evaluator,
+        (records, rejects): (usize, Vec<crate::data::Rejected>),
+    ) -> Rendered {
+        let suffix = self.suffixes.first().map_or(0, Vec::len) + self.prefix.len();
+        let mut out = Vec::with_capacity(text.len() + batch.keys.len() * suffix);
+        let mut summary = Summary::new(self.program);
+        let mut scratch = Vec::new();
         // Pass 2: every dimension column-wise where its table allows.
         let dims = self.program.dimensions.len();
         batch.tiers.resize_with(dims, Vec::new);
@@ -294,12 +309,12 @@ impl<'p> Rows<'p> {
             }
             tally.add(money.map_or(&Value::Missing, |m| &batch.columns[m][r]), &batch.decisions);
             out.extend_from_slice(&self.prefix);
-            let key = unquote(&bytes[a..b], &mut scratch)?;
+            let key = if quoted { unquote(&text[a..b], &mut scratch)? } else { &text[a..b] };
             keys.push(key_hash(key, self.seed));
             self.key(key, &mut out)?;
-            let k = self.kept_columns.len();
+            let k = self.keep.len();
             for (i, &(a, b)) in batch.kept[r * k..(r + 1) * k].iter().enumerate() {
-                let cell = unquote(&bytes[a..b], &mut scratch)?;
+                let cell = if quoted { unquote(&text[a..b], &mut scratch)? } else { &text[a..b] };
                 self.kept_cell(i, cell, &mut out)?;
             }
             out.extend_from_slice(&self.suffixes[combo_of(&batch.decisions, &self.radix)]);
@@ -307,69 +322,6 @@ impl<'p> Rows<'p> {
         tally.finish(&mut summary);
         (summary.read, summary.rejected) = (records as u64, rejects.len() as u64);
         Ok(Part { bytes: out, summary, keys, rejects, records, lines: 0 })
-    }
-
-    /// A record's cells decoded into `batch.columns`; `Err` at the first cell
-    /// the column-wise decoder does not take (some columns then hold one more value).
-    fn decode_record(
-        &self,
-        columns: &[Option<usize>],
-        bytes: &[u8],
-        cells: &[(usize, usize)],
-        batch: &mut Batch,
-        scratch: &mut Vec<u8>,
-    ) -> Result<(), Fallback> {
-        for ((((f, col), &read), &per_year), column) in
-            self.program.fields.iter().zip(columns).zip(&self.read).zip(&self.per_year).zip(&mut batch.columns)
-        {
-            let raw = col.and_then(|c| cells.get(c)).map(|&(a, b)| &bytes[a..b]);
-            match (f.ty, read, raw) {
-                // A field no tier (nor the summary) reads is only checked, as
-                // the plain path would: its column stays empty.
-                (Ty::Text, false, Some(r)) if !is_blank(unquote(r, scratch)?) => {}
-                (Ty::Date, false, Some(r)) if Date::is_iso(r) => {}
-                (_, false, _) => drop(self.decode(f, raw, per_year, scratch)?),
-                _ => column.push(self.decode(f, raw, per_year, scratch)?),
-            }
-        }
-        Ok(())
-    }
-
-    /// A cell by its field's type: plain numbers directly, anything else through
-    /// the plain decoder (so both paths accept exactly the same values).
-    fn decode(
-        &self,
-        f: &crate::check::FieldInfo,
-        raw: Option<&[u8]>,
-        per_year: Option<i64>,
-        scratch: &mut Vec<u8>,
-    ) -> Result<Value, Fallback> {
-        let Some(raw) = raw else { return decode(f, None).map_err(|_| Fallback) };
-        if f.ty == Ty::Date {
-            if let Some(d) = Date::parse_iso(raw) {
-                return Ok(Value::Date(d)); // what the plain decoder makes of it
-            }
-        }
-        if matches!(f.ty, Ty::Number | Ty::Money | Ty::Rate | Ty::Integer) {
-            // Short plain numbers: integer arithmetic only.
-            if let (Some((m, scale)), Some(k)) = (plain_parts(raw), per_year) {
-                if f.ty == Ty::Integer && scale > 0 && m % 10i64.pow(scale) != 0 || f.ty == Ty::Rate && m < 0 {
-                    return Err(Fallback); // the plain decoder rejects these
-                }
-                return Ok(Value::Num(Decimal::new(m.checked_mul(k).ok_or(Fallback)?, scale)));
-            }
-            if let Some(d) = plain_number(raw) {
-                let d = match (f.ty, f.period) {
-                    (Ty::Rate, _) if d.is_sign_negative() && !d.is_zero() => return Err(Fallback),
-                    (Ty::Rate, Some(p)) => d.checked_mul(p.per_year()).ok_or(Fallback)?,
-                    (Ty::Integer, _) if !d.fract().is_zero() => return Err(Fallback),
-                    _ => d,
-                };
-                return Ok(Value::Num(d));
-            }
-        }
-        let text = std::str::from_utf8(unquote(raw, scratch)?).map_err(|_| Fallback)?;
-        decode_text(f, Some(text)).map_err(|_| Fallback)
     }
 
     /// A kept cell, as written, escaped for the output format as the plain

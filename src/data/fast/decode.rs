@@ -1,0 +1,76 @@
+//! A CSV record's cells decoded by their fields' types into a chunk's columns:
+//! plain numbers and ISO dates directly, anything else through the plain
+//! decoder, so both paths accept exactly the same values.
+
+use super::cells::{is_blank, plain_number, plain_parts, unquote};
+use super::rows::{Batch, Rows};
+use super::Fallback;
+use crate::check::Ty;
+use crate::data::value::{decode, decode_text};
+use crate::eval::Value;
+use crate::number::{Date, Decimal};
+
+impl Rows<'_> {
+    /// A record's cells decoded into `batch.columns`; `Err` at the first cell
+    /// the column-wise decoder does not take (some columns then hold one more value).
+    pub(super) fn decode_record(
+        &self,
+        columns: &[Option<usize>],
+        bytes: &[u8],
+        cells: &[(usize, usize)],
+        batch: &mut Batch,
+        scratch: &mut Vec<u8>,
+    ) -> Result<(), Fallback> {
+        for ((((f, col), &read), &per_year), column) in
+            self.program.fields.iter().zip(columns).zip(&self.read).zip(&self.per_year).zip(&mut batch.columns)
+        {
+            let raw = col.and_then(|c| cells.get(c)).map(|&(a, b)| &bytes[a..b]);
+            match (f.ty, read, raw) {
+                // A field no tier (nor the summary) reads is only checked, as
+                // the plain path would: its column stays empty.
+                (Ty::Text, false, Some(r)) if !is_blank(unquote(r, scratch)?) => {}
+                (Ty::Date, false, Some(r)) if Date::is_iso(r) => {}
+                (_, false, _) => drop(self.decode(f, raw, per_year, scratch)?),
+                _ => column.push(self.decode(f, raw, per_year, scratch)?),
+            }
+        }
+        Ok(())
+    }
+
+    /// A cell by its field's type: plain numbers directly, anything else through
+    /// the plain decoder (so both paths accept exactly the same values).
+    fn decode(
+        &self,
+        f: &crate::check::FieldInfo,
+        raw: Option<&[u8]>,
+        per_year: Option<i64>,
+        scratch: &mut Vec<u8>,
+    ) -> Result<Value, Fallback> {
+        let Some(raw) = raw else { return decode(f, None).map_err(|_| Fallback) };
+        if f.ty == Ty::Date {
+            if let Some(d) = Date::parse_iso(raw) {
+                return Ok(Value::Date(d)); // what the plain decoder makes of it
+            }
+        }
+        if matches!(f.ty, Ty::Number | Ty::Money | Ty::Rate | Ty::Integer) {
+            // Short plain numbers: integer arithmetic only.
+            if let (Some((m, scale)), Some(k)) = (plain_parts(raw), per_year) {
+                if f.ty == Ty::Integer && scale > 0 && m % 10i64.pow(scale) != 0 || f.ty == Ty::Rate && m < 0 {
+                    return Err(Fallback); // the plain decoder rejects these
+                }
+                return Ok(Value::Num(Decimal::new(m.checked_mul(k).ok_or(Fallback)?, scale)));
+            }
+            if let Some(d) = plain_number(raw) {
+                let d = match (f.ty, f.period) {
+                    (Ty::Rate, _) if d.is_sign_negative() && !d.is_zero() => return Err(Fallback),
+                    (Ty::Rate, Some(p)) => d.checked_mul(p.per_year()).ok_or(Fallback)?,
+                    (Ty::Integer, _) if !d.fract().is_zero() => return Err(Fallback),
+                    _ => d,
+                };
+                return Ok(Value::Num(d));
+            }
+        }
+        let text = std::str::from_utf8(unquote(raw, scratch)?).map_err(|_| Fallback)?;
+        decode_text(f, Some(text)).map_err(|_| Fallback)
+    }
+}

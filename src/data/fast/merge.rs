@@ -1,0 +1,82 @@
+//! The workers' results put back in input order: each chunk's rejects placed
+//! at their record and line in the input and handed to `--on-error skip`, its
+//! keys checked against all before, its summary added.
+
+use super::rows::Rendered;
+use super::{Fallback, Skip};
+use crate::compile::Program;
+use crate::data::key_set::KeySet;
+use crate::data::Summary;
+use std::collections::HashMap;
+use std::sync::mpsc::Receiver;
+
+pub(super) struct InOrder<'s> {
+    done: Receiver<(usize, Rendered)>,
+    /// Results that came back before the one awaited.
+    early: HashMap<usize, Rendered>,
+    next: usize,
+    /// Records and lines before the next chunk, and the lines a chunk's own
+    /// locations already count (the header's, for CSV).
+    records: usize,
+    lines: u64,
+    counted: u64,
+    seen: KeySet,
+    summary: Summary,
+    skip: Option<Skip<'s>>,
+}
+
+impl<'s> InOrder<'s> {
+    /// Results from `done`, numbered from 0; the input's first chunk starts
+    /// after `lines` lines, of which its locations count `counted`.
+    pub(super) fn new(
+        program: &Program,
+        done: Receiver<(usize, Rendered)>,
+        skip: Option<Skip<'s>>,
+        (lines, counted): (u64, u64),
+    ) -> Self {
+        let (early, seen, summary) = (HashMap::new(), KeySet::default(), Summary::new(program));
+        InOrder { done, early, next: 0, records: 0, lines, counted, seen, summary, skip }
+    }
+
+    /// The next chunk's output bytes.
+    pub(super) fn next(&mut self) -> Result<Vec<u8>, Fallback> {
+        let seq = self.next;
+        let rendered = loop {
+            if let Some(r) = self.early.remove(&seq) {
+                break r;
+            }
+            let (got, r) = self.done.recv().map_err(|_| Fallback)?;
+            if got == seq {
+                break r;
+            }
+            self.early.insert(got, r);
+        };
+        self.next += 1;
+        let part = rendered?;
+        if !part.rejects.is_empty() {
+            // Stopping on the first bad record: the plain path reports it.
+            let skip = self.skip.as_mut().ok_or(Fallback)?;
+            for mut r in part.rejects {
+                r.error.shift(self.records, self.lines - self.counted);
+                (skip.reject)(r).map_err(|()| Fallback)?;
+            }
+        }
+        (self.records, self.lines) = (self.records + part.records, self.lines + part.lines);
+        // A key seen twice (or a hash collision, rarer than one in a trillion)
+        // goes to the plain path, which compares the keys themselves and
+        // names both records.
+        self.seen.extend(part.keys).map_err(|_| Fallback)?;
+        self.summary.merge(&part.summary);
+        Ok(part.bytes)
+    }
+
+    /// The run's summary, once every chunk is in.
+    pub(super) fn finish(self) -> Result<Summary, Fallback> {
+        self.seen.finish().map_err(|_| Fallback)?;
+        // Totals out of range: the plain path names the record that does not fit.
+        match self.summary.out_of_range() {
+            Some(_) => Err(Fallback),
+            None => Ok(self.summary),
+        }
+    }
+}
