@@ -261,43 +261,30 @@ fn slices_of_one_big_row_group_give_the_plain_readers_bytes_and_rejects() {
             Ok(())
         };
         let skip = Skip { source: data.to_str().unwrap(), reject: &mut reject };
-        let (mut out, shape, sizes) = (Vec::new(), (Format::Csv, false, &[][..]), Sizes { block: 1 << 20, chunk });
-        let s = apply(
-            &p,
-            (std::io::empty(), Some(data.as_path())),
-            Format::Parquet,
-            &mut out,
-            shape,
-            today(),
-            sizes,
-            Some(skip),
-        )
-        .unwrap();
+        let (s, out) = parquet_to_csv(&p, &data, chunk, Some(skip));
+        let s = s.unwrap();
         assert_eq!(String::from_utf8_lossy(&out), String::from_utf8_lossy(&want), "shares of {chunk}");
         assert_eq!(got, want_rejects, "shares of {chunk}");
         assert_eq!((s.read, s.rejected), (n as u64, 2), "shares of {chunk}");
         // Without skip the first bad row hands the run back to the plain path.
-        let mut out = Vec::new();
-        let none =
-            apply(&p, (std::io::empty(), Some(data.as_path())), Format::Parquet, &mut out, shape, today(), sizes, None);
-        assert!(none.is_err(), "shares of {chunk}");
+        assert!(parquet_to_csv(&p, &data, chunk, None).0.is_err(), "shares of {chunk}");
     }
     // A key repeated across shares: handed back, for the plain path to name both rows.
     write(&data, n, n, Quirks { repeat: Some(4_000), ..Default::default() });
-    let shape = (Format::Csv, false, &[][..]);
-    let mut out = Vec::new();
     let mut reject = |_: Rejected| Ok(());
     let skip = Skip { source: "x", reject: &mut reject };
-    let sizes = Sizes { block: 1 << 20, chunk: 500 };
-    assert!(apply(
-        &p,
-        (std::io::empty(), Some(data.as_path())),
-        Format::Parquet,
-        &mut out,
-        shape,
-        today(),
-        sizes,
-        Some(skip)
-    )
-    .is_err());
+    assert!(parquet_to_csv(&p, &data, 500, Some(skip)).0.is_err());
+}
+
+/// The parallel path over the Parquet file `data` in shares of `chunk` rows, to CSV.
+fn parquet_to_csv(
+    p: &Program,
+    data: &Path,
+    chunk: usize,
+    skip: Option<Skip<'_>>,
+) -> (Result<tierlang::data::Summary, tierlang::data::fast::Fallback>, Vec<u8>) {
+    let (mut out, shape, sizes) = (Vec::new(), (Format::Csv, false, &[][..]), Sizes { block: 1 << 20, chunk });
+    let input = (std::io::empty(), Some(data));
+    let s = apply(p, input, Format::Parquet, &mut out, shape, today(), sizes, skip);
+    (s, out)
 }
