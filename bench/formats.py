@@ -10,7 +10,8 @@ to Parquet with pyarrow (typed: decimal128 money, date32 dates, 65,536-row
 groups, Snappy), then times `tier apply bench/four_tiers.tier` on each input
 and output format, and on a quarter of the rows to show that memory does not
 grow with the input. Reports the median wall time and the peak RSS (from
-wait4) of each; checks that the CSV output is byte-identical whatever the input.
+wait4) of each; checks that the CSV output is byte-identical whatever the input,
+and the Parquet output whatever the input and path.
 """
 import argparse
 import filecmp
@@ -92,6 +93,8 @@ def main():
             (n, "Parquet → CSV", [POLICY, parquet, "-o", f"{out}-pq.csv"], None),
             (n, "Parquet → Parquet", [POLICY, parquet, "-o", f"{out}.parquet"], None),
             (n, "CSV → Parquet", [POLICY, csv, "-o", f"{out}-2.parquet"], None),
+            (n, "CSV → Parquet (plain path)", [POLICY, csv, "-o", f"{out}-plain.parquet"], plain),
+            (n, "CSV → JSON array", [POLICY, csv, "-o", f"{out}.json"], None),
         ]
         if n <= 1_048_575:
             cases.append((n, "CSV → Excel", [POLICY, csv, "-o", f"{out}.xlsx"], None))
@@ -104,6 +107,9 @@ def main():
         first = work / "out.csv"
         if not all(filecmp.cmp(first, work / f"out{s}.csv", shallow=False) for s in ("-plain", "-pq")):
             sys.exit("the outputs differ between inputs")
+        first = work / "out.parquet"
+        if not all(filecmp.cmp(first, work / f"out{s}.parquet", shallow=False) for s in ("-plain", "-2")):
+            sys.exit("the Parquet outputs differ between inputs or paths")
     print(f"| rows | run | wall (median of {a.runs}) | peak RSS |")
     print("|---:|---|---:|---:|")
     for (n, name), rs in results.items():

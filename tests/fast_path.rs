@@ -40,6 +40,10 @@ fn program() -> Program {
     common::program(POLICY)
 }
 
+/// The output formats both paths write byte for byte alike (Excel's files
+/// carry their creation time: `tests/fast_outputs.rs` compares their cells).
+const OUTPUTS: [Format; 4] = [Format::Csv, Format::Ndjson, Format::Json, Format::Parquet];
+
 fn today() -> Date {
     Date::parse("2025-06-30").unwrap()
 }
@@ -203,7 +207,7 @@ fn clean_rows() -> String {
 fn clean_input_takes_the_fast_path_with_identical_output_at_every_size() {
     let p = program();
     let input = clean_rows();
-    for format in [Format::Csv, Format::Ndjson] {
+    for format in OUTPUTS {
         for tiers_only in [false, true] {
             for block in [1, 7, 33, 64, 1 << 20] {
                 for chunk in [1, 5, 40, 1 << 16] {
@@ -355,7 +359,7 @@ proptest! {
         block in 1usize..200,
         chunk in 1usize..100,
         tiers_only in any::<bool>(),
-        ndjson in any::<bool>(),
+        output in 0..OUTPUTS.len(),
         keep in prop::sample::select(vec![vec![], vec!["name"], vec!["segment", "年度消费"], vec!["spend", "joined"]]),
     ) {
         let p = program();
@@ -365,7 +369,7 @@ proptest! {
         if final_newline && !records.is_empty() {
             input.push_str(eol);
         }
-        let format = if ndjson { Format::Ndjson } else { Format::Csv };
+        let format = OUTPUTS[output];
         let keep: Vec<String> = keep.into_iter().map(String::from).collect();
         same_keeping(&p, input.as_bytes(), format, tiers_only, &keep, Sizes { block, chunk });
     }
@@ -376,11 +380,11 @@ proptest! {
         crlf in any::<bool>(),
         block in 1usize..200,
         chunk in 1usize..100,
-        ndjson in any::<bool>(),
+        output in 0..OUTPUTS.len(),
     ) {
         // Keys numbered apart: a repeated key hands the run back, tested below.
         let input = numbered(&records, crlf);
-        let format = if ndjson { Format::Ndjson } else { Format::Csv };
+        let format = OUTPUTS[output];
         same_skipping(&program(), input.as_bytes(), format, Sizes { block, chunk });
     }
 
@@ -390,12 +394,12 @@ proptest! {
         crlf in any::<bool>(),
         block in 1usize..200,
         chunk in 1usize..100,
-        ndjson in any::<bool>(),
+        output in 0..OUTPUTS.len(),
     ) {
         let p = program();
         // A repeated key is a bad record: clean inputs number their keys apart.
         let input = numbered(&records, crlf);
-        let format = if ndjson { Format::Ndjson } else { Format::Csv };
+        let format = OUTPUTS[output];
         prop_assert!(same(&p, input.as_bytes(), format, false, Sizes { block, chunk }), "fell back on\n{}", input);
         let keep = ["name".to_string(), "segment".to_string()];
         prop_assert!(same_keeping(&p, input.as_bytes(), format, false, &keep, Sizes { block, chunk }), "fell back with --keep on\n{}", input);
@@ -423,7 +427,9 @@ fn bad_records_are_set_aside_by_the_parallel_path_itself() {
         }
     }
     for sizes in [Sizes { block: 64, chunk: 16 }, Sizes { block: 1 << 12, chunk: 256 }, Sizes::default()] {
-        assert!(same_skipping(&p, input.as_bytes(), Format::Csv, sizes), "handed back at {sizes:?}");
+        for format in OUTPUTS {
+            assert!(same_skipping(&p, input.as_bytes(), format, sizes), "handed back at {sizes:?} to {format:?}");
+        }
     }
     // Stopping at the first bad record, the parallel path hands back.
     assert!(fast(&p, input.as_bytes(), Format::Csv, false, Sizes::default()).is_none());

@@ -407,9 +407,9 @@ fn fast_path(
 ) -> Result<Option<Summary>, Stop> {
     let plain_only = std::env::var_os("TIER_PLAIN_PATH").is_some();
     let Some(data) = args.data.as_deref() else { return Ok(None) };
-    // Excel and Parquet output take typed cells, which the parallel path does not render.
-    let unfit =
-        !matches!(input.format, Format::Csv | Format::Ndjson | Format::Json | Format::Parquet) || !format.streams();
+    // An Excel input has no bytes to split (its rows are read whole); every
+    // output format is written in order, by the plain writer where it must be.
+    let unfit = !matches!(input.format, Format::Csv | Format::Ndjson | Format::Json | Format::Parquet);
     if plain_only || unfit || data == "-" {
         return Ok(None);
     }

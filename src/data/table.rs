@@ -181,7 +181,7 @@ pub fn json_decimal(v: &serde_json::Value) -> Option<Decimal> {
 }
 
 /// A record-oriented output format.
-pub trait Table {
+pub trait Table: Send {
     /// One record: a cell per column, in column order.
     fn row(&mut self, cells: &[Out], out: &mut dyn Write) -> std::io::Result<()>;
     /// Completes the document (with the summary, where the format has room).

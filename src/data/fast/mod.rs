@@ -19,7 +19,9 @@ mod decode;
 mod merge;
 mod parquet;
 mod recover;
+mod render;
 mod rows;
+mod sink;
 
 pub(crate) use blocks::{fill, record_end, split, split_array, split_lines, ArrayState};
 pub(crate) use cells::{is_blank, plain_number, record, unquote};
@@ -127,9 +129,6 @@ fn run_with<W: Write + Send>(
     skip: Option<Skip<'_>>,
     cut: Cut,
 ) -> Result<Summary, Fallback> {
-    if !matches!(format, Format::Csv | Format::Ndjson) {
-        return Err(Fallback); // JSON's separators, Excel's and Parquet's typed cells
-    }
     let Sizes { block, chunk } = sizes;
     let (block, chunk) = (block.max(1), chunk.max(1));
     let mut rows = Rows::new(program, format, tiers_only, keep)?;
@@ -166,7 +165,7 @@ fn run_with<W: Write + Send>(
             }
         }
     };
-    out.write_all(&rows.header).map_err(|_| Fallback)?;
+    let mut sink = sink::Sink::new(out, &rows)?;
     let (rows, ev, columns, header) = (&rows, &ev, &columns, &header);
     let skipping = skip.is_some();
     let source = skip.as_ref().map_or("input", |s| s.source);
@@ -229,13 +228,13 @@ fn run_with<W: Write + Send>(
                 }
             }
         });
-        let writer = s.spawn(move || -> Result<(), Fallback> {
+        let writer = s.spawn(move || {
             for parts in out_rx {
                 for bytes in parts {
-                    out.write_all(&bytes).map_err(|_| Fallback)?;
+                    sink.write(&bytes)?;
                 }
             }
-            Ok(())
+            Ok(sink)
         });
         // One worker per core for the whole run, fed chunk jobs across block
         // boundaries (no barrier per block); results come back tagged with their
@@ -323,7 +322,9 @@ fn run_with<W: Write + Send>(
         drop(job_tx); // workers finish what is queued and stop
         drop(out_tx);
         let written = writer.join().unwrap_or(Err(Fallback));
-        result.and(written).and_then(|()| order.finish())
+        let (sink, summary) = result.and(written).and_then(|sink| Ok((sink, order.finish()?)))?;
+        sink.finish(program, &summary)?;
+        Ok(summary)
     })
 }
 

@@ -9,6 +9,7 @@ use super::arrow;
 use super::merge::InOrder;
 use super::recover::plain_reader;
 use super::rows::{Batch, Rendered, Rows};
+use super::sink::Sink;
 use super::{Fallback, Skip};
 use crate::compile::Program;
 use crate::data::parquet_read::{from_batches, BATCH};
@@ -39,9 +40,6 @@ pub(super) fn run<W: Write + Send>(
     share: usize,
     skip: Option<Skip<'_>>,
 ) -> Result<Summary, Fallback> {
-    if !matches!(format, Format::Csv | Format::Ndjson) {
-        return Err(Fallback);
-    }
     let rows = Rows::new(program, format, tiers_only, keep)?;
     let ev = Evaluator::with_tables(program, today);
     let source = skip.as_ref().map_or("input", |s| s.source);
@@ -56,7 +54,7 @@ pub(super) fn run<W: Write + Send>(
         .map_err(|_| Fallback)?;
     let shares = shares(&meta, share.max(1));
     let plan = Plan::new(program, &meta, keep)?;
-    out.write_all(&rows.header).map_err(|_| Fallback)?;
+    let mut sink = Sink::new(out, &rows)?;
     let (rows, ev, meta, shares, plan) = (&rows, &ev, &meta, &shares, &plan);
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(shares.len()).max(1);
     let (job_tx, job_rx) = std::sync::mpsc::channel::<usize>();
@@ -100,13 +98,15 @@ pub(super) fn run<W: Write + Send>(
                 send_next(&mut sent)?;
             }
             for _ in 0..shares.len() {
-                out.write_all(&order.next()?).map_err(|_| Fallback)?;
+                sink.write(&order.next()?)?;
                 send_next(&mut sent)?;
             }
             Ok(())
         })();
         drop(job_tx); // workers finish what they hold and stop
-        result.and_then(|()| order.finish())
+        let summary = result.and_then(|()| order.finish())?;
+        sink.finish(program, &summary)?;
+        Ok(summary)
     })
 }
 

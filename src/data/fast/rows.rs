@@ -3,11 +3,12 @@
 //! per tier combination.
 
 use super::cells::{record, unquote, Split};
+use super::render::{self, combo_of, put_cell, put_combo};
 use super::{Fallback, MAX_COMBOS};
 use crate::check::Ty;
 use crate::compile::Program;
 use crate::data::scan::{separators, Scan};
-use crate::data::{Format, Summary, Writer};
+use crate::data::{Format, Summary};
 use crate::eval::{Decision, Evaluator, Value};
 
 /// A worker's buffers, reused from chunk to chunk.
@@ -27,16 +28,6 @@ pub(super) struct Batch {
     specials: Vec<u32>,
     frame: Vec<Value>,
     decisions: Vec<Decision>,
-}
-
-/// The length of the header a writer without kept columns writes (rows are
-/// rendered without them: kept cells go between the key and the suffix).
-fn header_without_kept(program: &Program, format: Format, tiers_only: bool) -> Result<usize, Fallback> {
-    let mut header = Vec::new();
-    Writer::new(&mut header, format, program, Vec::new(), tiers_only)
-        .and_then(|w| w.finish().map(|_| ()))
-        .map_err(|_| Fallback)?;
-    Ok(header.len())
 }
 
 /// A chunk done: its rendered rows, summary and key hashes, the records it
@@ -71,6 +62,9 @@ pub(super) struct Rows<'p> {
     prefix: Vec<u8>,
     /// Bytes after the key, per tier combination (mixed radix over dimensions).
     suffixes: Vec<Vec<u8>>,
+    /// Whether rows go to the plain writer ([`super::sink`]) as compact rows,
+    /// not bytes: Excel, Parquet.
+    pub(super) table: bool,
     /// Fields per record, from the header.
     width: usize,
     /// Whether the tiers or the summary (its money field) read each field; an
@@ -80,18 +74,16 @@ pub(super) struct Rows<'p> {
     /// year (`count per quarter`: 4), else 1; `None` where that is not whole.
     pub(super) per_year: Vec<Option<i64>>,
     /// Tiers per dimension plus one ("no tier"): the mixed radix of `suffixes`.
-    radix: Vec<usize>,
+    pub(super) radix: Vec<usize>,
     /// `--keep`: the names, their input columns (from the header), and in JSON
     /// the bytes before each value (`,"name":`).
     pub(super) keep: &'p [String],
     pub(super) kept_columns: Vec<usize>,
-    kept_json: Vec<Vec<u8>>,
+    pub(super) kept_json: Vec<Vec<u8>>,
     /// The seed of the key hashes.
     pub(super) seed: u64,
     pub(super) tiers_only: bool,
 }
-
-const SENTINEL: &str = "\u{1}KEY\u{1}";
 
 impl<'p> Rows<'p> {
     pub(super) fn new(
@@ -105,30 +97,11 @@ impl<'p> Rows<'p> {
         if combos > MAX_COMBOS {
             return Err(Fallback);
         }
-        let mut header = Vec::new();
-        {
-            let w = Writer::with_kept(&mut header, format, program, keep.to_vec(), Vec::new(), tiers_only)
-                .map_err(|_| Fallback)?;
-            w.finish().map_err(|_| Fallback)?;
-        }
-        let marker = match format {
-            Format::Csv => SENTINEL.as_bytes().to_vec(),
-            _ => serde_json::to_string(SENTINEL).map_err(|_| Fallback)?.into_bytes(),
-        };
-        let plain_header = header_without_kept(program, format, tiers_only)?;
-        let mut prefix = Vec::new();
-        let mut suffixes = Vec::with_capacity(combos);
-        for combo in 0..combos {
-            let decisions = decisions_of(combo, &radix);
-            let mut row = Vec::new();
-            let mut w = Writer::new(&mut row, format, program, Vec::new(), tiers_only).map_err(|_| Fallback)?;
-            w.write(SENTINEL, &decisions, &[]).map_err(|_| Fallback)?;
-            w.finish().map_err(|_| Fallback)?;
-            let row = row.get(plain_header..).ok_or(Fallback)?;
-            let at = find(row, &marker).ok_or(Fallback)?;
-            prefix = row[..at].to_vec();
-            suffixes.push(row[at + marker.len()..].to_vec());
-        }
+        // Excel and Parquet are written by the plain writer itself, from the
+        // rows the workers decide (see `sink`).
+        let table = matches!(format, Format::Xlsx | Format::Parquet);
+        let (header, prefix, suffixes) =
+            if table { Default::default() } else { render::suffixes(program, (format, tiers_only, keep), &radix)? };
         // The money field is read by the summary even where no tier reads it.
         let money = Summary::new(program).money_field;
         let mut read = crate::data::record::fields_read(program);
@@ -162,6 +135,7 @@ impl<'p> Rows<'p> {
             header,
             prefix,
             suffixes,
+            table,
             width: 0,
             read,
             per_year,
@@ -308,100 +282,29 @@ impl<'p> Rows<'p> {
                 ev.evaluate_into(&mut batch.frame, &mut batch.decisions).map_err(|_| Fallback)?;
             }
             tally.add(money.map_or(&Value::Missing, |m| &batch.columns[m][r]), &batch.decisions);
-            out.extend_from_slice(&self.prefix);
             let key = if quoted { unquote(&text[a..b], &mut scratch)? } else { &text[a..b] };
             keys.push(key_hash(key, self.seed));
-            self.key(key, &mut out)?;
             let k = self.keep.len();
+            let combo = combo_of(&batch.decisions, &self.radix);
+            if self.table {
+                // The plain reader trims a key; kept cells are as read.
+                put_cell(std::str::from_utf8(key).map_err(|_| Fallback)?.trim().as_bytes(), &mut out);
+                for &(a, b) in &batch.kept[r * k..(r + 1) * k] {
+                    put_cell(if quoted { unquote(&text[a..b], &mut scratch)? } else { &text[a..b] }, &mut out);
+                }
+                put_combo(combo, &mut out);
+                continue;
+            }
+            out.extend_from_slice(&self.prefix);
+            self.key(key, &mut out)?;
             for (i, &(a, b)) in batch.kept[r * k..(r + 1) * k].iter().enumerate() {
                 let cell = if quoted { unquote(&text[a..b], &mut scratch)? } else { &text[a..b] };
                 self.kept_cell(i, cell, &mut out)?;
             }
-            out.extend_from_slice(&self.suffixes[combo_of(&batch.decisions, &self.radix)]);
+            out.extend_from_slice(&self.suffixes[combo]);
         }
         tally.finish(&mut summary);
         (summary.read, summary.rejected) = (records as u64, rejects.len() as u64);
         Ok(Part { bytes: out, summary, keys, rejects, records, lines: 0 })
     }
-
-    /// A kept cell, as written, escaped for the output format as the plain
-    /// writer does (CSV quotes only where needed; JSON a string).
-    fn kept_cell(&self, i: usize, cell: &[u8], out: &mut Vec<u8>) -> Result<(), Fallback> {
-        let text = std::str::from_utf8(cell).map_err(|_| Fallback)?;
-        match self.format {
-            Format::Csv => {
-                out.push(b',');
-                if text.contains([',', '"', '\n', '\r']) {
-                    out.push(b'"');
-                    out.extend_from_slice(text.replace('"', "\"\"").as_bytes());
-                    out.push(b'"');
-                } else {
-                    out.extend_from_slice(cell);
-                }
-            }
-            _ => {
-                out.extend_from_slice(self.kept_json.get(i).ok_or(Fallback)?);
-                serde_json::to_writer(&mut *out, text).map_err(|_| Fallback)?;
-            }
-        }
-        Ok(())
-    }
-
-    /// The key cell, escaped for the output format exactly as the plain writer does.
-    fn key(&self, key: &[u8], out: &mut Vec<u8>) -> Result<(), Fallback> {
-        // Most keys are printable ASCII that neither format escapes: copy them.
-        if !key.is_empty() && key.iter().all(|&b| b.is_ascii_graphic() && b != b',' && b != b'"' && b != b'\\') {
-            match self.format {
-                Format::Csv => out.extend_from_slice(key),
-                _ => {
-                    out.push(b'"');
-                    out.extend_from_slice(key);
-                    out.push(b'"');
-                }
-            }
-            return Ok(());
-        }
-        let text = std::str::from_utf8(key).map_err(|_| Fallback)?.trim();
-        match self.format {
-            Format::Csv => {
-                let mut w = csv_core::Writer::new();
-                let mut tmp = [0u8; 256];
-                let (res, nin, nout) = w.field(text.as_bytes(), &mut tmp);
-                if res != csv_core::WriteResult::InputEmpty || nin != text.len() {
-                    return Err(Fallback);
-                }
-                out.extend_from_slice(&tmp[..nout]);
-                let (res, nout) = w.finish(&mut tmp);
-                if res != csv_core::WriteResult::InputEmpty {
-                    return Err(Fallback);
-                }
-                out.extend_from_slice(&tmp[..nout]);
-            }
-            _ => serde_json::to_writer(&mut *out, text).map_err(|_| Fallback)?,
-        }
-        Ok(())
-    }
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
-}
-
-fn decisions_of(mut combo: usize, radix: &[usize]) -> Vec<Decision> {
-    radix
-        .iter()
-        .map(|&r| {
-            let t = combo % r;
-            combo /= r;
-            Decision { tier: (t + 1 < r).then_some(t) }
-        })
-        .collect()
-}
-
-fn combo_of(decisions: &[Decision], radix: &[usize]) -> usize {
-    let mut combo = 0;
-    for (d, &r) in decisions.iter().zip(radix).rev() {
-        combo = combo * r + d.tier.unwrap_or(r - 1);
-    }
-    combo
 }
