@@ -12,12 +12,10 @@
 //! not ([`record`] refuses it) hands the whole run to the plain path.
 
 use super::cells::record;
-use super::render::{combo_of, put_cell, put_combo};
-use super::rows::{key_hash, Part, Rows};
+use super::rows::{Batch, Part, Rows};
 use super::Fallback;
 use crate::data::scan::Scan;
-use crate::data::tally::Tally;
-use crate::data::{Format, Reader, Rejected, Summary, Writer};
+use crate::data::{Format, Reader, Rejected};
 use crate::eval::{Evaluator, Value};
 use std::io::Read;
 
@@ -85,30 +83,18 @@ fn plain(
 }
 
 /// The records of `reader` decided and rendered as the plain path does (a
-/// Parquet worker's share of the rows comes here as its own reader).
+/// Parquet worker's share of the rows comes here as its own reader): their
+/// values go into a batch's columns, decided and rendered as a chunk's are.
 pub(super) fn plain_reader(rows: &Rows, reader: Reader<'_>, ev: &Evaluator) -> Result<Part, Fallback> {
-    let program = rows.program;
-    let reader = reader.keep(rows.keep).map_err(|_| Fallback)?;
-    // Bytes as the plain writer writes them, or compact rows for the sink.
-    let mut compact = Vec::new();
-    let mut writer = match rows.table {
-        true => None,
-        false => Some(
-            Writer::with_kept(
-                Vec::new(),
-                ndjson_for_json(rows.format),
-                program,
-                rows.keep.to_vec(),
-                Vec::new(),
-                rows.tiers_only,
-            )
-            .map_err(|_| Fallback)?,
-        ),
+    // Repeated keys are found across chunks from the key hashes, not here.
+    let reader = reader.keep(rows.keep).map_err(|_| Fallback)?.repeated_keys();
+    let mut batch = Batch::default();
+    batch.columns.resize_with(rows.program.fields.len(), Vec::new);
+    let (mut text, mut rejects, mut records) = (Vec::new(), Vec::new(), 0);
+    let put = |cell: &str, text: &mut Vec<u8>| {
+        text.extend_from_slice(cell.as_bytes());
+        (text.len() - cell.len(), text.len())
     };
-    let mut summary = Summary::new(program);
-    let mut tally = Tally::new(&summary);
-    let (mut keys, mut rejects, mut records) = (Vec::new(), Vec::new(), 0);
-    let (mut frame, mut decisions) = (Vec::with_capacity(program.frame_size), Vec::new());
     for row in reader {
         records += 1;
         let row = match row {
@@ -120,47 +106,14 @@ pub(super) fn plain_reader(rows: &Rows, reader: Reader<'_>, ev: &Evaluator) -> R
             }
             Err(_) => return Err(Fallback),
         };
-        frame.clear();
-        frame.extend(row.values.iter().cloned());
-        // Two tiers under `hit unique`: the plain path words that reject.
-        ev.evaluate_into(&mut frame, &mut decisions).map_err(|_| Fallback)?;
-        match writer.as_mut() {
-            Some(w) => w.write_kept(&row.key, &row.kept, &decisions, &[]).map_err(|_| Fallback)?,
-            None => {
-                put_cell(row.key.as_bytes(), &mut compact);
-                row.kept.iter().for_each(|k| put_cell(k.as_bytes(), &mut compact));
-                put_combo(combo_of(&decisions, &rows.radix), &mut compact);
-            }
+        // Only the fields the tiers and the summary read, as a chunk's columns.
+        for ((c, v), _) in batch.columns.iter_mut().zip(row.values).zip(&rows.read).filter(|(_, &r)| r) {
+            c.push(v);
         }
-        tally.add(summary.money_field.map_or(&Value::Missing, |m| &row.values[m]), &decisions);
-        keys.push(key_hash(row.key.as_bytes(), rows.seed));
-    }
-    let out = match writer {
-        Some(w) => {
-            let mut out = w.finish().map_err(|_| Fallback)?;
-            if rows.format == Format::Json {
-                // Each record after `,\n`, as the chunks render a JSON array's.
-                let lines = out.split(|&b| b == b'\n').filter(|l| !l.is_empty());
-                lines.flat_map(|l| [&b",\n"[..], l]).flatten().copied().collect()
-            } else {
-                // The writer wrote the header first: the chunk's rows follow it.
-                out.drain(..rows.header.len().min(out.len()));
-                out
-            }
+        batch.keys.push(put(&row.key, &mut text));
+        for k in &row.kept {
+            batch.kept.push(put(k, &mut text));
         }
-        None => compact,
-    };
-    tally.finish(&mut summary);
-    (summary.read, summary.rejected) = (records as u64, rejects.len() as u64);
-    Ok(Part { bytes: out, summary, keys, rejects, records, lines: 0 })
-}
-
-/// The format a chunk's records are written in by the plain writer: a JSON
-/// array's as NDJSON lines (the sink adds the brackets).
-fn ndjson_for_json(format: Format) -> Format {
-    if format == Format::Json {
-        Format::Ndjson
-    } else {
-        format
     }
+    rows.render(&text, false, &mut batch, ev, (records, rejects))
 }
