@@ -21,10 +21,20 @@ impl Rows<'_> {
         batch: &mut Batch,
         scratch: &mut Vec<u8>,
     ) -> Result<(), Fallback> {
-        for ((((f, col), &read), &per_year), column) in
-            self.program.fields.iter().zip(columns).zip(&self.read).zip(&self.per_year).zip(&mut batch.columns)
+        self.decode_fields(|i| columns[i].and_then(|c| cells.get(c)).map(|&(a, b)| &bytes[a..b]), batch, scratch)
+    }
+
+    /// [`Rows::decode_record`] given each field's cell (`None`: no cell).
+    pub(super) fn decode_fields<'a>(
+        &self,
+        raw: impl Fn(usize) -> Option<&'a [u8]>,
+        batch: &mut Batch,
+        scratch: &mut Vec<u8>,
+    ) -> Result<(), Fallback> {
+        for (i, (((f, &read), &per_year), column)) in
+            self.program.fields.iter().zip(&self.read).zip(&self.per_year).zip(&mut batch.columns).enumerate()
         {
-            let raw = col.and_then(|c| cells.get(c)).map(|&(a, b)| &bytes[a..b]);
+            let raw = raw(i);
             match (f.ty, read, raw) {
                 // A field no tier (nor the summary) reads is only checked, as
                 // the plain path would: its column stays empty.

@@ -1,21 +1,26 @@
-//! The fast path of `tier apply` for CSV and JSON input: input read in blocks,
-//! split at record boundaries (quote-aware; for JSON, between lines or array
-//! elements, whose chunks the plain reader decodes), chunks parsed and evaluated on all cores,
-//! output written in input order. Only the columns the policy reads are decoded;
-//! plain numbers are parsed straight to decimals; each output row is the key plus
-//! a precomputed suffix per tier combination, rendered once by the plain
-//! [`Writer`] so the bytes are identical.
+//! The fast path of `tier apply`: input read in blocks, split at record
+//! boundaries (quote-aware CSV; NDJSON lines; JSON array elements; a Parquet
+//! file's row groups, each worker reading its own), chunks decoded column by
+//! column and decided on all cores, output written in input order. Only the
+//! columns the policy reads are decoded; plain numbers are parsed straight to
+//! decimals; each output row is the key plus a precomputed suffix per tier
+//! combination, rendered once by the plain [`Writer`] so the bytes are
+//! identical (Excel and Parquet: the plain writer itself, fed the decided rows).
 //!
-//! Anything unusual — a cell the plain decoder rejects, a quote inside an
-//! unquoted field, a blank line, a record of the wrong width, invalid UTF-8 —
-//! makes [`apply`] return [`Fallback`] before any output is committed; the caller
-//! then runs the plain path, which reports the problem exactly as usual.
+//! A record the column decoder does not take is read by the plain reader alone
+//! (`recover`), so it is decided or set aside as the plain path would. What
+//! the plain path must judge over the whole input — a repeated key, totals out
+//! of range, a quote that does not open or close a field — makes [`apply`]
+//! return [`Fallback`] before any output is committed; the caller then runs
+//! the plain path, which reports the problem exactly as usual.
+//!
 //! Memory is bounded by the block size: one block of input and its output.
 
 mod arrow;
 mod blocks;
 mod cells;
 mod decode;
+mod json_rows;
 mod merge;
 mod parquet;
 mod recover;
@@ -253,14 +258,16 @@ fn run_with<W: Write + Send>(
                     let Ok((buf, seq, (a, b))) = job else { return };
                     let bytes = &buf[a..b];
                     let rendered = if cut == Cut::Elements {
-                        recover::elements(rows, bytes, ev, source)
+                        rows.json_chunk((bytes, true, seq == 0), ev, &mut batch, source)
+                            .or_else(|_| recover::elements(rows, bytes, ev, source))
                     } else if cut == Cut::Lines {
                         // The reader skips a byte order mark on its first line only:
                         // one opening a later chunk is the file's data, not a mark.
                         if seq > 0 && bytes.starts_with("\u{feff}".as_bytes()) {
                             Err(Fallback)
                         } else {
-                            recover::ndjson(rows, bytes, ev, source)
+                            rows.json_chunk((bytes, false, seq == 0), ev, &mut batch, source)
+                                .or_else(|_| recover::ndjson(rows, bytes, ev, source))
                         }
                     } else {
                         rows.chunk(columns, (header, source), bytes, ev, &mut batch)

@@ -15,30 +15,30 @@ use super::cells::record;
 use super::rows::{Batch, Part, Rows};
 use super::Fallback;
 use crate::data::scan::Scan;
-use crate::data::{Format, Reader, Rejected};
-use crate::eval::{Evaluator, Value};
+use crate::data::{Format, Reader, Rejected, Row};
+use crate::eval::Evaluator;
 use std::io::Read;
 
-/// One record (`rec`, whole) through the plain reader, as the plain path
-/// reads it: its values, or why it is set aside (located as the first record
-/// after the header), or `None` for a blank line.
+/// One record (`rec`, whole, between `header` and `trailer`) in `format` through the plain
+/// reader, as the plain path reads it: the row, or why it is set aside
+/// (located as the first record), or `None` for a blank line.
 pub(super) fn plain_record(
     rows: &Rows,
-    (header, source): (&[u8], &str),
-    rec: &[u8],
-) -> Result<Option<Result<Vec<Value>, Rejected>>, Fallback> {
+    (header, source, format): (&[u8], &str, Format),
+    (rec, trailer): (&[u8], &[u8]),
+) -> Result<Option<Result<Row, Rejected>>, Fallback> {
     let program = rows.program;
-    let mut reader = Reader::new(Box::new(header.chain(rec)), Format::Csv, source, &program.fields, program.key)
-        .map_err(|_| Fallback)?;
+    let input = Box::new(header.chain(rec).chain(trailer));
+    let mut reader = Reader::new(input, format, source, &program.fields, program.key).map_err(|_| Fallback)?;
     let got = match reader.next() {
         None => None,
-        Some(Ok(row)) => Some(Ok(row.values)),
+        Some(Ok(row)) => Some(Ok(row)),
         Some(Err(rejected)) if rejected.error.location().is_some() => Some(Err(rejected)),
         Some(Err(_)) => return Err(Fallback),
     };
     match reader.next() {
         None => Ok(got),
-        Some(_) => Err(Fallback), // one record to the fast splitter, two to the csv reader
+        Some(_) => Err(Fallback), // one record to the fast splitter, two to the plain reader
     }
 }
 

@@ -215,10 +215,11 @@ impl<'p> Rows<'p> {
                 cells.len() == self.width && cells.len() >= width && !(cells.len() == 1 && cells[0].0 == cells[0].1);
             if !whole || self.decode_record(columns, bytes, &cells, batch, &mut scratch).is_err() {
                 batch.columns.iter_mut().for_each(|c| c.truncate(taken));
-                match super::recover::plain_record(self, input, &bytes[from..start])? {
+                match super::recover::plain_record(self, (input.0, input.1, Format::Csv), (&bytes[from..start], b""))? {
                     None => continue, // a blank line is no record
-                    Some(Ok(values)) if whole => {
-                        for ((c, v), _) in batch.columns.iter_mut().zip(values).zip(&self.read).filter(|(_, &r)| r) {
+                    Some(Ok(row)) if whole => {
+                        for ((c, v), _) in batch.columns.iter_mut().zip(row.values).zip(&self.read).filter(|(_, &r)| r)
+                        {
                             c.push(v);
                         }
                     }

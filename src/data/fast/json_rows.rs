@@ -1,0 +1,221 @@
+//! NDJSON lines and JSON array elements decoded column-wise. A record that is
+//! a flat object (string
+//! values without escapes or control characters, plain numbers, `true`,
+//! `false`, `null`) is split in one pass and its values decoded as CSV cells
+//! are: a string's content, a number as written, a boolean as `true`/`false`,
+//! `null` as no cell, which is the text the plain reader hands the decoder.
+//! Any other record (blank, nested values, escapes, an exponent, a repeated
+//! key, a field's key written in another case, invalid JSON) is read by the
+//! plain reader alone, so it is decided or set aside exactly as the plain path
+//! would.
+
+use super::recover::plain_record;
+use super::rows::{Batch, Rendered, Rows};
+use super::Fallback;
+use crate::data::Format;
+use crate::eval::Evaluator;
+
+/// A field's value in a line: `None` where the key is absent, `Some(None)`
+/// for `null`, else the place of its text.
+type Cell = Option<Option<(usize, usize)>>;
+
+fn ws(b: &[u8], mut i: usize) -> usize {
+    while matches!(b.get(i), Some(b' ' | b'\t' | b'\r' | b'\n')) {
+        i += 1;
+    }
+    i
+}
+
+/// The end of the number at `i` if it is plain: `-?(0|[1-9][0-9]*)(.[0-9]+)?`.
+/// An exponent is left to the plain reader, which prints such a number anew.
+fn number(b: &[u8], mut i: usize) -> Option<usize> {
+    let digits = |mut i: usize| {
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        i
+    };
+    if b.get(i) == Some(&b'-') {
+        i += 1;
+    }
+    i = match b.get(i) {
+        Some(b'0') => i + 1,
+        Some(b'1'..=b'9') => digits(i),
+        _ => return None,
+    };
+    if b.get(i) == Some(&b'.') {
+        let end = digits(i + 1);
+        i = if end > i + 1 { end } else { return None };
+    }
+    (!matches!(b.get(i), Some(b'e' | b'E'))).then_some(i)
+}
+
+/// The closing quote of the string whose content starts at `i`; `None` where
+/// the content has an escape or a control character.
+fn string_end(b: &[u8], i: usize) -> Option<usize> {
+    let rest = b.get(i..)?;
+    let q = memchr::memchr2(b'"', b'\\', rest)?;
+    (rest[q] == b'"' && !rest[..q].iter().any(|&c| c < 0x20)).then_some(i + q)
+}
+
+/// `line` split into `cells`, one per field (`names`: their columns); `None`
+/// where the line is not a flat object this reads. `others` collects the
+/// keys no field has, to tell a field written in another case from an absent one.
+fn object(line: &[u8], names: &[&[u8]], cells: &mut Vec<Cell>, others: &mut Vec<(usize, usize)>) -> Option<()> {
+    cells.clear();
+    cells.resize(names.len(), None);
+    others.clear();
+    let mut i = ws(line, 0);
+    if line.get(i) != Some(&b'{') {
+        return None;
+    }
+    i = ws(line, i + 1);
+    if line.get(i) == Some(&b'}') {
+        i += 1;
+    } else {
+        loop {
+            if line.get(i) != Some(&b'"') {
+                return None;
+            }
+            let (key_start, key_end) = (i + 1, string_end(line, i + 1)?);
+            let key = &line[key_start..key_end];
+            i = ws(line, key_end + 1);
+            if line.get(i) != Some(&b':') {
+                return None;
+            }
+            i = ws(line, i + 1);
+            let (value, end) = match line.get(i)? {
+                b'"' => {
+                    let end = string_end(line, i + 1)?;
+                    (Some((i + 1, end)), end + 1)
+                }
+                b't' if line[i..].starts_with(b"true") => (Some((i, i + 4)), i + 4),
+                b'f' if line[i..].starts_with(b"false") => (Some((i, i + 5)), i + 5),
+                b'n' if line[i..].starts_with(b"null") => (None, i + 4),
+                _ => {
+                    let end = number(line, i)?;
+                    (Some((i, end)), end)
+                }
+            };
+            match names.iter().position(|n| *n == key) {
+                // A repeated key: the plain reader takes the last value.
+                Some(f) if cells[f].is_some() => return None,
+                Some(f) => cells[f] = Some(value),
+                None => others.push((key_start, key_end)),
+            }
+            i = ws(line, end);
+            match line.get(i) {
+                Some(b',') => i = ws(line, i + 1),
+                Some(b'}') => {
+                    i += 1;
+                    break;
+                }
+                _ => return None,
+            }
+        }
+    }
+    (ws(line, i) == line.len()).then_some(())
+}
+
+/// The end of the array element starting at `i`: the comma after it at depth
+/// zero outside strings, or the chunk's end.
+fn element_end(b: &[u8], mut i: usize) -> usize {
+    let (mut depth, mut string) = (0usize, false);
+    while i < b.len() {
+        match (string, b[i]) {
+            (true, b'\\') => i += 1,
+            (true, b'"') | (false, b'"') => string = !string,
+            (false, b'{' | b'[') => depth += 1,
+            (false, b'}' | b']') => depth = depth.saturating_sub(1),
+            (false, b',') if depth == 0 => return i,
+            _ => {}
+        }
+        i += 1;
+    }
+    b.len()
+}
+
+impl Rows<'_> {
+    /// One chunk of whole NDJSON lines, or of a JSON array's elements and the
+    /// commas between them (`array`), decided and rendered; `first`: the
+    /// chunk opens the input. `Err` hands the chunk to the plain reader whole.
+    pub(super) fn json_chunk(
+        &self,
+        (bytes, array, first): (&[u8], bool, bool),
+        ev: &Evaluator,
+        batch: &mut Batch,
+        source: &str,
+    ) -> Rendered {
+        if !self.keep.is_empty() || simdutf8::basic::from_utf8(bytes).is_err() {
+            return Err(Fallback); // kept cells are found by the plain reader's rules
+        }
+        let names: Vec<&[u8]> = self.program.fields.iter().map(|f| f.column.as_bytes()).collect();
+        batch.columns.resize_with(names.len(), Vec::new);
+        batch.columns.iter_mut().for_each(Vec::clear);
+        batch.keys.clear();
+        batch.kept.clear();
+        let (mut keys, mut cells, mut others, mut scratch) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let (mut rejects, mut records, mut lines, mut counted) = (Vec::new(), 0, 0, 0);
+        // An element alone is read as an array of one; a line as it is.
+        let (format, open, close) =
+            if array { (Format::Json, &b"["[..], &b"]"[..]) } else { (Format::Ndjson, &b""[..], &b""[..]) };
+        let mut start = 0;
+        while start < bytes.len() {
+            let from = if array { ws(bytes, start) } else { start };
+            if from == bytes.len() {
+                break;
+            }
+            let end = match array {
+                true => element_end(bytes, from),
+                false => memchr::memchr(b'\n', &bytes[from..]).map_or(bytes.len(), |p| from + p + 1),
+            };
+            start = if array { end + 1 } else { end };
+            let rec = &bytes[from..end];
+            lines += memchr::memchr_iter(b'\n', &bytes[counted..from]).count() as u64;
+            counted = from;
+            let bom = rec.starts_with("\u{feff}".as_bytes());
+            if bom && !(first && from == 0) {
+                return Err(Fallback); // a mark the plain reader skips on the input's first line only
+            }
+            let taken = batch.keys.len();
+            let split =
+                !bom && object(rec, &names, &mut cells, &mut others).is_some() && self.absent_ok(&cells, rec, &others);
+            let raw = |i: usize| cells.get(i).copied().flatten().flatten().map(|(a, b)| &rec[a..b]);
+            if split && self.decode_fields(raw, batch, &mut scratch).is_ok() {
+                let key = raw(self.program.key).unwrap_or_default();
+                keys.extend_from_slice(key);
+                batch.keys.push((keys.len() - key.len(), keys.len()));
+                records += 1;
+                continue;
+            }
+            batch.columns.iter_mut().for_each(|c| c.truncate(taken));
+            match plain_record(self, (open, source, format), (rec, close))? {
+                None => {} // a blank line is no record
+                Some(Ok(row)) => {
+                    for ((c, v), _) in batch.columns.iter_mut().zip(row.values).zip(&self.read).filter(|(_, &r)| r) {
+                        c.push(v);
+                    }
+                    keys.extend_from_slice(row.key.as_bytes());
+                    batch.keys.push((keys.len() - row.key.len(), keys.len()));
+                    records += 1;
+                }
+                Some(Err(mut rejected)) => {
+                    rejected.error.shift(records, lines);
+                    rejects.push(rejected);
+                    records += 1;
+                }
+            }
+        }
+        self.render(&keys, false, batch, ev, (records, rejects))
+    }
+
+    /// Whether every field absent from a line is absent for the plain reader
+    /// too: no other key spells its column in another case.
+    fn absent_ok(&self, cells: &[Cell], line: &[u8], others: &[(usize, usize)]) -> bool {
+        cells
+            .iter()
+            .zip(&self.program.fields)
+            .filter(|(c, _)| c.is_none())
+            .all(|(_, f)| others.iter().all(|&(a, b)| !line[a..b].eq_ignore_ascii_case(f.column.as_bytes())))
+    }
+}

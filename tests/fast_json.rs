@@ -1,0 +1,189 @@
+//! The parallel path's JSON record scanner against the plain reader: NDJSON
+//! lines and JSON array elements drawn from records it splits itself (plain
+//! numbers, strings, booleans, null, spacing, a numeric key, a key in another
+//! case beside the exact one) and records it must leave to the plain reader
+//! (escapes, exponents, a repeated key, nested values, a field's key only in
+//! another case, invalid numbers, control characters, non-objects, blank
+//! lines), at tiny chunk sizes: the same output, the same rejects with the
+//! same locations, the same counts.
+
+#![allow(clippy::unwrap_used, clippy::panic)] // tests may fail loudly
+
+mod common;
+
+use proptest::prelude::*;
+use tierlang::compile::Program;
+use tierlang::data::fast::{apply, Sizes, Skip};
+use tierlang::data::{Format, Reader, Rejected, Writer};
+use tierlang::eval::Evaluator;
+use tierlang::number::Date;
+
+const POLICY: &str = r#"
+schema {
+  id: text key
+  name: text
+  spend: money from "年度消费"
+  orders: count per quarter
+  segment: enum(retail, wholesale)?
+  joined: date?
+  vip: bool?
+}
+dimension value {
+  tier VIP { when spend >= 1M or vip  strategy { visits: 1/month } }
+  tier Important { when spend >= 300k or segment == wholesale or orders >= 5/quarter }
+  tier General { otherwise }
+}
+dimension age {
+  tier Old { when joined is present and joined < 2020-01-01 }
+  tier New { otherwise }
+}
+"#;
+
+/// Records; `#` is replaced by the record's number, so keys differ.
+const RECORDS: &[&str] = &[
+    r#"{"id":"K#","name":"a","年度消费":1200,"orders":3}"#,
+    r#" { "id" : "K#" , "name" : "a" ,	"年度消费" : 2000000.50 , "orders" : 6 } "#,
+    r#"{"id":#,"name":"b","年度消费":-0,"orders":0,"vip":true}"#,
+    r#"{"id":" K# ","name":"a","年度消费":"1,200.50","orders":"3","vip":"yes"}"#,
+    r#"{"id":"K#","name":"a","年度消费":"¥300,000","orders":3,"segment":"Wholesale"}"#,
+    r#"{"id":"K#","name":"a","年度消费":100,"orders":3,"joined":"2019-01-01","Orders":9}"#,
+    r#"{"id":"K#","name":"a","年度消费":100,"orders":3,"joined":"2019-01-01T10:00:00"}"#,
+    r#"{"id":"K#","name":"a","年度消费":100,"orders":3,"joined":null,"segment":null}"#,
+    // Left to the plain reader:
+    r#"{"id":"K#","name":"a","年度消费":1.5e6,"orders":3}"#,
+    r#"{"id":"K#","name":"a \"quoted\" \u00e9","年度消费":100,"orders":3}"#,
+    r#"{"ID":"K#","name":"a","年度消费":100,"orders":3}"#,
+    r#"{"id":"K#\u0041","name":"a","年度消费":2000000,"orders":3}"#,
+    r#"{"id":"K#","name":"a","年度消费":100,"orders":3,"orders":40}"#,
+    r#"{"id":"K#","name":"a","年度消费":100,"orders":3,"extra":{"x":[1,{"y":2}]}}"#,
+    r#"{"id":"K#","name":"a","orders":3,"年度消费":100,"JOINED":"2010-01-01"}"#,
+    // Set aside by both:
+    r#"{"id":"K#","name":"a","年度消费":null,"orders":3}"#,
+    r#"{"id":"K#","name":"  ","年度消费":5,"orders":3}"#,
+    r#"{"id":"K#","name":"a","年度消费":100,"orders":true}"#,
+    r#"{"id":"K#","name":"a","年度消费":100}"#,
+    r#"{"id":"K#","name":"a","年度消费":100,"orders":-2}"#,
+    r#"{"id":"K#","name":"a","年度消费":"$5","orders":3}"#,
+    "[1]",
+    // Not JSON: set aside from NDJSON, the end of a JSON array.
+    r#"{"id":"K#","name":"a","年度消费":01,"orders":3}"#,
+    r#"{"id":"K#","name":"a","年度消费":1.,"orders":3}"#,
+    "{\"id\":\"K#\",\"name\":\"tab\there\",\"年度消费\":1,\"orders\":1}",
+    "{\"id\":\"K#\"",
+];
+
+/// The records a JSON array can hold and still be one.
+const IN_ARRAY: usize = RECORDS.len() - 4;
+
+fn today() -> Date {
+    Date::parse("2025-06-30").unwrap()
+}
+
+/// A reject as the report shows it: the message (with its location) and the cells.
+type Shown = (String, Vec<(String, String)>);
+
+/// Output, rejects and `(read, written, rejected)` of one path.
+type Got = (Vec<u8>, Vec<Shown>, (u64, u64, u64));
+
+/// The plain reader, skipping bad records; `None` where it stops the run.
+fn plain(p: &Program, input: &[u8], format: Format) -> Option<Got> {
+    let reader = Reader::new(Box::new(input), format, "input", &p.fields, p.key).ok()?;
+    let (mut out, mut rejects, mut counts) = (Vec::new(), Vec::new(), (0, 0, 0));
+    let mut writer = Writer::new(&mut out, Format::Csv, p, Vec::new(), false).unwrap();
+    let ev = Evaluator::new(p, today());
+    for row in reader {
+        counts.0 += 1;
+        match row {
+            Ok(row) => {
+                let decisions = ev.evaluate(&mut row.values.clone()).ok()?;
+                writer.write(&row.key, &decisions, &[]).unwrap();
+                counts.1 += 1;
+            }
+            Err(r) if r.error.location().is_some() => {
+                rejects.push((r.error.to_string(), r.cells));
+                counts.2 += 1;
+            }
+            Err(_) => return None,
+        }
+    }
+    writer.finish().unwrap();
+    Some((out, rejects, counts))
+}
+
+/// The parallel path, skipping bad records; `None` where it hands back.
+fn fast(p: &Program, input: &[u8], format: Format, sizes: Sizes) -> Option<Got> {
+    let mut rejects: Vec<Shown> = Vec::new();
+    let mut reject = |r: Rejected| {
+        rejects.push((r.error.to_string(), r.cells));
+        Ok(())
+    };
+    let skip = Some(Skip { source: "input", reject: &mut reject });
+    let (mut out, shape) = (Vec::new(), (Format::Csv, false, &[][..]));
+    let s = apply(p, (input, None), format, &mut out, shape, today(), sizes, skip).ok()?;
+    Some((out, rejects, (s.read, s.written, s.rejected)))
+}
+
+/// `picks` of [`RECORDS`] as NDJSON (blank lines where `blank`, CRLF where
+/// asked) or as a JSON array (pretty or packed).
+fn input(picks: &[(usize, bool)], array: bool, crlf: bool) -> String {
+    let record = |i: usize, r: usize| RECORDS[if array { r % IN_ARRAY } else { r }].replace('#', &i.to_string());
+    let records: Vec<String> = picks.iter().enumerate().map(|(i, &(r, _))| record(i, r)).collect();
+    if array {
+        let sep = if crlf { ",\r\n  " } else { "," };
+        return format!("[{}]\n", records.join(sep));
+    }
+    let eol = if crlf { "\r\n" } else { "\n" };
+    let mut text = String::new();
+    for (record, &(_, blank)) in records.iter().zip(picks) {
+        if blank {
+            text.push_str(eol);
+        }
+        text.push_str(record);
+        text.push_str(eol);
+    }
+    text
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn json_records_are_decided_as_the_plain_reader_decides_them(
+        picks in prop::collection::vec((0..RECORDS.len(), prop::bool::weighted(0.1)), 0..30),
+        array in any::<bool>(),
+        crlf in any::<bool>(),
+        chunk in 1usize..400,
+    ) {
+        let p = common::program(POLICY);
+        let text = input(&picks, array, crlf);
+        let format = if array { Format::Json } else { Format::Ndjson };
+        let want = plain(&p, text.as_bytes(), format).unwrap();
+        let got = fast(&p, text.as_bytes(), format, Sizes { block: 1 << 12, chunk });
+        prop_assert!(got.is_some(), "handed back on\n{}", text);
+        let got = got.unwrap();
+        if let Some(d) = common::first_difference(&got.0, &want.0) {
+            panic!("output differs (fast, then plain) at {d} on\n{text}");
+        }
+        prop_assert_eq!(&got.1, &want.1, "rejects on\n{}", text);
+        prop_assert_eq!(got.2, want.2);
+    }
+}
+
+/// Every record of [`RECORDS`] once: the split ones take the column decoder,
+/// the rest the plain reader, in one chunk and one record per chunk.
+#[test]
+fn every_kind_of_record_in_one_input() {
+    let p = common::program(POLICY);
+    for array in [false, true] {
+        let n = if array { IN_ARRAY } else { RECORDS.len() };
+        let picks: Vec<(usize, bool)> = (0..n).map(|r| (r, r % 5 == 0)).collect();
+        let text = input(&picks, array, false);
+        let format = if array { Format::Json } else { Format::Ndjson };
+        let want = plain(&p, text.as_bytes(), format).unwrap();
+        assert_eq!(want.2 .2, if array { 6 } else { 10 }, "the records both set aside: {:?}", want.1);
+        for chunk in [1, 64, 1 << 16] {
+            let got = fast(&p, text.as_bytes(), format, Sizes { block: 1 << 12, chunk }).unwrap();
+            assert_eq!(got, want, "array {array}, chunk {chunk}");
+        }
+    }
+}
