@@ -74,7 +74,7 @@ pub(crate) fn is_blank(cell: &[u8]) -> bool {
 /// Where splitting by the chunk's separators has got to: the next separator
 /// and the next special byte (`"` or `\r`).
 #[derive(Default)]
-pub(super) struct Split {
+pub(crate) struct Split {
     sep: usize,
     special: usize,
 }
@@ -84,7 +84,7 @@ impl Split {
     /// as [`record`] splits it; returns where the next record starts, or
     /// `None` when the record holds a quote or a `\r` other than its line
     /// end's (then [`record`] splits it).
-    pub(super) fn record(
+    pub(crate) fn record(
         &mut self,
         bytes: &[u8],
         start: usize,

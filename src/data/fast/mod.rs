@@ -29,7 +29,7 @@ mod rows;
 mod sink;
 
 pub(crate) use blocks::{fill, record_end, split, split_array, split_lines, ArrayState};
-pub(crate) use cells::{is_blank, plain_number, record, unquote};
+pub(crate) use cells::{is_blank, plain_number, record, unquote, Split};
 
 use super::Format;
 use super::{Rejected, Summary};
