@@ -97,6 +97,7 @@ fn object(line: &[u8], names: &[&[u8]], cells: &mut Vec<Cell>, others: &mut Vec<
                     (Some((i, end)), end)
                 }
             };
+            // `tier check` gives each field a column of its own.
             match names.iter().position(|n| *n == key) {
                 // A repeated key: the plain reader takes the last value.
                 Some(f) if cells[f].is_some() => return None,
