@@ -15,6 +15,7 @@ mod parquet_write;
 pub mod previous;
 mod quote;
 mod read;
+mod read_csv;
 mod read_json;
 pub mod record;
 mod reject;

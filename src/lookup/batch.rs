@@ -1,7 +1,8 @@
 //! Deciding a dimension for a whole column batch at once: one classifying pass
 //! per term over its column, then one table read per record.
 
-use super::{key64, key_class, Classes, Lookup, Term, OVERLAP};
+use super::classes::{key64, key_class, Classes};
+use super::{Lookup, Term, OVERLAP};
 use crate::compile::Node;
 use crate::eval::{Evaluator, Value};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
