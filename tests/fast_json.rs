@@ -22,7 +22,7 @@ const POLICY: &str = r#"
 schema {
   id: text key
   name: text
-  spend: money from "年度消费"
+  spend: money from "年度消费" or "spend"
   orders: count per quarter
   segment: enum(retail, wholesale)?
   joined: date?
@@ -49,10 +49,13 @@ const RECORDS: &[&str] = &[
     r#"{"id":"K#","name":"a","年度消费":100,"orders":3,"joined":"2019-01-01","Orders":9}"#,
     r#"{"id":"K#","name":"a","年度消费":100,"orders":3,"joined":"2019-01-01T10:00:00"}"#,
     r#"{"id":"K#","name":"a","年度消费":100,"orders":3,"joined":null,"segment":null}"#,
+    r#"{"id":"K#","name":"a","spend":2000000,"orders":3}"#,
+    r#"{"id":"K#","name":"a","SPEND":2000000,"orders":3}"#,
     // Left to the plain reader:
     r#"{"id":"K#","name":"a","年度消费":1.5e6,"orders":3}"#,
     r#"{"id":"K#","name":"a \"quoted\" \u00e9","年度消费":100,"orders":3}"#,
     r#"{"ID":"K#","name":"a","年度消费":100,"orders":3}"#,
+    r#"{"id":"K#","name":"a","spend":2000000,"年度消费":1,"orders":3}"#,
     r#"{"id":"K#\u0041","name":"a","年度消费":2000000,"orders":3}"#,
     r#"{"id":"K#","name":"a","年度消费":100,"orders":3,"orders":40}"#,
     r#"{"id":"K#","name":"a","年度消费":100,"orders":3,"extra":{"x":[1,{"y":2}]}}"#,
@@ -167,6 +170,25 @@ proptest! {
         prop_assert_eq!(&got.1, &want.1, "rejects on\n{}", text);
         prop_assert_eq!(got.2, want.2);
     }
+}
+
+/// A field's aliases (`from "A" or "B"`) name its key in JSON as they name
+/// its column in CSV: the first listed that is written, else one in another case.
+#[test]
+fn json_records_find_fields_by_their_aliases() {
+    let p = common::program(POLICY);
+    let spend = |text: &str, format: Format| {
+        let mut reader = Reader::new(Box::new(text.as_bytes()), format, "input", &p.fields, p.key).unwrap();
+        let row = reader.next().unwrap().unwrap();
+        row.values[2].clone()
+    };
+    let num = |n: i64| tierlang::eval::Value::Num(n.into());
+    let csv = "id,name,spend,orders\nK1,a,2000000,3\n";
+    assert_eq!(spend(csv, Format::Csv), num(2_000_000));
+    assert_eq!(spend(r#"{"id":"K1","name":"a","spend":2000000,"orders":3}"#, Format::Ndjson), num(2_000_000));
+    assert_eq!(spend(r#"[{"id":"K1","name":"a","Spend":7,"orders":3}]"#, Format::Json), num(7));
+    // Both names written: the column first, as in a CSV header.
+    assert_eq!(spend(r#"{"id":"K1","name":"a","spend":2,"年度消费":1,"orders":3}"#, Format::Ndjson), num(1));
 }
 
 /// Every record of [`RECORDS`] once: the split ones take the column decoder,

@@ -96,8 +96,16 @@ impl Object {
     /// The value of `column`: the key as written, else the first key that
     /// differs from it only in case.
     pub fn get(&self, column: &str) -> Option<Json<'_>> {
-        self.exact(column).or_else(|| {
-            let k = self.keys().into_iter().find(|k| k.eq_ignore_ascii_case(column))?;
+        self.get_any(&[column])
+    }
+
+    /// The value of the first of `columns` (a field's column, then its
+    /// aliases) written as a key; else of the first key that differs from
+    /// one of them only in case, as a CSV header's columns are found.
+    pub fn get_any(&self, columns: &[&str]) -> Option<Json<'_>> {
+        columns.iter().find_map(|c| self.exact(c)).or_else(|| {
+            let keys = self.keys();
+            let k = columns.iter().find_map(|c| keys.iter().find(|k| k.eq_ignore_ascii_case(c)))?;
             self.exact(k)
         })
     }

@@ -242,7 +242,7 @@ impl<'f> Reader<'f> {
             }
             RawCells::Json { obj } => {
                 for f in self.fields {
-                    let cell = obj.get(&f.column);
+                    let cell = obj.get_any(&column_names(f));
                     match decode_json(f, cell.as_ref()) {
                         Ok(v) => values.push(v),
                         Err(e) => {
@@ -252,7 +252,7 @@ impl<'f> Reader<'f> {
                         }
                     }
                 }
-                let key = self.fields.get(self.key).and_then(|f| obj.get(&f.column));
+                let key = self.fields.get(self.key).and_then(|f| obj.get_any(&column_names(f)));
                 let key = key.map_or(String::new(), |v| v.text().trim().to_string());
                 Ok(Row { at: raw.at.clone(), key, values, kept: self.kept(&raw.cells) })
             }
@@ -372,4 +372,9 @@ pub(crate) fn column_of(columns: &[String], f: &FieldInfo) -> Option<usize> {
 
 pub(super) fn malformed(at: Location, message: String, help: Option<String>, cells: Vec<(String, String)>) -> Rejected {
     Rejected { error: DataError::Malformed { at, message, help }, cells }
+}
+
+/// A field's column and its aliases (`from "A" or "B"`), in the order they are tried.
+pub(crate) fn column_names(f: &FieldInfo) -> Vec<&str> {
+    std::iter::once(&f.column).chain(&f.aliases).map(String::as_str).collect()
 }

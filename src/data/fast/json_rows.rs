@@ -12,6 +12,7 @@
 use super::recover::plain_record;
 use super::rows::{Batch, Rendered, Rows};
 use super::Fallback;
+use crate::data::read::column_names;
 use crate::data::Format;
 use crate::eval::Evaluator;
 
@@ -58,12 +59,21 @@ fn string_end(b: &[u8], i: usize) -> Option<usize> {
     (rest[q] == b'"' && !rest[..q].iter().any(|&c| c < 0x20)).then_some(i + q)
 }
 
-/// `line` split into `cells`, one per field (`names`: their columns); `None`
-/// where the line is not a flat object this reads. `others` collects the
-/// keys no field has, to tell a field written in another case from an absent one.
-fn object(line: &[u8], names: &[&[u8]], cells: &mut Vec<Cell>, others: &mut Vec<(usize, usize)>) -> Option<()> {
+/// Each field's column and aliases, as `(field, name)`.
+type Names<'a> = [(usize, &'a [u8])];
+
+/// `line` split into `cells`, one per field of `fields` (`names`: their
+/// columns and aliases); `None` where the line is not a flat object this
+/// reads. `others` collects the keys no field has, to tell a field written in
+/// another case from an absent one.
+fn object(
+    line: &[u8],
+    (fields, names): (usize, &Names),
+    cells: &mut Vec<Cell>,
+    others: &mut Vec<(usize, usize)>,
+) -> Option<()> {
     cells.clear();
-    cells.resize(names.len(), None);
+    cells.resize(fields, None);
     others.clear();
     let mut i = ws(line, 0);
     if line.get(i) != Some(&b'{') {
@@ -97,12 +107,17 @@ fn object(line: &[u8], names: &[&[u8]], cells: &mut Vec<Cell>, others: &mut Vec<
                     (Some((i, end)), end)
                 }
             };
-            // `tier check` gives each field a column of its own.
-            match names.iter().position(|n| *n == key) {
-                // A repeated key: the plain reader takes the last value.
-                Some(f) if cells[f].is_some() => return None,
-                Some(f) => cells[f] = Some(value),
-                None => others.push((key_start, key_end)),
+            let mut named = false;
+            for &(f, _) in names.iter().filter(|(_, n)| *n == key) {
+                if cells[f].is_some() {
+                    // A repeated key (the plain reader takes the last value), or
+                    // two of a field's names (it takes the first it lists).
+                    return None;
+                }
+                (cells[f], named) = (Some(value), true);
+            }
+            if !named {
+                others.push((key_start, key_end));
             }
             i = ws(line, end);
             match line.get(i) {
@@ -150,8 +165,11 @@ impl Rows<'_> {
         if !self.keep.is_empty() || simdutf8::basic::from_utf8(bytes).is_err() {
             return Err(Fallback); // kept cells are found by the plain reader's rules
         }
-        let names: Vec<&[u8]> = self.program.fields.iter().map(|f| f.column.as_bytes()).collect();
-        batch.columns.resize_with(names.len(), Vec::new);
+        let fields = &self.program.fields;
+        let names: Vec<(usize, &[u8])> = (fields.iter().enumerate())
+            .flat_map(|(i, f)| column_names(f).into_iter().map(move |n| (i, n.as_bytes())))
+            .collect();
+        batch.columns.resize_with(fields.len(), Vec::new);
         batch.columns.iter_mut().for_each(Vec::clear);
         batch.keys.clear();
         batch.kept.clear();
@@ -179,8 +197,9 @@ impl Rows<'_> {
                 return Err(Fallback); // a mark the plain reader skips on the input's first line only
             }
             let taken = batch.keys.len();
-            let split =
-                !bom && object(rec, &names, &mut cells, &mut others).is_some() && self.absent_ok(&cells, rec, &others);
+            let split = !bom
+                && object(rec, (fields.len(), &names), &mut cells, &mut others).is_some()
+                && absent_ok(&cells, rec, (&names, &others));
             let raw = |i: usize| cells.get(i).copied().flatten().flatten().map(|(a, b)| &rec[a..b]);
             if split && self.decode_fields(raw, batch, &mut scratch).is_ok() {
                 let key = raw(self.program.key).unwrap_or_default();
@@ -209,14 +228,11 @@ impl Rows<'_> {
         }
         self.render(&keys, false, batch, ev, (records, rejects))
     }
+}
 
-    /// Whether every field absent from a line is absent for the plain reader
-    /// too: no other key spells its column in another case.
-    fn absent_ok(&self, cells: &[Cell], line: &[u8], others: &[(usize, usize)]) -> bool {
-        cells
-            .iter()
-            .zip(&self.program.fields)
-            .filter(|(c, _)| c.is_none())
-            .all(|(_, f)| others.iter().all(|&(a, b)| !line[a..b].eq_ignore_ascii_case(f.column.as_bytes())))
-    }
+/// Whether every field absent from a record is absent for the plain reader
+/// too: no other key spells one of its names in another case.
+fn absent_ok(cells: &[Cell], line: &[u8], (names, others): (&Names, &[(usize, usize)])) -> bool {
+    let spelled = |n: &[u8]| others.iter().any(|&(a, b)| line[a..b].eq_ignore_ascii_case(n));
+    names.iter().all(|&(f, n)| cells[f].is_some() || !spelled(n))
 }
