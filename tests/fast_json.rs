@@ -89,17 +89,17 @@ type Shown = (String, Vec<(String, String)>);
 type Got = (Vec<u8>, Vec<Shown>, (u64, u64, u64));
 
 /// The plain reader, skipping bad records; `None` where it stops the run.
-fn plain(p: &Program, input: &[u8], format: Format) -> Option<Got> {
-    let reader = Reader::new(Box::new(input), format, "input", &p.fields, p.key).ok()?;
+fn plain(p: &Program, input: &[u8], format: Format, keep: &[String]) -> Option<Got> {
+    let reader = Reader::new(Box::new(input), format, "input", &p.fields, p.key).ok()?.keep(keep).ok()?;
     let (mut out, mut rejects, mut counts) = (Vec::new(), Vec::new(), (0, 0, 0));
-    let mut writer = Writer::new(&mut out, Format::Csv, p, Vec::new(), false).unwrap();
+    let mut writer = Writer::with_kept(&mut out, Format::Csv, p, keep.to_vec(), Vec::new(), false).unwrap();
     let ev = Evaluator::new(p, today());
     for row in reader {
         counts.0 += 1;
         match row {
             Ok(row) => {
                 let decisions = ev.evaluate(&mut row.values.clone()).ok()?;
-                writer.write(&row.key, &decisions, &[]).unwrap();
+                writer.write_kept(&row.key, &row.kept, &decisions, &[]).unwrap();
                 counts.1 += 1;
             }
             Err(r) if r.error.location().is_some() => {
@@ -114,16 +114,22 @@ fn plain(p: &Program, input: &[u8], format: Format) -> Option<Got> {
 }
 
 /// The parallel path, skipping bad records; `None` where it hands back.
-fn fast(p: &Program, input: &[u8], format: Format, sizes: Sizes) -> Option<Got> {
+fn fast(p: &Program, input: &[u8], format: Format, keep: &[String], sizes: Sizes) -> Option<Got> {
     let mut rejects: Vec<Shown> = Vec::new();
     let mut reject = |r: Rejected| {
         rejects.push((r.error.to_string(), r.cells));
         Ok(())
     };
     let skip = Some(Skip { source: "input", reject: &mut reject });
-    let (mut out, shape) = (Vec::new(), (Format::Csv, false, &[][..]));
+    let (mut out, shape) = (Vec::new(), (Format::Csv, false, keep));
     let s = apply(p, (input, None), format, &mut out, shape, today(), sizes, skip).ok()?;
     Some((out, rejects, (s.read, s.written, s.rejected)))
+}
+
+/// `--keep` columns: a field by its name (found by its column and aliases),
+/// one by its column, one no record has, one in another case, one nested.
+fn kept() -> Vec<String> {
+    ["spend", "name", "note", "Segment", "extra"].map(String::from).to_vec()
 }
 
 /// `picks` of [`RECORDS`] as NDJSON (blank lines where `blank`, CRLF where
@@ -156,12 +162,14 @@ proptest! {
         array in any::<bool>(),
         crlf in any::<bool>(),
         chunk in 1usize..400,
+        keeping in any::<bool>(),
     ) {
         let p = common::program(POLICY);
         let text = input(&picks, array, crlf);
         let format = if array { Format::Json } else { Format::Ndjson };
-        let want = plain(&p, text.as_bytes(), format).unwrap();
-        let got = fast(&p, text.as_bytes(), format, Sizes { block: 1 << 12, chunk });
+        let keep = if keeping { kept() } else { Vec::new() };
+        let want = plain(&p, text.as_bytes(), format, &keep).unwrap();
+        let got = fast(&p, text.as_bytes(), format, &keep, Sizes { block: 1 << 12, chunk });
         prop_assert!(got.is_some(), "handed back on\n{}", text);
         let got = got.unwrap();
         if let Some(d) = common::first_difference(&got.0, &want.0) {
@@ -201,11 +209,13 @@ fn every_kind_of_record_in_one_input() {
         let picks: Vec<(usize, bool)> = (0..n).map(|r| (r, r % 5 == 0)).collect();
         let text = input(&picks, array, false);
         let format = if array { Format::Json } else { Format::Ndjson };
-        let want = plain(&p, text.as_bytes(), format).unwrap();
-        assert_eq!(want.2 .2, if array { 6 } else { 10 }, "the records both set aside: {:?}", want.1);
-        for chunk in [1, 64, 1 << 16] {
-            let got = fast(&p, text.as_bytes(), format, Sizes { block: 1 << 12, chunk }).unwrap();
-            assert_eq!(got, want, "array {array}, chunk {chunk}");
+        for keep in [Vec::new(), kept()] {
+            let want = plain(&p, text.as_bytes(), format, &keep).unwrap();
+            assert_eq!(want.2 .2, if array { 6 } else { 10 }, "the records both set aside: {:?}", want.1);
+            for chunk in [1, 64, 1 << 16] {
+                let got = fast(&p, text.as_bytes(), format, &keep, Sizes { block: 1 << 12, chunk }).unwrap();
+                assert_eq!(got, want, "array {array}, chunk {chunk}, keep {keep:?}");
+            }
         }
     }
 }

@@ -321,7 +321,7 @@ pub(crate) fn unterminated(at: Location, cells: Vec<(String, String)>) -> Reject
 
 /// The names a `--keep` column may have: as given, and the column (and
 /// alternatives) of a schema field of that name.
-fn kept_names(fields: &[FieldInfo], name: &str) -> Vec<String> {
+pub(crate) fn kept_names(fields: &[FieldInfo], name: &str) -> Vec<String> {
     let mut names = vec![name.to_string()];
     if let Some(f) = fields.iter().find(|f| f.name == name) {
         names.extend(std::iter::once(&f.column).chain(&f.aliases).cloned());

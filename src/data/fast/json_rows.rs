@@ -12,7 +12,7 @@
 use super::recover::plain_record;
 use super::rows::{Batch, Rendered, Rows};
 use super::Fallback;
-use crate::data::read::column_names;
+use crate::data::read::{column_names, kept_names};
 use crate::data::Format;
 use crate::eval::Evaluator;
 
@@ -62,19 +62,22 @@ fn string_end(b: &[u8], i: usize) -> Option<usize> {
 /// Each field's column and aliases, as `(field, name)`.
 type Names<'a> = [(usize, &'a [u8])];
 
+/// An entry of a record: its key's place and its value's (`None`: null).
+type Entry = ((usize, usize), Option<(usize, usize)>);
+
 /// `line` split into `cells`, one per field of `fields` (`names`: their
 /// columns and aliases); `None` where the line is not a flat object this
-/// reads. `others` collects the keys no field has, to tell a field written in
-/// another case from an absent one.
+/// reads. `entries` collects every key and value, to tell a field written in
+/// another case from an absent one and to find kept columns.
 fn object(
     line: &[u8],
     (fields, names): (usize, &Names),
     cells: &mut Vec<Cell>,
-    others: &mut Vec<(usize, usize)>,
+    entries: &mut Vec<Entry>,
 ) -> Option<()> {
     cells.clear();
     cells.resize(fields, None);
-    others.clear();
+    entries.clear();
     let mut i = ws(line, 0);
     if line.get(i) != Some(&b'{') {
         return None;
@@ -107,18 +110,15 @@ fn object(
                     (Some((i, end)), end)
                 }
             };
-            let mut named = false;
             for &(f, _) in names.iter().filter(|(_, n)| *n == key) {
                 if cells[f].is_some() {
                     // A repeated key (the plain reader takes the last value), or
                     // two of a field's names (it takes the first it lists).
                     return None;
                 }
-                (cells[f], named) = (Some(value), true);
+                cells[f] = Some(value);
             }
-            if !named {
-                others.push((key_start, key_end));
-            }
+            entries.push(((key_start, key_end), value));
             i = ws(line, end);
             match line.get(i) {
                 Some(b',') => i = ws(line, i + 1),
@@ -151,6 +151,12 @@ fn element_end(b: &[u8], mut i: usize) -> usize {
     b.len()
 }
 
+/// `cell` appended to `text`: its place there.
+fn put(cell: &[u8], text: &mut Vec<u8>) -> (usize, usize) {
+    text.extend_from_slice(cell);
+    (text.len() - cell.len(), text.len())
+}
+
 impl Rows<'_> {
     /// One chunk of whole NDJSON lines, or of a JSON array's elements and the
     /// commas between them (`array`), decided and rendered; `first`: the
@@ -162,9 +168,11 @@ impl Rows<'_> {
         batch: &mut Batch,
         source: &str,
     ) -> Rendered {
-        if !self.keep.is_empty() || simdutf8::basic::from_utf8(bytes).is_err() {
-            return Err(Fallback); // kept cells are found by the plain reader's rules
+        if simdutf8::basic::from_utf8(bytes).is_err() {
+            return Err(Fallback);
         }
+        // Each kept column's names, in the order the plain reader tries them.
+        let keep: Vec<Vec<String>> = self.keep.iter().map(|k| kept_names(&self.program.fields, k)).collect();
         let fields = &self.program.fields;
         let names: Vec<(usize, &[u8])> = (fields.iter().enumerate())
             .flat_map(|(i, f)| column_names(f).into_iter().map(move |n| (i, n.as_bytes())))
@@ -173,7 +181,8 @@ impl Rows<'_> {
         batch.columns.iter_mut().for_each(Vec::clear);
         batch.keys.clear();
         batch.kept.clear();
-        let (mut keys, mut cells, mut others, mut scratch) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let (mut keys, mut cells, mut entries, mut scratch) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let mut spots = Vec::with_capacity(keep.len());
         let (mut rejects, mut records, mut lines, mut counted) = (Vec::new(), 0, 0, 0);
         // An element alone is read as an array of one; a line as it is.
         let (format, open, close) =
@@ -198,13 +207,19 @@ impl Rows<'_> {
             }
             let taken = batch.keys.len();
             let split = !bom
-                && object(rec, (fields.len(), &names), &mut cells, &mut others).is_some()
-                && absent_ok(&cells, rec, (&names, &others));
+                && object(rec, (fields.len(), &names), &mut cells, &mut entries).is_some()
+                && absent_ok(&cells, rec, (&names, &entries))
+                && {
+                    spots.clear();
+                    keep.iter().all(|names| kept(rec, &entries, names).map(|v| spots.push(v)).is_some())
+                };
             let raw = |i: usize| cells.get(i).copied().flatten().flatten().map(|(a, b)| &rec[a..b]);
             if split && self.decode_fields(raw, batch, &mut scratch).is_ok() {
                 let key = raw(self.program.key).unwrap_or_default();
-                keys.extend_from_slice(key);
-                batch.keys.push((keys.len() - key.len(), keys.len()));
+                batch.keys.push(put(key, &mut keys));
+                for spot in &spots {
+                    batch.kept.push(put(spot.map_or(&b""[..], |(a, b)| &rec[a..b]), &mut keys));
+                }
                 records += 1;
                 continue;
             }
@@ -215,8 +230,10 @@ impl Rows<'_> {
                     for ((c, v), _) in batch.columns.iter_mut().zip(row.values).zip(&self.read).filter(|(_, &r)| r) {
                         c.push(v);
                     }
-                    keys.extend_from_slice(row.key.as_bytes());
-                    batch.keys.push((keys.len() - row.key.len(), keys.len()));
+                    batch.keys.push(put(row.key.as_bytes(), &mut keys));
+                    for k in &row.kept {
+                        batch.kept.push(put(k.as_bytes(), &mut keys));
+                    }
                     records += 1;
                 }
                 Some(Err(mut rejected)) => {
@@ -231,8 +248,26 @@ impl Rows<'_> {
 }
 
 /// Whether every field absent from a record is absent for the plain reader
-/// too: no other key spells one of its names in another case.
-fn absent_ok(cells: &[Cell], line: &[u8], (names, others): (&Names, &[(usize, usize)])) -> bool {
-    let spelled = |n: &[u8]| others.iter().any(|&(a, b)| line[a..b].eq_ignore_ascii_case(n));
+/// too: no key spells one of its names in another case.
+fn absent_ok(cells: &[Cell], line: &[u8], (names, entries): (&Names, &[Entry])) -> bool {
+    let spelled = |n: &[u8]| entries.iter().any(|&((a, b), _)| line[a..b].eq_ignore_ascii_case(n));
     names.iter().all(|&(f, n)| cells[f].is_some() || !spelled(n))
+}
+
+/// A kept column's value in a record as the plain reader finds it: the first
+/// of `names` written as a key (`Some(None)`: none is, or it is null); `None`
+/// where the plain reader would take a key in another case, or one of two.
+fn kept(line: &[u8], entries: &[Entry], names: &[String]) -> Option<Option<(usize, usize)>> {
+    for n in names {
+        let mut exact = entries.iter().filter(|((a, b), _)| &line[*a..*b] == n.as_bytes());
+        match (exact.next(), exact.next()) {
+            (Some(&(_, value)), None) => return Some(value),
+            (Some(_), Some(_)) => return None,
+            (None, _) if entries.iter().any(|((a, b), _)| line[*a..*b].eq_ignore_ascii_case(n.as_bytes())) => {
+                return None
+            }
+            (None, _) => {}
+        }
+    }
+    Some(None)
 }

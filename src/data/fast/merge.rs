@@ -80,3 +80,10 @@ impl<'s> InOrder<'s> {
         }
     }
 }
+
+/// A worker's chunk, run so that a panic in it (a bug: the panic message
+/// still shows) hands the run back instead of leaving [`InOrder`] waiting for
+/// that chunk's result for ever.
+pub(super) fn guarded(work: impl FnOnce() -> Rendered) -> Rendered {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).unwrap_or(Err(Fallback))
+}

@@ -257,22 +257,24 @@ fn run_with<W: Write + Send>(
                     };
                     let Ok((buf, seq, (a, b))) = job else { return };
                     let bytes = &buf[a..b];
-                    let rendered = if cut == Cut::Elements {
-                        rows.json_chunk((bytes, true, seq == 0), ev, &mut batch, source)
-                            .or_else(|_| recover::elements(rows, bytes, ev, source))
-                    } else if cut == Cut::Lines {
-                        // The reader skips a byte order mark on its first line only:
-                        // one opening a later chunk is the file's data, not a mark.
-                        if seq > 0 && bytes.starts_with("\u{feff}".as_bytes()) {
-                            Err(Fallback)
+                    let rendered = merge::guarded(|| {
+                        if cut == Cut::Elements {
+                            rows.json_chunk((bytes, true, seq == 0), ev, &mut batch, source)
+                                .or_else(|_| recover::elements(rows, bytes, ev, source))
+                        } else if cut == Cut::Lines {
+                            // The reader skips a byte order mark on its first line only:
+                            // one opening a later chunk is the file's data, not a mark.
+                            if seq > 0 && bytes.starts_with("\u{feff}".as_bytes()) {
+                                Err(Fallback)
+                            } else {
+                                rows.json_chunk((bytes, false, seq == 0), ev, &mut batch, source)
+                                    .or_else(|_| recover::ndjson(rows, bytes, ev, source))
+                            }
                         } else {
-                            rows.json_chunk((bytes, false, seq == 0), ev, &mut batch, source)
-                                .or_else(|_| recover::ndjson(rows, bytes, ev, source))
+                            rows.chunk(columns, (header, source), bytes, ev, &mut batch)
+                                .or_else(|_| recover::recover(rows, header, bytes, ev, source))
                         }
-                    } else {
-                        rows.chunk(columns, (header, source), bytes, ev, &mut batch)
-                            .or_else(|_| recover::recover(rows, header, bytes, ev, source))
-                    };
+                    });
                     let rendered = rendered.map(|mut part| {
                         if skipping {
                             part.lines = memchr::memchr_iter(b'\n', bytes).count() as u64;

@@ -71,7 +71,8 @@ pub(super) fn run<W: Write + Send>(
                         Err(_) => return,
                     };
                     let Ok(seq) = job else { return };
-                    let rendered = shares.get(seq).ok_or(Fallback).and_then(|&share| {
+                    let rendered = super::merge::guarded(|| {
+                        let share = *shares.get(seq).ok_or(Fallback)?;
                         // A value the typed decoder does not take: the plain
                         // reader reads the share again and says why.
                         typed(rows, ev, (path, meta, plan), share, (&mut batch, &mut text))

@@ -29,7 +29,9 @@ pub(super) fn plain_record(
 ) -> Result<Option<Result<Row, Rejected>>, Fallback> {
     let program = rows.program;
     let input = Box::new(header.chain(rec).chain(trailer));
-    let mut reader = Reader::new(input, format, source, &program.fields, program.key).map_err(|_| Fallback)?;
+    let reader = Reader::new(input, format, source, &program.fields, program.key).map_err(|_| Fallback)?;
+    // The kept cells too: a JSON record read here is rendered with them.
+    let mut reader = reader.keep(rows.keep).map_err(|_| Fallback)?;
     let got = match reader.next() {
         None => None,
         Some(Ok(row)) => Some(Ok(row)),
