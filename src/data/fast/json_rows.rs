@@ -10,7 +10,7 @@
 //! would.
 
 use super::recover::plain_record;
-use super::rows::{Batch, Rendered, Rows};
+use super::rows::{put, Batch, Rendered, Rows};
 use super::Fallback;
 use crate::data::read::{column_names, kept_names};
 use crate::data::Format;
@@ -151,12 +151,6 @@ fn element_end(b: &[u8], mut i: usize) -> usize {
     b.len()
 }
 
-/// `cell` appended to `text`: its place there.
-fn put(cell: &[u8], text: &mut Vec<u8>) -> (usize, usize) {
-    text.extend_from_slice(cell);
-    (text.len() - cell.len(), text.len())
-}
-
 impl Rows<'_> {
     /// One chunk of whole NDJSON lines, or of a JSON array's elements and the
     /// commas between them (`array`), decided and rendered; `first`: the
@@ -227,13 +221,7 @@ impl Rows<'_> {
             match plain_record(self, (open, source, format), (rec, close))? {
                 None => {} // a blank line is no record
                 Some(Ok(row)) => {
-                    for ((c, v), _) in batch.columns.iter_mut().zip(row.values).zip(&self.read).filter(|(_, &r)| r) {
-                        c.push(v);
-                    }
-                    batch.keys.push(put(row.key.as_bytes(), &mut keys));
-                    for k in &row.kept {
-                        batch.kept.push(put(k.as_bytes(), &mut keys));
-                    }
+                    batch.push_row(row, &self.read, &mut keys);
                     records += 1;
                 }
                 Some(Err(mut rejected)) => {

@@ -93,10 +93,6 @@ pub(super) fn plain_reader(rows: &Rows, reader: Reader<'_>, ev: &Evaluator) -> R
     let mut batch = Batch::default();
     batch.columns.resize_with(rows.program.fields.len(), Vec::new);
     let (mut text, mut rejects, mut records) = (Vec::new(), Vec::new(), 0);
-    let put = |cell: &str, text: &mut Vec<u8>| {
-        text.extend_from_slice(cell.as_bytes());
-        (text.len() - cell.len(), text.len())
-    };
     for row in reader {
         records += 1;
         let row = match row {
@@ -108,14 +104,7 @@ pub(super) fn plain_reader(rows: &Rows, reader: Reader<'_>, ev: &Evaluator) -> R
             }
             Err(_) => return Err(Fallback),
         };
-        // Only the fields the tiers and the summary read, as a chunk's columns.
-        for ((c, v), _) in batch.columns.iter_mut().zip(row.values).zip(&rows.read).filter(|(_, &r)| r) {
-            c.push(v);
-        }
-        batch.keys.push(put(&row.key, &mut text));
-        for k in &row.kept {
-            batch.kept.push(put(k, &mut text));
-        }
+        batch.push_row(row, &rows.read, &mut text);
     }
     rows.render(&text, false, &mut batch, ev, (records, rejects))
 }

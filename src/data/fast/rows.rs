@@ -30,6 +30,26 @@ pub(super) struct Batch {
     decisions: Vec<Decision>,
 }
 
+/// `cell` appended to `text`: its place there.
+pub(super) fn put(cell: &[u8], text: &mut Vec<u8>) -> (usize, usize) {
+    text.extend_from_slice(cell);
+    (text.len() - cell.len(), text.len())
+}
+
+impl Batch {
+    /// A record the plain reader read: the values of the fields `read` into
+    /// the columns, its key and kept cells into `text`.
+    pub(super) fn push_row(&mut self, row: crate::data::Row, read: &[bool], text: &mut Vec<u8>) {
+        for ((c, v), _) in self.columns.iter_mut().zip(row.values).zip(read).filter(|(_, &r)| r) {
+            c.push(v);
+        }
+        self.keys.push(put(row.key.as_bytes(), text));
+        for k in &row.kept {
+            self.kept.push(put(k.as_bytes(), text));
+        }
+    }
+}
+
 /// A chunk done: its rendered rows, summary and key hashes, the records it
 /// set aside (with locations counted from the chunk's start), and how many
 /// records and lines it holds (to place the next chunk's).
