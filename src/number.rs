@@ -224,20 +224,27 @@ impl Date {
     /// Whether `b` is exactly `YYYY-MM-DD` and a day of the calendar: what
     /// [`Date::parse_iso`] accepts, without computing the day number.
     pub fn is_iso(b: &[u8]) -> bool {
-        iso_parts(b).is_some_and(|(y, m, d)| valid_ymd(y, m, d))
+        Date::parse_iso(b).is_some()
     }
 
     /// Exactly `YYYY-MM-DD` (the common case, parsed without allocation or
     /// `str::parse`: the parallel reader calls it for every date cell).
     pub fn parse_iso(b: &[u8]) -> Option<Date> {
-        let (y, m, d) = iso_parts(b).filter(|&(y, m, d)| valid_ymd(y, m, d))?;
-        // Days from 0000-01-01: whole years (with the leap days of the years
-        // before `y`; year 0 is one), whole months, days. All unsigned: `y` is
-        // at most 9999, so no division needs a sign fix-up.
-        let leap = u32::from(m > 2 && leap_year(y));
-        let month = *CUMULATIVE_DAYS.get(m as usize)?;
-        let days = 365 * y + y.div_ceil(4) - y.div_ceil(100) + y.div_ceil(400) + month + leap + d - 1;
-        Some(Date(days as i32 + Date::MIN.0))
+        let (y, m, d) = iso_parts(b)?;
+        // A year's first day and whether it is a leap year, from a table (no
+        // divisions): bit 0 is the leap flag, the rest the day number.
+        let year = *YEARS.get(y as usize)?;
+        let leap = (year & 1) as u32;
+        let last = match m {
+            2 => 28 + leap,
+            4 | 6 | 9 | 11 => 30,
+            _ => 31,
+        };
+        if !(1..=12).contains(&m) || d == 0 || d > last {
+            return None;
+        }
+        let month = CUMULATIVE_DAYS[m as usize] + u32::from(m > 2) * leap;
+        Some(Date((year >> 1) + (month + d - 1) as i32))
     }
 
     /// The first and last dates `tier` works with: 0000-01-01 and 9999-12-31, the
@@ -382,6 +389,21 @@ impl std::fmt::Display for Date {
 /// Days before the first of each month (1-based) in a common year.
 const CUMULATIVE_DAYS: [u32; 13] = [0, 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
 
+/// Per year 0..=9999: its first day's number times two, plus one in a leap
+/// year (what [`Date::parse_iso`] looks up instead of dividing).
+static YEARS: [i32; 10_000] = {
+    let mut years = [0i32; 10_000];
+    let mut y = 0;
+    let mut start = Date::MIN.0;
+    while y < 10_000 {
+        let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+        years[y] = start * 2 + leap as i32;
+        start += if leap { 366 } else { 365 };
+        y += 1;
+    }
+    years
+};
+
 /// The year, month and day of exactly `YYYY-MM-DD`, not checked against the
 /// calendar. Read as one 64-bit word (`YYYY-MM-`) and two bytes: a byte is a
 /// digit when its high nibble is 3 and adding 6 does not carry out of the low
@@ -414,15 +436,6 @@ fn iso_parts(b: &[u8]) -> Option<(u32, u32, u32)> {
     let m = (pairs >> 40) & 0xFF;
     let d = u32::from(day - 0x3030);
     Some((y as u32, m as u32, (d & 0xFF) * 10 + (d >> 8)))
-}
-
-fn leap_year(y: u32) -> bool {
-    y.is_multiple_of(4) && (!y.is_multiple_of(100) || y.is_multiple_of(400))
-}
-
-/// A day of the calendar (years 0000..=9999, as four digits give).
-fn valid_ymd(y: u32, m: u32, d: u32) -> bool {
-    (1..=12).contains(&m) && d >= 1 && (d <= 28 || d <= days_in_month(y as i32, m))
 }
 
 fn days_in_month(y: i32, m: u32) -> u32 {

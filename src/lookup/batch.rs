@@ -108,26 +108,30 @@ fn single_slot(node: &Node) -> Option<usize> {
     slot
 }
 
-/// Days remembered per term: a date column holds a few thousand distinct
-/// days however many records it has.
-const MEMO: usize = 4096;
+/// Days remembered per term, direct-mapped (`day % MEMO`): any 44 years of
+/// days each have a slot of their own, so a date column (a few thousand
+/// distinct days, usually within a decade or two) never evicts its own days.
+const MEMO: usize = 1 << 14;
 
 /// A term's class per day, shared by the workers: slot `day % MEMO` holds the
 /// last day seen there (high 32 bits) and its class plus one (low 32 bits; 0:
 /// empty). One word per entry, so a relaxed load sees a whole entry or none;
 /// two workers filling one slot store the same class for the same day.
+/// Only a term computed from a field has one (`Node::Slot` terms are classed
+/// straight from their column): empty for the others.
 #[derive(Debug)]
 pub(super) struct DayMemo(Box<[AtomicU64]>);
 
-impl Default for DayMemo {
-    fn default() -> Self {
-        DayMemo((0..MEMO).map(|_| AtomicU64::new(0)).collect())
+impl DayMemo {
+    pub(super) fn for_node(node: &Node) -> Self {
+        let size = if matches!(node, Node::Slot(_)) { 0 } else { MEMO };
+        DayMemo((0..size).map(|_| AtomicU64::new(0)).collect())
     }
 }
 
 impl Clone for DayMemo {
     fn clone(&self) -> Self {
-        DayMemo::default()
+        DayMemo((0..self.0.len()).map(|_| AtomicU64::new(0)).collect())
     }
 }
 

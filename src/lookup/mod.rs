@@ -113,7 +113,8 @@ impl DimTable {
                 Classes::Discrete(consts)
             };
             let count = classes.count();
-            built.push(Term { node, classes, count, memo: batch::DayMemo::default() });
+            let memo = batch::DayMemo::for_node(&node);
+            built.push(Term { node, classes, count, memo });
         }
         let total = built.iter().try_fold(1usize, |acc, t| acc.checked_mul(t.count))?;
         if total > MAX_CELLS {
