@@ -183,7 +183,7 @@ impl<'p> Evaluator<'p> {
 
     /// [`Evaluator::value`] without a copy where the value already exists (a slot
     /// or a constant): comparisons and text functions read text this way.
-    fn value_ref<'a>(&self, n: &'a Node, frame: &'a [Value]) -> std::borrow::Cow<'a, Value> {
+    pub fn value_ref<'a>(&self, n: &'a Node, frame: &'a [Value]) -> std::borrow::Cow<'a, Value> {
         use std::borrow::Cow;
         match n {
             Node::Const(v) => Cow::Borrowed(v),

@@ -75,9 +75,9 @@ pub fn aggregate_sized(
                             };
                             let Ok((block, (a, b))) = job else { return Ok(agg) };
                             let bytes = &block[a..b];
-                            if simdutf8::basic::from_utf8(bytes).is_err() {
-                                return Err(Fallback);
-                            }
+                            // Validated once: a cell (cut at ASCII separators) is then a
+                            // slice of it, with no second validation.
+                            let text = simdutf8::basic::from_utf8(bytes).map_err(|_| Fallback)?;
                             let mut at = 0;
                             // Separators found in one pass, as the customer path does;
                             // a record with a quote or a lone `\r` is split on its own.
@@ -92,15 +92,17 @@ pub fn aggregate_sized(
                                     return Err(Fallback);
                                 }
                                 agg.counts.read += 1;
-                                frame.clear();
+                                // Each field's value overwrites the last event's in place
+                                // (a text reuses its buffer); `add` sets the slots after them.
+                                frame.resize(frame.len().max(ev.fields.len()), Value::Missing);
                                 let mut no_customer = false;
                                 for (i, f) in ev.fields.iter().enumerate() {
-                                    let raw = columns[i].map(|c| &bytes[cells[c].0..cells[c].1]);
-                                    if i == ev.key && raw.is_none_or(is_blank) {
+                                    let raw = columns[i].and_then(|c| text.get(cells[c].0..cells[c].1));
+                                    if i == ev.key && raw.is_none_or(|r| is_blank(r.as_bytes())) {
                                         no_customer = true;
                                         break;
                                     }
-                                    frame.push(cell(f, raw, &mut scratch)?);
+                                    cell(f, raw, &mut scratch, &mut frame[i])?;
                                 }
                                 if no_customer {
                                     agg.counts.no_customer += 1;
@@ -171,18 +173,45 @@ fn header(bytes: &[u8]) -> Result<Vec<String>, Fallback> {
         .collect()
 }
 
-/// One cell by its field's type, accepting exactly what the plain decoder does:
-/// plain numbers parsed directly, everything else through it.
-fn cell(f: &FieldInfo, raw: Option<&[u8]>, scratch: &mut Vec<u8>) -> Result<Value, Fallback> {
-    let Some(raw) = raw else { return decode_text(f, None).map_err(|_| Fallback) };
+/// One cell by its field's type into `slot`, accepting exactly what the plain
+/// decoder does: plain numbers parsed directly; a text or a date-time with
+/// nothing to trim (its first and last bytes visible ASCII, no quote) without
+/// the decoder's trimming and dispatch; everything else through the decoder.
+fn cell(f: &FieldInfo, text: Option<&str>, scratch: &mut Vec<u8>, slot: &mut Value) -> Result<(), Fallback> {
+    let Some((text, raw)) = text.map(|t| (t, t.as_bytes())) else {
+        *slot = decode_text(f, None).map_err(|_| Fallback)?;
+        return Ok(());
+    };
     if matches!(f.ty, Ty::Number | Ty::Money | Ty::Integer) {
         if let Some(d) = plain_number(raw) {
             if f.ty == Ty::Integer && !d.fract().is_zero() {
                 return Err(Fallback);
             }
-            return Ok(Value::Num(d));
+            *slot = Value::Num(d);
+            return Ok(());
+        }
+    }
+    let bare =
+        raw.first().is_some_and(|&b| b.is_ascii_graphic() && b != b'"') && raw.last().is_some_and(u8::is_ascii_graphic);
+    if bare {
+        match (f.ty, &mut *slot) {
+            (Ty::Text, Value::Text(s)) => {
+                s.clear();
+                s.push_str(text);
+                return Ok(());
+            }
+            (Ty::Text, _) => {
+                *slot = Value::Text(text.to_string());
+                return Ok(());
+            }
+            (Ty::DateTime, _) => {
+                *slot = Value::DateTime(crate::number::parse_datetime(text).ok_or(Fallback)?);
+                return Ok(());
+            }
+            _ => {}
         }
     }
     let text = std::str::from_utf8(unquote(raw, scratch)?).map_err(|_| Fallback)?;
-    decode_text(f, Some(text)).map_err(|_| Fallback)
+    *slot = decode_text(f, Some(text)).map_err(|_| Fallback)?;
+    Ok(())
 }

@@ -141,7 +141,7 @@ impl<'p> Aggregation<'p> {
             return Outcome::Filtered;
         }
         let key = std::mem::replace(&mut frame[ev.key], Value::Missing);
-        if key == Value::Missing {
+        if matches!(key, Value::Missing) {
             self.counts.no_customer += 1;
             return Outcome::NoCustomer;
         }
@@ -164,7 +164,12 @@ impl<'p> Aggregation<'p> {
                     continue;
                 }
             }
-            let v = agg.arg.as_ref().map_or(Value::Missing, |a| self.evaluator.value(a, frame));
+            // A field itself (`distinct invoice`, `max(at)`) is read in place:
+            // a text is copied only where the accumulator keeps it.
+            let v = match &agg.arg {
+                Some(a) => self.evaluator.value_ref(a, frame),
+                None => std::borrow::Cow::Owned(Value::Missing),
+            };
             update(&mut self.accs[customer * n + j], agg.kind, v);
         }
         self.counts.used += 1;
@@ -272,29 +277,32 @@ fn empty(agg: &AggProgram) -> Acc {
 }
 
 /// Missing values are skipped, as SQL aggregates skip NULL.
-fn update(acc: &mut Acc, kind: AggKind, v: Value) {
+fn update(acc: &mut Acc, kind: AggKind, v: std::borrow::Cow<'_, Value>) {
     match acc {
         Acc::Count(c) => *c += 1,
         Acc::Distinct { seen, last } => {
             // Events of one invoice usually come together: skip the hash then.
-            if v != Value::Missing && v != *last {
-                seen.insert(v.clone());
+            if !matches!(*v, Value::Missing) && *v != *last {
+                let v = v.into_owned();
+                if !seen.contains(&v) {
+                    seen.insert(v.clone());
+                }
                 *last = v;
             }
         }
         Acc::Sum(s, m) => {
-            if let Value::Num(d) = v {
+            if let Value::Num(d) = *v {
                 add_term(s, m, d);
             }
         }
         Acc::Extreme(best) => {
             let want = if kind == AggKind::Min { Ordering::Less } else { Ordering::Greater };
-            if v != Value::Missing && (*best == Value::Missing || order(&v, best) == Some(want)) {
-                *best = v;
+            if !matches!(*v, Value::Missing) && (matches!(best, Value::Missing) || order(&v, best) == Some(want)) {
+                *best = v.into_owned();
             }
         }
         Acc::Avg(s, n, m) => {
-            if let Value::Num(d) = v {
+            if let Value::Num(d) = *v {
                 add_term(s, m, d);
                 *n += 1;
             }
@@ -312,7 +320,7 @@ fn combine(acc: &mut Acc, other: Acc, kind: AggKind) {
             add_sums(s, ms, t, mt);
             *n += m;
         }
-        (acc @ Acc::Extreme(_), Acc::Extreme(v)) => update(acc, kind, v),
+        (acc @ Acc::Extreme(_), Acc::Extreme(v)) => update(acc, kind, std::borrow::Cow::Owned(v)),
         _ => {}
     }
 }
