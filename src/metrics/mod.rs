@@ -5,18 +5,20 @@
 //! values a `count(distinct ..)` has seen for that customer); events are not kept.
 //! Population functions are exact: each sorts the column of its argument once.
 
+mod acc;
+mod distinct;
 mod population;
 
 pub use population::{compute, PopResult};
 
-use crate::check::AggKind;
-use crate::compile::{AggProgram, MetricsProgram, Program};
+use crate::compile::{MetricsProgram, Program};
 use crate::eval::{order, Evaluator, Value};
-use crate::number::{Date, Decimal, Period};
+use crate::number::{Date, Period};
+use acc::{combine, empty, result, update, Acc};
 use std::cmp::Ordering;
 // Customer keys and distinct values are hashed once per event: foldhash, seeded
 // per process like std's, is several times faster than SipHash on short keys.
-use foldhash::{HashMap, HashSet};
+use foldhash::HashMap;
 
 /// What became of the events read.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
@@ -50,37 +52,6 @@ pub struct Customer {
     pub kept: Vec<String>,
 }
 
-#[derive(Debug, Clone)]
-enum Acc {
-    Count(u64),
-    Distinct {
-        seen: HashSet<Value>,
-        last: Value,
-    },
-    /// The sum and the sum of the magnitudes of its terms ([`crate::data::magnitude`]):
-    /// while that is in range, no order of adding overflows.
-    Sum(Decimal, u128),
-    Extreme(Value),
-    Avg(Decimal, u64, u128),
-}
-
-/// Adds `d` to a sum unless that may take it out of range (then it is
-/// marked out of range for good: its result is missing, never a wrong number).
-fn add_term(sum: &mut Decimal, magnitude: &mut u128, d: Decimal) {
-    *magnitude = magnitude.saturating_add(crate::data::magnitude(d));
-    if *magnitude <= crate::data::MAX_TOTAL {
-        *sum = sum.checked_add(d).unwrap_or(*sum);
-    }
-}
-
-/// Two partial sums as one.
-fn add_sums(sum: &mut Decimal, magnitude: &mut u128, other: Decimal, other_magnitude: u128) {
-    *magnitude = magnitude.saturating_add(other_magnitude);
-    if *magnitude <= crate::data::MAX_TOTAL {
-        *sum = sum.checked_add(other).unwrap_or(*sum);
-    }
-}
-
 /// Streams events into per-customer accumulators.
 pub struct Aggregation<'p> {
     program: &'p MetricsProgram,
@@ -89,6 +60,8 @@ pub struct Aggregation<'p> {
     /// Key value and key text, by customer index.
     keys: Vec<(Value, String)>,
     accs: Vec<Acc>,
+    /// The values each `count(distinct ..)` accumulator has seen.
+    distinct: distinct::Distinct,
     /// Per aggregate: the first instant (seconds) its window admits.
     window_start: Vec<Option<i64>>,
     /// The start of the as-of day, in seconds: later events are not counted.
@@ -116,6 +89,7 @@ impl<'p> Aggregation<'p> {
             index: HashMap::default(),
             keys: Vec::new(),
             accs: Vec::new(),
+            distinct: distinct::Distinct::default(),
             window_start,
             end,
             counts: EventCounts::default(),
@@ -170,7 +144,8 @@ impl<'p> Aggregation<'p> {
                 Some(a) => self.evaluator.value_ref(a, frame),
                 None => std::borrow::Cow::Owned(Value::Missing),
             };
-            update(&mut self.accs[customer * n + j], agg.kind, v);
+            let at = customer * n + j;
+            update(&mut self.accs[at], agg.kind, v, (&mut self.distinct, at));
         }
         self.counts.used += 1;
         Outcome::Used
@@ -188,6 +163,8 @@ impl<'p> Aggregation<'p> {
         self.counts.rejected += c.rejected;
         let n = self.program.aggregates.len();
         let mut accs = other.accs.into_iter();
+        // Their customers' indices here, for their distinct values' owners.
+        let mut mine_of = Vec::with_capacity(other.keys.len());
         for (key, text) in other.keys {
             let theirs: Vec<Acc> = accs.by_ref().take(n).collect();
             let mine = match self.index.get(&key) {
@@ -200,10 +177,19 @@ impl<'p> Aggregation<'p> {
                     i
                 }
             };
+            mine_of.push(mine);
             for (j, acc) in theirs.into_iter().enumerate() {
                 combine(&mut self.accs[mine * n + j], acc, self.program.aggregates[j].kind);
             }
         }
+        // Distinct values: counted here where new to the customer.
+        let accs = &mut self.accs;
+        let owner = |o: usize| mine_of.get(o / n.max(1)).map_or(o, |m| m * n + o % n);
+        self.distinct.merge(&other.distinct, owner, |at| {
+            if let Some(Acc::Distinct { count, .. }) = accs.get_mut(at) {
+                *count += 1;
+            }
+        });
     }
 
     /// The customers in ascending key order (numbers by value), each frame
@@ -264,82 +250,6 @@ fn instant(v: &Value) -> Option<i64> {
 /// calendar months back (as `months_since` does), days and weeks count days.
 fn window_start(today: Date, (n, period): (u32, Period)) -> i64 {
     today.shift(-i64::from(n), period).map_or(i64::MIN, |d| i64::from(d.0) * 86_400)
-}
-
-fn empty(agg: &AggProgram) -> Acc {
-    match agg.kind {
-        AggKind::Count => Acc::Count(0),
-        AggKind::CountDistinct => Acc::Distinct { seen: HashSet::default(), last: Value::Missing },
-        AggKind::Sum => Acc::Sum(Decimal::ZERO, 0),
-        AggKind::Min | AggKind::Max => Acc::Extreme(Value::Missing),
-        AggKind::Avg => Acc::Avg(Decimal::ZERO, 0, 0),
-    }
-}
-
-/// Missing values are skipped, as SQL aggregates skip NULL.
-fn update(acc: &mut Acc, kind: AggKind, v: std::borrow::Cow<'_, Value>) {
-    match acc {
-        Acc::Count(c) => *c += 1,
-        Acc::Distinct { seen, last } => {
-            // Events of one invoice usually come together: skip the hash then.
-            if !matches!(*v, Value::Missing) && *v != *last {
-                let v = v.into_owned();
-                if !seen.contains(&v) {
-                    seen.insert(v.clone());
-                }
-                *last = v;
-            }
-        }
-        Acc::Sum(s, m) => {
-            if let Value::Num(d) = *v {
-                add_term(s, m, d);
-            }
-        }
-        Acc::Extreme(best) => {
-            let want = if kind == AggKind::Min { Ordering::Less } else { Ordering::Greater };
-            if !matches!(*v, Value::Missing) && (matches!(best, Value::Missing) || order(&v, best) == Some(want)) {
-                *best = v.into_owned();
-            }
-        }
-        Acc::Avg(s, n, m) => {
-            if let Value::Num(d) = *v {
-                add_term(s, m, d);
-                *n += 1;
-            }
-        }
-    }
-}
-
-/// Two partial accumulators of one aggregate, as one.
-fn combine(acc: &mut Acc, other: Acc, kind: AggKind) {
-    match (acc, other) {
-        (Acc::Count(a), Acc::Count(b)) => *a += b,
-        (Acc::Distinct { seen, .. }, Acc::Distinct { seen: more, .. }) => seen.extend(more),
-        (Acc::Sum(a, ma), Acc::Sum(b, mb)) => add_sums(a, ma, b, mb),
-        (Acc::Avg(s, n, ms), Acc::Avg(t, m, mt)) => {
-            add_sums(s, ms, t, mt);
-            *n += m;
-        }
-        (acc @ Acc::Extreme(_), Acc::Extreme(v)) => update(acc, kind, std::borrow::Cow::Owned(v)),
-        _ => {}
-    }
-}
-
-fn result(acc: Acc, agg: &AggProgram) -> Value {
-    let count = |c: u64| {
-        let c = Decimal::from(c);
-        Value::Num(agg.rate_factor.map_or(c, |f| c * f))
-    };
-    match acc {
-        Acc::Count(c) => count(c),
-        Acc::Distinct { seen, .. } => count(seen.len() as u64),
-        // Out of the decimal range: no value rather than a wrong one.
-        Acc::Sum(_, m) | Acc::Avg(_, _, m) if m > crate::data::MAX_TOTAL => Value::Missing,
-        Acc::Sum(s, _) => Value::Num(s),
-        Acc::Extreme(v) => v,
-        Acc::Avg(_, 0, _) => Value::Missing,
-        Acc::Avg(s, n, _) => s.checked_div(Decimal::from(n)).map_or(Value::Missing, Value::Num),
-    }
 }
 
 /// Customers scored: those in the population with every metric computed, and
