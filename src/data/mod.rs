@@ -1,6 +1,7 @@
 //! Records in and out: CSV, JSON, NDJSON, Excel and Parquet readers decoding by the schema,
 //! writers for tiers and strategies, the reject report and the run summary.
 
+mod columns;
 mod error;
 pub mod events;
 pub mod fast;

@@ -2,6 +2,7 @@
 //! columns the schema names. Every record comes out as a row or as an error for
 //! that row; nothing is skipped silently (NDJSON blank lines are not records).
 
+pub(crate) use super::columns::{column_index, column_names, column_of, kept_column, kept_names};
 use super::error::{DataError, Location};
 use super::json_object::Object;
 use super::read_csv::csv_records;
@@ -279,6 +280,45 @@ impl<'f> Reader<'f> {
     }
 }
 
+/// CSV records split elsewhere (by the parallel path, from a chunk validated
+/// as UTF-8, each of the header's width), decoded exactly as [`Reader`]
+/// decodes a record it read: a value, a reject with its cells, the kept cells.
+/// Building a csv reader per bad record cost more than the record.
+pub(crate) struct SplitRecords<'f> {
+    reader: Reader<'f>,
+    index: Rc<[Option<usize>]>,
+    columns: Rc<[String]>,
+}
+
+impl<'f> SplitRecords<'f> {
+    /// For the header's `columns` (unquoted, without a byte order mark);
+    /// `None` where a field has no column or a kept name none (the plain
+    /// reader says so).
+    pub(crate) fn new(fields: &'f [FieldInfo], key: usize, columns: &[String], keep: &[String]) -> Option<Self> {
+        let index: Rc<[Option<usize>]> = column_index(columns, fields, "").ok()?.into();
+        let columns: Rc<[String]> = columns.into();
+        let records = Box::new(std::iter::empty());
+        let reader = Reader {
+            fields,
+            key,
+            spare: 0,
+            records,
+            seen: None,
+            header: Some(columns.clone()),
+            kept: Vec::new(),
+            sheet: None,
+        };
+        Some(SplitRecords { reader: reader.keep(keep).ok()?, index, columns })
+    }
+
+    /// One record's `cells` (unquoted), found `at`.
+    pub(crate) fn decode(&self, at: Location, cells: Vec<String>) -> Result<Row, Rejected> {
+        let rec = csv::StringRecord::from(cells);
+        let cells = RawCells::Csv { rec, index: self.index.clone(), columns: self.columns.clone() };
+        self.reader.decode(&RawRecord { at, cells })
+    }
+}
+
 impl Iterator for Reader<'_> {
     type Item = Result<Row, Rejected>;
 
@@ -319,62 +359,6 @@ pub(crate) fn unterminated(at: Location, cells: Vec<(String, String)>) -> Reject
     malformed(at, msg, help, cells)
 }
 
-/// The names a `--keep` column may have: as given, and the column (and
-/// alternatives) of a schema field of that name.
-pub(crate) fn kept_names(fields: &[FieldInfo], name: &str) -> Vec<String> {
-    let mut names = vec![name.to_string()];
-    if let Some(f) = fields.iter().find(|f| f.name == name) {
-        names.extend(std::iter::once(&f.column).chain(&f.aliases).cloned());
-    }
-    names
-}
-
-/// The header column `--keep NAME` copies: exact names first, then ignoring case.
-pub(crate) fn kept_column(columns: &[String], fields: &[FieldInfo], name: &str) -> Option<usize> {
-    let names = kept_names(fields, name);
-    names
-        .iter()
-        .find_map(|c| columns.iter().position(|h| h == c))
-        .or_else(|| names.iter().find_map(|c| columns.iter().position(|h| h.trim().eq_ignore_ascii_case(c))))
-}
-
-/// The input column of each field; an error for a required field with none.
-pub(crate) fn column_index(
-    columns: &[String],
-    fields: &[FieldInfo],
-    source: &str,
-) -> Result<Vec<Option<usize>>, DataError> {
-    fields
-        .iter()
-        .map(|f| {
-            let found = column_of(columns, f);
-            match found {
-                None if !f.optional => Err(DataError::MissingColumn {
-                    source_name: source.to_string(),
-                    column: std::iter::once(&f.column).chain(&f.aliases).cloned().collect::<Vec<_>>().join("` or `"),
-                    field: f.name.clone(),
-                    available: columns.join(", "),
-                }),
-                found => Ok(found),
-            }
-        })
-        .collect()
-}
-
-/// The column a field reads: its name, else each alias; exact matches first,
-/// then ignoring case and surrounding spaces.
-pub(crate) fn column_of(columns: &[String], f: &FieldInfo) -> Option<usize> {
-    let names = || std::iter::once(&f.column).chain(&f.aliases);
-    names()
-        .find_map(|n| columns.iter().position(|c| c == n))
-        .or_else(|| names().find_map(|n| columns.iter().position(|c| c.trim().eq_ignore_ascii_case(n.trim()))))
-}
-
 pub(super) fn malformed(at: Location, message: String, help: Option<String>, cells: Vec<(String, String)>) -> Rejected {
     Rejected { error: DataError::Malformed { at, message, help }, cells }
-}
-
-/// A field's column and its aliases (`from "A" or "B"`), in the order they are tried.
-pub(crate) fn column_names(f: &FieldInfo) -> Vec<&str> {
-    std::iter::once(&f.column).chain(&f.aliases).map(String::as_str).collect()
 }

@@ -7,6 +7,7 @@ use super::render::{self, combo_of, put_cell, put_combo};
 use super::{Fallback, MAX_COMBOS};
 use crate::check::Ty;
 use crate::compile::Program;
+use crate::data::read::SplitRecords;
 use crate::data::scan::{separators, Scan};
 use crate::data::{Format, Summary};
 use crate::eval::{Decision, Evaluator, Value};
@@ -85,8 +86,9 @@ pub(super) struct Rows<'p> {
     /// Whether rows go to the plain writer ([`super::sink`]) as compact rows,
     /// not bytes: Excel, Parquet.
     pub(super) table: bool,
-    /// Fields per record, from the header.
+    /// Fields per record, and the header's column names.
     width: usize,
+    header_names: Vec<String>,
     /// Whether the tiers or the summary (its money field) read each field; an
     /// unread field is only checked, and its column stays empty.
     pub(super) read: Vec<bool>,
@@ -157,6 +159,7 @@ impl<'p> Rows<'p> {
             suffixes,
             table,
             width: 0,
+            header_names: Vec::new(),
             read,
             per_year,
             radix,
@@ -184,6 +187,7 @@ impl<'p> Rows<'p> {
             fields.push(String::from_utf8(name.to_vec()).map_err(|_| Fallback)?);
         }
         self.width = fields.len();
+        self.header_names.clone_from(&fields);
         self.kept_columns = self
             .keep
             .iter()
@@ -224,6 +228,7 @@ impl<'p> Rows<'p> {
         let (mut scan, mut split) = (Scan::new(bytes), Split::default());
         let mut start = 0;
         let (mut rejects, mut records, mut lines, mut counted) = (Vec::new(), 0, 0, 0);
+        let mut plain = None; // the plain decoder, made at the first record that needs it
         while start < bytes.len() {
             let from = start;
             start = match indexed.then(|| split.record(bytes, start, &batch.separators, &batch.specials, &mut cells)) {
@@ -235,7 +240,15 @@ impl<'p> Rows<'p> {
                 cells.len() == self.width && cells.len() >= width && !(cells.len() == 1 && cells[0].0 == cells[0].1);
             if !whole || self.decode_record(columns, bytes, &cells, batch, &mut scratch).is_err() {
                 batch.columns.iter_mut().for_each(|c| c.truncate(taken));
-                match super::recover::plain_record(self, (input.0, input.1, Format::Csv), (&bytes[from..start], b""))? {
+                // A record of the header's width is split already: its cells are
+                // decoded as the plain reader would; any other through it.
+                let decided = match whole {
+                    true => Some(self.plain_decode(input, bytes, &cells, &mut plain, &mut scratch)?),
+                    false => {
+                        super::recover::plain_record(self, (input.0, input.1, Format::Csv), (&bytes[from..start], b""))?
+                    }
+                };
+                match decided {
                     None => continue, // a blank line is no record
                     Some(Ok(row)) if whole => {
                         for ((c, v), _) in batch.columns.iter_mut().zip(row.values).zip(&self.read).filter(|(_, &r)| r)
@@ -260,6 +273,32 @@ impl<'p> Rows<'p> {
             batch.kept.extend(self.kept_columns.iter().map(|&c| cells.get(c).copied().unwrap_or((0, 0))));
         }
         self.render(bytes, true, batch, ev, (records, rejects))
+    }
+
+    /// A record split into `cells` decoded by the plain reader's own decoder
+    /// (`plain`, made once per chunk), located as if read alone after the
+    /// header (`input`), as [`super::recover::plain_record`] locates it.
+    fn plain_decode<'s>(
+        &'s self,
+        (header, source): (&[u8], &str),
+        bytes: &[u8],
+        cells: &[(usize, usize)],
+        plain: &mut Option<SplitRecords<'s>>,
+        scratch: &mut Vec<u8>,
+    ) -> Result<Result<crate::data::Row, crate::data::Rejected>, Fallback> {
+        let reader = match plain {
+            Some(reader) => reader,
+            None => plain.insert(
+                SplitRecords::new(&self.program.fields, self.program.key, &self.header_names, self.keep)
+                    .ok_or(Fallback)?,
+            ),
+        };
+        let mut texts = Vec::with_capacity(cells.len());
+        for &(a, b) in cells {
+            texts.push(String::from_utf8(unquote(&bytes[a..b], scratch)?.to_vec()).map_err(|_| Fallback)?);
+        }
+        let line = memchr::memchr_iter(b'\n', header).count() as u64 + 1;
+        Ok(reader.decode(crate::data::Location { source: source.into(), row: 1, line: Some(line) }, texts))
     }
 
     /// Decides the records whose values `batch.columns` holds and renders them:
