@@ -52,11 +52,25 @@ impl KeySet {
         Ok(())
     }
 
-    /// `Ok` when no hash was seen twice over everything added.
+    /// `Ok` when no hash was seen twice over everything added. The groups are
+    /// checked on all cores (each reads its groups' runs from the files itself):
+    /// this runs after the last record, with nothing else left to overlap.
     pub fn finish(mut self) -> Result<(), Repeat> {
         let bounds = group(&self.run, &mut self.grouped);
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(PARTS);
+        let this = &self;
+        let bounds = &bounds;
+        std::thread::scope(|s| {
+            let checks: Vec<_> =
+                (0..threads).map(|t| s.spawn(move || this.check_parts((t..PARTS).step_by(threads), bounds))).collect();
+            checks.into_iter().try_for_each(|c| c.join().unwrap_or(Err(Repeat)))
+        })
+    }
+
+    /// Checks groups `parts`: each gathered from memory (`bounds`) and every spilled run.
+    fn check_parts(&self, parts: impl Iterator<Item = usize>, bounds: &[usize]) -> Result<(), Repeat> {
         let (mut part, mut bytes, mut table) = (Vec::new(), Vec::new(), Vec::new());
-        for p in 0..PARTS {
+        for p in parts {
             part.clear();
             part.extend_from_slice(&self.grouped[bounds[p]..bounds[p + 1]]);
             for (file, b) in &self.spilled {
@@ -143,6 +157,18 @@ mod tests {
         assert!(set.extend([1, 2, 3]).is_ok());
         assert!(set.extend([2]).is_ok());
         assert!(set.finish().is_err(), "in memory");
+    }
+
+    #[test]
+    fn a_repeat_in_any_group_is_found_whichever_thread_checks_it() {
+        for top in 0..PARTS as u64 {
+            let mut set = KeySet::default();
+            set.extend((1..RUN as u64 * 2).map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)).unwrap();
+            let h = top << 56 | 2; // even: none of the odd hashes above
+            set.extend([h]).unwrap();
+            set.extend([h]).unwrap();
+            assert!(set.finish().is_err(), "group {top}");
+        }
     }
 
     #[test]
