@@ -7,8 +7,10 @@
 //! combination, rendered once by the plain [`Writer`] so the bytes are
 //! identical (Excel and Parquet: the plain writer itself, fed the decided rows).
 //!
-//! A record the column decoder does not take is read by the plain reader alone
-//! (`recover`), so it is decided or set aside as the plain path would. What
+//! A record the column decoder does not take is decoded by the plain reader's
+//! own decoder from its cells, or (another width than the header's) read by
+//! the plain reader alone (`recover`), so it is decided or set aside as the
+//! plain path would. What
 //! the plain path must judge over the whole input — a repeated key, totals out
 //! of range, a quote that does not open or close a field — makes [`apply`]
 //! return [`Fallback`] before any output is committed; the caller then runs

@@ -1,6 +1,7 @@
 //! What the column-wise decoder hands back is read by the plain reader: a
-//! record it does not take (a cell it does not parse, a bad record, a blank
-//! line) alone, through [`plain_record`]; a chunk it cannot read at all (not
+//! record it does not take whose width is not the header's (a bad record, a
+//! blank line) alone, through [`plain_record`] (one of the header's width is
+//! decoded from its cells: `read::SplitRecords`); a chunk it cannot read at all (not
 //! UTF-8, a key the fast writer does not render) whole, through [`recover`];
 //! NDJSON and JSON array chunks always, through [`ndjson`] and [`elements`]. Each record is decided or set
 //! aside exactly as the plain path would, so a bad record costs its own
