@@ -59,9 +59,12 @@ pub fn aggregate_sized(
     // Bounded: the reader stays a few chunks ahead, so memory is a block or two.
     let (job_tx, job_rx) = mpsc::sync_channel::<(Arc<Vec<u8>>, (usize, usize))>(8);
     let job_rx = &Mutex::new(job_rx);
+    // Buffers of blocks done, reused: no fresh pages (faulted in and zeroed) per block.
+    let (free_tx, free_rx) = mpsc::channel::<Vec<u8>>();
     std::thread::scope(|s| {
         let workers: Vec<_> = (0..std::thread::available_parallelism().map_or(1, |n| n.get()))
             .map(|_| {
+                let free_tx = free_tx.clone();
                 s.spawn(move || {
                     let work = || -> Result<Aggregation, Fallback> {
                         let mut agg = Aggregation::new(program, today).ok_or(Fallback)?;
@@ -110,6 +113,10 @@ pub fn aggregate_sized(
                                 }
                                 agg.add(&mut frame);
                             }
+                            // The block's last chunk done: its buffer goes back to the reader.
+                            if let Ok(buffer) = Arc::try_unwrap(block) {
+                                let _ = free_tx.send(buffer);
+                            }
                         }
                     };
                     let done = work();
@@ -125,7 +132,10 @@ pub fn aggregate_sized(
             loop {
                 let chunks = split(&buf, eof, chunk_size);
                 if let Some(&(_, last)) = chunks.last() {
-                    let rest = buf[last..].to_vec();
+                    let mut rest = free_rx.try_recv().unwrap_or_default();
+                    rest.clear();
+                    rest.reserve(block_size + chunk_size);
+                    rest.extend_from_slice(&buf[last..]);
                     buf.truncate(last);
                     let block = Arc::new(std::mem::replace(&mut buf, rest));
                     for range in chunks {
@@ -135,7 +145,6 @@ pub fn aggregate_sized(
                 if eof {
                     return if buf.is_empty() { Ok(()) } else { Err(Fallback) };
                 }
-                buf.reserve(block_size + chunk_size);
                 eof = fill(&mut input, &mut buf, block_size, chunk_size)? == 0;
             }
         })();
