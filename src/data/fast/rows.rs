@@ -38,12 +38,17 @@ pub(super) fn put(cell: &[u8], text: &mut Vec<u8>) -> (usize, usize) {
 }
 
 impl Batch {
+    /// A record's values of the fields `read`, each onto its column.
+    fn push_values(&mut self, values: Vec<Value>, read: &[bool]) {
+        for ((c, v), _) in self.columns.iter_mut().zip(values).zip(read).filter(|(_, &r)| r) {
+            c.push(v);
+        }
+    }
+
     /// A record the plain reader read: the values of the fields `read` into
     /// the columns, its key and kept cells into `text`.
     pub(super) fn push_row(&mut self, row: crate::data::Row, read: &[bool], text: &mut Vec<u8>) {
-        for ((c, v), _) in self.columns.iter_mut().zip(row.values).zip(read).filter(|(_, &r)| r) {
-            c.push(v);
-        }
+        self.push_values(row.values, read);
         self.keys.push(put(row.key.as_bytes(), text));
         for k in &row.kept {
             self.kept.push(put(k.as_bytes(), text));
@@ -250,12 +255,7 @@ impl<'p> Rows<'p> {
                 };
                 match decided {
                     None => continue, // a blank line is no record
-                    Some(Ok(row)) if whole => {
-                        for ((c, v), _) in batch.columns.iter_mut().zip(row.values).zip(&self.read).filter(|(_, &r)| r)
-                        {
-                            c.push(v);
-                        }
-                    }
+                    Some(Ok(row)) if whole => batch.push_values(row.values, &self.read),
                     Some(Ok(_)) => return Err(Fallback),
                     Some(Err(mut rejected)) => {
                         lines += memchr::memchr_iter(b'\n', &bytes[counted..from]).count() as u64;
