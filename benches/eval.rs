@@ -89,8 +89,8 @@ fn bench(c: &mut Criterion) {
     for (name, p, frames) in &cases {
         let lookup = tierlang::lookup::Lookup::new(p, today);
         let ev = Evaluator::new(p, today);
-        let columns: Vec<Vec<Value>> =
-            (0..p.fields.len()).map(|f| frames.iter().map(|fr| fr[f].clone()).collect()).collect();
+        let columns: Vec<tierlang::lookup::Column> =
+            (0..p.fields.len()).map(|f| frames.iter().map(|fr| fr[f].clone()).collect::<Vec<_>>().into()).collect();
         let (mut cells, mut out) = (Vec::new(), Vec::new());
         if !(0..p.dimensions.len()).all(|d| lookup.decide_batch(d, &columns, &mut cells, &mut out, &ev)) {
             continue;

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use tierlang::check::{check, Ty};
 use tierlang::compile::{compile, Node, Program};
 use tierlang::eval::{Evaluator, Value};
+use tierlang::lookup::Column;
 use tierlang::number::Date;
 use tierlang::syntax::parse;
 
@@ -155,8 +156,9 @@ fn batch_decisions_equal_record_by_record_ones() {
         let frames: Vec<Vec<Value>> = (0..rows)
             .map(|r| cands.iter().enumerate().map(|(f, vs)| vs[(r * (f + 1)) % vs.len()].clone()).collect())
             .collect();
-        let columns: Vec<Vec<Value>> =
-            (0..p.fields.len()).map(|f| frames.iter().map(|fr| fr[f].clone()).collect()).collect();
+        // Each column typed by its values (numbers, dates) where they allow.
+        let columns: Vec<Column> =
+            (0..p.fields.len()).map(|f| frames.iter().map(|fr| fr[f].clone()).collect::<Vec<_>>().into()).collect();
         for d in 0..p.dimensions.len() {
             let (mut cells, mut out) = (Vec::new(), Vec::new());
             if !lookup.decide_batch(d, &columns, &mut cells, &mut out, &tree) {
@@ -186,30 +188,34 @@ fn batch_ages_of_many_distinct_days_equal_record_by_record_ones() {
     let tree = Evaluator::new(&p, today);
     let slot = |name: &str| p.fields.iter().position(|f| f.name == name).unwrap();
     let (first, last, spend) = (slot("first_purchase"), slot("last_purchase"), slot("annual_spend"));
-    let days: Vec<Value> = (-20 * 366..20 * 366)
-        .map(|d| Value::Date(today.add_days(d).unwrap()))
-        .chain([Value::Missing, Value::Missing])
-        .collect();
-    let frames: Vec<Vec<Value>> = (0..days.len())
-        .map(|r| {
-            let mut frame = vec![Value::Missing; p.fields.len()];
-            frame[spend] = Value::Num(Decimal::from(1000));
-            frame[last] = days[r].clone();
-            frame[first] = days[(r * 7919) % days.len()].clone();
-            frame
-        })
-        .collect();
-    let columns: Vec<Vec<Value>> =
-        (0..p.fields.len()).map(|f| frames.iter().map(|fr| fr[f].clone()).collect()).collect();
-    let d = p.dimensions.iter().position(|d| d.name == "lifecycle").unwrap();
-    let (mut cells, mut out) = (Vec::new(), Vec::new());
-    assert!(lookup.decide_batch(d, &columns, &mut cells, &mut out, &tree), "lifecycle is not decided in batches");
-    let mut seen = std::collections::BTreeSet::new();
-    for (r, frame) in frames.iter().enumerate() {
-        let want = tree.evaluate(&mut frame.clone()).unwrap()[d].tier;
-        let got = (out[r] != u16::MAX).then(|| usize::from(out[r]));
-        assert_eq!(got, want, "record {frame:?}");
-        seen.insert(got);
+    // Without missing dates the date columns hold day numbers; with them, values.
+    for missing in [0, 2] {
+        let days: Vec<Value> = (-20 * 366..20 * 366)
+            .map(|d| Value::Date(today.add_days(d).unwrap()))
+            .chain(std::iter::repeat_n(Value::Missing, missing))
+            .collect();
+        let frames: Vec<Vec<Value>> = (0..days.len())
+            .map(|r| {
+                let mut frame = vec![Value::Missing; p.fields.len()];
+                frame[spend] = Value::Num(Decimal::from(1000));
+                frame[last] = days[r].clone();
+                frame[first] = days[(r * 7919) % days.len()].clone();
+                frame
+            })
+            .collect();
+        let columns: Vec<Column> =
+            (0..p.fields.len()).map(|f| frames.iter().map(|fr| fr[f].clone()).collect::<Vec<_>>().into()).collect();
+        assert_eq!(matches!(columns[last], Column::Days(_)), missing == 0);
+        let d = p.dimensions.iter().position(|d| d.name == "lifecycle").unwrap();
+        let (mut cells, mut out) = (Vec::new(), Vec::new());
+        assert!(lookup.decide_batch(d, &columns, &mut cells, &mut out, &tree), "lifecycle is not decided in batches");
+        let mut seen = std::collections::BTreeSet::new();
+        for (r, frame) in frames.iter().enumerate() {
+            let want = tree.evaluate(&mut frame.clone()).unwrap()[d].tier;
+            let got = (out[r] != u16::MAX).then(|| usize::from(out[r]));
+            assert_eq!(got, want, "record {frame:?}");
+            seen.insert(got);
+        }
+        assert_eq!(seen.len(), 4, "every lifecycle tier is reached: {seen:?}");
     }
-    assert_eq!(seen.len(), 4, "every lifecycle tier is reached: {seen:?}");
 }

@@ -3,8 +3,8 @@
 //! record and dimension, where a decimal add (aligning scales every time) costs
 //! several times more; the chunk's totals are folded into decimals once.
 
-use super::summary::{magnitude, Summary};
-use crate::eval::{Decision, Value};
+use super::summary::{magnitude_parts, Summary};
+use crate::eval::Decision;
 use crate::number::Decimal;
 
 /// Decimal scales: 0..=28.
@@ -27,16 +27,15 @@ impl Tally {
         Tally { tiers, magnitude: 0, records: 0, overflow: false }
     }
 
-    /// One record's decisions and first money value (as [`Summary::add_money`]).
-    pub(super) fn add(&mut self, money: &Value, decisions: &[Decision]) {
+    /// One record's decisions and first money value (as [`Summary::add_money`]),
+    /// as its mantissa and scale (`None`: not a number).
+    pub(super) fn add(&mut self, money: Option<(i128, u32)>, decisions: &[Decision]) {
         self.records += 1;
-        let (m, scale) = match money {
-            Value::Num(d) => (d.mantissa(), d.scale() as usize),
-            _ => (0, 0),
-        };
-        if let Value::Num(d) = money {
-            self.magnitude = self.magnitude.saturating_add(magnitude(*d));
+        let (m, scale) = money.unwrap_or_default();
+        if money.is_some() {
+            self.magnitude = self.magnitude.saturating_add(magnitude_parts(m, scale));
         }
+        let scale = scale as usize;
         for (counts, d) in self.tiers.iter_mut().zip(decisions) {
             let i = d.tier.unwrap_or(counts.len() - 1);
             if let Some((n, sums)) = counts.get_mut(i) {

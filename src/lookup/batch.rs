@@ -1,15 +1,17 @@
 //! Deciding a dimension for a whole column batch at once: one classifying pass
 //! per term over its column, then one table read per record.
 
-use super::classes::{key64, key_class, Classes};
+use super::classes::{key64, key64_parts, key_class, Classes};
+use super::Column;
 use super::{Lookup, Term, OVERLAP};
 use crate::compile::Node;
 use crate::eval::{Evaluator, Value};
+use crate::number::{Date, Decimal};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 impl Lookup {
     /// Column-wise decisions of dimension `i` for a batch of records whose
-    /// field values are given by slot as columns (`columns[slot][record]`): one
+    /// field values are given by slot as columns (`columns[slot]`): one
     /// pass per term over its column, then one table read per record. Writes
     /// the tier index per record (`u16::MAX`: none) into `out` (`cells` is scratch
     /// space, kept by the caller across batches); `false` when this
@@ -20,44 +22,55 @@ impl Lookup {
     pub fn decide_batch(
         &self,
         i: usize,
-        columns: &[Vec<Value>],
+        columns: &[Column],
         cells: &mut Vec<u32>,
         out: &mut Vec<u16>,
         ev: &Evaluator,
     ) -> bool {
         let Some(Some(table)) = self.dims.get(i) else { return false };
         // Columns of fields no term reads may be left empty by the caller.
-        let rows = columns.iter().map(Vec::len).max().unwrap_or(0);
+        let rows = columns.iter().map(Column::len).max().unwrap_or(0);
         out.clear();
         out.resize(rows, 0);
         cells.clear();
         cells.resize(rows, 0);
         for t in &table.terms {
-            let count = t.count as u32;
-            let column = match &t.node {
-                Node::Slot(slot) => match columns.get(*slot) {
-                    Some(c) => c.as_slice(),
+            // A term over one field (`days_since(last_purchase)`) is classed
+            // from that field's column as a plain field is.
+            let (slot, computed) = match &t.node {
+                Node::Slot(slot) => (*slot, false),
+                node => match single_slot(node) {
+                    Some(slot) => (slot, true),
                     None => return false,
                 },
-                // A term over one field (`days_since(last_purchase)`): classed
-                // straight from that field's column.
-                node => match single_slot(node).and_then(|s| Some((s, columns.get(s)?))) {
-                    Some((slot, values)) if values.len() == rows => {
-                        term_classes(node, slot, values, ev, t, cells);
-                        continue;
-                    }
-                    _ => return false,
-                },
             };
-            if column.len() != rows {
-                return false;
+            let Some(column) = columns.get(slot).filter(|c| c.len() == rows) else { return false };
+            if computed {
+                term_classes(&t.node, slot, column, ev, t, cells);
+                continue;
             }
-            match &t.classes {
+            let count = t.count as u32;
+            let fold = |cells: &mut [u32], class: &mut dyn FnMut(usize) -> u32| {
+                for (r, cell) in cells.iter_mut().enumerate() {
+                    *cell = *cell * count + class(r);
+                }
+            };
+            match (column, &t.classes) {
                 // The common case, numbers against integer keys, in a tight loop.
-                Classes::Ordered(_, Some(keys)) => {
+                (Column::Nums(ms, ss), Classes::Ordered(_, Some(keys))) if keys.cuts64.is_some() => {
+                    let cuts64 = keys.cuts64.as_deref().unwrap_or(&[]);
+                    for ((cell, &m), &s) in cells.iter_mut().zip(ms).zip(ss) {
+                        let class = match key64_parts(m, u32::from(s), keys.scale) {
+                            Some(k) => key_class(cuts64, k),
+                            None => t.classes.class(&Value::Num(Decimal::new(m, u32::from(s)))) as u32,
+                        };
+                        *cell = *cell * count + class;
+                    }
+                }
+                (Column::Values(values), Classes::Ordered(_, Some(keys))) => {
                     let cuts64 = keys.cuts64.as_deref().unwrap_or(&[]);
                     let fits = keys.cuts64.is_some();
-                    for (cell, v) in cells.iter_mut().zip(column) {
+                    for (cell, v) in cells.iter_mut().zip(values) {
                         let k = match v {
                             Value::Num(d) if fits => key64(d, keys.scale),
                             _ => None,
@@ -69,11 +82,8 @@ impl Lookup {
                         *cell = *cell * count + class;
                     }
                 }
-                classes => {
-                    for (cell, v) in cells.iter_mut().zip(column) {
-                        *cell = *cell * count + classes.class(v) as u32;
-                    }
-                }
+                (Column::Values(values), classes) => fold(cells, &mut |r| classes.class(&values[r]) as u32),
+                (column, classes) => fold(cells, &mut |r| classes.class(&column.get(r)) as u32),
             }
         }
         for (o, &cell) in out.iter_mut().zip(cells.iter()) {
@@ -153,25 +163,35 @@ impl DayMemo {
 /// as it would record by record; a date's class is computed once and
 /// remembered, since the term depends on nothing else (constants and `today`,
 /// fixed for the table's life).
-fn term_classes(node: &Node, slot: usize, values: &[Value], ev: &Evaluator, term: &Term, cells: &mut [u32]) {
+fn term_classes(node: &Node, slot: usize, column: &Column, ev: &Evaluator, term: &Term, cells: &mut [u32]) {
     let mut frame = vec![Value::Missing; slot + 1];
-    let mut class_of = |v: &Value| {
-        frame[slot] = v.clone();
+    let mut class_of = |v: Value| {
+        frame[slot] = v;
         term.classes.class(&ev.value(node, &frame)) as u32
     };
+    let mut class = |v: Value| match v {
+        Value::Date(d) => match term.memo.get(d.0) {
+            Some(class) => class,
+            None => {
+                let class = class_of(v);
+                term.memo.set(d.0, class);
+                class
+            }
+        },
+        v => class_of(v),
+    };
     let count = term.count as u32;
-    for (cell, v) in cells.iter_mut().zip(values) {
-        let class = match v {
-            Value::Date(d) => match term.memo.get(d.0) {
-                Some(class) => class,
-                None => {
-                    let class = class_of(v);
-                    term.memo.set(d.0, class);
-                    class
-                }
-            },
-            v => class_of(v),
-        };
-        *cell = *cell * count + class;
+    match column {
+        // Day numbers: no value to read but the day.
+        Column::Days(days) => {
+            for (cell, &d) in cells.iter_mut().zip(days) {
+                *cell = *cell * count + class(Value::Date(Date(d)));
+            }
+        }
+        column => {
+            for (r, cell) in cells.iter_mut().enumerate() {
+                *cell = *cell * count + class(column.get(r));
+            }
+        }
     }
 }

@@ -31,11 +31,15 @@ pub(super) struct Keys {
 /// decimal's parts without building an `i128` (`None`: use [`key`]).
 #[inline]
 pub(super) fn key64(d: &Decimal, scale: u32) -> Option<i64> {
-    let s = d.scale();
+    key64_parts(i64::try_from(d.mantissa()).ok()?, d.scale(), scale)
+}
+
+/// [`key64`] of the decimal with mantissa `m` and scale `s`.
+#[inline]
+pub(super) fn key64_parts(m: i64, s: u32, scale: u32) -> Option<i64> {
     if s > scale {
         return None;
     }
-    let m = i64::try_from(d.mantissa()).ok()?;
     m.checked_mul(i64::try_from(*POW10.get((scale - s) as usize)?).ok()? * 2)
 }
 

@@ -21,9 +21,11 @@ use std::cmp::Ordering;
 
 mod batch;
 mod classes;
+mod column;
 
 pub(crate) use classes::{inside, step};
 use classes::{Classes, Keys};
+pub use column::Column;
 
 /// Cells per dimension at most; larger dimensions use the tree evaluator.
 const MAX_CELLS: usize = 1 << 16;

@@ -11,6 +11,7 @@ use crate::data::parquet_read::cell;
 use crate::data::tabular::for_field;
 use crate::data::value::{decode, decode_text, number};
 use crate::eval::Value;
+use crate::lookup::Column;
 use crate::number::{Date, Decimal};
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Date32Type, Decimal128Type, Int32Type, Int64Type};
@@ -24,7 +25,7 @@ fn plain(f: &FieldInfo, a: &dyn Array, i: usize) -> Result<Value, Fallback> {
 
 /// Every value of `a` as field `f` reads it, pushed to `column`; `None`: the
 /// values are only checked (no tier reads the field).
-pub(super) fn column(f: &FieldInfo, a: &dyn Array, mut column: Option<&mut Vec<Value>>) -> Result<(), Fallback> {
+pub(super) fn column(f: &FieldInfo, a: &dyn Array, mut column: Option<&mut Column>) -> Result<(), Fallback> {
     if column.is_none() && f.ty == Ty::Text && matches!(a.data_type(), DataType::Utf8 | DataType::LargeUtf8) {
         // Unread text: only whether each cell is there.
         let blank = |i: usize| !a.is_valid(i) || text(a, i).trim().is_empty();

@@ -8,7 +8,14 @@ use super::Fallback;
 use crate::check::Ty;
 use crate::data::value::{decode, decode_text};
 use crate::eval::Value;
-use crate::number::{Date, Decimal};
+use crate::number::Date;
+
+/// A decoded cell: `Value::Num(Decimal::new(m, scale))`, `Value::Date(d)`, or any value.
+enum Cell {
+    Num(i64, u32),
+    Day(Date),
+    Value(Value),
+}
 
 impl Rows<'_> {
     /// A record's cells decoded into `batch.columns`; `Err` at the first cell
@@ -35,40 +42,47 @@ impl Rows<'_> {
             self.program.fields.iter().zip(&self.read).zip(&self.per_year).zip(&mut batch.columns).enumerate()
         {
             let raw = raw(i);
+            // An ISO date: its day straight onto the column, or only checked
+            // where nothing reads it; any other date as any other cell.
+            let day = match (f.ty, raw) {
+                (Ty::Date, Some(r)) => Date::parse_iso(r),
+                _ => None,
+            };
             match (f.ty, read, raw) {
                 // A field no tier (nor the summary) reads is only checked, as
                 // the plain path would: its column stays empty.
+                (Ty::Date, false, _) if day.is_some() => {}
                 (Ty::Text, false, Some(r)) if !is_blank(unquote(r, scratch)?) => {}
-                (Ty::Date, false, Some(r)) if Date::is_iso(r) => {}
                 (_, false, _) => drop(self.decode(f, raw, per_year, scratch)?),
-                _ => column.push(self.decode(f, raw, per_year, scratch)?),
+                _ => match day.map_or_else(|| self.decode(f, raw, per_year, scratch), |d| Ok(Cell::Day(d)))? {
+                    Cell::Num(m, scale) if column.push_num(m, scale) => {}
+                    Cell::Num(..) => return Err(Fallback),
+                    Cell::Day(d) => column.push_day(d),
+                    Cell::Value(v) => column.push(v),
+                },
             }
         }
         Ok(())
     }
 
-    /// A cell by its field's type: plain numbers directly, anything else through
-    /// the plain decoder (so both paths accept exactly the same values).
+    /// A cell by its field's type: plain numbers directly (as a mantissa and
+    /// scale), anything else through the plain decoder (so both paths accept
+    /// exactly the same values). ISO dates are read before this.
     fn decode(
         &self,
         f: &crate::check::FieldInfo,
         raw: Option<&[u8]>,
         per_year: Option<i64>,
         scratch: &mut Vec<u8>,
-    ) -> Result<Value, Fallback> {
-        let Some(raw) = raw else { return decode(f, None).map_err(|_| Fallback) };
-        if f.ty == Ty::Date {
-            if let Some(d) = Date::parse_iso(raw) {
-                return Ok(Value::Date(d)); // what the plain decoder makes of it
-            }
-        }
+    ) -> Result<Cell, Fallback> {
+        let Some(raw) = raw else { return decode(f, None).map(Cell::Value).map_err(|_| Fallback) };
         if matches!(f.ty, Ty::Number | Ty::Money | Ty::Rate | Ty::Integer) {
             // Short plain numbers: integer arithmetic only.
             if let (Some((m, scale)), Some(k)) = (plain_parts(raw), per_year) {
                 if f.ty == Ty::Integer && scale > 0 && m % 10i64.pow(scale) != 0 || f.ty == Ty::Rate && m < 0 {
                     return Err(Fallback); // the plain decoder rejects these
                 }
-                return Ok(Value::Num(Decimal::new(m.checked_mul(k).ok_or(Fallback)?, scale)));
+                return Ok(Cell::Num(m.checked_mul(k).ok_or(Fallback)?, scale));
             }
             if let Some(d) = plain_number(raw) {
                 let d = match (f.ty, f.period) {
@@ -77,10 +91,10 @@ impl Rows<'_> {
                     (Ty::Integer, _) if !d.fract().is_zero() => return Err(Fallback),
                     _ => d,
                 };
-                return Ok(Value::Num(d));
+                return Ok(Cell::Value(Value::Num(d)));
             }
         }
         let text = std::str::from_utf8(unquote(raw, scratch)?).map_err(|_| Fallback)?;
-        decode_text(f, Some(text)).map_err(|_| Fallback)
+        decode_text(f, Some(text)).map(Cell::Value).map_err(|_| Fallback)
     }
 }

@@ -171,10 +171,7 @@ impl Rows<'_> {
         let names: Vec<(usize, &[u8])> = (fields.iter().enumerate())
             .flat_map(|(i, f)| column_names(f).into_iter().map(move |n| (i, n.as_bytes())))
             .collect();
-        batch.columns.resize_with(fields.len(), Vec::new);
-        batch.columns.iter_mut().for_each(Vec::clear);
-        batch.keys.clear();
-        batch.kept.clear();
+        batch.start(fields.len());
         let (mut keys, mut cells, mut entries, mut scratch) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let mut spots = Vec::with_capacity(keep.len());
         let (mut rejects, mut records, mut lines, mut counted) = (Vec::new(), 0, 0, 0);

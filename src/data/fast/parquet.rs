@@ -204,10 +204,7 @@ fn typed(
 ) -> Rendered {
     let reader = open(path, meta, share)?.with_projection(plan.mask.clone()).build().map_err(|_| Fallback)?;
     let program = rows.program;
-    batch.columns.resize_with(program.fields.len(), Vec::new);
-    batch.columns.iter_mut().for_each(Vec::clear);
-    batch.keys.clear();
-    batch.kept.clear();
+    batch.start(program.fields.len());
     text.clear();
     let key = (plan.fields.get(program.key).copied().flatten(), program.fields.get(program.key));
     let mut records = 0;
@@ -221,7 +218,7 @@ fn typed(
                 // No such column: every record lacks the field.
                 None => {
                     let v = decode_text(f, None).map_err(|_| Fallback)?;
-                    column.into_iter().for_each(|c| c.extend(std::iter::repeat_n(v.clone(), b.num_rows())));
+                    column.into_iter().for_each(|c| c.push_repeat(&v, b.num_rows()));
                 }
             }
         }

@@ -92,7 +92,7 @@ pub(super) fn plain_reader(rows: &Rows, reader: Reader<'_>, ev: &Evaluator) -> R
     // Repeated keys are found across chunks from the key hashes, not here.
     let reader = reader.keep(rows.keep).map_err(|_| Fallback)?.repeated_keys();
     let mut batch = Batch::default();
-    batch.columns.resize_with(rows.program.fields.len(), Vec::new);
+    batch.start(rows.program.fields.len());
     let (mut text, mut rejects, mut records) = (Vec::new(), Vec::new(), 0);
     for row in reader {
         records += 1;

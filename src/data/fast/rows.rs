@@ -11,12 +11,13 @@ use crate::data::read::SplitRecords;
 use crate::data::scan::{separators, Scan};
 use crate::data::{Format, Summary};
 use crate::eval::{Decision, Evaluator, Value};
+use crate::lookup::Column;
 
 /// A worker's buffers, reused from chunk to chunk.
 #[derive(Default)]
 pub(super) struct Batch {
     /// Decoded values, one column per field.
-    pub(super) columns: Vec<Vec<Value>>,
+    pub(super) columns: Vec<Column>,
     /// Each record's kept cells (byte ranges in the chunk), record after record.
     pub(super) kept: Vec<(usize, usize)>,
     /// Each record's key cell (byte range in the chunk).
@@ -38,6 +39,14 @@ pub(super) fn put(cell: &[u8], text: &mut Vec<u8>) -> (usize, usize) {
 }
 
 impl Batch {
+    /// Empties the buffers for a new chunk of records with `fields` fields.
+    pub(super) fn start(&mut self, fields: usize) {
+        self.columns.resize_with(fields, Column::default);
+        self.columns.iter_mut().for_each(Column::clear);
+        self.keys.clear();
+        self.kept.clear();
+    }
+
     /// A record's values of the fields `read`, each onto its column.
     fn push_values(&mut self, values: Vec<Value>, read: &[bool]) {
         for ((c, v), _) in self.columns.iter_mut().zip(values).zip(read).filter(|(_, &r)| r) {
@@ -217,11 +226,7 @@ impl<'p> Rows<'p> {
         if simdutf8::basic::from_utf8(bytes).is_err() {
             return Err(Fallback);
         }
-        let fields = self.program.fields.len();
-        batch.columns.resize_with(fields, Vec::new);
-        batch.columns.iter_mut().for_each(Vec::clear);
-        batch.keys.clear();
-        batch.kept.clear();
+        batch.start(self.program.fields.len());
         let (mut cells, mut scratch) = (Vec::new(), Vec::new());
         // Pass 1: split and decode every record into one column per field. A
         // record the column-wise decoder does not take (a formatted number, a
@@ -338,10 +343,10 @@ impl<'p> Rows<'p> {
                 );
             } else {
                 batch.frame.clear();
-                batch.frame.extend(batch.columns.iter().map(|c| c.get(r).cloned().unwrap_or(Value::Missing)));
+                batch.frame.extend(batch.columns.iter().map(|c| c.get(r)));
                 ev.evaluate_into(&mut batch.frame, &mut batch.decisions).map_err(|_| Fallback)?;
             }
-            tally.add(money.map_or(&Value::Missing, |m| &batch.columns[m][r]), &batch.decisions);
+            tally.add(money.and_then(|m| batch.columns[m].num_parts(r)), &batch.decisions);
             let key = if quoted { unquote(&text[a..b], &mut scratch)? } else { &text[a..b] };
             keys.push(key_hash(key, self.seed));
             let k = self.keep.len();
