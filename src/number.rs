@@ -333,7 +333,8 @@ impl Date {
 /// since 1970-01-01 00:00. No time zone: event logs are read in local time.
 pub fn parse_datetime(text: &str) -> Option<i64> {
     let text = text.trim();
-    let date = Date::parse(text.get(..10)?)?;
+    // Exactly the ten bytes of the day: what `Date::parse` of them accepts.
+    let date = Date::parse_iso(text.as_bytes().get(..10)?)?;
     let mut secs = i64::from(date.0) * 86_400;
     let rest = text.get(10..)?;
     if rest.is_empty() {

@@ -261,3 +261,35 @@ budget gifts 100 { Top: 100% }
     let summary: serde_json::Value = serde_json::from_str(text(&second.stderr).lines().last().unwrap()).unwrap();
     assert_eq!(summary["budgets"][0]["tiers"][0]["customers"], 2, "{summary}");
 }
+
+/// A customer's id written two ways (`7`, `7.0`) is one customer however its
+/// events are ordered: consecutive events of one customer skip the key lookup,
+/// and one written differently must still find the same customer.
+#[test]
+fn one_customer_written_two_ways_is_one_customer_on_both_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("p.tier");
+    std::fs::write(
+        &policy,
+        "policy \"ids\" {\n  as_of: 2024-07-01\n}\n\nevents orders {\n  customer: integer key from \"customer\"\n  \
+         order_no: text from \"order\"\n  at: datetime time from \"at\"\n}\n\nmetric orders = count(distinct order_no)\n\n\
+         dimension d {\n  tier many {\n    when orders >= 2\n  }\n  tier few {\n    otherwise\n  }\n}\n",
+    )
+    .unwrap();
+    let events = dir.path().join("e.csv");
+    std::fs::write(
+        &events,
+        "customer,order,at\n7,A,2024-01-01 10:00\n7.0,B,2024-01-02 10:00\n8,C,2024-01-03 10:00\n7.00,C,2024-01-04 10:00\n7,A,2024-01-05 10:00\n",
+    )
+    .unwrap();
+    let args = ["apply", policy.to_str().unwrap(), "--events", events.to_str().unwrap(), "--summary", "none"];
+    for plain in [false, true] {
+        let mut cmd = Command::cargo_bin("tier").unwrap();
+        if plain {
+            cmd.env("TIER_PLAIN_PATH", "1");
+        }
+        let out = cmd.args(args).output().unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert_eq!(text(&out.stdout), "customer,d,d_label,orders\n7,many,,3\n8,few,,1\n", "plain path: {plain}");
+    }
+}

@@ -193,7 +193,7 @@ fn cell(f: &FieldInfo, text: Option<&str>, scratch: &mut Vec<u8>, slot: &mut Val
     };
     if matches!(f.ty, Ty::Number | Ty::Money | Ty::Integer) {
         if let Some(d) = plain_number(raw) {
-            if f.ty == Ty::Integer && !d.fract().is_zero() {
+            if f.ty == Ty::Integer && !whole(&d) {
                 return Err(Fallback);
             }
             *slot = Value::Num(d);
@@ -223,4 +223,10 @@ fn cell(f: &FieldInfo, text: Option<&str>, scratch: &mut Vec<u8>, slot: &mut Val
     let text = std::str::from_utf8(unquote(raw, scratch)?).map_err(|_| Fallback)?;
     *slot = decode_text(f, Some(text)).map_err(|_| Fallback)?;
     Ok(())
+}
+
+/// Whether `d` is a whole number (`Decimal::fract` without building a decimal).
+fn whole(d: &crate::number::Decimal) -> bool {
+    let scale = d.scale();
+    scale == 0 || 10i128.checked_pow(scale).is_some_and(|p| d.mantissa() % p == 0)
 }

@@ -57,6 +57,9 @@ pub struct Aggregation<'p> {
     program: &'p MetricsProgram,
     evaluator: Evaluator<'p>,
     index: HashMap<Value, u32>,
+    /// The last event's customer: the lines of an invoice come together, so
+    /// most events find their customer here without hashing the key.
+    last: Option<(Value, u32)>,
     /// Key value and key text, by customer index.
     keys: Vec<(Value, String)>,
     accs: Vec<Acc>,
@@ -87,6 +90,7 @@ impl<'p> Aggregation<'p> {
             program: mp,
             evaluator: Evaluator::new(program, today),
             index: HashMap::default(),
+            last: None,
             keys: Vec::new(),
             accs: Vec::new(),
             distinct: distinct::Distinct::default(),
@@ -114,20 +118,26 @@ impl<'p> Aggregation<'p> {
             self.counts.filtered += 1;
             return Outcome::Filtered;
         }
-        let key = std::mem::replace(&mut frame[ev.key], Value::Missing);
+        let key = &frame[ev.key];
         if matches!(key, Value::Missing) {
             self.counts.no_customer += 1;
             return Outcome::NoCustomer;
         }
         let n = self.program.aggregates.len();
-        let customer = match self.index.get(&key) {
-            Some(&i) => i as usize,
-            None => {
-                let i = self.keys.len();
-                self.index.insert(key.clone(), i as u32);
-                let text = key_text(&key);
-                self.keys.push((key, text));
-                self.accs.extend(self.program.aggregates.iter().map(empty));
+        let customer = match &self.last {
+            Some((last, i)) if same(last, key) => *i as usize,
+            _ => {
+                let i = match self.index.get(key) {
+                    Some(&i) => i as usize,
+                    None => {
+                        let i = self.keys.len();
+                        self.index.insert(key.clone(), i as u32);
+                        self.keys.push((key.clone(), key_text(key)));
+                        self.accs.extend(self.program.aggregates.iter().map(empty));
+                        i
+                    }
+                };
+                self.last = Some((key.clone(), i as u32));
                 i
             }
         };
@@ -231,6 +241,16 @@ pub fn key_text(key: &Value) -> String {
         Value::Bool(b) => b.to_string(),
         Value::Enum(i) => i.to_string(),
         Value::Missing => String::new(),
+    }
+}
+
+/// Whether two keys are the same customer, cheaply: a number compared by its
+/// representation (`1.0` and `1` differ here; the caller then looks the key up,
+/// where they are one customer).
+fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Num(x), Value::Num(y)) => x.serialize() == y.serialize(),
+        _ => a == b,
     }
 }
 
