@@ -13,7 +13,16 @@ fn root() -> &'static Path {
 }
 
 fn tier(args: &[&str]) -> std::process::Output {
-    Command::cargo_bin("tier").unwrap().current_dir(root()).env("NO_COLOR", "1").args(args).output().unwrap()
+    tier_on(args, false)
+}
+
+/// `tier` on the parallel path, or on the plain one (`plain`).
+fn tier_on(args: &[&str], plain: bool) -> std::process::Output {
+    let mut cmd = Command::cargo_bin("tier").unwrap();
+    if plain {
+        cmd.env("TIER_PLAIN_PATH", "1");
+    }
+    cmd.current_dir(root()).env("NO_COLOR", "1").args(args).output().unwrap()
 }
 
 fn text(b: &[u8]) -> String {
@@ -194,14 +203,7 @@ fn the_parallel_and_plain_event_paths_agree() {
         "--summary",
         "json",
     ];
-    let fast = tier(&args);
-    let plain = Command::cargo_bin("tier")
-        .unwrap()
-        .current_dir(root())
-        .env("TIER_PLAIN_PATH", "1")
-        .args(args)
-        .output()
-        .unwrap();
+    let (fast, plain) = (tier(&args), tier_on(&args, true));
     assert!(fast.status.success() && plain.status.success());
     assert_eq!(text(&fast.stdout), text(&plain.stdout));
     assert_eq!(text(&fast.stderr), text(&plain.stderr));
@@ -284,11 +286,7 @@ fn one_customer_written_two_ways_is_one_customer_on_both_paths() {
     .unwrap();
     let args = ["apply", policy.to_str().unwrap(), "--events", events.to_str().unwrap(), "--summary", "none"];
     for plain in [false, true] {
-        let mut cmd = Command::cargo_bin("tier").unwrap();
-        if plain {
-            cmd.env("TIER_PLAIN_PATH", "1");
-        }
-        let out = cmd.args(args).output().unwrap();
+        let out = tier_on(&args, plain);
         assert!(out.status.success(), "{}", text(&out.stderr));
         assert_eq!(text(&out.stdout), "customer,d,d_label,orders\n7,many,,3\n8,few,,1\n", "plain path: {plain}");
     }
