@@ -332,7 +332,10 @@ impl Date {
 /// `HH:MM`, `:SS` and a fraction of a second, which is dropped) into seconds
 /// since 1970-01-01 00:00. No time zone: event logs are read in local time.
 pub fn parse_datetime(text: &str) -> Option<i64> {
-    let text = text.trim();
+    // Nothing to trim where the ends are visible ASCII (the event logs' case).
+    let b = text.as_bytes();
+    let bare = b.first().is_some_and(u8::is_ascii_graphic) && b.last().is_some_and(u8::is_ascii_graphic);
+    let text = if bare { text } else { text.trim() };
     // Exactly the ten bytes of the day: what `Date::parse` of them accepts.
     let date = Date::parse_iso(text.as_bytes().get(..10)?)?;
     let mut secs = i64::from(date.0) * 86_400;
@@ -511,6 +514,11 @@ mod tests {
         assert_eq!(format_datetime(t), "2011-12-09 12:50:00");
         assert_eq!(parse_datetime("2011-12-09T12:50"), Some(t));
         assert_eq!(parse_datetime("2011-12-09 12:50:00.250"), Some(t));
+        // Blanks around it are trimmed, ASCII or not; none inside the day.
+        for padded in [" 2011-12-09 12:50 ", "\t2011-12-09T12:50:00\u{3000}", "\u{a0}2011-12-09 12:50"] {
+            assert_eq!(parse_datetime(padded), Some(t), "{padded:?}");
+        }
+        assert_eq!(parse_datetime("2011-12-0 9 12:50"), None);
         let midnight = parse_datetime("2011-12-09").unwrap();
         assert_eq!((t - midnight, midnight % 86_400), (12 * 3600 + 50 * 60, 0));
         for bad in ["2011-12-09 24:00", "2011-12-09 12:60", "2011-12-09 12:5", "2011-12-09x12:50", "2011-13-01"] {

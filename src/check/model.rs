@@ -434,6 +434,30 @@ impl StrategyValue {
 
 /// An exact JSON number for a decimal (serde_json keeps its digits).
 pub fn decimal_json(d: Decimal) -> serde_json::Value {
-    let text = d.normalize().to_string();
+    let d = d.normalize();
+    // A whole number of 64 bits: the same number, without text to parse.
+    if let (0, Ok(i)) = (d.scale(), i64::try_from(d.mantissa())) {
+        return serde_json::Value::Number(i.into());
+    }
+    let text = d.to_string();
     serde_json::from_str::<serde_json::Number>(&text).map_or(serde_json::Value::String(text), serde_json::Value::Number)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whole numbers take a shortcut past the text: the JSON is the same
+    /// number as the text's (trailing zeros and the sign of zero dropped).
+    #[test]
+    fn decimal_json_is_the_normalized_text_as_a_number() {
+        for (m, s) in [(3260, 1), (0, 0), (-0, 2), (-15, 0), (i64::MAX, 0), (i64::MIN, 0), (12345, 2), (-5, 1)] {
+            let d = Decimal::new(m, s);
+            let text = d.normalize().to_string();
+            assert_eq!(decimal_json(d).to_string(), text, "{d}");
+            assert_eq!(decimal_json(d), serde_json::from_str::<serde_json::Value>(&text).unwrap(), "{d}");
+        }
+        assert_eq!(decimal_json(-Decimal::ZERO).to_string(), "0");
+        assert_eq!(decimal_json(Decimal::MAX).to_string(), Decimal::MAX.to_string());
+    }
 }

@@ -54,6 +54,9 @@ impl Distinct {
     /// Adds what `other` has seen, its owners renamed by `owner`: each
     /// owner (here) that gains a value, once per value gained.
     pub(super) fn merge(&mut self, other: &Distinct, owner: impl Fn(usize) -> usize, mut gained: impl FnMut(usize)) {
+        // Room for all of them at once: no table regrown entry by entry.
+        self.table.reserve(other.table.len(), |e| e.hash);
+        self.arena.reserve(other.arena.len());
         for e in other.table.iter() {
             let mine = owner(e.owner);
             if let Some(bytes) = other.arena.get(e.start..e.start + e.len) {

@@ -207,7 +207,18 @@ impl<'p> Aggregation<'p> {
     pub fn customers(self, program: &Program) -> Vec<Customer> {
         let n = self.program.aggregates.len();
         let mut order_: Vec<usize> = (0..self.keys.len()).collect();
-        order_.sort_by(|&a, &b| key_order(&self.keys[a].0, &self.keys[b].0));
+        // Whole-number keys (the usual ids) sorted as integers; keys are
+        // distinct customers, so no two compare equal.
+        let whole = |k: &Value| match k {
+            Value::Num(d) => {
+                Some(d.normalize()).filter(|d| d.scale() == 0).and_then(|d| i64::try_from(d.mantissa()).ok())
+            }
+            _ => None,
+        };
+        match self.keys.iter().map(|(k, _)| whole(k)).collect::<Option<Vec<i64>>>() {
+            Some(ints) => order_.sort_unstable_by_key(|&a| ints[a]),
+            None => order_.sort_by(|&a, &b| key_order(&self.keys[a].0, &self.keys[b].0)),
+        }
         let mut accs: Vec<Option<Acc>> = self.accs.into_iter().map(Some).collect();
         order_
             .into_iter()

@@ -29,7 +29,7 @@ pub fn compute(kind: &PopKind, column: &[Value]) -> (Vec<Value>, PopResult) {
         .enumerate()
         .filter_map(|(i, v)| if let Value::Num(d) = v { Some((*d, i)) } else { None })
         .collect();
-    sorted.sort();
+    sort_values(&mut sorted);
     let n = sorted.len();
     let mut out = vec![Value::Missing; column.len()];
     let mut result = PopResult { n, edges: Vec::new(), threshold: None };
@@ -83,6 +83,22 @@ pub fn compute(kind: &PopKind, column: &[Value]) -> (Vec<Value>, PopResult) {
     (out, result)
 }
 
+/// Sorts `(value, position)` pairs by value, then position. Where every value
+/// is an `i128` at the largest scale among them (almost always), they are
+/// compared as those integers: a decimal comparison aligns scales every time.
+fn sort_values(pairs: &mut Vec<(Decimal, usize)>) {
+    let scale = pairs.iter().map(|(d, _)| d.scale()).max().unwrap_or(0);
+    let key = |d: &Decimal| 10i128.checked_pow(scale - d.scale()).and_then(|p| d.mantissa().checked_mul(p));
+    match pairs.iter().map(|&(d, i)| Some((key(&d)?, i, d))).collect::<Option<Vec<_>>>() {
+        Some(mut keyed) => {
+            keyed.sort_unstable_by_key(|&(k, i, _)| (k, i));
+            pairs.clear();
+            pairs.extend(keyed.into_iter().map(|(_, i, d)| (d, i)));
+        }
+        None => pairs.sort_unstable(),
+    }
+}
+
 /// `[start, end)` of each run of equal values in `sorted`.
 fn groups(sorted: &[(Decimal, usize)]) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
@@ -120,6 +136,25 @@ fn edges(values: &[Decimal], q: usize) -> Vec<Decimal> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Sorted as integers at a common scale or (where one does not fit)
+        /// as decimals, the order is the decimals' order, then position's.
+        #[test]
+        fn values_sort_as_decimals_do(parts in proptest::collection::vec((any::<i64>(), 0u32..=28, any::<bool>()), 0..30)) {
+            let mut pairs: Vec<(Decimal, usize)> = parts
+                .iter()
+                .enumerate()
+                // Some 96-bit mantissas, so that the common scale overflows.
+                .map(|(i, &(m, s, big))| (if big { Decimal::from_i128_with_scale(i128::from(m) << 30, s) } else { Decimal::new(m % 1000, s % 3) }, i))
+                .collect();
+            let mut want = pairs.clone();
+            want.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
+            sort_values(&mut pairs);
+            prop_assert_eq!(pairs, want);
+        }
+    }
 
     fn nums(xs: &[i64]) -> Vec<Value> {
         xs.iter().map(|&x| Value::Num(Decimal::from(x))).collect()
