@@ -160,7 +160,7 @@ impl<'p> Evaluator<'p> {
             Node::Not(x) => !self.truth(x, frame),
             Node::And(xs) => xs.iter().all(|x| self.truth(x, frame)),
             Node::Or(xs) => xs.iter().any(|x| self.truth(x, frame)),
-            other => self.value(other, frame) == Value::Bool(true),
+            other => matches!(self.value(other, frame), Value::Bool(true)),
         }
     }
 
@@ -175,7 +175,8 @@ impl<'p> Evaluator<'p> {
                 Value::Num(d) => Value::Num(-d),
                 _ => Value::Missing,
             },
-            Node::Arith(op, l, r) => arith(*op, &self.value(l, frame), &self.value(r, frame)),
+            // Operands read in place: no copy of a field per operation.
+            Node::Arith(op, l, r) => arith(*op, &self.value_ref(l, frame), &self.value_ref(r, frame)),
             Node::Call(f, args) => self.call(*f, args, frame),
             cond => Value::Bool(self.truth(cond, frame)),
         }
