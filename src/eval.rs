@@ -196,7 +196,11 @@ impl<'p> Evaluator<'p> {
     fn call(&self, f: Func, args: &[Node], frame: &[Value]) -> Value {
         if let (Func::Contains | Func::StartsWith, [a, b]) = (f, args) {
             return match (&*self.value_ref(a, frame), &*self.value_ref(b, frame)) {
-                (Value::Text(a), Value::Text(b)) if f == Func::Contains => Value::Bool(a.contains(b.as_str())),
+                // One ASCII byte (`"C"` in an invoice number): a byte search.
+                (Value::Text(a), Value::Text(b)) if f == Func::Contains => Value::Bool(match b.as_bytes() {
+                    &[c] if c.is_ascii() => a.as_bytes().contains(&c),
+                    _ => a.contains(b.as_str()),
+                }),
                 (Value::Text(a), Value::Text(b)) => Value::Bool(a.starts_with(b.as_str())),
                 _ => Value::Missing,
             };
