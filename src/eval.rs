@@ -196,9 +196,10 @@ impl<'p> Evaluator<'p> {
     fn call(&self, f: Func, args: &[Node], frame: &[Value]) -> Value {
         if let (Func::Contains | Func::StartsWith, [a, b]) = (f, args) {
             return match (&*self.value_ref(a, frame), &*self.value_ref(b, frame)) {
-                // One ASCII byte (`"C"` in an invoice number): a byte search.
+                // A one-byte text is ASCII (`"C"` in an invoice number), never
+                // part of a wider character in UTF-8: a byte search.
                 (Value::Text(a), Value::Text(b)) if f == Func::Contains => Value::Bool(match b.as_bytes() {
-                    &[c] if c.is_ascii() => a.as_bytes().contains(&c),
+                    &[c] => a.as_bytes().contains(&c),
                     _ => a.contains(b.as_str()),
                 }),
                 (Value::Text(a), Value::Text(b)) => Value::Bool(a.starts_with(b.as_str())),

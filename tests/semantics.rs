@@ -121,6 +121,30 @@ fn division_by_zero_is_missing() {
     assert_eq!(tier(&p, &[("id", "x"), ("spend", "5000"), ("orders", "0")]), "NoOrders");
 }
 
+/// `contains` finds one character or a longer text, ASCII or not; a byte of a
+/// wider character is no match for an ASCII one.
+#[test]
+fn contains_finds_characters_and_texts() {
+    let p = program(
+        r#"schema { id: text key  invoice: text  needle: text }
+           tier Hit { when contains(invoice, needle) }
+           tier Miss { otherwise }"#,
+    );
+    let at = |invoice: &str, needle: &str| tier(&p, &[("id", "x"), ("invoice", invoice), ("needle", needle)]);
+    for (invoice, needle, want) in [
+        ("C536379", "C", "Hit"),
+        ("536379", "C", "Miss"),
+        ("5363C", "C", "Hit"),
+        ("订单C1", "C", "Hit"),
+        ("订单1", "单", "Hit"),
+        ("订单1", "C", "Miss"),
+        ("ab", "abc", "Miss"),
+        ("xabcx", "abc", "Hit"),
+    ] {
+        assert_eq!(at(invoice, needle), want, "contains({invoice:?}, {needle:?})");
+    }
+}
+
 #[test]
 fn enums_sets_and_text() {
     let p = program(
