@@ -11,14 +11,19 @@ Every tool runs once per round, rounds interleaved. Wall time, CPU time
 identical across the three tools on every run. --x10 adds the first log ten
 times over, each copy with its own customers and invoices (bench/warehouse.py's
 `tenfold`), against DuckDB only (pandas takes about 20 s a run there; its 1x
-runs already check the recipe). --write replaces the RFM section of
-BENCHMARKS.md with the tables.
+runs already check the recipe), and the monthly job on it: policies/
+retail_monthly.tier for December 2011 with November's output as the previous
+run (retention rules, a budget), against the same policy compiled to SQL by
+`tier compile --dialect duckdb` and run by the DuckDB CLI; every customer's
+tier, movement, metrics and budget must agree. --write replaces the RFM section
+of BENCHMARKS.md with the tables.
 
 Setup (once): python3 -m pip install -r bench/requirements.txt pandas==2.2.3;
 cargo build --release. Data: ../shared/data (see its README).
 """
 import argparse
 import csv
+from decimal import Decimal
 import os
 import platform
 import shutil
@@ -35,6 +40,12 @@ sys.path.insert(0, HERE)
 from run import run  # noqa: E402  (the same wait4 measurement as bench/run.py)
 
 FILES = [("online_retail.csv", "2011-12-11", 1), ("online_retail_II_2009_2010.csv", "2010-12-11", 1)]
+# The log's columns typed as the policies type them, for DuckDB's read_csv.
+LOG_COLUMNS = (
+    "{'InvoiceNo': 'VARCHAR', 'StockCode': 'VARCHAR', 'Description': 'VARCHAR', "
+    "'Quantity': 'DECIMAL(18, 4)', 'InvoiceDate': 'TIMESTAMP', 'UnitPrice': 'DECIMAL(18, 4)', "
+    "'CustomerID': 'BIGINT', 'Country': 'VARCHAR'}"
+)
 
 
 def segments(path, key_col=0, seg_col=1):
@@ -54,6 +65,62 @@ def commands(events, as_of, out):
         "pandas": [sys.executable, os.path.join(ROOT, "tests", "tools", "rfm_pandas.py"), events, as_of,
                    out["pandas"]],
     }
+
+
+def monthly_rows(path):
+    """Per customer: tier, movement, months below, spend, orders and budget, numbers as Decimals."""
+    with open(path, newline="") as f:
+        return {int(r["customer"]): (r["value"], r["value_movement"], int(r["value_below"] or 0),
+                                     Decimal(r["spend"] or 0), Decimal(r["orders"] or 0),
+                                     Decimal(r["budget.loyalty"] or 0)) for r in csv.DictReader(f)}
+
+
+def monthly(events, name, tmp, runs):
+    """The monthly job (policies/retail_monthly.tier: 12-month metrics, retention
+    against last month's output, a loyalty budget) for December 2011 on `events`:
+    tier against the same policy compiled to SQL (`tier compile --dialect duckdb`)
+    run by the DuckDB CLI. Last month's output, which both read, is made once by
+    tier. Returns the section's lines."""
+    policy = os.path.join(ROOT, "policies", "retail_monthly.tier")
+    prev = os.path.join(tmp, "monthly_prev.csv")
+    subprocess.run([TIER, "apply", policy, "--events", events, "--as-of", "2011-11-01", "-o", prev,
+                    "--summary", "none"], check=True)
+    log = f"read_csv('{events}', header = true, nullstr = '', columns = {LOG_COLUMNS})"
+    previous = (f"read_csv('{prev}', header = true, all_varchar = true, "
+                "types = {'customer': 'BIGINT', 'value_entered': 'DATE', 'value_below': 'INTEGER'})")
+    cols = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country"
+    sql = subprocess.run([TIER, "compile", policy, "--dialect", "duckdb", "--events-table", log, "--events-columns",
+                          cols, "--previous-table", previous, "--as-of", "2011-12-01"],
+                         check=True, capture_output=True, text=True).stdout
+    sql = "\n".join(l for l in sql.splitlines() if not l.startswith("--"))
+    out = {t: os.path.join(tmp, f"monthly_{t.split()[0]}.csv") for t in ["tier", "DuckDB CLI"]}
+    cmds = {
+        "tier": [TIER, "apply", policy, "--events", events, "--as-of", "2011-12-01", "--previous", prev,
+                 "--summary", "none", "-o", out["tier"]],
+        "DuckDB CLI": [shutil.which("duckdb"), "-c", f"COPY ({sql}) TO '{out['DuckDB CLI']}' (HEADER, DELIMITER ',')"],
+    }
+    times = {t: [] for t in cmds}
+    for _ in range(runs):
+        for tool, cmd in cmds.items():
+            times[tool].append(run(cmd))
+        want, got = monthly_rows(out["tier"]), monthly_rows(out["DuckDB CLI"])
+        if got != want:
+            diff = [(k, want.get(k), got.get(k)) for k in sorted(set(want) | set(got)) if want.get(k) != got.get(k)]
+            sys.exit(f"the compiled SQL disagrees with tier on the monthly job: {diff[:5]}")
+    return [f"### Monthly job, `{name}` ({os.path.getsize(events) / 1e6:.0f} MB, as of "
+            f"2011-12-01 with November's output, {len(want):,} customers)", ""] + table(times)
+
+
+def table(times):
+    """The rows of a section's table: median wall and CPU, peak RSS, against tier."""
+    lines = ["| tool | wall (median) | CPU (median) | peak RSS | tool / tier |", "| --- | ---: | ---: | ---: | ---: |"]
+    base = statistics.median(w for w, _, _ in times["tier"])
+    for tool, runs in times.items():
+        wall = statistics.median(w for w, _, _ in runs)
+        cpu = statistics.median(c for _, c, _ in runs)
+        rss = max(r for _, _, r in runs)
+        lines.append(f"| {tool} | {wall:.3f} s | {cpu:.3f} s | {rss:.0f} MiB | {wall / base:.2f} |")
+    return lines
 
 
 def main():
@@ -92,16 +159,12 @@ def main():
                 if got != want:
                     diff = [(x, y) for x, y in zip(want, got) if x != y][:5]
                     sys.exit(f"{tool} disagrees with tier on {name}: {diff}")
-        lines = [f"### `{name}` ({os.path.getsize(events) / 1e6:.0f} MB, as of {as_of}, {len(want):,} customers)", "",
-                 "| tool | wall (median) | CPU (median) | peak RSS | tool / tier |", "| --- | ---: | ---: | ---: | ---: |"]
-        base = statistics.median(w for w, _, _ in times["tier"])
-        for tool, runs in times.items():
-            wall = statistics.median(w for w, _, _ in runs)
-            cpu = statistics.median(c for _, c, _ in runs)
-            rss = max(r for _, _, r in runs)
-            lines.append(f"| {tool} | {wall:.3f} s | {cpu:.3f} s | {rss:.0f} MiB | {wall / base:.2f} |")
-        sections.append("\n".join(lines))
+        lines = [f"### `{name}` ({os.path.getsize(events) / 1e6:.0f} MB, as of {as_of}, {len(want):,} customers)", ""]
+        sections.append("\n".join(lines + table(times)))
         print(sections[-1] + "\n")
+        if copies > 1:
+            sections.append("\n".join(monthly(events, name, tmp, a.runs)))
+            print(sections[-1] + "\n")
     shutil.rmtree(tmp)
     text = "\n\n".join(sections) + (
         f"\n\n{a.runs} interleaved rounds on {platform.machine()}, {os.cpu_count()} cores; "

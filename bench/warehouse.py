@@ -23,11 +23,7 @@ import time
 
 import duckdb
 
-COLUMNS = (
-    "{'InvoiceNo': 'VARCHAR', 'StockCode': 'VARCHAR', 'Description': 'VARCHAR', "
-    "'Quantity': 'DECIMAL(18, 4)', 'InvoiceDate': 'TIMESTAMP', 'UnitPrice': 'DECIMAL(18, 4)', "
-    "'CustomerID': 'BIGINT', 'Country': 'VARCHAR'}"
-)
+from rfm import LOG_COLUMNS as COLUMNS  # noqa: E402  (the log typed as the policies type it)
 
 
 def tenfold(src, dst):
