@@ -146,6 +146,7 @@ impl Clone for DayMemo {
 }
 
 impl DayMemo {
+    #[inline]
     fn get(&self, day: i32) -> Option<u32> {
         let entry = self.0.get(day.rem_euclid(MEMO as i32) as usize)?.load(Relaxed);
         (entry != 0 && (entry >> 32) as u32 == day as u32).then_some((entry as u32).wrapping_sub(1))
@@ -185,7 +186,11 @@ fn term_classes(node: &Node, slot: usize, column: &Column, ev: &Evaluator, term:
         // Day numbers: no value to read but the day.
         Column::Days(days) => {
             for (cell, &d) in cells.iter_mut().zip(days) {
-                *cell = *cell * count + class(Value::Date(Date(d)));
+                let class = match term.memo.get(d) {
+                    Some(class) => class,
+                    None => class(Value::Date(Date(d))),
+                };
+                *cell = *cell * count + class;
             }
         }
         column => {
