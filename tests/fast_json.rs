@@ -219,3 +219,19 @@ fn every_kind_of_record_in_one_input() {
         }
     }
 }
+
+/// An array element followed by anything but a comma or the array's end is no
+/// JSON array: the plain reader stops the run there, and the parallel path,
+/// which finds an element's end as it reads the element, must not decide it.
+#[test]
+fn an_element_with_trailing_characters_is_not_decided() {
+    let p = common::program(POLICY);
+    let good = r#"{"id":"K1","name":"a","年度消费":1200,"orders":3}"#;
+    for bad in [format!("[{good} x, {good}]"), format!("[{good} {good}]"), format!("[{good}}}, {good}]")] {
+        assert_eq!(plain(&p, bad.as_bytes(), Format::Json, &[]), None, "{bad}");
+        for chunk in [1, 64, 1 << 16] {
+            let got = fast(&p, bad.as_bytes(), Format::Json, &[], Sizes { block: 1 << 12, chunk });
+            assert_eq!(got, None, "{bad}, chunk {chunk}");
+        }
+    }
+}

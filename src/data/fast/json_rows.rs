@@ -65,16 +65,17 @@ type Names<'a> = [(usize, &'a [u8])];
 /// An entry of a record: its key's place and its value's (`None`: null).
 type Entry = ((usize, usize), Option<(usize, usize)>);
 
-/// `line` split into `cells`, one per field of `fields` (`names`: their
-/// columns and aliases); `None` where the line is not a flat object this
-/// reads. `entries` collects every key and value, to tell a field written in
-/// another case from an absent one and to find kept columns.
+/// The flat object at the start of `line` (after white space) split into
+/// `cells`, one per field of `fields` (`names`: their columns and aliases):
+/// where it ends, just after its `}`; `None` where it is not a flat object
+/// this reads. `entries` collects every key and value, to tell a field written
+/// in another case from an absent one and to find kept columns.
 fn object(
     line: &[u8],
     (fields, names): (usize, &Names),
     cells: &mut Vec<Cell>,
     entries: &mut Vec<Entry>,
-) -> Option<()> {
+) -> Option<usize> {
     cells.clear();
     cells.resize(fields, None);
     entries.clear();
@@ -130,7 +131,7 @@ fn object(
             }
         }
     }
-    (ws(line, i) == line.len()).then_some(())
+    Some(i)
 }
 
 /// The end of the array element starting at `i`: the comma after it at depth
@@ -184,26 +185,37 @@ impl Rows<'_> {
             if from == bytes.len() {
                 break;
             }
-            let end = match array {
-                true => element_end(bytes, from),
-                false => memchr::memchr(b'\n', &bytes[from..]).map_or(bytes.len(), |p| from + p + 1),
+            let bom = bytes[from..].starts_with("\u{feff}".as_bytes());
+            if bom && !(first && from == 0) {
+                return Err(Fallback); // a mark the plain reader skips on the input's first line only
+            }
+            // A flat object is split as it is read, which finds an array
+            // element's end too (the comma after it); any other record is cut
+            // out whole (its line; its element, brackets and strings counted)
+            // for the plain reader.
+            let mut split = |rec: &[u8]| match bom {
+                true => None,
+                false => object(rec, (fields.len(), &names), &mut cells, &mut entries).map(|e| ws(rec, e)),
+            };
+            let (end, flat) = match array {
+                true => match split(&bytes[from..]).map(|e| from + e) {
+                    Some(e) if e == bytes.len() || bytes[e] == b',' => (e, true),
+                    _ => (element_end(bytes, from), false),
+                },
+                false => {
+                    let end = memchr::memchr(b'\n', &bytes[from..]).map_or(bytes.len(), |p| from + p + 1);
+                    (end, split(&bytes[from..end]) == Some(end - from))
+                }
             };
             start = if array { end + 1 } else { end };
             let rec = &bytes[from..end];
             lines += memchr::memchr_iter(b'\n', &bytes[counted..from]).count() as u64;
             counted = from;
-            let bom = rec.starts_with("\u{feff}".as_bytes());
-            if bom && !(first && from == 0) {
-                return Err(Fallback); // a mark the plain reader skips on the input's first line only
-            }
             let taken = batch.keys.len();
-            let split = !bom
-                && object(rec, (fields.len(), &names), &mut cells, &mut entries).is_some()
-                && absent_ok(&cells, rec, (&names, &entries))
-                && {
-                    spots.clear();
-                    keep.iter().all(|names| kept(rec, &entries, names).map(|v| spots.push(v)).is_some())
-                };
+            let split = flat && absent_ok(&cells, rec, (&names, &entries)) && {
+                spots.clear();
+                keep.iter().all(|names| kept(rec, &entries, names).map(|v| spots.push(v)).is_some())
+            };
             let raw = |i: usize| cells.get(i).copied().flatten().flatten().map(|(a, b)| &rec[a..b]);
             if split && self.decode_fields(raw, batch, &mut scratch).is_ok() {
                 let key = raw(self.program.key).unwrap_or_default();

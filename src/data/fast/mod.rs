@@ -2,8 +2,9 @@
 //! boundaries (quote-aware CSV; NDJSON lines; JSON array elements; a Parquet
 //! file's row groups, each worker reading its own), chunks decoded column by
 //! column and decided on all cores, output written in input order. Only the
-//! columns the policy reads are decoded; plain numbers are parsed straight to
-//! decimals; each output row is the key plus a precomputed suffix per tier
+//! columns the policy reads are decoded; plain numbers and ISO dates go
+//! straight onto typed columns (64-bit mantissas, day numbers: see
+//! [`crate::lookup::Column`]); each output row is the key plus a precomputed suffix per tier
 //! combination, rendered once by the plain [`Writer`] so the bytes are
 //! identical (Excel and Parquet: the plain writer itself, fed the decided rows).
 //!

@@ -16,7 +16,7 @@ use crate::lookup::Column;
 /// A worker's buffers, reused from chunk to chunk.
 #[derive(Default)]
 pub(super) struct Batch {
-    /// Decoded values, one column per field.
+    /// Decoded values, one column per field (typed while its values allow).
     pub(super) columns: Vec<Column>,
     /// Each record's kept cells (byte ranges in the chunk), record after record.
     pub(super) kept: Vec<(usize, usize)>,
