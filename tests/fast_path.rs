@@ -100,7 +100,12 @@ fn same_keeping(p: &Program, input: &[u8], format: Format, tiers_only: bool, kee
             assert_eq!(String::from_utf8_lossy(&bytes), String::from_utf8_lossy(&expected), "{sizes:?}");
             assert_eq!((summary.read, summary.written), (want.read, want.written));
             assert_eq!(summary.tiers, want.tiers, "records and money per tier");
-            assert_eq!(summary.magnitudes.first(), want.magnitudes.first());
+            // The parallel path bounds the money's magnitude (whole units rounded
+            // up) from above, by at most one unit a record: it only decides
+            // whether to hand the run to the plain path.
+            if let (Some(&got), Some(&exact)) = (summary.magnitudes.first(), want.magnitudes.first()) {
+                assert!(exact <= got && got <= exact + u128::from(want.read), "magnitude {got}, exactly {exact}");
+            }
             true
         }
     }

@@ -154,10 +154,8 @@ pub(super) fn decisions_of(mut combo: usize, radix: &[usize]) -> Vec<Decision> {
         .collect()
 }
 
-pub(super) fn combo_of(decisions: &[Decision], radix: &[usize]) -> usize {
-    let mut combo = 0;
-    for (d, &r) in decisions.iter().zip(radix).rev() {
-        combo = combo * r + d.tier.unwrap_or(r - 1);
-    }
-    combo
+/// The combination of per-dimension tier indices `at` (a dimension's tier
+/// count for none): the inverse of [`decisions_of`].
+pub(super) fn combo_of(at: &[usize], radix: &[usize]) -> usize {
+    at.iter().zip(radix).rev().fold(0, |combo, (&t, &r)| combo * r + t)
 }

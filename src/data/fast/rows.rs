@@ -10,7 +10,7 @@ use crate::compile::Program;
 use crate::data::read::SplitRecords;
 use crate::data::scan::{separators, Scan};
 use crate::data::{Format, Summary};
-use crate::eval::{Decision, Evaluator, Value};
+use crate::eval::{Evaluator, Value};
 use crate::lookup::Column;
 
 /// A worker's buffers, reused from chunk to chunk.
@@ -29,7 +29,7 @@ pub(super) struct Batch {
     separators: Vec<u32>,
     specials: Vec<u32>,
     frame: Vec<Value>,
-    decisions: Vec<Decision>,
+    decisions: Vec<crate::eval::Decision>,
 }
 
 /// `cell` appended to `text`: its place there.
@@ -335,22 +335,27 @@ impl<'p> Rows<'p> {
         let money = summary.money_field;
         let mut tally = crate::data::tally::Tally::new(&summary);
         let mut keys = Vec::with_capacity(batch.keys.len());
+        // Per dimension, the record's tier as an index (its tier, or the
+        // tiers' count for none): the place in the tally and in the radix.
+        let mut at = vec![0; dims];
         for (r, &(a, b)) in batch.keys.iter().enumerate() {
-            batch.decisions.clear();
             if batched {
-                batch.decisions.extend(
-                    batch.tiers.iter().map(|t| Decision { tier: (t[r] != u16::MAX).then_some(usize::from(t[r])) }),
-                );
+                for ((at, t), &radix) in at.iter_mut().zip(&batch.tiers).zip(&self.radix) {
+                    *at = if t[r] == u16::MAX { radix - 1 } else { usize::from(t[r]) };
+                }
             } else {
                 batch.frame.clear();
                 batch.frame.extend(batch.columns.iter().map(|c| c.get(r)));
                 ev.evaluate_into(&mut batch.frame, &mut batch.decisions).map_err(|_| Fallback)?;
+                for ((at, d), &radix) in at.iter_mut().zip(&batch.decisions).zip(&self.radix) {
+                    *at = d.tier.unwrap_or(radix - 1);
+                }
             }
-            tally.add(money.and_then(|m| batch.columns[m].num_parts(r)), &batch.decisions);
+            tally.add(money.and_then(|m| batch.columns[m].num_parts(r)), &at);
             let key = if quoted { unquote(&text[a..b], &mut scratch)? } else { &text[a..b] };
             keys.push(key_hash(key, self.seed));
             let k = self.keep.len();
-            let combo = combo_of(&batch.decisions, &self.radix);
+            let combo = combo_of(&at, &self.radix);
             if self.table {
                 // The plain reader trims a key; kept cells are as read.
                 put_cell(std::str::from_utf8(key).map_err(|_| Fallback)?.trim().as_bytes(), &mut out);
