@@ -14,7 +14,8 @@ all of them alike. Each run's wall time, CPU time (user+sys) and peak RSS come
 from wait4(2). Outputs must be byte-identical across tools (checked every run).
 Also timed, for tier only: full output (tiers, labels, strategies) as CSV and
 NDJSON, the narrow schema (bench/four_tiers.tier), the value x lifecycle
-policy (bench/lifecycle.tier), the every-feature policy
+policy (bench/lifecycle.tier) and its yardstick of the same shape without ages
+(bench/two_dimensions.tier), the every-feature policy
 (bench/all_features.tier), NDJSON and JSON array input of the same rows (up
 to 1M rows), and the plain single-threaded path (TIER_PLAIN_PATH=1, up to 1M).
 
@@ -85,6 +86,7 @@ def jobs(src, size):
     narrow = os.path.join(HERE, "four_tiers.tier")
     every = os.path.join(HERE, "all_features.tier")
     lifecycle = os.path.join(HERE, "lifecycle.tier")
+    two = os.path.join(HERE, "two_dimensions.tier")
     duck = shutil.which("duckdb")
     o = lambda name: os.path.join(OUT, f"{size}_{name}")
     plain = dict(os.environ, TIER_PLAIN_PATH="1")
@@ -101,6 +103,7 @@ def jobs(src, size):
         ("tier, full CSV", tier + [policy, src, "-o", o("full.csv")], None, None),
         ("tier, full NDJSON", tier + [policy, src, "-o", o("full.ndjson")], None, None),
         ("tier, value x lifecycle", tier + ["--tiers-only", lifecycle, src, "-o", o("life.csv")], None, None),
+        ("tier, two dimensions, no ages", tier + ["--tiers-only", two, src, "-o", o("two.csv")], None, None),
         ("tier, every feature", tier + ["--as-of", "2025-06-30", every, src, "-o", o("every.csv")], None, None),
     ]
     if size in ("100k", "1M"):  # the single-threaded path is 10x slower, JSON copies big: not at 10M
