@@ -68,17 +68,12 @@ pub(crate) const MAX_TOTAL: u128 = 79_228_162_514_264_337_593_543_950_335;
 
 /// `|d|` in whole units, rounded up.
 pub(crate) fn magnitude(d: Decimal) -> u128 {
-    magnitude_parts(d.mantissa(), d.scale())
-}
-
-/// [`magnitude`] of the decimal with mantissa `m` and scale `scale`.
-pub(crate) fn magnitude_parts(m: i128, scale: u32) -> u128 {
     // |d| ≤ Decimal::MAX < u128::MAX: the mantissa over 10^scale, rounded up.
-    let m = m.unsigned_abs();
+    let m = d.mantissa().unsigned_abs();
     // This runs for every record: most amounts fit 64 bits and have a few
     // decimals, where dividing by a constant is a multiplication.
-    let Ok(small) = u64::try_from(m) else { return m.div_ceil(10u128.pow(scale)) };
-    u128::from(match scale {
+    let Ok(small) = u64::try_from(m) else { return m.div_ceil(10u128.pow(d.scale())) };
+    u128::from(match d.scale() {
         0 => small,
         1 => small.div_ceil(10),
         2 => small.div_ceil(100),
