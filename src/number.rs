@@ -138,18 +138,19 @@ fn mantissa<T>(digits: &[u8]) -> Option<(T, u32)>
 where
     T: Copy + From<u8> + std::ops::Mul<Output = T> + std::ops::Add<Output = T>,
 {
-    let (mut m, mut scale, mut dot) = (T::from(0), 0u32, false);
-    for &b in digits {
-        match b {
-            b'0'..=b'9' => {
-                m = m * T::from(10) + T::from(b - b'0');
-                scale += u32::from(dot);
-            }
-            b'.' if !dot => dot = true,
-            _ => return None,
+    // The dot's place is noted rather than a scale counted: one test a digit.
+    let (mut m, mut dot) = (T::from(0), None);
+    for (i, &b) in digits.iter().enumerate() {
+        let d = b.wrapping_sub(b'0');
+        if d < 10 {
+            m = m * T::from(10) + T::from(d);
+        } else if b == b'.' && dot.is_none() {
+            dot = Some(i);
+        } else {
+            return None;
         }
     }
-    Some((m, scale))
+    Some((m, dot.map_or(0, |p| (digits.len() - 1 - p) as u32)))
 }
 
 /// A rate period. Rates are compared after conversion to a per-year value.
@@ -223,8 +224,16 @@ impl Date {
 
     /// Whether `b` is exactly `YYYY-MM-DD` and a day of the calendar: what
     /// [`Date::parse_iso`] accepts, without computing the day number.
+    /// The parallel reader checks the dates no rule reads with it.
     pub fn is_iso(b: &[u8]) -> bool {
-        Date::parse_iso(b).is_some()
+        let Some((y, m, d)) = iso_parts(b) else { return false };
+        let last = match m {
+            2 => 28 + YEARS.get(y as usize).map_or(0, |year| (year & 1) as u32),
+            4 | 6 | 9 | 11 => 30,
+            1..=12 => 31,
+            _ => return false,
+        };
+        (1..=last).contains(&d)
     }
 
     /// Exactly `YYYY-MM-DD` (the common case, parsed without allocation or

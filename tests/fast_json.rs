@@ -1,11 +1,11 @@
 //! The parallel path's JSON record scanner against the plain reader: NDJSON
 //! lines and JSON array elements drawn from records it splits itself (plain
-//! numbers, strings, booleans, null, spacing, a numeric key, a key in another
-//! case beside the exact one) and records it must leave to the plain reader
-//! (escapes, exponents, a repeated key, nested values, a field's key only in
-//! another case, invalid numbers, control characters, non-objects, blank
-//! lines), at tiny chunk sizes: the same output, the same rejects with the
-//! same locations, the same counts.
+//! numbers, strings, booleans, null, spacing, a numeric key, keys the CSV
+//! output quotes, a key in another case beside the exact one) and records it
+//! must leave to the plain reader (escapes, exponents, a repeated key, nested
+//! values, a field's key only in another case, invalid numbers, control
+//! characters, non-objects, blank lines), at tiny chunk sizes: the same
+//! output, the same rejects with the same locations, the same counts.
 
 #![allow(clippy::unwrap_used, clippy::panic)] // tests may fail loudly
 
@@ -51,6 +51,9 @@ const RECORDS: &[&str] = &[
     r#"{"id":"K#","name":"a","年度消费":100,"orders":3,"joined":null,"segment":null}"#,
     r#"{"id":"K#","name":"a","spend":2000000,"orders":3}"#,
     r#"{"id":"K#","name":"a","SPEND":2000000,"orders":3}"#,
+    // Keys the CSV output quotes (a comma) or copies (inner space, non-ASCII).
+    r#"{"id":"K#,x","name":"a","年度消费":1200,"orders":3}"#,
+    r#"{"id":"K# 客户","name":"a","年度消费":1200,"orders":3}"#,
     // Left to the plain reader:
     r#"{"id":"K#","name":"a","年度消费":1.5e6,"orders":3}"#,
     r#"{"id":"K#","name":"a \"quoted\" \u00e9","年度消费":100,"orders":3}"#,

@@ -46,7 +46,7 @@ use std::io::{Read, Write};
 const BLOCK: usize = 4 << 20;
 /// Records are handed to workers in chunks of about this many bytes (of
 /// text), or this many rows (of a Parquet file).
-const CHUNK: usize = 64 << 10;
+const CHUNK: usize = 256 << 10;
 /// Tier combinations (the product over dimensions) precomputed at most.
 const MAX_COMBOS: usize = 4096;
 

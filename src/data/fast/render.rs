@@ -92,7 +92,15 @@ impl Rows<'_> {
     }
 
     /// The key cell, escaped for the output format exactly as the plain writer does.
-    pub(super) fn key(&self, key: &[u8], out: &mut Vec<u8>) -> Result<(), Fallback> {
+    /// `split`: the key is a CSV cell split unquoted, which holds no `,` `"`
+    /// `\r` or `\n` (the splitter stops at them): the CSV writer copies it
+    /// as it is unless it has white space to trim.
+    pub(super) fn key(&self, key: &[u8], split: bool, out: &mut Vec<u8>) -> Result<(), Fallback> {
+        let ends = key.first().is_some_and(u8::is_ascii_graphic) && key.last().is_some_and(u8::is_ascii_graphic);
+        if split && ends && self.format == Format::Csv {
+            out.extend_from_slice(key);
+            return Ok(());
+        }
         // Most keys are printable ASCII that neither format escapes: copy them.
         if !key.is_empty() && key.iter().all(|&b| b.is_ascii_graphic() && b != b',' && b != b'"' && b != b'\\') {
             match self.format {

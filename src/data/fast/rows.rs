@@ -109,6 +109,8 @@ pub(super) struct Rows<'p> {
     /// Per field, what a plain number is multiplied by: a rate's periods per
     /// year (`count per quarter`: 4), else 1; `None` where that is not whole.
     pub(super) per_year: Vec<Option<i64>>,
+    /// Per field, how its cells are decoded (from its type and `read`).
+    pub(super) steps: Vec<super::decode::Step>,
     /// Tiers per dimension plus one ("no tier"): the mixed radix of `suffixes`.
     pub(super) radix: Vec<usize>,
     /// `--keep`: the names, their input columns (from the header), and in JSON
@@ -165,6 +167,9 @@ impl<'p> Rows<'p> {
             .collect::<Result<_, _>>()
             .map_err(|_| Fallback)?;
         let kept_columns = Vec::new();
+        let steps = (program.fields.iter().zip(&read).zip(&per_year))
+            .map(|((f, &r), &k)| super::decode::Step::of(f.ty, r, k))
+            .collect();
         Ok(Rows {
             program,
             format,
@@ -176,6 +181,7 @@ impl<'p> Rows<'p> {
             header_names: Vec::new(),
             read,
             per_year,
+            steps,
             radix,
             keep,
             kept_columns,
@@ -352,6 +358,7 @@ impl<'p> Rows<'p> {
                 }
             }
             tally.add(money.and_then(|m| batch.columns[m].num_parts(r)), &at);
+            let split = quoted && text.get(a) != Some(&b'"');
             let key = if quoted { unquote(&text[a..b], &mut scratch)? } else { &text[a..b] };
             keys.push(key_hash(key, self.seed));
             let k = self.keep.len();
@@ -366,7 +373,7 @@ impl<'p> Rows<'p> {
                 continue;
             }
             out.extend_from_slice(&self.prefix);
-            self.key(key, &mut out)?;
+            self.key(key, split, &mut out)?;
             for (i, &(a, b)) in batch.kept[r * k..(r + 1) * k].iter().enumerate() {
                 let cell = if quoted { unquote(&text[a..b], &mut scratch)? } else { &text[a..b] };
                 self.kept_cell(i, cell, &mut out)?;
