@@ -95,6 +95,34 @@ fn plain(p: &tierlang::compile::Program, input: &[u8]) -> (Vec<u8>, Vec<Shown>) 
     (out, rejects)
 }
 
+/// The parallel path skipping bad records, in blocks of `block` bytes and
+/// each of `chunks`: takes the run and gives the plain reader's output and rejects.
+fn agrees(
+    p: &tierlang::compile::Program,
+    input: &str,
+    (want, refused): (&[u8], &[Shown]),
+    block: usize,
+    chunks: &[usize],
+) {
+    for &chunk in chunks {
+        let mut got: Vec<Shown> = Vec::new();
+        let mut reject = |r: Rejected| {
+            got.push((r.error.to_string(), r.cells));
+            Ok(())
+        };
+        let skip = Some(Skip { source: "input.csv", reject: &mut reject });
+        let mut out = Vec::new();
+        let sizes = Sizes { block, chunk };
+        let shape = (Format::Csv, false, &[][..]);
+        let taken = apply(p, (input.as_bytes(), None), Format::Csv, &mut out, shape, today(), sizes, skip);
+        assert!(taken.is_ok(), "the parallel path handed the run back at chunk {chunk}");
+        if let Some(d) = common::first_difference(&out, want) {
+            panic!("output differs (fast, then plain) at chunk {chunk}, {d}");
+        }
+        assert_eq!(got, refused, "rejects at chunk {chunk}");
+    }
+}
+
 #[test]
 fn fields_no_rule_reads_are_checked_as_the_plain_reader_checks_them() {
     let p = common::program(POLICY);
@@ -114,21 +142,56 @@ fn fields_no_rule_reads_are_checked_as_the_plain_reader_checks_them() {
     for (r, row) in refused.iter().zip(&bad) {
         assert!(r.0.contains(row), "{} for {row}", r.0);
     }
-    for chunk in [1, 7, 64, 1 << 16] {
-        let mut got: Vec<Shown> = Vec::new();
-        let mut reject = |r: Rejected| {
-            got.push((r.error.to_string(), r.cells));
-            Ok(())
-        };
-        let skip = Some(Skip { source: "input.csv", reject: &mut reject });
-        let mut out = Vec::new();
-        let sizes = Sizes { block: 1 << 12, chunk };
-        let shape = (Format::Csv, false, &[][..]);
-        let taken = apply(&p, (input.as_bytes(), None), Format::Csv, &mut out, shape, today(), sizes, skip);
-        assert!(taken.is_ok(), "the parallel path handed the run back at chunk {chunk}");
-        if let Some(d) = common::first_difference(&out, &want) {
-            panic!("output differs (fast, then plain) at chunk {chunk}, {d}");
-        }
-        assert_eq!(got, refused, "rejects at chunk {chunk}");
+    agrees(&p, &input, (&want, &refused), 1 << 12, &[1, 7, 64, 1 << 16]);
+}
+
+/// Three read fields (a money first, a rate and a date later) around unread
+/// ones: the parallel path decodes records column by column in runs of 128,
+/// so a bad cell after a read field has taken the run's values must leave
+/// nothing behind.
+const RUNS: &str = r#"
+schema {
+  id: text key
+  spend: money
+  born: date
+  note: text
+  visits: count per month
+  joined: date
+}
+tier High { when spend >= 100 and visits >= 2/month and days_since(joined) <= 365 }
+tier Mid { when spend >= 100 }
+tier Low { otherwise }
+"#;
+
+#[test]
+fn a_bad_cell_anywhere_in_a_run_leaves_the_runs_columns_as_the_plain_reader_would() {
+    let p = common::program(RUNS);
+    // Per record number: what is put in its place (a bad cell in each field
+    // after the first read one, a formatted number, a quoted key, a blank
+    // line, a short record), at and around the run boundaries.
+    let special = |i: usize| -> Option<String> {
+        Some(match i {
+            0 => format!("K{i},150,2020-02-30,a,3,2025-01-01"),
+            5 => format!("K{i},\"1,500\",2000-01-01,a,3,2025-01-01"),
+            126 => format!("K{i},150,2000-01-01,,3,2025-01-01"),
+            127 => format!("K{i},150,2000-01-01,a,-3,2025-01-01"),
+            128 => format!("K{i},150,2000-01-01,a,3,2025-02-30"),
+            129 => String::new(),
+            200 => format!("\"K{i}\",150,2000-01-01,a,3,2025-01-01"),
+            255 => format!("K{i},150,2000-01-01,a"),
+            256 => format!("K{i},abc,2000-01-01,a,3,2025-01-01"),
+            300 => format!("K{i},150,2000-01-01,a,3,2025-01-01,extra"),
+            399 => format!("K{i},150,2000-01-01,a,3,soon"),
+            _ => return None,
+        })
+    };
+    let mut input = String::from("id,spend,born,note,visits,joined\n");
+    for i in 0..400 {
+        let good = format!("K{i},{}.5,2001-02-03,n{i},{}.25,2025-0{}-1{}", 90 + i % 20, i % 4, 1 + i % 6, i % 10);
+        input.push_str(&special(i).unwrap_or(good));
+        input.push('\n');
     }
+    let (want, refused) = plain(&p, input.as_bytes());
+    assert_eq!(refused.len(), 8, "{refused:#?}");
+    agrees(&p, &input, (&want, &refused), 1 << 15, &[7, 100, 4096, 1 << 16]);
 }

@@ -87,6 +87,7 @@ pub fn aggregate_sized(
                             let indexed = separators(bytes, &mut seps, &mut specials);
                             let (mut scan, mut split) = (Scan::new(bytes), Split::default());
                             while at < bytes.len() {
+                                cells.clear();
                                 at = match indexed.then(|| split.record(bytes, at, &seps, &specials, &mut cells)) {
                                     Some(Some(end)) => end,
                                     _ => record(bytes, at, &mut cells, &mut scan)?,

@@ -4,8 +4,8 @@ use super::Fallback;
 use crate::data::scan::Scan;
 pub(crate) use crate::number::{plain_number, plain_parts};
 
-/// Splits the record starting at `start` into `cells` (raw bytes, quotes kept)
-/// in one pass; returns where the next record starts. A quote inside an
+/// Splits the record starting at `start` onto the end of `cells` (raw bytes,
+/// quotes kept) in one pass; returns where the next record starts. A quote inside an
 /// unquoted field, anything after a closing quote but a separator, and a lone
 /// `\r` (the csv crate ends a record there) give up.
 pub(crate) fn record(
@@ -14,7 +14,6 @@ pub(crate) fn record(
     cells: &mut Vec<(usize, usize)>,
     scan: &mut Scan<'_>,
 ) -> Result<usize, Fallback> {
-    cells.clear();
     let n = bytes.len();
     let mut i = start;
     loop {
@@ -80,10 +79,10 @@ pub(crate) struct Split {
 }
 
 impl Split {
-    /// The record starting at `start` split into `cells` by the separators,
-    /// as [`record`] splits it; returns where the next record starts, or
-    /// `None` when the record holds a quote or a `\r` other than its line
-    /// end's (then [`record`] splits it).
+    /// The record starting at `start` split onto the end of `cells` by the
+    /// separators, as [`record`] splits it; returns where the next record
+    /// starts, or `None` (`cells` as it was) when the record holds a quote or
+    /// a `\r` other than its line end's (then [`record`] splits it).
     pub(crate) fn record(
         &mut self,
         bytes: &[u8],
@@ -92,7 +91,7 @@ impl Split {
         specials: &[u32],
         cells: &mut Vec<(usize, usize)>,
     ) -> Option<usize> {
-        cells.clear();
+        let base = cells.len();
         // Never behind `start` (a record split by [`record`] moves it on).
         self.skip_to(start, seps, specials);
         let special = specials.get(self.special).map_or(usize::MAX, |&p| p as usize);
@@ -110,6 +109,7 @@ impl Split {
                 // Only the `\r` of a `\r\n` line end is split here.
                 let next = specials.get(self.special + 1).map_or(usize::MAX, |&q| q as usize);
                 if special + 1 != p || bytes.get(special) != Some(&b'\r') || next < p {
+                    cells.truncate(base);
                     return None;
                 }
                 (end, self.special) = (special, self.special + 1);
@@ -119,6 +119,7 @@ impl Split {
             return Some(p + 1);
         }
         if special < bytes.len() {
+            cells.truncate(base);
             return None;
         }
         cells.push((cell, bytes.len()));

@@ -8,6 +8,7 @@ use super::Fallback;
 use crate::check::Ty;
 use crate::data::value::{decode, decode_text};
 use crate::eval::Value;
+use crate::lookup::Column;
 use crate::number::Date;
 
 /// What is done with a field's cells, chosen once per run from its type and
@@ -44,7 +45,7 @@ impl Step {
 }
 
 /// A decoded cell: `Value::Num(Decimal::new(m, scale))`, `Value::Date(d)`, or any value.
-enum Cell {
+pub(super) enum Cell {
     Num(i64, u32),
     Day(Date),
     Value(Value),
@@ -72,40 +73,53 @@ impl Rows<'_> {
         scratch: &mut Vec<u8>,
     ) -> Result<(), Fallback> {
         for (i, (&step, column)) in self.steps.iter().zip(&mut batch.columns).enumerate() {
-            let raw = raw(i);
-            let cell = match step {
-                // A field no tier (nor the summary) reads is only checked, as
-                // the plain path would: its column stays empty.
-                Step::CheckText if raw.is_some_and(|r| unquote(r, scratch).is_ok_and(|t| !is_blank(t))) => continue,
-                Step::CheckDate if raw.is_some_and(Date::is_iso) => continue,
-                Step::Number { ty, per_year, read } => {
-                    let cell = match raw.and_then(plain_parts) {
-                        Some(parts) => plain(ty, per_year, parts)?,
-                        None => self.decode(i, raw, scratch)?,
-                    };
-                    if !read {
-                        continue;
-                    }
-                    cell
-                }
-                Step::CheckText | Step::CheckDate | Step::Decode { read: false } => {
-                    drop(self.decode(i, raw, scratch)?);
-                    continue;
-                }
-                // An ISO date: its day straight onto the column; any other
-                // date as any other cell.
-                Step::Day => match raw.and_then(Date::parse_iso) {
-                    Some(d) => Cell::Day(d),
+            self.decode_cell((i, step), raw(i), column, scratch)?;
+        }
+        Ok(())
+    }
+
+    /// Field `i`'s cell `raw` decoded by its `step` onto its `column`; `Err`
+    /// where the column-wise decoder does not take it.
+    #[inline]
+    pub(super) fn decode_cell(
+        &self,
+        (i, step): (usize, Step),
+        raw: Option<&[u8]>,
+        column: &mut Column,
+        scratch: &mut Vec<u8>,
+    ) -> Result<(), Fallback> {
+        let cell = match step {
+            // A field no tier (nor the summary) reads is only checked, as
+            // the plain path would: its column stays empty.
+            Step::CheckText if raw.is_some_and(|r| unquote(r, scratch).is_ok_and(|t| !is_blank(t))) => return Ok(()),
+            Step::CheckDate if raw.is_some_and(Date::is_iso) => return Ok(()),
+            Step::Number { ty, per_year, read } => {
+                let cell = match raw.and_then(plain_parts) {
+                    Some(parts) => plain(ty, per_year, parts)?,
                     None => self.decode(i, raw, scratch)?,
-                },
-                Step::Decode { read: true } => self.decode(i, raw, scratch)?,
-            };
-            match cell {
-                Cell::Num(m, scale) if column.push_num(m, scale) => {}
-                Cell::Num(..) => return Err(Fallback),
-                Cell::Day(d) => column.push_day(d),
-                Cell::Value(v) => column.push(v),
+                };
+                if !read {
+                    return Ok(());
+                }
+                cell
             }
+            Step::CheckText | Step::CheckDate | Step::Decode { read: false } => {
+                drop(self.decode(i, raw, scratch)?);
+                return Ok(());
+            }
+            // An ISO date: its day straight onto the column; any other
+            // date as any other cell.
+            Step::Day => match raw.and_then(Date::parse_iso) {
+                Some(d) => Cell::Day(d),
+                None => self.decode(i, raw, scratch)?,
+            },
+            Step::Decode { read: true } => self.decode(i, raw, scratch)?,
+        };
+        match cell {
+            Cell::Num(m, scale) if column.push_num(m, scale) => {}
+            Cell::Num(..) => return Err(Fallback),
+            Cell::Day(d) => column.push_day(d),
+            Cell::Value(v) => column.push(v),
         }
         Ok(())
     }
@@ -139,7 +153,7 @@ impl Rows<'_> {
 /// A plain number (`(mantissa, scale)`) of a field of type `ty` with
 /// `per_year` periods a year, as a cell; `Err` for what the plain decoder
 /// refuses (a fraction for an integer, a negative rate) or cannot hold.
-fn plain(ty: Ty, per_year: i64, (m, scale): (i64, u32)) -> Result<Cell, Fallback> {
+pub(super) fn plain(ty: Ty, per_year: i64, (m, scale): (i64, u32)) -> Result<Cell, Fallback> {
     if ty == Ty::Integer && scale > 0 && m % 10i64.pow(scale) != 0 || ty == Ty::Rate && m < 0 {
         return Err(Fallback);
     }

@@ -56,6 +56,7 @@ pub(super) fn recover(
 ) -> Result<Part, Fallback> {
     let (mut cells, mut start, mut scan) = (Vec::new(), 0, Scan::new(bytes));
     while start < bytes.len() {
+        cells.clear();
         start = record(bytes, start, &mut cells, &mut scan)?;
     }
     plain(rows, Box::new(header.chain(bytes)), Format::Csv, ev, source)

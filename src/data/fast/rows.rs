@@ -2,12 +2,12 @@
 //! plain writer would: each output row is the key plus a precomputed suffix
 //! per tier combination.
 
-use super::cells::{record, unquote, Split};
+use super::cells::{record, unquote};
+use super::records::Records;
 use super::render::{self, combo_of, put_cell, put_combo};
 use super::{Fallback, MAX_COMBOS};
 use crate::check::Ty;
 use crate::compile::Program;
-use crate::data::read::SplitRecords;
 use crate::data::scan::{separators, Scan};
 use crate::data::{Format, Summary};
 use crate::eval::{Evaluator, Value};
@@ -27,9 +27,12 @@ pub(super) struct Batch {
     cells: Vec<u32>,
     /// The positions of the chunk's `,` and `\n`, and of its `"` and `\r`.
     separators: Vec<u32>,
-    specials: Vec<u32>,
+    pub(super) specials: Vec<u32>,
     frame: Vec<Value>,
     decisions: Vec<crate::eval::Decision>,
+    /// The buffer the next chunk's output goes into: one the writer has
+    /// written, handed back (fresh pages cost a fault each; see [`super::Pool`]).
+    pub(super) spare: Vec<u8>,
 }
 
 /// `cell` appended to `text`: its place there.
@@ -48,7 +51,7 @@ impl Batch {
     }
 
     /// A record's values of the fields `read`, each onto its column.
-    fn push_values(&mut self, values: Vec<Value>, read: &[bool]) {
+    pub(super) fn push_values(&mut self, values: Vec<Value>, read: &[bool]) {
         for ((c, v), _) in self.columns.iter_mut().zip(values).zip(read).filter(|(_, &r)| r) {
             c.push(v);
         }
@@ -101,8 +104,8 @@ pub(super) struct Rows<'p> {
     /// not bytes: Excel, Parquet.
     pub(super) table: bool,
     /// Fields per record, and the header's column names.
-    width: usize,
-    header_names: Vec<String>,
+    pub(super) width: usize,
+    pub(super) header_names: Vec<String>,
     /// Whether the tiers or the summary (its money field) read each field; an
     /// unread field is only checked, and its column stays empty.
     pub(super) read: Vec<bool>,
@@ -228,88 +231,21 @@ impl<'p> Rows<'p> {
         ev: &Evaluator,
         batch: &mut Batch,
     ) -> Rendered {
-        let width = columns.iter().flatten().max().map_or(0, |m| m + 1);
         if simdutf8::basic::from_utf8(bytes).is_err() {
             return Err(Fallback);
         }
         batch.start(self.program.fields.len());
-        let (mut cells, mut scratch) = (Vec::new(), Vec::new());
-        // Pass 1: split and decode every record into one column per field. A
-        // record the column-wise decoder does not take (a formatted number, a
-        // bad cell, a blank line) is read by the plain reader alone: decoded
-        // as the plain path would, or set aside with its reason.
-        // The chunk's separators are found in one pass; a record with a quote
-        // or a `\r` (but for its line's `\r\n`) is split on its own.
+        // Pass 1 (see `records`): split and decode every record into one
+        // column per field. The chunk's separators are found in one pass; a
+        // record with a quote or a `\r` (but for its line's `\r\n`) is split
+        // on its own.
         let indexed = separators(bytes, &mut batch.separators, &mut batch.specials);
-        let (mut scan, mut split) = (Scan::new(bytes), Split::default());
-        let mut start = 0;
-        let (mut rejects, mut records, mut lines, mut counted) = (Vec::new(), 0, 0, 0);
-        let mut plain = None; // the plain decoder, made at the first record that needs it
-        while start < bytes.len() {
-            let from = start;
-            start = match indexed.then(|| split.record(bytes, start, &batch.separators, &batch.specials, &mut cells)) {
-                Some(Some(end)) => end,
-                _ => record(bytes, start, &mut cells, &mut scan)?,
-            };
-            let taken = batch.keys.len();
-            let whole =
-                cells.len() == self.width && cells.len() >= width && !(cells.len() == 1 && cells[0].0 == cells[0].1);
-            if !whole || self.decode_record(columns, bytes, &cells, batch, &mut scratch).is_err() {
-                batch.columns.iter_mut().for_each(|c| c.truncate(taken));
-                // A record of the header's width is split already: its cells are
-                // decoded as the plain reader would; any other through it.
-                let decided = match whole {
-                    true => Some(self.plain_decode(input, bytes, &cells, &mut plain, &mut scratch)?),
-                    false => {
-                        super::recover::plain_record(self, (input.0, input.1, Format::Csv), (&bytes[from..start], b""))?
-                    }
-                };
-                match decided {
-                    None => continue, // a blank line is no record
-                    Some(Ok(row)) if whole => batch.push_values(row.values, &self.read),
-                    Some(Ok(_)) => return Err(Fallback),
-                    Some(Err(mut rejected)) => {
-                        lines += memchr::memchr_iter(b'\n', &bytes[counted..from]).count() as u64;
-                        counted = from;
-                        rejected.error.shift(records, lines);
-                        rejects.push(rejected);
-                        records += 1;
-                        continue;
-                    }
-                }
-            }
-            records += 1;
-            let key = columns[self.program.key].and_then(|c| cells.get(c)).copied().unwrap_or((0, 0));
-            batch.keys.push(key);
-            batch.kept.extend(self.kept_columns.iter().map(|&c| cells.get(c).copied().unwrap_or((0, 0))));
-        }
-        self.render(bytes, true, batch, ev, (records, rejects))
-    }
-
-    /// A record split into `cells` decoded by the plain reader's own decoder
-    /// (`plain`, made once per chunk), located as if read alone after the
-    /// header (`input`), as [`super::recover::plain_record`] locates it.
-    fn plain_decode<'s>(
-        &'s self,
-        (header, source): (&[u8], &str),
-        bytes: &[u8],
-        cells: &[(usize, usize)],
-        plain: &mut Option<SplitRecords<'s>>,
-        scratch: &mut Vec<u8>,
-    ) -> Result<Result<crate::data::Row, crate::data::Rejected>, Fallback> {
-        let reader = match plain {
-            Some(reader) => reader,
-            None => plain.insert(
-                SplitRecords::new(&self.program.fields, self.program.key, &self.header_names, self.keep)
-                    .ok_or(Fallback)?,
-            ),
-        };
-        let mut texts = Vec::with_capacity(cells.len());
-        for &(a, b) in cells {
-            texts.push(String::from_utf8(unquote(&bytes[a..b], scratch)?.to_vec()).map_err(|_| Fallback)?);
-        }
-        let line = memchr::memchr_iter(b'\n', header).count() as u64 + 1;
-        Ok(reader.decode(crate::data::Location { source: source.into(), row: 1, line: Some(line) }, texts))
+        let mut at = Records::new(bytes, indexed);
+        let seps = std::mem::take(&mut batch.separators);
+        let done = self.records(columns, input, &seps, batch, &mut at);
+        batch.separators = seps;
+        done?;
+        self.render(bytes, true, batch, ev, (at.records, at.rejects))
     }
 
     /// Decides the records whose values `batch.columns` holds and renders them:
@@ -325,7 +261,9 @@ impl<'p> Rows<'p> {
         (records, rejects): (usize, Vec<crate::data::Rejected>),
     ) -> Rendered {
         let suffix = self.suffixes.first().map_or(0, Vec::len) + self.prefix.len();
-        let mut out = Vec::with_capacity(text.len() + batch.keys.len() * suffix);
+        let mut out = std::mem::take(&mut batch.spare);
+        out.clear();
+        out.reserve(text.len() + batch.keys.len() * suffix);
         let mut summary = Summary::new(self.program);
         let mut scratch = Vec::new();
         // Pass 2: every dimension column-wise where its table allows.
