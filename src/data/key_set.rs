@@ -30,12 +30,15 @@ pub struct Repeat;
 
 impl KeySet {
     /// Adds hashes; `Err` where a run cannot be spilled.
-    pub fn extend(&mut self, hashes: impl IntoIterator<Item = u64>) -> Result<(), Repeat> {
-        for h in hashes {
-            self.run.push(h);
+    pub fn extend(&mut self, hashes: &[u64]) -> Result<(), Repeat> {
+        let mut rest = hashes;
+        while !rest.is_empty() {
+            let (now, later) = rest.split_at((RUN - self.run.len()).min(rest.len()));
+            self.run.extend_from_slice(now);
             if self.run.len() >= RUN {
                 self.spill()?;
             }
+            rest = later;
         }
         Ok(())
     }
@@ -44,8 +47,11 @@ impl KeySet {
         let bounds = group(&self.run, &mut self.grouped);
         let file = tempfile::tempfile().map_err(|_| Repeat)?;
         let mut w = BufWriter::with_capacity(1 << 16, file);
-        for h in &self.grouped {
-            w.write_all(&h.to_le_bytes()).map_err(|_| Repeat)?;
+        let mut bytes = Vec::with_capacity(1 << 16);
+        for hs in self.grouped.chunks(1 << 13) {
+            bytes.clear();
+            bytes.extend(hs.iter().flat_map(|h| h.to_le_bytes()));
+            w.write_all(&bytes).map_err(|_| Repeat)?;
         }
         self.spilled.push((w.into_inner().map_err(|_| Repeat)?, bounds));
         self.run.clear();
@@ -147,15 +153,21 @@ mod tests {
     #[test]
     fn repeats_are_found_within_and_across_spilled_runs() {
         let mut set = KeySet::default();
-        assert!(set.extend((0..(RUN as u64 * 2 + 5)).map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15))).is_ok());
+        assert!(set
+            .extend(&(0..(RUN as u64 * 2 + 5)).map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15)).collect::<Vec<u64>>())
+            .is_ok());
         assert!(set.finish().is_ok(), "distinct hashes over three runs");
         let mut set = KeySet::default();
-        set.extend(0..RUN as u64).unwrap(); // spilled
-        set.extend([7]).unwrap(); // repeats a spilled hash, found in the merge
+        set.extend(&(0..RUN as u64).collect::<Vec<u64>>()).unwrap(); // spilled
+        set.extend(&[7]).unwrap(); // repeats a spilled hash, found in the merge
+        assert!(set.finish().is_err());
+        // One slice across a spill: its repeat on the far side of it.
+        let mut set = KeySet::default();
+        set.extend(&(0..RUN as u64 + 2).chain([RUN as u64 - 1]).collect::<Vec<u64>>()).unwrap();
         assert!(set.finish().is_err());
         let mut set = KeySet::default();
-        assert!(set.extend([1, 2, 3]).is_ok());
-        assert!(set.extend([2]).is_ok());
+        assert!(set.extend(&[1, 2, 3]).is_ok());
+        assert!(set.extend(&[2]).is_ok());
         assert!(set.finish().is_err(), "in memory");
     }
 
@@ -163,10 +175,11 @@ mod tests {
     fn a_repeat_in_any_group_is_found_whichever_thread_checks_it() {
         for top in 0..PARTS as u64 {
             let mut set = KeySet::default();
-            set.extend((1..RUN as u64 * 2).map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)).unwrap();
+            set.extend(&(1..RUN as u64 * 2).map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1).collect::<Vec<u64>>())
+                .unwrap();
             let h = top << 56 | 2; // even: none of the odd hashes above
-            set.extend([h]).unwrap();
-            set.extend([h]).unwrap();
+            set.extend(&[h]).unwrap();
+            set.extend(&[h]).unwrap();
             assert!(set.finish().is_err(), "group {top}");
         }
     }
@@ -175,17 +188,17 @@ mod tests {
     fn any_distribution_and_the_zero_hash() {
         // All in one group (top byte 0), across runs: still exact.
         let mut set = KeySet::default();
-        set.extend(0..(RUN as u64 * 3)).unwrap();
+        set.extend(&(0..(RUN as u64 * 3)).collect::<Vec<u64>>()).unwrap();
         assert!(set.finish().is_ok());
         let mut set = KeySet::default();
-        set.extend([0, 5, u64::MAX]).unwrap();
+        set.extend(&[0, 5, u64::MAX]).unwrap();
         assert!(set.finish().is_ok(), "0 once is not a repeat");
         let mut set = KeySet::default();
-        set.extend([0, 5, 0]).unwrap();
+        set.extend(&[0, 5, 0]).unwrap();
         assert!(set.finish().is_err(), "0 twice is");
         let mut set = KeySet::default();
-        set.extend((0..RUN as u64 * 2).map(|i| i << 40)).unwrap(); // equal low bits: long probes, still exact
-        set.extend([(RUN as u64 + 3) << 40]).unwrap();
+        set.extend(&(0..RUN as u64 * 2).map(|i| i << 40).collect::<Vec<u64>>()).unwrap(); // equal low bits: long probes, still exact
+        set.extend(&[(RUN as u64 + 3) << 40]).unwrap();
         assert!(set.finish().is_err());
     }
 }

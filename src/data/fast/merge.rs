@@ -65,7 +65,7 @@ impl<'s> InOrder<'s> {
         // A key seen twice (or a hash collision, rarer than one in a trillion)
         // goes to the plain path, which compares the keys themselves and
         // names both records.
-        self.seen.extend(part.keys).map_err(|_| Fallback)?;
+        self.seen.extend(&part.keys).map_err(|_| Fallback)?;
         self.summary.merge(&part.summary);
         Ok(part.bytes)
     }
