@@ -10,6 +10,7 @@ use super::{usage_error, FAILED, OK};
 use std::path::{Path, PathBuf};
 use tierlang::compile::{compile, Program};
 use tierlang::coverage::Coverage;
+use tierlang::data::fast;
 use tierlang::data::output::Output;
 use tierlang::data::{DataError, Format, Reader, RejectWriter, Summary};
 use tierlang::eval::Evaluator;
@@ -413,35 +414,40 @@ fn fast_path(
     if plain_only || unfit || data == "-" {
         return Ok(None);
     }
-    let Ok(file) = std::fs::File::open(data) else { return Ok(None) };
-    let mut out = Output::create(&args.output).map_err(io)?;
-    let mut rejects = open_rejects(args)?;
-    let shape = (format, args.tiers_only, args.keep.as_slice());
-    let fast = |out: &mut Output, skip| {
-        tierlang::data::fast::apply(
-            program,
-            (file, Some(Path::new(data))),
-            input.format,
-            out,
-            shape,
-            today,
-            Default::default(),
-            skip,
-        )
-    };
-    let done = match (&mut rejects, args.on_error) {
-        (Some(report), OnError::Skip) => {
-            let mut reject = |r: tierlang::data::Rejected| {
-                tierlang::run::score::write_reject(report, &r.error, &r.cells, None).map_err(|_| ())
-            };
-            fast(&mut out, Some(tierlang::data::fast::Skip { source: &input.path, reject: &mut reject }))
-        }
-        _ => fast(&mut out, None),
-    };
-    let Ok(summary) = done else { return Ok(None) };
-    let rejects = rejects.map(|r| r.finish().map_err(io)).transpose()?;
-    tierlang::data::output::commit(out, rejects).map_err(io)?;
-    Ok(Some(summary))
+    // Betting first that the keys increase (see `fast::apply_increasing`);
+    // where they do not, once more hashing them.
+    for increasing in [input.format != Format::Parquet, false] {
+        let Ok(file) = std::fs::File::open(data) else { return Ok(None) };
+        let mut out = Output::create(&args.output).map_err(io)?;
+        let mut rejects = open_rejects(args)?;
+        let shape = (format, args.tiers_only, args.keep.as_slice());
+        let fast = |out: &mut Output, skip| {
+            let (sizes, path) = (Default::default(), Some(Path::new(data)));
+            match increasing {
+                true => fast::apply_increasing(program, file, input.format, out, shape, today, sizes, skip),
+                false => fast::apply(program, (file, path), input.format, out, shape, today, sizes, skip)
+                    .map_err(|_| fast::Handback::Plain),
+            }
+        };
+        let done = match (&mut rejects, args.on_error) {
+            (Some(report), OnError::Skip) => {
+                let mut reject = |r: tierlang::data::Rejected| {
+                    tierlang::run::score::write_reject(report, &r.error, &r.cells, None).map_err(|_| ())
+                };
+                fast(&mut out, Some(fast::Skip { source: &input.path, reject: &mut reject }))
+            }
+            _ => fast(&mut out, None),
+        };
+        let summary = match done {
+            Ok(summary) => summary,
+            Err(fast::Handback::Unsorted) if increasing => continue, // `out` and `rejects` are dropped unwritten
+            Err(_) => return Ok(None),
+        };
+        let rejects = rejects.map(|r| r.finish().map_err(io)).transpose()?;
+        tierlang::data::output::commit(out, rejects).map_err(io)?;
+        return Ok(Some(summary));
+    }
+    Ok(None)
 }
 
 /// The reject report `--rejects FILE` asks for (written only when the run succeeds).

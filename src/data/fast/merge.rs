@@ -21,6 +21,10 @@ pub(super) struct InOrder<'s> {
     lines: u64,
     counted: u64,
     seen: KeySet,
+    /// Betting that keys increase: the last key so far (`Some` while the bet
+    /// holds), and whether it was lost.
+    increasing: Option<Vec<u8>>,
+    pub(super) unsorted: bool,
     summary: Summary,
     skip: Option<Skip<'s>>,
 }
@@ -33,9 +37,11 @@ impl<'s> InOrder<'s> {
         done: Receiver<(usize, Rendered)>,
         skip: Option<Skip<'s>>,
         (lines, counted): (u64, u64),
+        increasing: bool,
     ) -> Self {
         let (early, seen, summary) = (HashMap::new(), KeySet::default(), Summary::new(program));
-        InOrder { done, early, next: 0, records: 0, lines, counted, seen, summary, skip }
+        let increasing = increasing.then(Vec::new);
+        InOrder { done, early, next: 0, records: 0, lines, counted, seen, increasing, unsorted: false, summary, skip }
     }
 
     /// The next chunk's output bytes.
@@ -65,7 +71,20 @@ impl<'s> InOrder<'s> {
         // A key seen twice (or a hash collision, rarer than one in a trillion)
         // goes to the plain path, which compares the keys themselves and
         // names both records.
-        self.seen.extend(&part.keys).map_err(|_| Fallback)?;
+        match &mut self.increasing {
+            None => self.seen.extend(&part.keys).map_err(|_| Fallback)?,
+            // Keys that only increase are distinct; the first that does not
+            // loses the bet, and the caller runs again hashing them.
+            Some(last) => match part.order.first {
+                None => {}
+                // (An empty key is never above the empty start: the bet is lost, safely.)
+                Some(first) if part.order.increasing && first > *last => *last = part.order.last,
+                Some(_) => {
+                    self.unsorted = true;
+                    return Err(Fallback);
+                }
+            },
+        }
         self.summary.merge(&part.summary);
         Ok(part.bytes)
     }

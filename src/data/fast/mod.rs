@@ -26,21 +26,21 @@ mod decode;
 mod json_rows;
 mod merge;
 mod parquet;
+mod pipeline;
 mod records;
 mod recover;
 mod render;
 mod rows;
 mod sink;
 
-pub(crate) use blocks::{fill, record_end, split, split_array, split_lines, ArrayState};
+pub(crate) use blocks::{fill, record_end, split};
 pub(crate) use cells::{is_blank, plain_number, record, unquote, Split};
 
 use super::Format;
 use super::{Rejected, Summary};
 use crate::compile::Program;
-use crate::eval::Evaluator;
 use crate::number::Date;
-use rows::{Batch, Rendered, Rows};
+use pipeline::{run_with, Cut};
 use std::io::{Read, Write};
 
 /// Input read per block; output of a block is of similar size.
@@ -50,30 +50,6 @@ const BLOCK: usize = 4 << 20;
 const CHUNK: usize = 256 << 10;
 /// Tier combinations (the product over dimensions) precomputed at most.
 const MAX_COMBOS: usize = 4096;
-
-/// Output buffers the writer has written, handed back to the workers: a fresh
-/// buffer of each chunk's output would be returned to the system when freed
-/// and faulted in again page by page (a tenth of the run's time at 10M rows).
-/// Holds at most [`POOLED`] buffers.
-#[derive(Default)]
-struct Pool(std::sync::Mutex<Vec<Vec<u8>>>);
-
-/// Buffers a [`Pool`] keeps: about as many as are in flight (two blocks' chunks).
-const POOLED: usize = 2 * BLOCK / CHUNK + 8;
-
-impl Pool {
-    fn take(&self) -> Vec<u8> {
-        self.0.lock().ok().and_then(|mut p| p.pop()).unwrap_or_default()
-    }
-
-    fn give(&self, buf: Vec<u8>) {
-        if let Ok(mut p) = self.0.lock() {
-            if p.len() < POOLED {
-                p.push(buf);
-            }
-        }
-    }
-}
 
 /// The fast path cannot handle this input; run the plain path instead.
 #[derive(Debug)]
@@ -124,16 +100,49 @@ pub fn apply<W: Write + Send>(
     sizes: Sizes,
     skip: Option<Skip<'_>>,
 ) -> Result<Summary, Fallback> {
-    match in_format {
-        Format::Csv => run_with(program, input, out, shape, today, sizes, skip, Cut::Records),
-        Format::Ndjson => run_with(program, input, out, shape, today, sizes, skip, Cut::Lines),
-        Format::Json => run_with(program, input, out, shape, today, sizes, skip, Cut::Elements),
-        Format::Parquet => match path {
-            Some(path) => parquet::run(program, path, out, shape, today, sizes.chunk, skip),
-            None => Err(Fallback),
-        },
-        Format::Xlsx => Err(Fallback),
+    match (Cut::of(in_format), in_format, path) {
+        (Some(cut), ..) => run_with(program, input, out, shape, today, sizes, skip, (cut, None)),
+        (None, Format::Parquet, Some(path)) => parquet::run(program, path, out, shape, today, sizes.chunk, skip),
+        _ => Err(Fallback),
     }
+}
+
+/// Why [`apply_increasing`] handed the run back.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Handback {
+    /// Run the plain path (as [`apply`]'s [`Fallback`]).
+    Plain,
+    /// The keys do not only increase: run [`apply`] (its output and rejects
+    /// so far are void).
+    Unsorted,
+}
+
+/// [`apply`], betting that the keys increase (an export sorted by its key,
+/// the usual case): keys that only increase (as trimmed bytes) are distinct,
+/// so instead of hashing and gathering every key to find a repeat (a tenth of
+/// the run at 10M rows), each chunk notes whether its keys increase and its
+/// first and last, and the chunks are compared in order. At the first key not
+/// above the one before, the bet is lost: [`Handback::Unsorted`], and the
+/// caller runs [`apply`] on the input again. Parquet always hashes.
+#[allow(clippy::too_many_arguments)]
+pub fn apply_increasing<W: Write + Send>(
+    program: &Program,
+    input: impl Read + Send,
+    in_format: Format,
+    out: &mut W,
+    shape: (Format, bool, &[String]),
+    today: Date,
+    sizes: Sizes,
+    skip: Option<Skip<'_>>,
+) -> Result<Summary, Handback> {
+    let cut = Cut::of(in_format).ok_or(Handback::Plain)?;
+    let mut unsorted = false;
+    run_with(program, input, out, shape, today, sizes, skip, (cut, Some(&mut unsorted))).map_err(|Fallback| {
+        match unsorted {
+            true => Handback::Unsorted,
+            false => Handback::Plain,
+        }
+    })
 }
 
 /// [`apply`] to CSV without `--keep` or skipping, at explicit block and chunk sizes.
@@ -146,241 +155,5 @@ pub fn run_sized<W: Write + Send>(
     today: Date,
     sizes: Sizes,
 ) -> Result<Summary, Fallback> {
-    run_with(program, input, out, (format, tiers_only, &[]), today, sizes, None, Cut::Records)
-}
-
-/// The run: `shape` is the output format, `--tiers-only` and the kept columns;
-/// `cut`: how the input splits into records.
-#[allow(clippy::too_many_arguments)]
-fn run_with<W: Write + Send>(
-    program: &Program,
-    mut input: impl Read + Send,
-    out: &mut W,
-    (format, tiers_only, keep): (Format, bool, &[String]),
-    today: Date,
-    sizes: Sizes,
-    skip: Option<Skip<'_>>,
-    cut: Cut,
-) -> Result<Summary, Fallback> {
-    let Sizes { block, chunk } = sizes;
-    let (block, chunk) = (block.max(1), chunk.max(1));
-    let mut rows = Rows::new(program, format, tiers_only, keep)?;
-    let ev = Evaluator::with_tables(program, today);
-    let mut buf: Vec<u8> = Vec::with_capacity(block + chunk);
-    let mut eof = false;
-    let (columns, header) = if cut == Cut::Lines {
-        (Vec::new(), Vec::new())
-    } else if cut == Cut::Elements {
-        // Up to the `[` (after a byte order mark and white space): the chunks
-        // are the elements after it.
-        loop {
-            eof = fill(&mut input, &mut buf, block, chunk)? == 0;
-            let text = buf.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&buf);
-            match text.iter().position(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n')) {
-                Some(at) if text[at] == b'[' => {
-                    let end = buf.len() - text.len() + at + 1;
-                    break (Vec::new(), buf.drain(..end).collect::<Vec<u8>>());
-                }
-                Some(_) => return Err(Fallback), // not an array: the plain path says so
-                None if eof => return Err(Fallback),
-                None => {}
-            }
-        }
-    } else {
-        loop {
-            eof = fill(&mut input, &mut buf, block, chunk)? == 0;
-            if let Some(end) = record_end(&buf, 0, eof) {
-                let columns = rows.columns(&buf[..end])?;
-                break (columns, buf.drain(..end).collect::<Vec<u8>>());
-            }
-            if eof {
-                return Err(Fallback); // no header: the plain path says what is missing
-            }
-        }
-    };
-    let mut sink = sink::Sink::new(out, &rows)?;
-    let (rows, ev, columns, header) = (&rows, &ev, &columns, &header);
-    let skipping = skip.is_some();
-    let source = skip.as_ref().map_or("input", |s| s.source);
-    // The first chunk starts after the header's lines (to place the records
-    // a chunk sets aside).
-    let header_lines = memchr::memchr_iter(b'\n', header).count() as u64;
-    // CSV chunks are read after the header, whose lines their locations count;
-    // an array's chunks are read alone, from the line they start on.
-    let counted = if cut == Cut::Elements { 0 } else { header_lines };
-    let (job_tx, job_rx) = std::sync::mpsc::channel::<Job>();
-    let job_rx = &std::sync::Mutex::new(job_rx);
-    let pool = &Pool::default();
-    // Three stages overlap: a reader cuts blocks at record boundaries, this thread
-    // evaluates each block's chunks on all cores, a writer writes in order.
-    std::thread::scope(|s| {
-        let (block_tx, block_rx) = std::sync::mpsc::sync_channel::<Result<Block, Fallback>>(1);
-        let (out_tx, out_rx) = std::sync::mpsc::sync_channel::<Vec<Vec<u8>>>(2);
-        // Processed blocks go back to the reader: no fresh pages per block.
-        let (free_tx, free_rx) = std::sync::mpsc::channel::<Vec<u8>>();
-        s.spawn(move || {
-            let mut array = ArrayState::default();
-            loop {
-                let ends = |chunks: Vec<(usize, usize)>| {
-                    let rest = chunks.last().map_or(0, |c| c.1);
-                    Ok((chunks, rest))
-                };
-                let cut_at = match cut {
-                    Cut::Records => ends(split(&buf, eof, chunk)),
-                    Cut::Lines => ends(split_lines(&buf, eof, chunk)),
-                    Cut::Elements => split_array(&buf, eof, chunk, &mut array),
-                };
-                let (chunks, rest) = match cut_at {
-                    Ok(cut) => cut,
-                    Err(e) => {
-                        let _ = block_tx.send(Err(e));
-                        return;
-                    }
-                };
-                if rest > 0 {
-                    let mut next = free_rx.try_recv().unwrap_or_else(|_| Vec::with_capacity(block + chunk));
-                    next.clear();
-                    next.extend_from_slice(&buf[rest..]);
-                    buf.truncate(chunks.last().map_or(0, |c| c.1));
-                    let full = std::mem::replace(&mut buf, next);
-                    if !chunks.is_empty() && block_tx.send(Ok((full, chunks))).is_err() {
-                        return;
-                    }
-                }
-                if eof {
-                    if !buf.is_empty() {
-                        let _ = block_tx.send(Err(Fallback)); // an unterminated quote
-                    }
-                    return;
-                }
-                match fill(&mut input, &mut buf, block, chunk) {
-                    Ok(n) => eof = n == 0,
-                    Err(e) => {
-                        let _ = block_tx.send(Err(e));
-                        return;
-                    }
-                }
-            }
-        });
-        let writer = s.spawn(move || {
-            for parts in out_rx {
-                for bytes in parts {
-                    sink.write(&bytes)?;
-                    pool.give(bytes);
-                }
-            }
-            Ok(sink)
-        });
-        // One worker per core for the whole run, fed chunk jobs across block
-        // boundaries (no barrier per block); results come back tagged with their
-        // sequence number and are put in order here.
-        let (done_tx, done_rx) = std::sync::mpsc::channel::<(usize, Rendered)>();
-        let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-        for _ in 0..workers {
-            let done_tx = done_tx.clone();
-            s.spawn(move || {
-                let mut batch = Batch::default();
-                loop {
-                    let job = match job_rx.lock() {
-                        Ok(rx) => rx.recv(),
-                        Err(_) => return,
-                    };
-                    let Ok((buf, seq, (a, b))) = job else { return };
-                    let bytes = &buf[a..b];
-                    if batch.spare.capacity() == 0 {
-                        batch.spare = pool.take();
-                    }
-                    let rendered = merge::guarded(|| {
-                        if cut == Cut::Elements {
-                            rows.json_chunk((bytes, true, seq == 0), ev, &mut batch, source)
-                                .or_else(|_| recover::elements(rows, bytes, ev, source))
-                        } else if cut == Cut::Lines {
-                            // The reader skips a byte order mark on its first line only:
-                            // one opening a later chunk is the file's data, not a mark.
-                            if seq > 0 && bytes.starts_with("\u{feff}".as_bytes()) {
-                                Err(Fallback)
-                            } else {
-                                rows.json_chunk((bytes, false, seq == 0), ev, &mut batch, source)
-                                    .or_else(|_| recover::ndjson(rows, bytes, ev, source))
-                            }
-                        } else {
-                            rows.chunk(columns, (header, source), bytes, ev, &mut batch)
-                                .or_else(|_| recover::recover(rows, header, bytes, ev, source))
-                        }
-                    });
-                    let rendered = rendered.map(|mut part| {
-                        if skipping {
-                            part.lines = memchr::memchr_iter(b'\n', bytes).count() as u64;
-                        }
-                        part
-                    });
-                    drop(buf); // before the result: the block is free once all results are in
-                    if done_tx.send((seq, rendered)).is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-        drop(done_tx);
-        let mut result = Ok(());
-        let mut next_seq = 0;
-        let mut order = merge::InOrder::new(program, done_rx, skip, (header_lines, counted));
-        // Collects the results of the next `want` chunks, in order.
-        let mut collect = |want: usize| -> Result<Vec<Vec<u8>>, Fallback> { (0..want).map(|_| order.next()).collect() };
-        // The block whose chunks are being evaluated while the next is dispatched.
-        let mut pending: Option<(std::sync::Arc<Vec<u8>>, usize)> = None;
-        for item in block_rx {
-            let step = item.and_then(|(buf, chunks)| {
-                let buf = std::sync::Arc::new(buf);
-                for &range in &chunks {
-                    job_tx.send((buf.clone(), next_seq, range)).map_err(|_| Fallback)?;
-                    next_seq += 1;
-                }
-                let done = match pending.replace((buf, chunks.len())) {
-                    Some((prev, n)) => {
-                        let parts = collect(n)?;
-                        if let Ok(v) = std::sync::Arc::try_unwrap(prev) {
-                            let _ = free_tx.send(v);
-                        }
-                        Some(parts)
-                    }
-                    None => None,
-                };
-                if let Some(parts) = done {
-                    out_tx.send(parts).map_err(|_| Fallback)?;
-                }
-                Ok(())
-            });
-            if let Err(e) = step {
-                result = Err(e);
-                break; // dropping the receiver stops the reader
-            }
-        }
-        if result.is_ok() {
-            if let Some((_, n)) = pending.take() {
-                result = collect(n).and_then(|parts| out_tx.send(parts).map_err(|_| Fallback));
-            }
-        }
-        drop(job_tx); // workers finish what is queued and stop
-        drop(out_tx);
-        let written = writer.join().unwrap_or(Err(Fallback));
-        let (sink, summary) = result.and(written).and_then(|sink| Ok((sink, order.finish()?)))?;
-        sink.finish(program, &summary)?;
-        Ok(summary)
-    })
-}
-
-/// A chunk to evaluate: its block, its place in the output, its byte range.
-type Job = (std::sync::Arc<Vec<u8>>, usize, (usize, usize));
-
-/// A block of whole records and its chunks.
-type Block = (Vec<u8>, Vec<(usize, usize)>);
-
-/// How the input splits into records: CSV records after a header, NDJSON
-/// lines, or the elements of a JSON array.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Cut {
-    Records,
-    Lines,
-    Elements,
+    run_with(program, input, out, (format, tiers_only, &[]), today, sizes, None, (Cut::Records, None))
 }

@@ -85,7 +85,7 @@ pub(super) fn run<W: Write + Send>(
             });
         }
         drop(done_tx);
-        let mut order = InOrder::new(program, done_rx, skip, (0, 0));
+        let mut order = InOrder::new(program, done_rx, skip, (0, 0), false);
         let mut sent = 0;
         let send_next = |sent: &mut usize| -> Result<(), Fallback> {
             if *sent < shares.len() {

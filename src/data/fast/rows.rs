@@ -75,6 +75,8 @@ pub(super) struct Part {
     pub(super) bytes: Vec<u8>,
     pub(super) summary: Summary,
     pub(super) keys: Vec<u64>,
+    /// Where the run bets on increasing keys, their order instead of `keys`.
+    pub(super) order: KeyOrder,
     pub(super) rejects: Vec<crate::data::Rejected>,
     pub(super) records: usize,
     pub(super) lines: u64,
@@ -86,9 +88,38 @@ pub(super) type Rendered = Result<Part, Fallback>;
 /// fingerprint hash, fast on short keys; a collision only costs a plain run.
 /// The seed is random per run, so no input can be made to collide on purpose.
 pub(super) fn key_hash(key: &[u8], seed: u64) -> u64 {
+    xxhash_rust::xxh3::xxh3_64_with_seed(compared(key), seed)
+}
+
+/// A key as the plain reader compares it: trimmed (Unicode white space).
+fn compared(key: &[u8]) -> &[u8] {
     let plain = key.first().is_some_and(u8::is_ascii_graphic) && key.last().is_some_and(u8::is_ascii_graphic);
-    let key = if plain { key } else { std::str::from_utf8(key).map_or(key, |k| k.trim().as_bytes()) };
-    xxhash_rust::xxh3::xxh3_64_with_seed(key, seed)
+    if plain {
+        key
+    } else {
+        std::str::from_utf8(key).map_or(key, |k| k.trim().as_bytes())
+    }
+}
+
+/// A chunk's keys in order, where the run bets they increase (see
+/// [`super::apply_increasing`]): whether each is greater than the one before
+/// (as compared bytes), and the first and the last.
+#[derive(Debug, Default)]
+pub(super) struct KeyOrder {
+    pub(super) increasing: bool,
+    pub(super) first: Option<Vec<u8>>,
+    pub(super) last: Vec<u8>,
+}
+
+impl KeyOrder {
+    fn add(&mut self, key: &[u8]) {
+        match self.first {
+            None => (self.increasing, self.first) = (true, Some(key.to_vec())),
+            Some(_) => self.increasing &= key > self.last.as_slice(),
+        }
+        self.last.clear();
+        self.last.extend_from_slice(key);
+    }
 }
 
 /// What a row needs: the program, the header bytes and the per-tier suffixes.
@@ -123,6 +154,9 @@ pub(super) struct Rows<'p> {
     pub(super) kept_json: Vec<Vec<u8>>,
     /// The seed of the key hashes.
     pub(super) seed: u64,
+    /// Whether the run bets that keys increase: each chunk notes their
+    /// order instead of hashing them.
+    pub(super) increasing: bool,
     pub(super) tiers_only: bool,
 }
 
@@ -190,6 +224,7 @@ impl<'p> Rows<'p> {
             kept_columns,
             kept_json,
             tiers_only,
+            increasing: false,
             seed: {
                 use std::hash::BuildHasher;
                 std::collections::hash_map::RandomState::new().hash_one(0u8)
@@ -278,7 +313,8 @@ impl<'p> Rows<'p> {
         // Pass 3: decisions (record by record where not batched) and output.
         let money = summary.money_field;
         let mut tally = crate::data::tally::Tally::new(&summary);
-        let mut keys = Vec::with_capacity(batch.keys.len());
+        let mut keys = Vec::with_capacity(if self.increasing { 0 } else { batch.keys.len() });
+        let mut order = KeyOrder::default();
         // Per dimension, the record's tier as an index (its tier, or the
         // tiers' count for none): the place in the tally and in the radix.
         let mut at = vec![0; dims];
@@ -298,7 +334,10 @@ impl<'p> Rows<'p> {
             tally.add(money.and_then(|m| batch.columns[m].num_parts(r)), &at);
             let split = quoted && text.get(a) != Some(&b'"');
             let key = if quoted { unquote(&text[a..b], &mut scratch)? } else { &text[a..b] };
-            keys.push(key_hash(key, self.seed));
+            match self.increasing {
+                true => order.add(compared(key)),
+                false => keys.push(key_hash(key, self.seed)),
+            }
             let k = self.keep.len();
             let combo = combo_of(&at, &self.radix);
             if self.table {
@@ -320,6 +359,6 @@ impl<'p> Rows<'p> {
         }
         tally.finish(&mut summary);
         (summary.read, summary.rejected) = (records as u64, rejects.len() as u64);
-        Ok(Part { bytes: out, summary, keys, rejects, records, lines: 0 })
+        Ok(Part { bytes: out, summary, keys, order, rejects, records, lines: 0 })
     }
 }
