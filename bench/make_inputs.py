@@ -4,6 +4,7 @@
     python3 bench/make_inputs.py dirty IN.csv OUT.csv   # one bad cell per 1000 rows; prints how many
     python3 bench/make_inputs.py ndjson IN.csv OUT.ndjson
     python3 bench/make_inputs.py json IN.csv OUT.json   # one JSON array
+    python3 bench/make_inputs.py shuffled IN.csv OUT.csv  # the rows in a random (seeded) order
 
 The dirty copy puts, in every 1000th data row, a value no reader may accept
 into a column the tiers read: an amount `n/a` or `12.3.4`, a count `x` or
@@ -11,9 +12,15 @@ into a column the tiers read: an amount `n/a` or `12.3.4`, a count `x` or
 DuckDB's `ignore_errors`. (Only read columns: DuckDB does not cast a column
 a query does not select, so a bad date there would be skipped by tier, which
 checks every declared column, and kept by DuckDB.)
+
+The shuffled copy is the same rows with their keys out of order: tier bets
+that an export's keys increase and checks their order instead of hashing
+them; here the bet is lost at the first chunk and the run starts again,
+hashing every key.
 """
 import csv
 import json
+import random
 import sys
 
 BAD = [(3, "n/a"), (4, "x"), (3, "12.3.4"), (4, "-")]
@@ -53,6 +60,17 @@ def json_array(src, dst):
         g.write("\n]\n")
 
 
+def shuffled(src, dst):
+    with open(src, newline="", encoding="utf-8") as f:
+        r = csv.reader(f)
+        head, rows = next(r), list(r)
+    random.Random(7).shuffle(rows)
+    with open(dst, "w", newline="", encoding="utf-8") as g:
+        w = csv.writer(g, lineterminator="\n")
+        w.writerow(head)
+        w.writerows(rows)
+
+
 if __name__ == "__main__":
     kind, src, dst = sys.argv[1:4]
-    {"dirty": dirty, "ndjson": ndjson, "json": json_array}[kind](src, dst)
+    {"dirty": dirty, "ndjson": ndjson, "json": json_array, "shuffled": shuffled}[kind](src, dst)

@@ -18,7 +18,8 @@ run (retention rules, a budget), against the same policy compiled to SQL by
 tier, movement, metrics and budget must agree. --write replaces the RFM section
 of BENCHMARKS.md with the tables.
 
-Setup (once): python3 -m pip install -r bench/requirements.txt pandas==2.2.3;
+Setup (once): python3 -m pip install -r bench/requirements.txt pandas==2.2.3
+duckdb==1.1.3 (--x10 makes the big log with DuckDB's Python module);
 cargo build --release. Data: ../shared/data (see its README).
 """
 import argparse

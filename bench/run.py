@@ -16,7 +16,8 @@ Also timed, for tier only: full output (tiers, labels, strategies) as CSV and
 NDJSON, the narrow schema (bench/four_tiers.tier), the value x lifecycle
 policy (bench/lifecycle.tier) and its yardstick of the same shape without ages
 (bench/two_dimensions.tier), the every-feature policy
-(bench/all_features.tier), NDJSON and JSON array input of the same rows (up
+(bench/all_features.tier), the same rows with their keys shuffled (tier's bet
+that keys increase lost: it runs again hashing them), NDJSON and JSON array input of the same rows (up
 to 1M rows), and the plain single-threaded path (TIER_PLAIN_PATH=1, up to 1M).
 
 Setup (once):  python3 -m pip install -r bench/requirements.txt
@@ -105,6 +106,9 @@ def jobs(src, size):
         ("tier, value x lifecycle", tier + ["--tiers-only", lifecycle, src, "-o", o("life.csv")], None, None),
         ("tier, two dimensions, no ages", tier + ["--tiers-only", two, src, "-o", o("two.csv")], None, None),
         ("tier, every feature", tier + ["--as-of", "2025-06-30", every, src, "-o", o("every.csv")], None, None),
+        # The same rows out of key order (another output order: not compared).
+        ("tier, keys shuffled", tier + ["--tiers-only", policy, made("shuffled", src, size, "csv")[0], "-o",
+                                        o("shuffled.csv")], None, None),
     ]
     if size in ("100k", "1M"):  # the single-threaded path is 10x slower, JSON copies big: not at 10M
         nd, _ = made("ndjson", src, size, "ndjson")

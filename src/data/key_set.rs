@@ -1,17 +1,17 @@
 //! The keys of a parallel run, checked for repeats in bounded memory: 64-bit
-//! key hashes are gathered in runs of 1M, each grouped by its top byte (one
+//! key hashes are gathered in runs of 512Ki, each grouped by its top byte (one
 //! counting pass: the hashes are uniform) and spilled to an anonymous temporary
 //! file. At the end each of the 256 groups is gathered from every run and
 //! checked with a small hash table that fits in cache. Ten million keys cost
-//! 16 MiB of memory and 80 MB of disk, not a hash set of hundreds of MiB, and
+//! 8 MiB of memory and 80 MB of disk, not a hash set of hundreds of MiB, and
 //! no sorting: every hash is moved, written and read once.
 
 use std::io::{BufWriter, Write};
 use std::os::unix::fs::FileExt;
 
-/// Hashes held in memory before a run is grouped and spilled (8 MiB, plus as
+/// Hashes held in memory before a run is grouped and spilled (4 MiB, plus as
 /// much again to group them; small in unit tests, so that they cross runs).
-const RUN: usize = if cfg!(test) { 1 << 10 } else { 1 << 20 };
+const RUN: usize = if cfg!(test) { 1 << 10 } else { 1 << 19 };
 /// Groups, by the top byte of the hash.
 const PARTS: usize = 256;
 

@@ -17,8 +17,9 @@ use std::io::{Read, Write};
 #[derive(Default)]
 struct Pool(std::sync::Mutex<Vec<Vec<u8>>>);
 
-/// Buffers a [`Pool`] keeps: about as many as are in flight (two blocks' chunks).
-const POOLED: usize = 2 * BLOCK / CHUNK + 8;
+/// Buffers a [`Pool`] keeps: a block's chunks and a few (more would only
+/// raise the peak: two blocks' worth are in flight at most).
+const POOLED: usize = BLOCK / CHUNK + 4;
 
 impl Pool {
     fn take(&self) -> Vec<u8> {
