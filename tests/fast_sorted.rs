@@ -221,5 +221,9 @@ fn the_cli_runs_again_hashing_keys_when_the_bet_is_lost() {
         let repeated = usize::from(name == "a repeat at the end");
         assert_eq!(out.lines().count() - 1, 5000 - 1 - repeated, "{name}");
         assert_eq!(rejects.lines().filter(|l| l.contains('K')).count(), 1 + repeated, "{name}:\n{rejects}");
+        // The run that lost the bet leaves no temporary file behind.
+        let names = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap());
+        let left: Vec<String> = names.filter(|n| n.starts_with(".tier-")).collect();
+        assert!(left.is_empty(), "{name}: {left:?}");
     }
 }
