@@ -209,8 +209,6 @@ impl Rows<'_> {
             };
             start = if array { end + 1 } else { end };
             let rec = &bytes[from..end];
-            lines += memchr::memchr_iter(b'\n', &bytes[counted..from]).count() as u64;
-            counted = from;
             let taken = batch.keys.len();
             let split = flat && absent_ok(&cells, rec, (&names, &entries)) && {
                 spots.clear();
@@ -234,6 +232,9 @@ impl Rows<'_> {
                     records += 1;
                 }
                 Some(Err(mut rejected)) => {
+                    // Lines are counted up to a record set aside only.
+                    lines += memchr::memchr_iter(b'\n', &bytes[counted..from]).count() as u64;
+                    counted = from;
                     rejected.error.shift(records, lines);
                     rejects.push(rejected);
                     records += 1;
