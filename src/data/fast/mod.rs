@@ -5,7 +5,7 @@
 //! columns the policy reads are decoded; plain numbers and ISO dates go
 //! straight onto typed columns (64-bit mantissas, day numbers: see
 //! [`crate::lookup::Column`]); each output row is the key plus a precomputed suffix per tier
-//! combination, rendered once by the plain [`Writer`] so the bytes are
+//! combination, rendered once by the plain [`Writer`](crate::data::Writer) so the bytes are
 //! identical (Excel and Parquet: the plain writer itself, fed the decided rows).
 //!
 //! A record the column decoder does not take is decoded by the plain reader's
