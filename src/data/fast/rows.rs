@@ -31,7 +31,7 @@ pub(super) struct Batch {
     frame: Vec<Value>,
     decisions: Vec<crate::eval::Decision>,
     /// The buffer the next chunk's output goes into: one the writer has
-    /// written, handed back (fresh pages cost a fault each; see [`super::Pool`]).
+    /// written, handed back (fresh pages cost a fault each; see `pipeline::Pool`).
     pub(super) spare: Vec<u8>,
 }
 
