@@ -187,11 +187,15 @@ impl<'p> Rows<'p> {
             }
         }
         let key = columns.get(self.program.key).copied().flatten();
-        for record in cells.chunks_exact(w) {
-            batch.keys.push(key.and_then(|c| record.get(c)).copied().unwrap_or((0, 0)));
-            batch.kept.extend(self.kept_columns.iter().map(|&c| record.get(c).copied().unwrap_or((0, 0))));
-        }
+        cells.chunks_exact(w).for_each(|record| self.note(key, record, batch));
         Ok(())
+    }
+
+    /// A decoded record's key (in input column `key`) and kept cells, as
+    /// byte ranges, for the output.
+    fn note(&self, key: Option<usize>, cells: &[(usize, usize)], batch: &mut Batch) {
+        batch.keys.push(key.and_then(|c| cells.get(c)).copied().unwrap_or((0, 0)));
+        batch.kept.extend(self.kept_columns.iter().map(|&c| cells.get(c).copied().unwrap_or((0, 0))));
     }
 
     /// One record (its `cells` and the bytes it spans) decoded on its own;
@@ -230,9 +234,7 @@ impl<'p> Rows<'p> {
             }
         }
         at.records += 1;
-        let key = columns[self.program.key].and_then(|c| cells.get(c)).copied().unwrap_or((0, 0));
-        batch.keys.push(key);
-        batch.kept.extend(self.kept_columns.iter().map(|&c| cells.get(c).copied().unwrap_or((0, 0))));
+        self.note(columns.get(self.program.key).copied().flatten(), cells, batch);
         Ok(())
     }
 
