@@ -123,6 +123,11 @@ fn three_months_of_movements_holds_and_budgets() {
         serde_json::json!({"tier": "SuperVIP", "amount": 500000, "customers": 4, "per_customer_min": 125000, "per_customer_max": 125000})
     );
     assert_eq!(b[1]["total"], 1200);
+    // Odd cents: one VIP gets a cent more than the others.
+    assert_eq!(
+        b[1]["tiers"][1],
+        serde_json::json!({"tier": "VIP", "amount": 261.82, "customers": 3, "per_customer_min": 87.27, "per_customer_max": 87.28})
+    );
 }
 
 /// The chained runs give what one replay of the three months gives (the library,

@@ -72,22 +72,29 @@ pub(super) fn report(
         let dim = &program.dimensions[b.dimension];
         let currency = b.currency.clone().unwrap_or_default();
         let _ = writeln!(text, "budget {}: {currency}{} over `{}`", b.name, a.total, dim.name);
+        // Per tier: its customers, and the lowest and highest amount one got
+        // (one amount unless odd cents differ), in one pass over the customers.
+        let mut each: Vec<(usize, Option<Decimal>, Option<Decimal>)> = vec![(0, None, None); dim.tiers.len()];
+        for (tier, amount) in tiers_of.iter().zip(&a.per_record) {
+            if let Some((n, lo, hi)) = tier.and_then(|t| each.get_mut(t)) {
+                *n += 1;
+                // As `Iterator::min` and `max` pick among equal ones (1.0 and 1.00 print apart).
+                *lo = Some(lo.filter(|l| *l <= *amount).unwrap_or(*amount));
+                *hi = Some(hi.filter(|h| *h > *amount).unwrap_or(*amount));
+            }
+        }
         let mut tiers = Vec::new();
-        for (t, amount) in a.per_tier.iter().enumerate().take(dim.tiers.len()) {
-            // Per customer: one amount, or the lowest and highest when odd cents differ.
-            let each: Vec<Decimal> =
-                (0..tiers_of.len()).filter(|&i| tiers_of[i] == Some(t)).map(|i| a.per_record[i]).collect();
-            let (lo, hi) = (each.iter().min().copied(), each.iter().max().copied());
+        for ((t, amount), &(n, lo, hi)) in a.per_tier.iter().enumerate().zip(&each) {
             let per = match (lo, hi) {
-                (Some(l), Some(h)) if l == h => format!(" ({} customers, {currency}{l} each)", each.len()),
-                (Some(l), Some(h)) => format!(" ({} customers, {currency}{l} to {currency}{h} each)", each.len()),
+                (Some(l), Some(h)) if l == h => format!(" ({n} customers, {currency}{l} each)"),
+                (Some(l), Some(h)) => format!(" ({n} customers, {currency}{l} to {currency}{h} each)"),
                 _ => " (no customers)".to_string(),
             };
             let _ = writeln!(text, "  {} {currency}{amount}{per}", layout::left(&dim.tiers[t].name, 16));
             tiers.push(serde_json::json!({
                 "tier": dim.tiers[t].name,
                 "amount": tierlang::check::decimal_json(*amount),
-                "customers": each.len(),
+                "customers": n,
                 "per_customer_min": lo.map(tierlang::check::decimal_json),
                 "per_customer_max": hi.map(tierlang::check::decimal_json),
             }));

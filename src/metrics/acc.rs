@@ -7,7 +7,6 @@ use crate::check::AggKind;
 use crate::compile::AggProgram;
 use crate::eval::{order, Value};
 use crate::number::Decimal;
-use std::borrow::Cow;
 use std::cmp::Ordering;
 
 #[derive(Debug, Clone)]
@@ -55,31 +54,31 @@ pub(super) fn empty(agg: &AggProgram) -> Acc {
 
 /// Missing values are skipped, as SQL aggregates skip NULL. `seen`: the
 /// distinct values and this accumulator's index there.
-pub(super) fn update(acc: &mut Acc, kind: AggKind, v: Cow<'_, Value>, seen: (&mut Distinct, usize)) {
+pub(super) fn update(acc: &mut Acc, kind: AggKind, v: &Value, seen: (&mut Distinct, usize)) {
     match acc {
         Acc::Count(c) => *c += 1,
         Acc::Distinct { count, last } => {
             // Events of one invoice usually come together: skip the lookup then.
-            if !matches!(*v, Value::Missing) && *v != *last {
-                *count += u64::from(seen.0.insert(seen.1, &v));
-                match (last, &*v) {
+            if !matches!(v, Value::Missing) && v != last {
+                *count += u64::from(seen.0.insert(seen.1, v));
+                match (last, v) {
                     (Value::Text(l), Value::Text(t)) => {
                         l.clear();
                         l.push_str(t);
                     }
-                    (last, _) => *last = v.into_owned(),
+                    (last, _) => *last = v.clone(),
                 }
             }
         }
         Acc::Sum(s, m) => {
-            if let Value::Num(d) = *v {
-                add_term(s, m, d);
+            if let Value::Num(d) = v {
+                add_term(s, m, *d);
             }
         }
         Acc::Extreme(best) => extreme(best, kind, v),
         Acc::Avg(s, n, m) => {
-            if let Value::Num(d) = *v {
-                add_term(s, m, d);
+            if let Value::Num(d) = v {
+                add_term(s, m, *d);
                 *n += 1;
             }
         }
@@ -87,10 +86,10 @@ pub(super) fn update(acc: &mut Acc, kind: AggKind, v: Cow<'_, Value>, seen: (&mu
 }
 
 /// `v` kept in `best` where it is the new minimum or maximum.
-fn extreme(best: &mut Value, kind: AggKind, v: Cow<'_, Value>) {
+fn extreme(best: &mut Value, kind: AggKind, v: &Value) {
     let want = if kind == AggKind::Min { Ordering::Less } else { Ordering::Greater };
-    if !matches!(*v, Value::Missing) && (matches!(best, Value::Missing) || order(&v, best) == Some(want)) {
-        *best = v.into_owned();
+    if !matches!(v, Value::Missing) && (matches!(best, Value::Missing) || order(v, best) == Some(want)) {
+        *best = v.clone();
     }
 }
 
@@ -104,7 +103,7 @@ pub(super) fn combine(acc: &mut Acc, other: Acc, kind: AggKind) {
             add_sums(s, ms, t, mt);
             *n += m;
         }
-        (Acc::Extreme(best), Acc::Extreme(v)) => extreme(best, kind, Cow::Owned(v)),
+        (Acc::Extreme(best), Acc::Extreme(v)) => extreme(best, kind, &v),
         _ => {}
     }
 }

@@ -155,7 +155,7 @@ impl<'p> Aggregation<'p> {
                 None => std::borrow::Cow::Owned(Value::Missing),
             };
             let at = customer * n + j;
-            update(&mut self.accs[at], agg.kind, v, (&mut self.distinct, at));
+            update(&mut self.accs[at], agg.kind, &v, (&mut self.distinct, at));
         }
         self.counts.used += 1;
         Outcome::Used
@@ -176,7 +176,6 @@ impl<'p> Aggregation<'p> {
         // Their customers' indices here, for their distinct values' owners.
         let mut mine_of = Vec::with_capacity(other.keys.len());
         for (key, text) in other.keys {
-            let theirs: Vec<Acc> = accs.by_ref().take(n).collect();
             let mine = match self.index.get(&key) {
                 Some(&i) => i as usize,
                 None => {
@@ -188,7 +187,7 @@ impl<'p> Aggregation<'p> {
                 }
             };
             mine_of.push(mine);
-            for (j, acc) in theirs.into_iter().enumerate() {
+            for (j, acc) in accs.by_ref().take(n).enumerate() {
                 combine(&mut self.accs[mine * n + j], acc, self.program.aggregates[j].kind);
             }
         }

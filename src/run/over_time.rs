@@ -9,14 +9,14 @@ use crate::eval::{Decision, Value};
 use crate::history::{self, Movement, State};
 use crate::number::{Date, Decimal};
 use indexmap::IndexMap;
-use std::collections::HashSet;
 
 /// The retention rules at work over one run.
 #[derive(Debug)]
 pub struct OverTime {
     today: Date,
     previous: IndexMap<String, Vec<State>>,
-    seen: HashSet<String>,
+    /// Per previous customer, whether this run has it (by index in `previous`).
+    seen: Vec<bool>,
     /// Per dimension: previous tier × tier now.
     pub matrices: Vec<Migration>,
     /// Per dimension: how many records made each [`Movement`].
@@ -41,10 +41,11 @@ impl OverTime {
                 Migration::new(&d.name, names.clone(), names)
             })
             .collect();
+        let previous = previous.unwrap_or_default();
         OverTime {
             today,
-            previous: previous.unwrap_or_default(),
-            seen: HashSet::new(),
+            seen: vec![false; previous.len()],
+            previous,
             matrices,
             movements: vec![[0; Movement::ALL.len()]; program.dimensions.len()],
             money: program.fields.iter().position(|f| f.ty == crate::check::Ty::Money),
@@ -61,7 +62,11 @@ impl OverTime {
     /// Moves one record's `decisions` (its criteria's tiers) under the rules;
     /// returns its history cells.
     pub fn step(&mut self, program: &Program, record: &Record, decisions: &mut [Decision]) -> Vec<serde_json::Value> {
-        let before = self.previous.get(&record.key);
+        let found = self.previous.get_full(&record.key);
+        if let Some((i, _, _)) = found {
+            self.seen[i] = true;
+        }
+        let before = found.map(|(_, _, s)| s);
         let money = money_of(self.money, &record.values);
         let mut cells = Vec::with_capacity(4 * program.dimensions.len());
         for (d, dim) in program.dimensions.iter().enumerate() {
@@ -73,7 +78,6 @@ impl OverTime {
             self.movements[d][movement_index(step.movement)] += 1;
             cells.extend(cells_of(state, step.movement, &step.state));
         }
-        self.seen.insert(record.key.clone());
         cells
     }
 
@@ -81,7 +85,8 @@ impl OverTime {
     /// cells (`gone`).
     pub fn gone(&mut self, program: &Program) -> Vec<(String, Vec<serde_json::Value>)> {
         let mut out = Vec::new();
-        for (key, states) in self.previous.iter().filter(|(k, _)| !self.seen.contains(*k)) {
+        let gone = self.previous.iter().zip(&self.seen).filter(|(_, seen)| !**seen);
+        for ((key, states), _) in gone {
             let mut cells = Vec::new();
             for (d, dim) in program.dimensions.iter().enumerate() {
                 let state = states.get(d);

@@ -6,11 +6,13 @@
 
 use super::table::{Column, Kind, Out, SummaryTable, Table};
 use super::Format;
-use crate::check::StrategyValue;
 use crate::compile::Program;
 use crate::eval::Decision;
-use indexmap::IndexMap;
 use std::io::Write;
+
+mod cells;
+
+use cells::{flatten, strategy_kinds};
 
 pub struct Writer<'p, W: Write> {
     out: Sink<W>,
@@ -23,6 +25,8 @@ pub struct Writer<'p, W: Write> {
     kinds: Vec<Vec<Kind>>,
     /// Typed tables: the tier and strategy cells of each tier combination seen.
     tier_cells: std::collections::HashMap<Vec<Option<usize>>, Vec<Out>>,
+    /// CSV: the same, as text.
+    csv_cells: std::collections::HashMap<Vec<Option<usize>>, Vec<String>>,
     /// Extra columns after the tiers and strategies (e.g. `tier apply --explain`).
     extra: Vec<Column>,
     /// Only the key and each dimension's tier name (`tier apply --tiers-only`).
@@ -99,6 +103,7 @@ impl<'p, W: Write> Writer<'p, W> {
             columns,
             kinds,
             tier_cells: Default::default(),
+            csv_cells: Default::default(),
             first: true,
             extra,
             tiers_only,
@@ -197,34 +202,45 @@ impl<'p, W: Write> Writer<'p, W> {
         decisions: &[Decision],
         extra: &[serde_json::Value],
     ) -> std::io::Result<()> {
-        let kept_cell = |i: usize| kept.get(i).cloned().unwrap_or_default();
         if let Sink::Table(..) = self.out {
             let cells = self.typed_row(key, kept, decisions, extra)?;
             let Sink::Table(table, out) = &mut self.out else { return Ok(()) };
             return table.row(&cells, out);
         }
         if self.format == Format::Csv {
-            let mut cells = vec![key.to_string()];
-            cells.extend((0..self.kept.len()).map(kept_cell));
-            for (i, ((d, cols), dec)) in self.program.dimensions.iter().zip(&self.columns).zip(decisions).enumerate() {
-                let tier = dec.tier.and_then(|i| d.tiers.get(i));
-                cells.push(tier.map_or(String::new(), |t| t.name.clone()));
-                if self.tiers_only {
-                    continue;
-                }
-                cells.push(tier.and_then(|t| t.label.clone()).unwrap_or_default());
-                let strategy = crate::combine::strategy(self.program, decisions, i);
-                let flat: IndexMap<String, &StrategyValue> =
-                    strategy.as_deref().map(flatten).unwrap_or_default().into_iter().collect();
-                cells.extend(cols.iter().map(|c| flat.get(c).map_or(String::new(), |v| v.to_text())));
+            // The tier and strategy cells depend on the decisions alone: made once
+            // per combination, as for typed tables.
+            let combo: Vec<Option<usize>> = decisions.iter().map(|d| d.tier).collect();
+            if self.csv_cells.len() < 4096 && !self.csv_cells.contains_key(&combo) {
+                let cells = self.csv_cells_of(decisions);
+                self.csv_cells.insert(combo.clone(), cells);
             }
-            cells.extend(extra.iter().map(|v| match v {
-                serde_json::Value::String(s) => s.clone(),
-                serde_json::Value::Null => String::new(),
-                other => other.to_string(),
-            }));
-            return self.csv_row(&cells);
+            let fresh;
+            let tiers = match self.csv_cells.get(&combo) {
+                Some(cells) => cells,
+                None => {
+                    fresh = self.csv_cells_of(decisions);
+                    &fresh
+                }
+            };
+            let Sink::Csv(csv) = &mut self.out else { return Ok(()) };
+            csv.write_field(key)?;
+            for i in 0..self.kept.len() {
+                csv.write_field(kept.get(i).map_or("", String::as_str))?;
+            }
+            for cell in tiers {
+                csv.write_field(cell)?;
+            }
+            for v in extra {
+                match v {
+                    serde_json::Value::String(s) => csv.write_field(s)?,
+                    serde_json::Value::Null => csv.write_field("")?,
+                    other => csv.write_field(other.to_string())?,
+                }
+            }
+            return Ok(csv.write_record(None::<&[u8]>)?);
         }
+        let kept_cell = |i: usize| kept.get(i).cloned().unwrap_or_default();
         let kept: Vec<(String, serde_json::Value)> =
             self.kept.iter().enumerate().map(|(i, n)| (n.clone(), serde_json::Value::String(kept_cell(i)))).collect();
         let mut record = self.json_record(key, kept, decisions);
@@ -308,33 +324,6 @@ impl<'p, W: Write> Writer<'p, W> {
         Ok(cells)
     }
 
-    /// Per dimension the tier and label, and the strategy (columns, or JSON in Parquet).
-    fn tier_cells_of(&self, decisions: &[Decision]) -> Vec<Out> {
-        let mut cells = Vec::new();
-        let json = self.format == Format::Parquet;
-        for (i, ((d, cols), kinds)) in self.program.dimensions.iter().zip(&self.columns).zip(&self.kinds).enumerate() {
-            let tier = decisions.get(i).and_then(|dec| dec.tier).and_then(|t| d.tiers.get(t));
-            cells.push(tier.map_or(Out::Null, |t| Out::Text(t.name.clone())));
-            if self.tiers_only {
-                continue;
-            }
-            cells.push(tier.and_then(|t| t.label.clone()).map_or(Out::Null, Out::Text));
-            if !json {
-                let strategy = crate::combine::strategy(self.program, decisions, i);
-                let flat: IndexMap<String, &StrategyValue> =
-                    strategy.as_deref().map(flatten).unwrap_or_default().into_iter().collect();
-                cells.extend(
-                    cols.iter().zip(kinds).map(|(c, k)| flat.get(c).map_or(Out::Null, |v| Out::strategy(v, *k))),
-                );
-            }
-        }
-        if json && !self.tiers_only {
-            let record = self.json_record("", Vec::new(), decisions);
-            cells.push(Out::Text(record.get("strategy").map_or(String::new(), |s| s.to_string())));
-        }
-        cells
-    }
-
     /// Closes the document and returns the underlying writer.
     pub fn finish(self) -> std::io::Result<W> {
         self.finish_with(None)
@@ -359,32 +348,4 @@ impl<'p, W: Write> Writer<'p, W> {
             }
         }
     }
-}
-
-/// Per dimension, the kind of each flattened strategy column: the kind its
-/// values share across the dimension's strategies, else text.
-fn strategy_kinds(program: &Program, columns: &[Vec<String>]) -> Vec<Vec<Kind>> {
-    columns
-        .iter()
-        .enumerate()
-        .map(|(d, cols)| {
-            let all: Vec<(String, &StrategyValue)> =
-                crate::combine::keys(program, d).into_iter().flat_map(|s| flatten(s)).collect();
-            cols.iter().map(|c| Kind::of_strategies(all.iter().filter(|(k, _)| k == c).map(|(_, v)| *v))).collect()
-        })
-        .collect()
-}
-
-/// Nested strategy maps as dotted keys; lists and scalars are leaves.
-fn flatten(map: &IndexMap<String, StrategyValue>) -> Vec<(String, &StrategyValue)> {
-    let mut out = Vec::new();
-    for (k, v) in map {
-        match v {
-            StrategyValue::Map(inner) => {
-                out.extend(flatten(inner).into_iter().map(|(ik, iv)| (format!("{k}.{ik}"), iv)));
-            }
-            _ => out.push((k.clone(), v)),
-        }
-    }
-    out
 }
