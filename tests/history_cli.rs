@@ -245,6 +245,25 @@ fn a_previous_output_without_the_key_column_is_refused_with_its_columns() {
     assert!(err.contains("no column `id`") || err.contains("no column `value"), "{err}");
 }
 
+/// A customer twice in a previous output: refused at the second row, naming the
+/// first (gone rows, which are skipped, do not count as the first).
+#[test]
+fn a_customer_twice_in_a_previous_output_names_both_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("prev.csv");
+    std::fs::write(&path, "id,value,value_movement\nc01,,gone\nc02,Gold,\nc01,Silver,\nc03,Gold,\nc01,Bronze,\n")
+        .unwrap();
+    let src = std::fs::read_to_string(root().join("policies/loyalty_program.tier")).unwrap();
+    let checked = tierlang::check::check(&tierlang::syntax::parse(&src).unwrap(), &src).checked.unwrap();
+    let program = tierlang::compile::compile(&checked);
+    match tierlang::data::previous::read(&path.display().to_string(), &program) {
+        Err(tierlang::data::DataError::DuplicateKey { at, key, first, .. }) => {
+            assert_eq!((key.as_str(), at.row, at.line, first.row, first.line), ("c01", 5, Some(6), 3, Some(4)));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
 /// Combination strategies on the parallel path (which renders each combination of
 /// tiers once) are what the plain path writes.
 #[test]

@@ -10,9 +10,13 @@ use crate::history::State;
 use crate::number::Date;
 use indexmap::IndexMap;
 
+/// A previous output's states: per key (in file order), per dimension. Looked
+/// up once per customer of the run: foldhash, not SipHash.
+pub type Previous = IndexMap<String, Vec<State>, foldhash::fast::RandomState>;
+
 /// Per key (in file order), per dimension of `program`: the previous state.
 /// Rows marked `gone` (customers already gone then) are skipped.
-pub fn read(path: &str, program: &Program) -> Result<IndexMap<String, Vec<State>>, DataError> {
+pub fn read(path: &str, program: &Program) -> Result<Previous, DataError> {
     let (header, mut records) = match Format::from_path(std::path::Path::new(path)) {
         Some(format) if !format.streams() => table_rows(path, format)?,
         _ => csv_rows(path)?,
@@ -45,10 +49,12 @@ pub fn read(path: &str, program: &Program) -> Result<IndexMap<String, Vec<State>
             available: header.join(", "),
         });
     }
-    let mut out = IndexMap::new();
-    let mut first_at: std::collections::HashMap<String, Location> = std::collections::HashMap::new();
+    let mut out = Previous::default();
+    // Per customer in `out`, the row and line it was read at (for a duplicate's message).
+    let mut read_at: Vec<(usize, Option<u64>)> = Vec::new();
+    let source: std::sync::Arc<str> = path.into();
     for (i, rec) in records.by_ref().enumerate() {
-        let at = |line| Location { source: path.into(), row: i + 1, line };
+        let at = |line| Location { source: source.clone(), row: i + 1, line };
         let (line, rec) = rec(&at)?;
         let cell = |c: Option<usize>| c.and_then(|c| rec.get(c)).map(|s| s.trim()).filter(|s| !s.is_empty());
         if dims.iter().any(|d| cell(d[3]) == Some("gone")) {
@@ -73,19 +79,20 @@ pub fn read(path: &str, program: &Program) -> Result<IndexMap<String, Vec<State>
             };
             states.push(State { tier: cell(tier).map(str::to_string), entered, below });
         }
-        let id = rec.get(key).map_or("", |s| s.trim()).to_string();
-        if let Some(first) = first_at.insert(id.clone(), at(line)) {
-            let column = key_name.clone();
-            return Err(DataError::DuplicateKey { at: at(line), column, key: id, first });
+        let id = rec.get(key).map_or("", |s| s.trim());
+        if let Some(&(row, line_then)) = out.get_index_of(id).and_then(|first| read_at.get(first)) {
+            let first = Location { source: source.clone(), row, line: line_then };
+            return Err(DataError::DuplicateKey { at: at(line), column: key_name.clone(), key: id.into(), first });
         }
-        out.insert(id, states);
+        out.insert(id.to_string(), states);
+        read_at.push((i + 1, line));
     }
     Ok(out)
 }
 
 /// A record of the previous output: its line (CSV) and cells, given the
 /// function that locates it.
-type Prev = Box<dyn FnOnce(&dyn Fn(Option<u64>) -> Location) -> Result<(Option<u64>, Vec<String>), DataError>>;
+type Prev = Box<dyn FnOnce(&dyn Fn(Option<u64>) -> Location) -> Result<(Option<u64>, csv::StringRecord), DataError>>;
 
 /// A previous output's header and records.
 type Rows = (Vec<String>, Box<dyn Iterator<Item = Prev>>);
@@ -98,13 +105,13 @@ fn csv_rows(path: &str) -> Result<Rows, DataError> {
     let (file, open) = super::quote::QuoteWatch::new(std::io::BufReader::new(file));
     let mut r = csv::Reader::from_reader(file);
     let header = r.headers().map_err(|e| unreadable(e.to_string()))?.iter().map(str::to_string).collect();
-    let source = path.to_string();
+    let source: std::sync::Arc<str> = path.into();
     let rows = r.into_records().map(move |rec| -> Prev {
         let (open, source) = (open.clone(), source.clone());
         Box::new(move |at: &dyn Fn(Option<u64>) -> Location| {
             let rec = rec.map_err(|e| match e.kind() {
                 csv::ErrorKind::Io(_) => {
-                    DataError::Unreadable { source_name: source, message: e.to_string(), help: None }
+                    DataError::Unreadable { source_name: source.to_string(), message: e.to_string(), help: None }
                 }
                 _ if open.get() => super::read::unterminated(at(e.position().map(|p| p.line())), vec![]).error,
                 _ => DataError::Malformed { at: at(None), message: e.to_string(), help: None },
@@ -113,7 +120,7 @@ fn csv_rows(path: &str) -> Result<Rows, DataError> {
             if open.get() {
                 return Err(super::read::unterminated(at(line), vec![]).error);
             }
-            Ok((line, rec.iter().map(str::to_string).collect()))
+            Ok((line, rec))
         })
     });
     Ok((header, Box::new(rows)))
@@ -124,7 +131,7 @@ fn table_rows(path: &str, format: Format) -> Result<Rows, DataError> {
     let table = super::tabular::open(path, format, None)?;
     let rows = table.rows.map(|row| -> Prev {
         Box::new(move |_| match row {
-            Ok((at, cells)) => Ok((at.line, super::tabular::texts(cells.as_ref()).collect())),
+            Ok((at, cells)) => Ok((at.line, super::tabular::texts(cells.as_ref()).collect::<Vec<String>>().into())),
             Err((e, _)) => Err(e),
         })
     });

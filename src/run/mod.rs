@@ -127,7 +127,7 @@ pub fn run<W: Write, R: Write>(
     let width = columns.len();
     let mut writer = Writer::with_kept(out, format, program, keep, columns, tiers_only)?;
     let hold = !program.budgets.is_empty();
-    let mut held: Vec<Out> = Vec::new();
+    let mut held: Vec<Out> = Vec::with_capacity(if hold { records.size_hint().0 } else { 0 });
     let mut frame: Vec<Value> = Vec::with_capacity(program.frame_size);
     for record in records {
         summary.read += 1;
@@ -159,12 +159,15 @@ pub fn run<W: Write, R: Write>(
         if let Some(c) = stages.coverage.as_deref_mut() {
             c.record(program, evaluator, &frame);
         }
-        let mut extra: Vec<serde_json::Value> = program
-            .metrics
-            .iter()
-            .flat_map(|m| &m.metrics)
-            .map(|m| field_json(&program.fields[m.slot], &record.values[m.slot]))
-            .collect();
+        // Room for every extra column (history and budget cells come after these).
+        let mut extra: Vec<serde_json::Value> = Vec::with_capacity(width);
+        extra.extend(
+            program
+                .metrics
+                .iter()
+                .flat_map(|m| &m.metrics)
+                .map(|m| field_json(&program.fields[m.slot], &record.values[m.slot])),
+        );
         if let Some(e) = stages.explainer {
             extra.extend(e.columns_for(&computed, &record.values));
         }

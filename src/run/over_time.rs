@@ -4,17 +4,17 @@
 
 use super::Record;
 use crate::compile::Program;
+use crate::data::previous::Previous;
 use crate::diff::Migration;
 use crate::eval::{Decision, Value};
 use crate::history::{self, Movement, State};
 use crate::number::{Date, Decimal};
-use indexmap::IndexMap;
 
 /// The retention rules at work over one run.
 #[derive(Debug)]
 pub struct OverTime {
     today: Date,
-    previous: IndexMap<String, Vec<State>>,
+    previous: Previous,
     /// Per previous customer, whether this run has it (by index in `previous`).
     seen: Vec<bool>,
     /// Per dimension: previous tier × tier now.
@@ -32,7 +32,7 @@ pub fn movement_index(m: Movement) -> usize {
 impl OverTime {
     /// History against `previous` (a previous output read back); `None` for
     /// the first run of a policy with retention rules: everyone is new.
-    pub fn new(program: &Program, previous: Option<IndexMap<String, Vec<State>>>, today: Date) -> Self {
+    pub fn new(program: &Program, previous: Option<Previous>, today: Date) -> Self {
         let matrices = program
             .dimensions
             .iter()
