@@ -19,6 +19,7 @@
 //!
 //! Memory is bounded by the block size: one block of input and its output.
 
+mod array_split;
 mod arrow;
 mod blocks;
 mod cells;

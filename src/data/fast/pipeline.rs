@@ -2,7 +2,8 @@
 //! record boundaries, the calling thread hands each block's chunks to one
 //! worker per core and puts their results back in order, a writer writes them.
 
-use super::blocks::{fill, record_end, split, split_array, split_lines, ArrayState};
+use super::array_split::{split_array, ArrayState};
+use super::blocks::{fill, record_end, split, split_lines};
 use super::rows::{Batch, Rendered, Rows};
 use super::{merge, recover, sink, Fallback, Format, Sizes, Skip, Summary, BLOCK, CHUNK};
 use crate::compile::Program;

@@ -69,7 +69,7 @@ pub(super) fn ndjson(rows: &Rows, bytes: &[u8], ev: &Evaluator, source: &str) ->
 }
 
 /// Whole elements of a JSON array and the commas between them, read as an
-/// array of their own by the plain reader (see [`super::split_array`]).
+/// array of their own by the plain reader (see [`super::array_split::split_array`]).
 pub(super) fn elements(rows: &Rows, bytes: &[u8], ev: &Evaluator, source: &str) -> Result<Part, Fallback> {
     plain(rows, Box::new(b"[".chain(bytes).chain(&b"]"[..])), Format::Json, ev, source)
 }
