@@ -19,7 +19,11 @@ pub(crate) struct ArrayState {
 }
 
 /// What the walk carries from one byte (or block) to the next.
-struct Walk {
+struct Walk<'s> {
+    /// Chunks of about this many bytes, those found, and the state across blocks.
+    size: usize,
+    chunks: Vec<(usize, usize)>,
+    state: &'s mut ArrayState,
     in_string: bool,
     /// The last byte was a backslash inside a string.
     escaped: bool,
@@ -56,28 +60,34 @@ pub(crate) fn split_array(
     if state.closed {
         return if blank(buf) { Ok((Vec::new(), buf.len())) } else { Err(Fallback) };
     }
-    let mut chunks = Vec::new();
-    let mut w = Walk { in_string: false, escaped: false, depth: 0, content: false, start: 0, end: None };
+    let mut w = Walk {
+        size,
+        chunks: Vec::new(),
+        state,
+        in_string: false,
+        escaped: false,
+        depth: 0,
+        content: false,
+        start: 0,
+        end: None,
+    };
     let mut at = 0;
     while at < buf.len() {
         let block = &buf[at..buf.len().min(at + 64)];
         let m = Masks::of(block);
-        let step = if m.backslash != 0 || w.escaped {
-            bytewise(buf, at, block.len(), &mut w, size, state, &mut chunks)?
-        } else {
-            blockwise(buf, at, &m, &mut w, size, state, &mut chunks)?
-        };
+        let step =
+            if m.backslash != 0 || w.escaped { w.bytewise(buf, at, block.len())? } else { w.blockwise(buf, at, &m)? };
         if let Step::Closed(i) = step {
             if !blank(&buf[i + 1..]) {
                 return Err(Fallback);
             }
             if w.content {
-                chunks.push((w.start, i));
+                w.chunks.push((w.start, i));
             } else if let Some(e) = w.end {
-                chunks.push((w.start, e));
+                w.chunks.push((w.start, e));
             }
-            state.closed = true;
-            return Ok((chunks, buf.len()));
+            w.state.closed = true;
+            return Ok((w.chunks, buf.len()));
         }
         at += 64;
     }
@@ -85,111 +95,90 @@ pub(crate) fn split_array(
     if eof {
         return Err(Fallback);
     }
-    Ok(close_block(chunks, w.start, w.end))
+    Ok(close_block(w.chunks, w.start, w.end))
 }
 
-/// One block by its masks: strings skipped by quote parity, the loop stopping
-/// at brackets and commas outside them.
-fn blockwise(
-    buf: &[u8],
-    at: usize,
-    m: &Masks,
-    w: &mut Walk,
-    size: usize,
-    state: &mut ArrayState,
-    chunks: &mut Vec<(usize, usize)>,
-) -> Result<Step, Fallback> {
-    // Bit i: byte i is inside a string or is its opening quote.
-    let inside = prefix_xor(m.quote) ^ if w.in_string { u64::MAX } else { 0 };
-    let (brackets, commas) = (m.brackets & !inside, m.comma & !inside);
-    // Bytes that make an element non-empty (a string's opening quote among them).
-    let filled = m.valid & !m.space & !m.comma;
-    // Inside an element (depth > 0) only brackets matter: its commas are passed
-    // over, and it has content (its opening bracket).
-    let (mut rest, mut from) = (brackets | commas, 0);
-    loop {
-        let stops = if w.depth == 0 { rest } else { rest & brackets };
-        if stops == 0 {
-            break;
-        }
-        let k = stops.trailing_zeros() as usize;
-        if w.depth == 0 {
-            w.content |= filled & below(k) & !below(from) != 0;
-        }
-        from = k;
-        if let Step::Closed(i) = outside(buf[at + k], at + k, w, size, state, chunks)? {
-            return Ok(Step::Closed(i));
-        }
-        rest &= !below(k + 1);
-    }
-    if w.depth == 0 {
-        w.content |= filled & !below(from) != 0;
-    }
-    w.in_string = inside >> 63 != 0;
-    Ok(Step::Go)
-}
-
-/// One block byte by byte (it has a backslash, or starts inside an escape).
-fn bytewise(
-    buf: &[u8],
-    at: usize,
-    len: usize,
-    w: &mut Walk,
-    size: usize,
-    state: &mut ArrayState,
-    chunks: &mut Vec<(usize, usize)>,
-) -> Result<Step, Fallback> {
-    for (i, &b) in buf.iter().enumerate().skip(at).take(len) {
-        if w.in_string {
-            match (w.escaped, b) {
-                (true, _) => w.escaped = false,
-                (false, b'\\') => w.escaped = true,
-                (false, b'"') => w.in_string = false,
-                _ => {}
+impl Walk<'_> {
+    /// One block by its masks: strings skipped by quote parity, the loop stopping
+    /// at brackets and commas outside them.
+    fn blockwise(&mut self, buf: &[u8], at: usize, m: &Masks) -> Result<Step, Fallback> {
+        // Bit i: byte i is inside a string or is its opening quote.
+        let inside = prefix_xor(m.quote) ^ if self.in_string { u64::MAX } else { 0 };
+        let (brackets, commas) = (m.brackets & !inside, m.comma & !inside);
+        // Bytes that make an element non-empty (a string's opening quote among them).
+        let filled = m.valid & !m.space & !m.comma;
+        // Inside an element (depth > 0) only brackets matter: its commas are passed
+        // over, and it has content (its opening bracket).
+        let (mut rest, mut from) = (brackets | commas, 0);
+        loop {
+            let stops = if self.depth == 0 { rest } else { rest & brackets };
+            if stops == 0 {
+                break;
             }
-            continue;
+            let k = stops.trailing_zeros() as usize;
+            if self.depth == 0 {
+                self.content |= filled & below(k) & !below(from) != 0;
+            }
+            from = k;
+            if let Step::Closed(i) = self.outside(buf[at + k], at + k)? {
+                return Ok(Step::Closed(i));
+            }
+            rest &= !below(k + 1);
         }
-        if let Step::Closed(i) = outside(b, i, w, size, state, chunks)? {
-            return Ok(Step::Closed(i));
+        if self.depth == 0 {
+            self.content |= filled & !below(from) != 0;
         }
+        self.in_string = inside >> 63 != 0;
+        Ok(Step::Go)
+    }
+
+    /// One block byte by byte (it has a backslash, or starts inside an escape).
+    fn bytewise(&mut self, buf: &[u8], at: usize, len: usize) -> Result<Step, Fallback> {
+        for (i, &b) in buf.iter().enumerate().skip(at).take(len) {
+            if self.in_string {
+                match (self.escaped, b) {
+                    (true, _) => self.escaped = false,
+                    (false, b'\\') => self.escaped = true,
+                    (false, b'"') => self.in_string = false,
+                    _ => {}
+                }
+                continue;
+            }
+            if let Step::Closed(i) = self.outside(b, i)? {
+                return Ok(Step::Closed(i));
+            }
+            match b {
+                b'"' => (self.in_string, self.content) = (true, true),
+                b' ' | b'\t' | b'\r' | b'\n' | b',' | b'{' | b'[' | b'}' | b']' => {}
+                _ => self.content = true,
+            }
+        }
+        Ok(Step::Go)
+    }
+
+    /// A bracket or comma outside strings at `i` (other bytes pass).
+    fn outside(&mut self, b: u8, i: usize) -> Result<Step, Fallback> {
         match b {
-            b'"' => (w.in_string, w.content) = (true, true),
-            b' ' | b'\t' | b'\r' | b'\n' | b',' | b'{' | b'[' | b'}' | b']' => {}
-            _ => w.content = true,
-        }
-    }
-    Ok(Step::Go)
-}
-
-/// A bracket or comma outside strings at `i` (other bytes pass).
-fn outside(
-    b: u8,
-    i: usize,
-    w: &mut Walk,
-    size: usize,
-    state: &mut ArrayState,
-    chunks: &mut Vec<(usize, usize)>,
-) -> Result<Step, Fallback> {
-    match b {
-        b'{' | b'[' => (w.depth, w.content) = (w.depth + 1, true),
-        b'}' | b']' if w.depth > 0 => w.depth -= 1,
-        // The array's end: its last element, then only white space.
-        b']' if !w.content && state.after_comma => return Err(Fallback),
-        b']' => return Ok(Step::Closed(i)),
-        b'}' => return Err(Fallback),
-        b',' if w.depth == 0 => {
-            if !w.content {
-                return Err(Fallback); // `[,` or `,,`
+            b'{' | b'[' => (self.depth, self.content) = (self.depth + 1, true),
+            b'}' | b']' if self.depth > 0 => self.depth -= 1,
+            // The array's end: its last element, then only white space.
+            b']' if !self.content && self.state.after_comma => return Err(Fallback),
+            b']' => return Ok(Step::Closed(i)),
+            b'}' => return Err(Fallback),
+            b',' if self.depth == 0 => {
+                if !self.content {
+                    return Err(Fallback); // `[,` or `,,`
+                }
+                (self.content, self.state.after_comma, self.end) = (false, true, Some(i));
+                if i - self.start >= self.size {
+                    self.chunks.push((self.start, i));
+                    (self.start, self.end) = (i + 1, None);
+                }
             }
-            (w.content, state.after_comma, w.end) = (false, true, Some(i));
-            if i - w.start >= size {
-                chunks.push((w.start, i));
-                (w.start, w.end) = (i + 1, None);
-            }
+            _ => {}
         }
-        _ => {}
+        Ok(Step::Go)
     }
-    Ok(Step::Go)
 }
 
 /// The chunks of a block that ends inside an element: the whole elements
