@@ -14,6 +14,9 @@ mod cells;
 
 use cells::{flatten, strategy_kinds};
 
+/// Tier combinations whose cells a writer keeps (per format); others are made per record.
+const COMBINATIONS_KEPT: usize = 4096;
+
 pub struct Writer<'p, W: Write> {
     out: Sink<W>,
     format: Format,
@@ -211,7 +214,7 @@ impl<'p, W: Write> Writer<'p, W> {
             // The tier and strategy cells depend on the decisions alone: made once
             // per combination, as for typed tables.
             let combo: Vec<Option<usize>> = decisions.iter().map(|d| d.tier).collect();
-            if self.csv_cells.len() < 4096 && !self.csv_cells.contains_key(&combo) {
+            if self.csv_cells.len() < COMBINATIONS_KEPT && !self.csv_cells.contains_key(&combo) {
                 let cells = self.csv_cells_of(decisions);
                 self.csv_cells.insert(combo.clone(), cells);
             }
@@ -313,7 +316,7 @@ impl<'p, W: Write> Writer<'p, W> {
             None => {
                 let c = self.tier_cells_of(decisions);
                 cells.extend(c.iter().cloned());
-                if self.tier_cells.len() < 4096 {
+                if self.tier_cells.len() < COMBINATIONS_KEPT {
                     self.tier_cells.insert(combo, c);
                 }
             }
