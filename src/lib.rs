@@ -4,6 +4,9 @@
 //! → [`compile`] (slot-indexed program) → [`eval`] → [`data`] (records in and out)
 //! → the `tier` binary's `cli`.
 
+// One exception, allowed where it is: mapping an input file (`data::mapped`).
+#![deny(unsafe_code)]
+
 pub mod analysis;
 pub mod budget;
 pub mod check;

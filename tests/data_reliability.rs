@@ -8,8 +8,9 @@ mod common;
 
 use assert_cmd::Command;
 use std::path::Path;
+use std::process::Stdio;
 use std::time::{Duration, Instant};
-use tierlang::data::fast::{run_sized, Sizes};
+use tierlang::data::fast::{run_sized, Sizes, Source};
 use tierlang::data::{Format, Reader};
 use tierlang::number::Date;
 
@@ -190,7 +191,7 @@ fn a_stray_quote_or_a_huge_field_is_handed_back_in_linear_time() {
     for input in [stray, huge] {
         let started = Instant::now();
         let mut out = Vec::new();
-        let done = run_sized(&p, input.as_bytes(), &mut out, Format::Csv, true, today, sizes);
+        let done = run_sized(&p, Source::Read(input.as_bytes()), &mut out, Format::Csv, true, today, sizes);
         assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
         let _ = done; // the huge field is fine; the stray quote hands back
     }
@@ -235,7 +236,7 @@ fn the_parallel_path_hands_a_total_out_of_range_back() {
     let input = format!("{HEADER}H1,A,5e28,North\nH2,B,5e28,South\n");
     for sizes in [Sizes::default(), Sizes { block: 8, chunk: 1 }] {
         let mut out = Vec::new();
-        let done = run_sized(&p, input.as_bytes(), &mut out, Format::Csv, false, today, sizes);
+        let done = run_sized(&p, Source::Read(input.as_bytes()), &mut out, Format::Csv, false, today, sizes);
         assert!(done.is_err(), "a wrong total was reported: {:?}", done.map(|s| s.tiers));
     }
 }
@@ -275,24 +276,31 @@ fn an_event_sum_out_of_range_is_missing_never_a_wrong_number() {
 
 // --- temporary files and commit order -------------------------------------------
 
+/// `tier apply` on `big.csv` in `dir` (skipping to a reject report), on the
+/// `plain` path or the parallel one, once it has opened its two temporary files.
+fn started(dir: &Path, plain: bool) -> std::process::Child {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("tier"));
+    cmd.current_dir(dir).env_remove("TIER_PLAIN_PATH");
+    if plain {
+        cmd.env("TIER_PLAIN_PATH", "1");
+    }
+    let args = ["apply", &hospitals(), "big.csv", "-o", "out.csv", "--on-error", "skip", "--rejects", "r.csv"];
+    let child = cmd.args(args).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    let started = Instant::now();
+    while leftovers(dir).len() < 2 && started.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    assert_eq!(leftovers(dir).len(), 2, "the run never opened its temporary files");
+    child
+}
+
 #[test]
 fn an_interrupted_run_leaves_no_temporary_file() {
     let dir = tempfile::tempdir().unwrap();
     let rows: String = (0..400_000).map(|i| format!("H{i},N,{},North\n", i * 37 % 5_000_000)).collect();
     std::fs::write(dir.path().join("big.csv"), format!("{HEADER}{rows}")).unwrap();
     for (signal, code) in [("TERM", 143), ("INT", 130)] {
-        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("tier"))
-            .current_dir(dir.path())
-            .env("TIER_PLAIN_PATH", "1") // the slower path: time to interrupt it
-            .args(["apply", &hospitals(), "big.csv", "-o", "out.csv", "--on-error", "skip", "--rejects", "r.csv"])
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let started = Instant::now();
-        while leftovers(dir.path()).len() < 2 && started.elapsed() < Duration::from_secs(30) {
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        assert_eq!(leftovers(dir.path()).len(), 2, "the run never opened its temporary files");
+        let mut child = started(dir.path(), true); // the slower path: time to interrupt it
         let kill = std::process::Command::new("kill").args([format!("-{signal}"), child.id().to_string()]).status();
         assert!(kill.unwrap().success());
         let status = child.wait().unwrap();
@@ -300,6 +308,42 @@ fn an_interrupted_run_leaves_no_temporary_file() {
         assert_eq!(leftovers(dir.path()), Vec::<String>::new(), "{signal}");
         assert!(!dir.path().join("out.csv").exists());
     }
+}
+
+/// A large input is mapped into memory, not read (`tierlang::data::mapped`):
+/// truncated by another program during the run, reading past its new end
+/// raises SIGBUS. The run must end with exit 2 and a message, no output and
+/// no temporary file; never a crash, never a short output.
+#[test]
+fn an_input_truncated_during_the_run_is_an_error_never_a_short_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows: String = (0..1_000_000).map(|i| format!("H{i},N,{},North\n", i * 37 % 5_000_000)).collect();
+    let full = format!("{HEADER}{rows}");
+    let mut cut_short = 0;
+    for _ in 0..3 {
+        std::fs::write(dir.path().join("big.csv"), &full).unwrap();
+        let child = started(dir.path(), false);
+        std::fs::OpenOptions::new().write(true).open(dir.path().join("big.csv")).unwrap().set_len(100).unwrap();
+        let out = child.wait_with_output().unwrap();
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(leftovers(dir.path()), Vec::<String>::new());
+        match out.status.code() {
+            Some(2) => {
+                assert!(said.contains("cut short while it was being read"), "{said}");
+                assert!(!dir.path().join("out.csv").exists());
+                cut_short += 1;
+                break;
+            }
+            // Done before the cut, or the cut seen after the run (the plain
+            // path then reads the file as it now is): an output of whole rows.
+            Some(0) => {
+                let written = std::fs::read_to_string(dir.path().join("out.csv")).unwrap();
+                assert!(written.ends_with('\n') && written.lines().count() <= 1_000_001, "{said}");
+            }
+            code => panic!("exit {code:?} (a signal?): {said}"),
+        }
+    }
+    assert_eq!(cut_short, 1, "the run was never cut short: the truncation came too late each time");
 }
 
 #[test]

@@ -10,7 +10,7 @@
 mod common;
 
 use proptest::prelude::*;
-use tierlang::data::fast::{run_sized, Sizes};
+use tierlang::data::fast::{run_sized, Sizes, Source};
 use tierlang::data::Format;
 use tierlang::eval::{Evaluator, Value};
 use tierlang::number::Date;
@@ -81,7 +81,7 @@ proptest! {
         }
         let mut out = Vec::new();
         let sizes = Sizes { block: chunk * 4, chunk };
-        run_sized(&program, input.as_bytes(), &mut out, Format::Csv, true, Date(today), sizes)
+        run_sized(&program, Source::Read(input.as_bytes()), &mut out, Format::Csv, true, Date(today), sizes)
             .unwrap_or_else(|_| panic!("the fast path handed back plain dates:\n{input}"));
         let want = expected(&program, &rows, Date(today));
         if let Some(d) = common::first_difference(&out, want.as_bytes()) {

@@ -13,7 +13,7 @@ mod common;
 
 use proptest::prelude::*;
 use tierlang::compile::Program;
-use tierlang::data::fast::{apply, Sizes, Skip};
+use tierlang::data::fast::{apply, Sizes, Skip, Source};
 use tierlang::data::{Format, Reader, Rejected, Writer};
 use tierlang::eval::Evaluator;
 use tierlang::number::Date;
@@ -125,8 +125,19 @@ fn fast(p: &Program, input: &[u8], format: Format, keep: &[String], sizes: Sizes
     };
     let skip = Some(Skip { source: "input", reject: &mut reject });
     let (mut out, shape) = (Vec::new(), (Format::Csv, false, keep));
-    let s = apply(p, (input, None), format, &mut out, shape, today(), sizes, skip).ok()?;
-    Some((out, rejects, (s.read, s.written, s.rejected)))
+    let s = apply(p, (Source::Read(input), None), format, &mut out, shape, today(), sizes, skip).ok()?;
+    let got = (out, rejects, (s.read, s.written, s.rejected));
+    // At hand whole (a mapped file), the same run.
+    let (mut rejects, mut out) = (Vec::new(), Vec::new());
+    let mut reject = |r: Rejected| {
+        rejects.push((r.error.to_string(), r.cells));
+        Ok(())
+    };
+    let skip = Some(Skip { source: "input", reject: &mut reject });
+    let whole = apply(p, (Source::whole(input), None), format, &mut out, shape, today(), sizes, skip).ok();
+    let whole = whole.map(|s| (out, rejects, (s.read, s.written, s.rejected)));
+    assert_eq!(whole.as_ref(), Some(&got), "read and whole differ on {sizes:?}");
+    Some(got)
 }
 
 /// `--keep` columns: a field by its name (found by its column and aliases),

@@ -16,7 +16,7 @@ use parquet::file::properties::WriterProperties;
 use std::path::Path;
 use std::sync::Arc;
 use tierlang::compile::Program;
-use tierlang::data::fast::{apply, Sizes, Skip};
+use tierlang::data::fast::{apply, Sizes, Skip, Source};
 use tierlang::data::{Format, Reader, Rejected, Writer};
 use tierlang::eval::{Evaluator, Value};
 use tierlang::number::Date;
@@ -284,7 +284,7 @@ fn parquet_to_csv(
     skip: Option<Skip<'_>>,
 ) -> (Result<tierlang::data::Summary, tierlang::data::fast::Fallback>, Vec<u8>) {
     let (mut out, shape, sizes) = (Vec::new(), (Format::Csv, false, &[][..]), Sizes { block: 1 << 20, chunk });
-    let input = (std::io::empty(), Some(data));
+    let input = (Source::Read(std::io::empty()), Some(data));
     let s = apply(p, input, Format::Parquet, &mut out, shape, today(), sizes, skip);
     (s, out)
 }

@@ -10,7 +10,7 @@ mod common;
 
 use proptest::prelude::*;
 use tierlang::compile::Program;
-use tierlang::data::fast::{apply, Sizes, Skip};
+use tierlang::data::fast::{apply, Sizes, Skip, Source};
 use tierlang::data::{Format, Reader, Rejected, Summary, Writer};
 use tierlang::eval::{Evaluator, Value};
 use tierlang::number::Date;
@@ -78,9 +78,16 @@ fn fast_keeping(
     shape: (Format, bool, &[String]),
     sizes: Sizes,
 ) -> Option<(Vec<u8>, Summary)> {
-    let mut out = Vec::new();
-    let summary = apply(p, (input, None), Format::Csv, &mut out, shape, today(), sizes, None).ok()?;
-    Some((out, summary))
+    // Read block by block and at hand whole (a mapped file): the same run.
+    let run = |source| {
+        let mut out = Vec::new();
+        apply(p, (source, None), Format::Csv, &mut out, shape, today(), sizes, None).ok().map(|s| (out, s))
+    };
+    let (read, whole) = (run(Source::Read(input)), run(Source::Whole(input)));
+    let counts =
+        |r: &Option<(Vec<u8>, Summary)>| r.as_ref().map(|(o, s)| (o.clone(), s.read, s.written, s.tiers.clone()));
+    assert_eq!(counts(&read), counts(&whole), "read and whole differ on {sizes:?}");
+    read
 }
 
 /// Asserts the law for one input; returns whether the fast path took it.
@@ -155,6 +162,13 @@ fn plain_reading(
 /// writes the same bytes, sets aside the same records with the same messages
 /// (locations included), and counts the same; returns whether it took the input.
 fn same_skipping(p: &Program, input: &[u8], format: Format, sizes: Sizes) -> bool {
+    let read = skipping_from(p, Source::Read(input), input, format, sizes);
+    assert_eq!(read, skipping_from(p, Source::Whole(input), input, format, sizes), "read and whole differ");
+    read
+}
+
+/// [`same_skipping`] of the input read from `source`.
+fn skipping_from(p: &Program, source: Source<'_, &[u8]>, input: &[u8], format: Format, sizes: Sizes) -> bool {
     let mut got: Vec<Shown> = Vec::new();
     let mut reject = |r: Rejected| {
         got.push((r.error.to_string(), r.cells));
@@ -162,7 +176,7 @@ fn same_skipping(p: &Program, input: &[u8], format: Format, sizes: Sizes) -> boo
     };
     let mut out = Vec::new();
     let skip = Skip { source: "input.csv", reject: &mut reject };
-    let Ok(summary) = apply(p, (input, None), Format::Csv, &mut out, (format, false, &[]), today(), sizes, Some(skip))
+    let Ok(summary) = apply(p, (source, None), Format::Csv, &mut out, (format, false, &[]), today(), sizes, Some(skip))
     else {
         return false;
     };
@@ -446,7 +460,7 @@ fn bad_records_are_set_aside_by_the_parallel_path_itself() {
     let shape = (Format::Csv, false, &[][..]);
     assert!(apply(
         &p,
-        (repeated.as_bytes(), None),
+        (Source::whole(repeated.as_bytes()), None),
         Format::Csv,
         &mut out,
         shape,
@@ -490,13 +504,25 @@ fn ndjson_lines_are_decided_in_parallel_exactly_as_the_plain_reader_does() {
         let skip = Some(Skip { source: "input.csv", reject: &mut reject });
         let mut out = Vec::new();
         let shape = (Format::Csv, false, &[][..]);
-        let s = apply(&p, (input.as_bytes(), None), Format::Ndjson, &mut out, shape, today(), sizes, skip).unwrap();
+        let s =
+            apply(&p, (Source::Read(input.as_bytes()), None), Format::Ndjson, &mut out, shape, today(), sizes, skip)
+                .unwrap();
         assert_eq!(String::from_utf8_lossy(&out), String::from_utf8_lossy(&want), "{sizes:?}");
         assert_eq!(got, rejects, "{sizes:?}");
         assert_eq!((s.read, s.written, s.rejected), (summary.read, summary.written, summary.rejected));
         assert_eq!(s.tiers, summary.tiers);
         let mut out = Vec::new();
-        assert!(apply(&p, (input.as_bytes(), None), Format::Ndjson, &mut out, shape, today(), sizes, None).is_err());
+        assert!(apply(
+            &p,
+            (Source::Read(input.as_bytes()), None),
+            Format::Ndjson,
+            &mut out,
+            shape,
+            today(),
+            sizes,
+            None
+        )
+        .is_err());
     }
     // A byte order mark opening a line other than the first is data: the plain
     // reader rejects that line, so the parallel path (whose chunks each have a
@@ -512,7 +538,9 @@ fn ndjson_lines_are_decided_in_parallel_exactly_as_the_plain_reader_does() {
         };
         let skip = Some(Skip { source: "input.csv", reject: &mut reject });
         let (mut out, shape, sizes) = (Vec::new(), (Format::Csv, false, &[][..]), Sizes { block: 1 << 10, chunk });
-        if apply(&p, (marked.as_bytes(), None), Format::Ndjson, &mut out, shape, today(), sizes, skip).is_ok() {
+        if apply(&p, (Source::whole(marked.as_bytes()), None), Format::Ndjson, &mut out, shape, today(), sizes, skip)
+            .is_ok()
+        {
             assert_eq!((out.as_slice(), &got), (want.as_slice(), &rejects), "chunk {chunk}");
         }
     }
@@ -605,7 +633,7 @@ proptest! {
         let skip = skipping.then_some(Skip { source: "input.csv", reject: &mut reject });
         let mut out = Vec::new();
         let shape = (Format::Csv, false, &[][..]);
-        let fast = apply(&p, (input.as_bytes(), None), Format::Json, &mut out, shape, today(), sizes, skip);
+        let fast = apply(&p, (Source::whole(input.as_bytes()), None), Format::Json, &mut out, shape, today(), sizes, skip);
         if let Ok(s) = fast {
             let Some((want, summary, rejects)) = plain else {
                 panic!("fast path took a JSON document the plain path stops on:\n{input}")

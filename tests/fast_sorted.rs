@@ -11,7 +11,7 @@ mod common;
 
 use proptest::prelude::*;
 use tierlang::compile::Program;
-use tierlang::data::fast::{apply, apply_increasing, Handback, Sizes, Skip};
+use tierlang::data::fast::{apply, apply_increasing, Handback, Sizes, Skip, Source};
 use tierlang::data::{Format, Reader, Rejected};
 use tierlang::number::Date;
 
@@ -34,6 +34,21 @@ type Run = (Vec<u8>, u64, Vec<(String, Vec<(String, String)>)>);
 /// `apply` (hashing keys) or `apply_increasing`, in `format`, stopping at a
 /// bad record or skipping it.
 fn run(p: &Program, input: &[u8], format: Format, sizes: Sizes, skipping: bool, bet: bool) -> Result<Run, Handback> {
+    let read = run_from(p, Source::Read(input), format, sizes, skipping, bet);
+    // At hand whole (a mapped file), the same run.
+    assert_eq!(read, run_from(p, Source::Whole(input), format, sizes, skipping, bet), "read and whole differ");
+    read
+}
+
+/// [`run`] of the input read from `input`.
+fn run_from(
+    p: &Program,
+    input: Source<'_, &[u8]>,
+    format: Format,
+    sizes: Sizes,
+    skipping: bool,
+    bet: bool,
+) -> Result<Run, Handback> {
     let mut rejects = Vec::new();
     let mut reject = |r: Rejected| {
         rejects.push((r.error.to_string(), r.cells));

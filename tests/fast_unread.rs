@@ -7,7 +7,7 @@
 
 mod common;
 
-use tierlang::data::fast::{apply, Sizes, Skip};
+use tierlang::data::fast::{apply, Sizes, Skip, Source};
 use tierlang::data::{Format, Reader, Rejected, Writer};
 use tierlang::eval::Evaluator;
 use tierlang::number::Date;
@@ -114,7 +114,8 @@ fn agrees(
         let mut out = Vec::new();
         let sizes = Sizes { block, chunk };
         let shape = (Format::Csv, false, &[][..]);
-        let taken = apply(p, (input.as_bytes(), None), Format::Csv, &mut out, shape, today(), sizes, skip);
+        let taken =
+            apply(p, (Source::Read(input.as_bytes()), None), Format::Csv, &mut out, shape, today(), sizes, skip);
         assert!(taken.is_ok(), "the parallel path handed the run back at chunk {chunk}");
         if let Some(d) = common::first_difference(&out, want) {
             panic!("output differs (fast, then plain) at chunk {chunk}, {d}");

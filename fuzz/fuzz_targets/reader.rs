@@ -1,8 +1,9 @@
 //! Any bytes as CSV, JSON or NDJSON records of a fixed schema. The plain path
 //! accounts for every record (read = written + rejected, and on quote-free CSV
 //! one record per non-empty line); the parallel CSV path, at block and chunk
-//! sizes from the input, either hands back or writes the same bytes and the
-//! same summary. Rendering the summary never panics. With the selector's high
+//! sizes from the input, read block by block or at hand whole (as a mapped
+//! file is), either hands back or writes the same bytes and the same
+//! summary. Rendering the summary never panics. With the selector's high
 //! bit set the bytes are a CSV event log instead: the parallel aggregation
 //! either hands back or gives the plain path's customers and counts.
 #![no_main]
@@ -10,7 +11,7 @@
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 use tierlang::compile::Program;
-use tierlang::data::fast::{apply, Sizes};
+use tierlang::data::fast::{apply, Sizes, Source};
 use tierlang::data::{Format, Reader, Summary, Writer};
 use tierlang::eval::Evaluator;
 use tierlang_fuzz::{compiled, today};
@@ -136,7 +137,12 @@ fuzz_target!(|data: &[u8]| {
     // JSON array elements.
     let mut out = Vec::new();
     let shape = (out_format, false, &[][..]);
-    let Ok(fast) = apply(p, (input, None), format, &mut out, shape, today(), sizes, None) else { return };
+    // Read block by block, or at hand whole (as a mapped file is).
+    let source = match sel & 0x40 {
+        0 => Source::Read(input),
+        _ => Source::Whole(input),
+    };
+    let Ok(fast) = apply(p, (source, None), format, &mut out, shape, today(), sizes, None) else { return };
     assert_eq!(summary.rejected, 0, "the parallel path took input the plain path rejects");
     assert_eq!(String::from_utf8_lossy(&out), String::from_utf8_lossy(&bytes), "the paths differ");
     assert_eq!((fast.read, fast.written), (summary.read, summary.written));

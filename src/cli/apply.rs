@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use tierlang::compile::{compile, Program};
 use tierlang::coverage::Coverage;
 use tierlang::data::fast;
+use tierlang::data::mapped::Mapped;
 use tierlang::data::output::Output;
 use tierlang::data::{DataError, Format, Reader, RejectWriter, Summary};
 use tierlang::eval::Evaluator;
@@ -418,15 +419,30 @@ fn fast_path(
     // where they do not, once more hashing them.
     for increasing in [input.format != Format::Parquet, false] {
         let Ok(file) = std::fs::File::open(data) else { return Ok(None) };
+        // A text file of a megabyte or more is mapped, not read (no copy of
+        // each block); Parquet workers read their row groups themselves.
+        let mapped = match input.format {
+            Format::Parquet => Err(file),
+            _ => Mapped::new(file),
+        };
         let mut out = Output::create(&args.output).map_err(io)?;
         let mut rejects = open_rejects(args)?;
         let shape = (format, args.tiers_only, args.keep.as_slice());
         let fast = |out: &mut Output, skip| {
             let (sizes, path) = (Default::default(), Some(Path::new(data)));
-            match increasing {
-                true => fast::apply_increasing(program, file, input.format, out, shape, today, sizes, skip),
-                false => fast::apply(program, (file, path), input.format, out, shape, today, sizes, skip)
+            let source = match &mapped {
+                Ok(m) => fast::Source::Whole(m.bytes()),
+                Err(file) => fast::Source::Read(file),
+            };
+            let done = match increasing {
+                true => fast::apply_increasing(program, source, input.format, out, shape, today, sizes, skip),
+                false => fast::apply(program, (source, path), input.format, out, shape, today, sizes, skip)
                     .map_err(|_| fast::Handback::Plain),
+            };
+            // Written to meanwhile: what was read is void; the plain path reads it again.
+            match &mapped {
+                Ok(m) if !m.unchanged() => Err(fast::Handback::Plain),
+                _ => done,
             }
         };
         let done = match (&mut rejects, args.on_error) {

@@ -10,6 +10,7 @@ mod json_array;
 mod json_object;
 mod key_set;
 pub mod layout;
+pub mod mapped;
 pub mod output;
 mod parquet_read;
 mod parquet_write;

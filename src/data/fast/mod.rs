@@ -18,6 +18,9 @@
 //! the plain path, which reports the problem exactly as usual.
 //!
 //! Memory is bounded by the block size: one block of input and its output.
+//! An input at hand whole (a file mapped into memory, see
+//! [`crate::data::mapped`]) is cut into blocks the same way, each a slice of
+//! it: nothing is copied.
 
 mod array_split;
 mod arrow;
@@ -43,6 +46,30 @@ use crate::compile::Program;
 use crate::number::Date;
 use pipeline::{run_with, Cut};
 use std::io::{Read, Write};
+
+/// A text input: read block by block, or at hand whole (a mapped file,
+/// [`crate::data::mapped::Mapped::bytes`]), when its blocks are slices of it.
+pub enum Source<'a, R> {
+    Read(R),
+    Whole(&'a [u8]),
+}
+
+impl<'a> Source<'a, std::io::Empty> {
+    /// `bytes` at hand whole, with no reader.
+    pub fn whole(bytes: &'a [u8]) -> Self {
+        Source::Whole(bytes)
+    }
+}
+
+/// The reader the header is read through: a whole input reads as a slice.
+impl<R: Read> Read for Source<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Source::Read(r) => r.read(buf),
+            Source::Whole(bytes) => bytes.read(buf),
+        }
+    }
+}
 
 /// Input read per block; output of a block is of similar size.
 const BLOCK: usize = 4 << 20;
@@ -93,7 +120,7 @@ pub struct Skip<'s> {
 #[allow(clippy::too_many_arguments)]
 pub fn apply<W: Write + Send>(
     program: &Program,
-    (input, path): (impl Read + Send, Option<&std::path::Path>),
+    (input, path): (Source<'_, impl Read + Send>, Option<&std::path::Path>),
     in_format: Format,
     out: &mut W,
     shape: (Format, bool, &[String]),
@@ -128,7 +155,7 @@ pub enum Handback {
 #[allow(clippy::too_many_arguments)]
 pub fn apply_increasing<W: Write + Send>(
     program: &Program,
-    input: impl Read + Send,
+    input: Source<'_, impl Read + Send>,
     in_format: Format,
     out: &mut W,
     shape: (Format, bool, &[String]),
@@ -149,7 +176,7 @@ pub fn apply_increasing<W: Write + Send>(
 /// [`apply`] to CSV without `--keep` or skipping, at explicit block and chunk sizes.
 pub fn run_sized<W: Write + Send>(
     program: &Program,
-    input: impl Read + Send,
+    input: Source<'_, impl Read + Send>,
     out: &mut W,
     format: Format,
     tiers_only: bool,

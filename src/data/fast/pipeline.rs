@@ -5,7 +5,7 @@
 use super::array_split::{split_array, ArrayState};
 use super::blocks::{fill, record_end, split, split_lines};
 use super::rows::{Batch, Rendered, Rows};
-use super::{merge, recover, sink, Fallback, Format, Sizes, Skip, Summary, BLOCK, CHUNK};
+use super::{merge, recover, sink, Fallback, Format, Sizes, Skip, Source, Summary, BLOCK, CHUNK};
 use crate::compile::Program;
 use crate::eval::Evaluator;
 use crate::number::Date;
@@ -43,7 +43,7 @@ impl Pool {
 #[allow(clippy::too_many_arguments)]
 pub(super) fn run_with<W: Write + Send>(
     program: &Program,
-    mut input: impl Read + Send,
+    mut input: Source<'_, impl Read + Send>,
     out: &mut W,
     (format, tiers_only, keep): (Format, bool, &[String]),
     today: Date,
@@ -58,13 +58,20 @@ pub(super) fn run_with<W: Write + Send>(
     let ev = Evaluator::with_tables(program, today);
     let mut buf: Vec<u8> = Vec::with_capacity(block + chunk);
     let mut eof = false;
+    // A whole input is cut from the end of its header on (see `slices`).
+    let whole = match input {
+        Source::Whole(bytes) => Some(bytes),
+        Source::Read(_) => None,
+    };
+    // The header is looked for a chunk at a time: the workers start as soon
+    // as it is read, not after a whole block.
     let (columns, header) = if cut == Cut::Lines {
         (Vec::new(), Vec::new())
     } else if cut == Cut::Elements {
         // Up to the `[` (after a byte order mark and white space): the chunks
         // are the elements after it.
         loop {
-            eof = fill(&mut input, &mut buf, block, chunk)? == 0;
+            eof = fill(&mut input, &mut buf, chunk, chunk)? == 0;
             let text = buf.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&buf);
             match text.iter().position(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n')) {
                 Some(at) if text[at] == b'[' => {
@@ -78,7 +85,7 @@ pub(super) fn run_with<W: Write + Send>(
         }
     } else {
         loop {
-            eof = fill(&mut input, &mut buf, block, chunk)? == 0;
+            eof = fill(&mut input, &mut buf, chunk, chunk)? == 0;
             if let Some(end) = record_end(&buf, 0, eof) {
                 let columns = rows.columns(&buf[..end])?;
                 break (columns, buf.drain(..end).collect::<Vec<u8>>());
@@ -108,19 +115,14 @@ pub(super) fn run_with<W: Write + Send>(
         let (out_tx, out_rx) = std::sync::mpsc::sync_channel::<Vec<Vec<u8>>>(2);
         // Processed blocks go back to the reader: no fresh pages per block.
         let (free_tx, free_rx) = std::sync::mpsc::channel::<Vec<u8>>();
+        let at = header.len();
         s.spawn(move || {
+            if let Some(bytes) = whole {
+                return slices(bytes, at, (block, chunk), cut, &block_tx);
+            }
             let mut array = ArrayState::default();
             loop {
-                let ends = |chunks: Vec<(usize, usize)>| {
-                    let rest = chunks.last().map_or(0, |c| c.1);
-                    Ok((chunks, rest))
-                };
-                let cut_at = match cut {
-                    Cut::Records => ends(split(&buf, eof, chunk)),
-                    Cut::Lines => ends(split_lines(&buf, eof, chunk)),
-                    Cut::Elements => split_array(&buf, eof, chunk, &mut array),
-                };
-                let (chunks, rest) = match cut_at {
+                let (chunks, rest) = match cut.blocks(&buf, eof, chunk, &mut array) {
                     Ok(cut) => cut,
                     Err(e) => {
                         let _ = block_tx.send(Err(e));
@@ -133,7 +135,7 @@ pub(super) fn run_with<W: Write + Send>(
                     next.extend_from_slice(&buf[rest..]);
                     buf.truncate(chunks.last().map_or(0, |c| c.1));
                     let full = std::mem::replace(&mut buf, next);
-                    if !chunks.is_empty() && block_tx.send(Ok((full, chunks))).is_err() {
+                    if !chunks.is_empty() && block_tx.send(Ok((Buf::Read(full), chunks))).is_err() {
                         return;
                     }
                 }
@@ -218,7 +220,7 @@ pub(super) fn run_with<W: Write + Send>(
         // Collects the results of the next `want` chunks, in order.
         let mut collect = |want: usize| -> Result<Vec<Vec<u8>>, Fallback> { (0..want).map(|_| order.next()).collect() };
         // The block whose chunks are being evaluated while the next is dispatched.
-        let mut pending: Option<(std::sync::Arc<Vec<u8>>, usize)> = None;
+        let mut pending: Option<(std::sync::Arc<Buf<'_>>, usize)> = None;
         for item in block_rx {
             let step = item.and_then(|(buf, chunks)| {
                 let buf = std::sync::Arc::new(buf);
@@ -229,7 +231,7 @@ pub(super) fn run_with<W: Write + Send>(
                 let done = match pending.replace((buf, chunks.len())) {
                     Some((prev, n)) => {
                         let parts = collect(n)?;
-                        if let Ok(v) = std::sync::Arc::try_unwrap(prev) {
+                        if let Ok(Buf::Read(v)) = std::sync::Arc::try_unwrap(prev) {
                             let _ = free_tx.send(v);
                         }
                         Some(parts)
@@ -263,11 +265,72 @@ pub(super) fn run_with<W: Write + Send>(
     })
 }
 
+/// The reader of an input at hand whole: from `at` (after the header) on,
+/// blocks cut as a read input's are, each a slice of `bytes`. A block with no
+/// whole record is looked for in twice as many bytes, and so on.
+fn slices<'a>(
+    bytes: &'a [u8],
+    mut at: usize,
+    (block, chunk): (usize, usize),
+    cut: Cut,
+    tx: &std::sync::mpsc::SyncSender<Result<Block<'a>, Fallback>>,
+) {
+    let mut array = ArrayState::default();
+    let mut want = block;
+    loop {
+        let end = at.saturating_add(want).min(bytes.len());
+        let (part, eof) = (&bytes[at..end], end == bytes.len());
+        let (chunks, rest) = match cut.blocks(part, eof, chunk, &mut array) {
+            Ok(cut) => cut,
+            Err(e) => {
+                let _ = tx.send(Err(e));
+                return;
+            }
+        };
+        if rest > 0 {
+            let last = chunks.last().map_or(0, |c| c.1);
+            if !chunks.is_empty() && tx.send(Ok((Buf::Whole(&part[..last]), chunks))).is_err() {
+                return;
+            }
+            (at, want) = (at + rest, block);
+        } else {
+            want = want.saturating_mul(2);
+        }
+        if eof {
+            if at < bytes.len() {
+                let _ = tx.send(Err(Fallback)); // an unterminated quote
+            }
+            return;
+        }
+    }
+}
+
+/// A block's bytes: read into a buffer (handed back to the reader once its
+/// chunks are done), or a slice of an input at hand whole.
+enum Buf<'a> {
+    Read(Vec<u8>),
+    Whole(&'a [u8]),
+}
+
+impl std::ops::Deref for Buf<'_> {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            Buf::Read(buf) => buf,
+            Buf::Whole(bytes) => bytes,
+        }
+    }
+}
+
 /// A chunk to evaluate: its block, its place in the output, its byte range.
-type Job = (std::sync::Arc<Vec<u8>>, usize, (usize, usize));
+type Job<'a> = (std::sync::Arc<Buf<'a>>, usize, (usize, usize));
 
 /// A block of whole records and its chunks.
-type Block = (Vec<u8>, Vec<(usize, usize)>);
+type Block<'a> = (Buf<'a>, Vec<(usize, usize)>);
+
+/// Chunks (byte ranges) and where the bytes not yet cut start.
+type Chunks = (Vec<(usize, usize)>, usize);
 
 /// How the input splits into records: CSV records after a header, NDJSON
 /// lines, or the elements of a JSON array.
@@ -279,6 +342,20 @@ pub(super) enum Cut {
 }
 
 impl Cut {
+    /// The chunks of whole records at the start of `buf` (all of it at
+    /// `eof`), and where the bytes not yet cut start.
+    fn blocks(self, buf: &[u8], eof: bool, chunk: usize, array: &mut ArrayState) -> Result<Chunks, Fallback> {
+        let ends = |chunks: Vec<(usize, usize)>| {
+            let rest = chunks.last().map_or(0, |c| c.1);
+            Ok((chunks, rest))
+        };
+        match self {
+            Cut::Records => ends(split(buf, eof, chunk)),
+            Cut::Lines => ends(split_lines(buf, eof, chunk)),
+            Cut::Elements => split_array(buf, eof, chunk, array),
+        }
+    }
+
     /// How a text format is cut (Excel and Parquet are not text).
     pub(super) fn of(format: Format) -> Option<Cut> {
         match format {
