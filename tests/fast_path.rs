@@ -222,6 +222,26 @@ fn clean_rows() -> String {
     s
 }
 
+/// A file at hand whole is cut at line ends before its quotes are seen:
+/// fields over many lines put cuts inside them, and chunks wholly inside
+/// them. Every chunk size reads them as the plain path does, read or whole.
+#[test]
+fn quoted_fields_over_many_lines_are_read_whole_at_every_chunk_size() {
+    let p = program();
+    let mut input = String::from(HEADER);
+    for i in 1..12 {
+        let lines = (0..i).map(|k| format!("line {k}, \"{k}\"\"")).collect::<Vec<_>>().join("\n");
+        let name = format!("\"{}\"", lines.replace('"', "\"\""));
+        input.push_str(&format!("K{i},{name},{},1,retail,\nL{i},plain,2,3,,\n", i * 100_000));
+    }
+    for chunk in [1, 2, 3, 5, 8, 13, 40, 1 << 16] {
+        for block in [1, 16, 64, 1 << 20] {
+            let sizes = Sizes { block, chunk };
+            assert!(same(&p, input.as_bytes(), Format::Csv, false, sizes), "fell back at {sizes:?}");
+        }
+    }
+}
+
 #[test]
 fn clean_input_takes_the_fast_path_with_identical_output_at_every_size() {
     let p = program();

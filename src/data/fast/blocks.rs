@@ -1,7 +1,9 @@
-//! The input cut for the workers: blocks read at a time, split into chunks of
-//! whole records at newlines outside quotes.
+//! The input cut for the workers: blocks read at a time, split into chunks
+//! of whole records at newlines outside quotes; or, for an input at hand
+//! whole, slices of it (CSV cut at line ends alone, see `speculate`).
 
-use super::Fallback;
+use super::array_split::{split_array, ArrayState};
+use super::{Fallback, Format};
 use std::io::Read;
 
 /// The longest unfinished record held while looking for its end.
@@ -93,4 +95,121 @@ pub(crate) fn split_lines(buf: &[u8], eof: bool, size: usize) -> Vec<(usize, usi
         chunks.push((start, last));
     }
     chunks
+}
+
+/// The reader of an input at hand whole: from `at` (after the header) on,
+/// blocks cut as a read input's are, each a slice of `bytes`. A block with no
+/// whole record is looked for in twice as many bytes, and so on.
+pub(super) fn slices<'a>(
+    bytes: &'a [u8],
+    mut at: usize,
+    (block, chunk): (usize, usize),
+    cut: Cut,
+    tx: &std::sync::mpsc::SyncSender<Result<Block<'a>, Fallback>>,
+) {
+    let mut array = ArrayState::default();
+    let mut want = block;
+    // CSV is cut at line ends, its quotes not looked for (see `speculate`).
+    let cut_by = if cut == Cut::Records { Cut::Lines } else { cut };
+    loop {
+        let end = at.saturating_add(want).min(bytes.len());
+        let (part, eof) = (&bytes[at..end], end == bytes.len());
+        let (chunks, rest) = match cut_by.blocks(part, eof, chunk, &mut array) {
+            Ok(cut) => cut,
+            Err(e) => {
+                let _ = tx.send(Err(e));
+                return;
+            }
+        };
+        if rest > 0 {
+            let last = chunks.last().map_or(0, |c| c.1);
+            if !chunks.is_empty() && tx.send(Ok((Buf::Whole { all: bytes, at, len: last }, chunks))).is_err() {
+                return;
+            }
+            (at, want) = (at + rest, block);
+        } else {
+            want = want.saturating_mul(2);
+        }
+        if eof {
+            if at < bytes.len() {
+                let _ = tx.send(Err(Fallback)); // an unterminated quote
+            }
+            return;
+        }
+    }
+}
+
+/// A block's bytes: read into a buffer (handed back to the reader once its
+/// chunks are done), or `len` bytes from `at` of an input at hand whole.
+pub(super) enum Buf<'a> {
+    Read(Vec<u8>),
+    Whole { all: &'a [u8], at: usize, len: usize },
+}
+
+impl<'a> Buf<'a> {
+    /// The whole input and where the block starts in it.
+    pub(super) fn whole(&self) -> Option<(&'a [u8], usize)> {
+        match *self {
+            Buf::Whole { all, at, .. } => Some((all, at)),
+            Buf::Read(_) => None,
+        }
+    }
+}
+
+impl std::ops::Deref for Buf<'_> {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            Buf::Read(buf) => buf,
+            Buf::Whole { all, at, len } => &all[*at..*at + *len],
+        }
+    }
+}
+
+/// A block of whole records and its chunks.
+pub(super) type Block<'a> = (Buf<'a>, Vec<(usize, usize)>);
+
+/// Chunks (byte ranges) and where the bytes not yet cut start.
+type Chunks = (Vec<(usize, usize)>, usize);
+
+/// How the input splits into records: CSV records after a header, NDJSON
+/// lines, or the elements of a JSON array.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Cut {
+    Records,
+    Lines,
+    Elements,
+}
+
+impl Cut {
+    /// The chunks of whole records at the start of `buf` (all of it at
+    /// `eof`), and where the bytes not yet cut start.
+    pub(super) fn blocks(
+        self,
+        buf: &[u8],
+        eof: bool,
+        chunk: usize,
+        array: &mut ArrayState,
+    ) -> Result<Chunks, Fallback> {
+        let ends = |chunks: Vec<(usize, usize)>| {
+            let rest = chunks.last().map_or(0, |c| c.1);
+            Ok((chunks, rest))
+        };
+        match self {
+            Cut::Records => ends(split(buf, eof, chunk)),
+            Cut::Lines => ends(split_lines(buf, eof, chunk)),
+            Cut::Elements => split_array(buf, eof, chunk, array),
+        }
+    }
+
+    /// How a text format is cut (Excel and Parquet are not text).
+    pub(super) fn of(format: Format) -> Option<Cut> {
+        match format {
+            Format::Csv => Some(Cut::Records),
+            Format::Ndjson => Some(Cut::Lines),
+            Format::Json => Some(Cut::Elements),
+            Format::Parquet | Format::Xlsx => None,
+        }
+    }
 }

@@ -1,16 +1,21 @@
 //! The workers' results put back in input order: each chunk's rejects placed
 //! at their record and line in the input and handed to `--on-error skip`, its
-//! keys checked against all before, its summary added.
+//! keys checked against all before, its summary added. A chunk of a whole CSV
+//! input that starts inside the one before (see `speculate`) is dropped or
+//! read again from where that one ends.
 
 use super::rows::Rendered;
 use super::{Fallback, Skip};
 use crate::compile::Program;
 use crate::data::key_set::KeySet;
 use crate::data::Summary;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::mpsc::Receiver;
 
-pub(super) struct InOrder<'s> {
+/// Reads the chunk of a whole CSV input between two offsets again.
+pub(super) type Again<'a> = Box<dyn FnMut((usize, usize)) -> Rendered + 'a>;
+
+pub(super) struct InOrder<'s, 'a> {
     done: Receiver<(usize, Rendered)>,
     /// Results that came back before the one awaited.
     early: HashMap<usize, Rendered>,
@@ -27,9 +32,14 @@ pub(super) struct InOrder<'s> {
     pub(super) unsorted: bool,
     summary: Summary,
     skip: Option<Skip<'s>>,
+    /// Where each chunk not yet in is in a whole CSV input (in order), and
+    /// where the last chunk put in order really ended.
+    spans: VecDeque<Option<(usize, usize)>>,
+    resume: Option<usize>,
+    again: Option<Again<'a>>,
 }
 
-impl<'s> InOrder<'s> {
+impl<'s, 'a> InOrder<'s, 'a> {
     /// Results from `done`, numbered from 0; the input's first chunk starts
     /// after `lines` lines, of which its locations count `counted`.
     pub(super) fn new(
@@ -41,7 +51,35 @@ impl<'s> InOrder<'s> {
     ) -> Self {
         let (early, seen, summary) = (HashMap::new(), KeySet::default(), Summary::new(program));
         let increasing = increasing.then(Vec::new);
-        InOrder { done, early, next: 0, records: 0, lines, counted, seen, increasing, unsorted: false, summary, skip }
+        let (spans, resume, again) = (VecDeque::new(), None, None);
+        let (records, unsorted) = (0, false);
+        InOrder {
+            done,
+            early,
+            next: 0,
+            records,
+            lines,
+            counted,
+            seen,
+            increasing,
+            unsorted,
+            summary,
+            skip,
+            spans,
+            resume,
+            again,
+        }
+    }
+
+    /// How a chunk cut wrong is read again (see [`InOrder::expect`]).
+    pub(super) fn again(&mut self, again: Again<'a>) {
+        self.again = Some(again);
+    }
+
+    /// The next chunk handed out: where it is in a whole CSV input, if it is
+    /// one cut at a line end (see `speculate`).
+    pub(super) fn expect(&mut self, span: Option<(usize, usize)>) {
+        self.spans.push_back(span);
     }
 
     /// The next chunk's output bytes.
@@ -58,7 +96,18 @@ impl<'s> InOrder<'s> {
             self.early.insert(got, r);
         };
         self.next += 1;
+        let span = self.spans.pop_front().flatten();
+        // Starting before the chunk before it ended, the chunk was cut inside
+        // a quoted field: its result is void.
+        let rendered = match (span, self.resume) {
+            (Some((_, e)), Some(r)) if e <= r => return Ok(Vec::new()),
+            (Some((s, e)), Some(r)) if s < r => self.again.as_mut().ok_or(Fallback)?((r, e)),
+            _ => rendered,
+        };
         let part = rendered?;
+        if span.is_some() {
+            self.resume = part.end;
+        }
         if !part.rejects.is_empty() {
             // Stopping on the first bad record: the plain path reports it.
             let skip = self.skip.as_mut().ok_or(Fallback)?;

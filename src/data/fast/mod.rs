@@ -36,6 +36,7 @@ mod recover;
 mod render;
 mod rows;
 mod sink;
+mod speculate;
 
 pub(crate) use blocks::{fill, record_end, split};
 pub(crate) use cells::{is_blank, plain_number, record, unquote, Split};
@@ -44,7 +45,8 @@ use super::Format;
 use super::{Rejected, Summary};
 use crate::compile::Program;
 use crate::number::Date;
-use pipeline::{run_with, Cut};
+use blocks::Cut;
+use pipeline::run_with;
 use std::io::{Read, Write};
 
 /// A text input: read block by block, or at hand whole (a mapped file,

@@ -2,10 +2,10 @@
 //! record boundaries, the calling thread hands each block's chunks to one
 //! worker per core and puts their results back in order, a writer writes them.
 
-use super::array_split::{split_array, ArrayState};
-use super::blocks::{fill, record_end, split, split_lines};
+use super::array_split::ArrayState;
+use super::blocks::{fill, record_end, slices, Block, Buf, Cut};
 use super::rows::{Batch, Rendered, Rows};
-use super::{merge, recover, sink, Fallback, Format, Sizes, Skip, Source, Summary, BLOCK, CHUNK};
+use super::{merge, recover, sink, speculate, Fallback, Format, Sizes, Skip, Source, Summary, BLOCK, CHUNK};
 use crate::compile::Program;
 use crate::eval::Evaluator;
 use crate::number::Date;
@@ -72,6 +72,10 @@ pub(super) fn run_with<W: Write + Send>(
         // are the elements after it.
         loop {
             eof = fill(&mut input, &mut buf, chunk, chunk)? == 0;
+            // Part of a byte order mark so far: read on.
+            if !eof && buf.len() < 3 && "\u{feff}".as_bytes().starts_with(&buf) {
+                continue;
+            }
             let text = buf.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&buf);
             match text.iter().position(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n')) {
                 Some(at) if text[at] == b'[' => {
@@ -108,6 +112,20 @@ pub(super) fn run_with<W: Write + Send>(
     let (job_tx, job_rx) = std::sync::mpsc::channel::<Job>();
     let job_rx = &std::sync::Mutex::new(job_rx);
     let pool = &Pool::default();
+    // A chunk of a whole CSV input, cut at a line end (see `speculate`):
+    // rendered, and where it really ends.
+    let speculative = |all: &[u8], (s, e): (usize, usize), batch: &mut Batch| -> Rendered {
+        let fast = |b: &[u8]| rows.chunk(columns, (header, source), b, ev, batch);
+        let (rendered, end) = speculate::chunk(all, (s, e), fast, |b| recover::recover(rows, header, b, ev, source));
+        rendered.map(|mut part| {
+            part.end = Some(end);
+            if skipping {
+                part.lines = memchr::memchr_iter(b'\n', &all[s..end]).count() as u64;
+            }
+            part
+        })
+    };
+    let speculative = &speculative;
     // Three stages overlap: a reader cuts blocks at record boundaries, this thread
     // evaluates each block's chunks on all cores, a writer writes in order.
     std::thread::scope(|s| {
@@ -182,6 +200,14 @@ pub(super) fn run_with<W: Write + Send>(
                     if batch.spare.capacity() == 0 {
                         batch.spare = pool.take();
                     }
+                    if let (Some((all, at)), Cut::Records) = (buf.whole(), cut) {
+                        let rendered = merge::guarded(|| speculative(all, (at + a, at + b), &mut batch));
+                        drop(buf);
+                        if done_tx.send((seq, rendered)).is_err() {
+                            return;
+                        }
+                        continue;
+                    }
                     let rendered = merge::guarded(|| {
                         if cut == Cut::Elements {
                             rows.json_chunk((bytes, true, seq == 0), ev, &mut batch, source)
@@ -217,20 +243,26 @@ pub(super) fn run_with<W: Write + Send>(
         let mut result = Ok(());
         let mut next_seq = 0;
         let mut order = merge::InOrder::new(program, done_rx, skip, (header_lines, counted), rows.increasing);
-        // Collects the results of the next `want` chunks, in order.
-        let mut collect = |want: usize| -> Result<Vec<Vec<u8>>, Fallback> { (0..want).map(|_| order.next()).collect() };
+        // A chunk cut wrong (see `speculate`) is read again on this thread.
+        let mut again = Batch::default();
+        if let (Some(all), Cut::Records) = (whole, cut) {
+            order.again(Box::new(move |span| merge::guarded(|| speculative(all, span, &mut again))));
+        }
         // The block whose chunks are being evaluated while the next is dispatched.
         let mut pending: Option<(std::sync::Arc<Buf<'_>>, usize)> = None;
         for item in block_rx {
             let step = item.and_then(|(buf, chunks)| {
                 let buf = std::sync::Arc::new(buf);
-                for &range in &chunks {
-                    job_tx.send((buf.clone(), next_seq, range)).map_err(|_| Fallback)?;
+                for &(a, b) in &chunks {
+                    // Where a chunk of a whole CSV input is (see `speculate`).
+                    let span = buf.whole().filter(|_| cut == Cut::Records).map(|(_, at)| (at + a, at + b));
+                    order.expect(span);
+                    job_tx.send((buf.clone(), next_seq, (a, b))).map_err(|_| Fallback)?;
                     next_seq += 1;
                 }
                 let done = match pending.replace((buf, chunks.len())) {
                     Some((prev, n)) => {
-                        let parts = collect(n)?;
+                        let parts = (0..n).map(|_| order.next()).collect::<Result<Vec<_>, _>>()?;
                         if let Ok(Buf::Read(v)) = std::sync::Arc::try_unwrap(prev) {
                             let _ = free_tx.send(v);
                         }
@@ -250,7 +282,8 @@ pub(super) fn run_with<W: Write + Send>(
         }
         if result.is_ok() {
             if let Some((_, n)) = pending.take() {
-                result = collect(n).and_then(|parts| out_tx.send(parts).map_err(|_| Fallback));
+                let parts = (0..n).map(|_| order.next()).collect::<Result<Vec<_>, _>>();
+                result = parts.and_then(|parts| out_tx.send(parts).map_err(|_| Fallback));
             }
         }
         drop(job_tx); // workers finish what is queued and stop
@@ -265,104 +298,5 @@ pub(super) fn run_with<W: Write + Send>(
     })
 }
 
-/// The reader of an input at hand whole: from `at` (after the header) on,
-/// blocks cut as a read input's are, each a slice of `bytes`. A block with no
-/// whole record is looked for in twice as many bytes, and so on.
-fn slices<'a>(
-    bytes: &'a [u8],
-    mut at: usize,
-    (block, chunk): (usize, usize),
-    cut: Cut,
-    tx: &std::sync::mpsc::SyncSender<Result<Block<'a>, Fallback>>,
-) {
-    let mut array = ArrayState::default();
-    let mut want = block;
-    loop {
-        let end = at.saturating_add(want).min(bytes.len());
-        let (part, eof) = (&bytes[at..end], end == bytes.len());
-        let (chunks, rest) = match cut.blocks(part, eof, chunk, &mut array) {
-            Ok(cut) => cut,
-            Err(e) => {
-                let _ = tx.send(Err(e));
-                return;
-            }
-        };
-        if rest > 0 {
-            let last = chunks.last().map_or(0, |c| c.1);
-            if !chunks.is_empty() && tx.send(Ok((Buf::Whole(&part[..last]), chunks))).is_err() {
-                return;
-            }
-            (at, want) = (at + rest, block);
-        } else {
-            want = want.saturating_mul(2);
-        }
-        if eof {
-            if at < bytes.len() {
-                let _ = tx.send(Err(Fallback)); // an unterminated quote
-            }
-            return;
-        }
-    }
-}
-
-/// A block's bytes: read into a buffer (handed back to the reader once its
-/// chunks are done), or a slice of an input at hand whole.
-enum Buf<'a> {
-    Read(Vec<u8>),
-    Whole(&'a [u8]),
-}
-
-impl std::ops::Deref for Buf<'_> {
-    type Target = [u8];
-
-    fn deref(&self) -> &[u8] {
-        match self {
-            Buf::Read(buf) => buf,
-            Buf::Whole(bytes) => bytes,
-        }
-    }
-}
-
 /// A chunk to evaluate: its block, its place in the output, its byte range.
 type Job<'a> = (std::sync::Arc<Buf<'a>>, usize, (usize, usize));
-
-/// A block of whole records and its chunks.
-type Block<'a> = (Buf<'a>, Vec<(usize, usize)>);
-
-/// Chunks (byte ranges) and where the bytes not yet cut start.
-type Chunks = (Vec<(usize, usize)>, usize);
-
-/// How the input splits into records: CSV records after a header, NDJSON
-/// lines, or the elements of a JSON array.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Cut {
-    Records,
-    Lines,
-    Elements,
-}
-
-impl Cut {
-    /// The chunks of whole records at the start of `buf` (all of it at
-    /// `eof`), and where the bytes not yet cut start.
-    fn blocks(self, buf: &[u8], eof: bool, chunk: usize, array: &mut ArrayState) -> Result<Chunks, Fallback> {
-        let ends = |chunks: Vec<(usize, usize)>| {
-            let rest = chunks.last().map_or(0, |c| c.1);
-            Ok((chunks, rest))
-        };
-        match self {
-            Cut::Records => ends(split(buf, eof, chunk)),
-            Cut::Lines => ends(split_lines(buf, eof, chunk)),
-            Cut::Elements => split_array(buf, eof, chunk, array),
-        }
-    }
-
-    /// How a text format is cut (Excel and Parquet are not text).
-    pub(super) fn of(format: Format) -> Option<Cut> {
-        match format {
-            Format::Csv => Some(Cut::Records),
-            Format::Ndjson => Some(Cut::Lines),
-            Format::Json => Some(Cut::Elements),
-            Format::Parquet | Format::Xlsx => None,
-        }
-    }
-}

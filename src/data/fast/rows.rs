@@ -80,6 +80,9 @@ pub(super) struct Part {
     pub(super) rejects: Vec<crate::data::Rejected>,
     pub(super) records: usize,
     pub(super) lines: u64,
+    /// Where a chunk cut before its quotes were seen really ends (see
+    /// `speculate`): past its cut when that was inside a quoted field.
+    pub(super) end: Option<usize>,
 }
 
 pub(super) type Rendered = Result<Part, Fallback>;
@@ -359,6 +362,6 @@ impl<'p> Rows<'p> {
         }
         tally.finish(&mut summary);
         (summary.read, summary.rejected) = (records as u64, rejects.len() as u64);
-        Ok(Part { bytes: out, summary, keys, order, rejects, records, lines: 0 })
+        Ok(Part { bytes: out, summary, keys, order, rejects, records, lines: 0, end: None })
     }
 }
