@@ -11,6 +11,7 @@ mod common;
 use proptest::prelude::*;
 use tierlang::compile::Program;
 use tierlang::data::fast::{apply, Sizes, Skip, Source};
+use tierlang::data::mapped::Mapped;
 use tierlang::data::{Format, Reader, Rejected, Summary, Writer};
 use tierlang::eval::{Evaluator, Value};
 use tierlang::number::Date;
@@ -78,8 +79,9 @@ fn fast_keeping(
     shape: (Format, bool, &[String]),
     sizes: Sizes,
 ) -> Option<(Vec<u8>, Summary)> {
-    // Read block by block and at hand whole (a mapped file): the same run.
-    let run = |source| {
+    // Read block by block, at hand whole, and mapped from a file (its pages
+    // let go of block by block): the same run.
+    let run = |source: Source<'_, &[u8]>| {
         let mut out = Vec::new();
         apply(p, (source, None), Format::Csv, &mut out, shape, today(), sizes, None).ok().map(|s| (out, s))
     };
@@ -87,6 +89,11 @@ fn fast_keeping(
     let counts =
         |r: &Option<(Vec<u8>, Summary)>| r.as_ref().map(|(o, s)| (o.clone(), s.read, s.written, s.tiers.clone()));
     assert_eq!(counts(&read), counts(&whole), "read and whole differ on {sizes:?}");
+    let mut file = tempfile::tempfile().unwrap();
+    std::io::Write::write_all(&mut file, input).unwrap();
+    if let Ok(mapped) = Mapped::new(file, 0) {
+        assert_eq!(counts(&read), counts(&run(Source::Mapped(&mapped))), "read and mapped differ on {sizes:?}");
+    }
     read
 }
 

@@ -423,7 +423,7 @@ fn fast_path(
         // each block); Parquet workers read their row groups themselves.
         let mapped = match input.format {
             Format::Parquet => Err(file),
-            _ => Mapped::new(file),
+            _ => Mapped::new(file, tierlang::data::mapped::WORTH_MAPPING),
         };
         let mut out = Output::create(&args.output).map_err(io)?;
         let mut rejects = open_rejects(args)?;
@@ -431,7 +431,7 @@ fn fast_path(
         let fast = |out: &mut Output, skip| {
             let (sizes, path) = (Default::default(), Some(Path::new(data)));
             let source = match &mapped {
-                Ok(m) => fast::Source::Whole(m.bytes()),
+                Ok(m) => fast::Source::Mapped(m),
                 Err(file) => fast::Source::Read(file),
             };
             let done = match increasing {

@@ -1,7 +1,8 @@
 //! An input file mapped into memory: the parallel reader then cuts its
 //! blocks as slices of the file's pages instead of copying each block out of
 //! the kernel's page cache (that copy was a sixth of a clean 10M-row run's
-//! CPU time). The only `unsafe` of the library is here.
+//! CPU time), and lets go of each block's pages once it is done, so resident
+//! memory stays a few blocks. The only `unsafe` of the library is here.
 //!
 //! A mapping is only as stable as the file under it. Another program that
 //! *writes* to the file meanwhile changes the bytes being read: the run is
@@ -14,9 +15,9 @@
 use std::fs::File;
 use std::time::SystemTime;
 
-/// Files below this are read, not mapped: a mapping's setup costs more than
-/// copying a few blocks.
-const MIN_MAPPED: u64 = 1 << 20;
+/// Files below this are best read, not mapped: a mapping's setup costs more
+/// than copying a few blocks.
+pub const WORTH_MAPPING: u64 = 1 << 20;
 
 /// A regular file mapped read-only, with what it was like when mapped.
 pub struct Mapped {
@@ -26,11 +27,11 @@ pub struct Mapped {
 }
 
 impl Mapped {
-    /// `file` mapped, if it is a regular file of at least a megabyte and the
-    /// system maps it; else the file back, to be read.
-    pub fn new(file: File) -> Result<Mapped, File> {
+    /// `file` mapped, if it is a regular file of at least `min` bytes (and
+    /// one) and the system maps it; else the file back, to be read.
+    pub fn new(file: File, min: u64) -> Result<Mapped, File> {
         let Ok(meta) = file.metadata() else { return Err(file) };
-        if !meta.is_file() || meta.len() < MIN_MAPPED {
+        if !meta.is_file() || meta.len() < min.max(1) {
             return Err(file);
         }
         // SAFETY: the mapping is read-only and private to this process, and
@@ -49,6 +50,19 @@ impl Mapped {
     /// The file's bytes.
     pub fn bytes(&self) -> &[u8] {
         &self.map
+    }
+
+    /// Lets go of the pages of `bytes()[at..at + len]`, which the run has
+    /// read: a mapped page counts in the process's resident memory from its
+    /// first read, so a run over a large file would otherwise end up holding
+    /// all of it. The pages stay in the page cache; read again, they are
+    /// mapped again.
+    pub fn release(&self, at: usize, len: usize) {
+        // SAFETY: MADV_DONTNEED on a read-only file mapping only drops this
+        // process's page table entries: the mapping has no pages of its own
+        // to lose, and a later read faults the same file bytes in again.
+        #[allow(unsafe_code)]
+        let _ = unsafe { self.map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, at, len) };
     }
 
     /// Whether the file still has the size and modification time it had
@@ -70,24 +84,30 @@ mod tests {
     #[test]
     fn a_file_is_mapped_whole_and_a_change_to_it_is_seen() {
         let mut tmp = tempfile::NamedTempFile::new().expect("temp file");
-        let text: Vec<u8> = (0..MIN_MAPPED + 7).map(|i| b'a' + (i % 26) as u8).collect();
+        let text: Vec<u8> = (0..WORTH_MAPPING + 7).map(|i| b'a' + (i % 26) as u8).collect();
         tmp.write_all(&text).expect("write");
-        let Ok(mapped) = Mapped::new(tmp.reopen().expect("reopen")) else { panic!("not mapped") };
+        let Ok(mapped) = Mapped::new(tmp.reopen().expect("reopen"), WORTH_MAPPING) else { panic!("not mapped") };
         assert_eq!(mapped.bytes(), &text[..]);
         assert!(mapped.unchanged());
+        // Let go of, the pages read again are the same bytes.
+        mapped.release(0, text.len());
+        assert_eq!(mapped.bytes(), &text[..]);
         // Grown by another writer: the run over the mapping is void.
-        tmp.as_file().set_len(MIN_MAPPED + 8).expect("grow");
+        tmp.as_file().set_len(WORTH_MAPPING + 8).expect("grow");
         assert!(!mapped.unchanged());
     }
 
     #[test]
     fn small_files_and_what_is_not_a_file_are_read_instead() {
         let tmp = tempfile::NamedTempFile::new().expect("temp file");
-        tmp.as_file().set_len(MIN_MAPPED - 1).expect("size");
-        assert!(Mapped::new(tmp.reopen().expect("reopen")).is_err());
+        tmp.as_file().set_len(WORTH_MAPPING - 1).expect("size");
+        assert!(Mapped::new(tmp.reopen().expect("reopen"), WORTH_MAPPING).is_err());
+        // An empty file is never mapped (there is nothing to map).
+        tmp.as_file().set_len(0).expect("size");
+        assert!(Mapped::new(tmp.reopen().expect("reopen"), 0).is_err());
         let dir = tempfile::tempdir().expect("dir");
         if let Ok(d) = File::open(dir.path()) {
-            assert!(Mapped::new(d).is_err());
+            assert!(Mapped::new(d, 0).is_err());
         }
     }
 }

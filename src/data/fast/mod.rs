@@ -49,10 +49,12 @@ use blocks::Cut;
 use pipeline::run_with;
 use std::io::{Read, Write};
 
-/// A text input: read block by block, or at hand whole (a mapped file,
-/// [`crate::data::mapped::Mapped::bytes`]), when its blocks are slices of it.
+/// A text input: read block by block, or at hand whole, when its blocks are
+/// slices of it: a mapped file (whose pages are let go of block by block) or
+/// any bytes.
 pub enum Source<'a, R> {
     Read(R),
+    Mapped(&'a crate::data::mapped::Mapped),
     Whole(&'a [u8]),
 }
 
@@ -60,16 +62,6 @@ impl<'a> Source<'a, std::io::Empty> {
     /// `bytes` at hand whole, with no reader.
     pub fn whole(bytes: &'a [u8]) -> Self {
         Source::Whole(bytes)
-    }
-}
-
-/// The reader the header is read through: a whole input reads as a slice.
-impl<R: Read> Read for Source<'_, R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        match self {
-            Source::Read(r) => r.read(buf),
-            Source::Whole(bytes) => bytes.read(buf),
-        }
     }
 }
 

@@ -43,7 +43,7 @@ impl Pool {
 #[allow(clippy::too_many_arguments)]
 pub(super) fn run_with<W: Write + Send>(
     program: &Program,
-    mut input: Source<'_, impl Read + Send>,
+    input: Source<'_, impl Read + Send>,
     out: &mut W,
     (format, tiers_only, keep): (Format, bool, &[String]),
     today: Date,
@@ -58,10 +58,12 @@ pub(super) fn run_with<W: Write + Send>(
     let ev = Evaluator::with_tables(program, today);
     let mut buf: Vec<u8> = Vec::with_capacity(block + chunk);
     let mut eof = false;
-    // A whole input is cut from the end of its header on (see `slices`).
-    let whole = match input {
-        Source::Whole(bytes) => Some(bytes),
-        Source::Read(_) => None,
+    // A whole input is cut from the end of its header on (see `slices`); a
+    // mapped one's pages are let go of as its blocks are done.
+    let (mut input, whole, mapped) = match input {
+        Source::Read(r) => (Header::Read(r), None, None),
+        Source::Whole(bytes) => (Header::Slice(bytes), Some(bytes), None),
+        Source::Mapped(m) => (Header::Slice(m.bytes()), Some(m.bytes()), Some(m)),
     };
     // The header is looked for a chunk at a time: the workers start as soon
     // as it is read, not after a whole block.
@@ -263,8 +265,10 @@ pub(super) fn run_with<W: Write + Send>(
                 let done = match pending.replace((buf, chunks.len())) {
                     Some((prev, n)) => {
                         let parts = (0..n).map(|_| order.next()).collect::<Result<Vec<_>, _>>()?;
-                        if let Ok(Buf::Read(v)) = std::sync::Arc::try_unwrap(prev) {
-                            let _ = free_tx.send(v);
+                        match std::sync::Arc::try_unwrap(prev) {
+                            Ok(Buf::Read(v)) => drop(free_tx.send(v)),
+                            Ok(Buf::Whole { at, len, .. }) => mapped.iter().for_each(|m| m.release(at, len)),
+                            Err(_) => {}
                         }
                         Some(parts)
                     }
@@ -300,3 +304,19 @@ pub(super) fn run_with<W: Write + Send>(
 
 /// A chunk to evaluate: its block, its place in the output, its byte range.
 type Job<'a> = (std::sync::Arc<Buf<'a>>, usize, (usize, usize));
+
+/// What the header is read through: the input's reader, or the bytes of an
+/// input at hand whole.
+enum Header<'a, R> {
+    Read(R),
+    Slice(&'a [u8]),
+}
+
+impl<R: Read> Read for Header<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Header::Read(r) => r.read(buf),
+            Header::Slice(bytes) => bytes.read(buf),
+        }
+    }
+}
