@@ -19,6 +19,8 @@ policy (bench/lifecycle.tier) and its yardstick of the same shape without ages
 (bench/all_features.tier), the same rows with their keys shuffled (tier's bet
 that keys increase lost: it runs again hashing them), NDJSON and JSON array input of the same rows (up
 to 1M rows), and the plain single-threaded path (TIER_PLAIN_PATH=1, up to 1M).
+`--compared-only --dirty ""` times the clean job alone: rounds of tier, DuckDB
+and Polars with nothing else between them.
 
 Setup (once):  python3 -m pip install -r bench/requirements.txt
 Data: bench/data/customers_{1M,10M}.csv, made by gen_customers.py if absent
@@ -142,6 +144,8 @@ def main():
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--dirty", type=rows_arg, default=["10M"], help="sizes to run the dirty job at")
     ap.add_argument("--write", action="store_true", help="write the table into BENCHMARKS.md")
+    ap.add_argument("--compared-only", action="store_true",
+                    help="only tier, DuckDB and Polars on the clean job (rounds of three, nothing between them)")
     args = ap.parse_args()
     if not shutil.which("duckdb"):
         sys.exit("duckdb not on PATH: python3 -m pip install -r bench/requirements.txt")
@@ -154,6 +158,7 @@ def main():
             print(f"generating {src}", file=sys.stderr)
             subprocess.run([sys.executable, os.path.join(HERE, "gen_customers.py"), size, src], check=True)
         compared, extra = jobs(src, size)
+        extra = [] if args.compared_only else extra
         sections.append(table(size, src, rounds(args, size, compared + extra), [c[0] for c in compared]))
         if size in args.dirty:
             dirty, bad, compared, rejects = dirty_jobs(src, size)
