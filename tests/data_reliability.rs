@@ -319,10 +319,13 @@ fn an_input_truncated_during_the_run_is_an_error_never_a_short_output() {
     let dir = tempfile::tempdir().unwrap();
     let rows: String = (0..1_000_000).map(|i| format!("H{i},N,{},North\n", i * 37 % 5_000_000)).collect();
     let full = format!("{HEADER}{rows}");
+    // Several runs: a cut seen by more than one thread at once must end as one does.
     let mut cut_short = 0;
-    for _ in 0..3 {
+    for attempt in 0..8 {
         std::fs::write(dir.path().join("big.csv"), &full).unwrap();
         let child = started(dir.path(), false);
+        // Later and later into the run, to find the workers reading too.
+        std::thread::sleep(Duration::from_millis(4 * attempt));
         std::fs::OpenOptions::new().write(true).open(dir.path().join("big.csv")).unwrap().set_len(100).unwrap();
         let out = child.wait_with_output().unwrap();
         let said = String::from_utf8_lossy(&out.stderr);
@@ -332,7 +335,6 @@ fn an_input_truncated_during_the_run_is_an_error_never_a_short_output() {
                 assert!(said.contains("cut short while it was being read"), "{said}");
                 assert!(!dir.path().join("out.csv").exists());
                 cut_short += 1;
-                break;
             }
             // Done before the cut, or the cut seen after the run (the plain
             // path then reads the file as it now is): an output of whole rows.
@@ -340,10 +342,12 @@ fn an_input_truncated_during_the_run_is_an_error_never_a_short_output() {
                 let written = std::fs::read_to_string(dir.path().join("out.csv")).unwrap();
                 assert!(written.ends_with('\n') && written.lines().count() <= 1_000_001, "{said}");
             }
+            // The cut seen after the run, and the record it cut through refused.
+            Some(1) => assert!(!dir.path().join("out.csv").exists(), "{said}"),
             code => panic!("exit {code:?} (a signal?): {said}"),
         }
     }
-    assert_eq!(cut_short, 1, "the run was never cut short: the truncation came too late each time");
+    assert!(cut_short > 0, "the run was never cut short: the truncation came too late each time");
 }
 
 #[test]
