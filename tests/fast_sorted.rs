@@ -35,8 +35,11 @@ type Run = (Vec<u8>, u64, Vec<(String, Vec<(String, String)>)>);
 /// bad record or skipping it.
 fn run(p: &Program, input: &[u8], format: Format, sizes: Sizes, skipping: bool, bet: bool) -> Result<Run, Handback> {
     let read = run_from(p, Source::Read(input), format, sizes, skipping, bet);
-    // At hand whole (a mapped file), the same run.
-    assert_eq!(read, run_from(p, Source::Whole(input), format, sizes, skipping, bet), "read and whole differ");
+    // At hand whole (a mapped file), the same run taken or not. Which hand-back
+    // comes first (a bad record or a key out of order) depends on where the
+    // chunks are cut, which differs: the law below accepts either.
+    let whole = run_from(p, Source::Whole(input), format, sizes, skipping, bet);
+    assert_eq!(read.as_ref().ok(), whole.as_ref().ok(), "read and whole differ");
     read
 }
 
