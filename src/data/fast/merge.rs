@@ -138,6 +138,11 @@ impl<'s, 'a> InOrder<'s, 'a> {
         Ok(part.bytes)
     }
 
+    /// The output bytes of the next `n` chunks.
+    pub(super) fn take(&mut self, n: usize) -> Result<Vec<Vec<u8>>, Fallback> {
+        (0..n).map(|_| self.next()).collect()
+    }
+
     /// The run's summary, once every chunk is in.
     pub(super) fn finish(self) -> Result<Summary, Fallback> {
         self.seen.finish().map_err(|_| Fallback)?;

@@ -4,7 +4,7 @@
 
 use super::array_split::ArrayState;
 use super::blocks::{fill, record_end, slices, Block, Buf, Cut};
-use super::rows::{Batch, Rendered, Rows};
+use super::rows::{Batch, Part, Rendered, Rows};
 use super::{merge, recover, sink, speculate, Fallback, Format, Sizes, Skip, Source, Summary, BLOCK, CHUNK};
 use crate::compile::Program;
 use crate::eval::Evaluator;
@@ -114,20 +114,49 @@ pub(super) fn run_with<W: Write + Send>(
     let (job_tx, job_rx) = std::sync::mpsc::channel::<Job>();
     let job_rx = &std::sync::Mutex::new(job_rx);
     let pool = &Pool::default();
+    // A chunk's lines (the bytes it read), where its rejects are placed.
+    let with_lines = |mut part: Part, read: &[u8]| {
+        if skipping {
+            part.lines = memchr::memchr_iter(b'\n', read).count() as u64;
+        }
+        part
+    };
     // A chunk of a whole CSV input, cut at a line end (see `speculate`):
     // rendered, and where it really ends.
     let speculative = |all: &[u8], (s, e): (usize, usize), batch: &mut Batch| -> Rendered {
-        let fast = |b: &[u8]| rows.chunk(columns, (header, source), b, ev, batch);
-        let (rendered, end) = speculate::chunk(all, (s, e), fast, |b| recover::recover(rows, header, b, ev, source));
-        rendered.map(|mut part| {
-            part.end = Some(end);
-            if skipping {
-                part.lines = memchr::memchr_iter(b'\n', &all[s..end]).count() as u64;
-            }
-            part
+        merge::guarded(|| {
+            let fast = |b: &[u8]| rows.chunk(columns, (header, source), b, ev, batch);
+            let slow = |b: &[u8]| recover::recover(rows, header, b, ev, source);
+            let (rendered, end) = speculate::chunk(all, (s, e), fast, slow);
+            rendered.map(|part| Part { end: Some(end), ..with_lines(part, &all[s..end]) })
         })
     };
     let speculative = &speculative;
+    // A chunk of any other input, read as its format is.
+    let read = |bytes: &[u8], seq: usize, batch: &mut Batch| -> Rendered {
+        let rendered = merge::guarded(|| {
+            if cut == Cut::Elements {
+                rows.json_chunk((bytes, true, seq == 0), ev, batch, source)
+                    .or_else(|_| recover::elements(rows, bytes, ev, source))
+            } else if cut == Cut::Lines {
+                // The reader skips a byte order mark on its first line only:
+                // one opening a later chunk is the file's data, not a mark.
+                if seq > 0 && bytes.starts_with("\u{feff}".as_bytes()) {
+                    Err(Fallback)
+                } else {
+                    rows.json_chunk((bytes, false, seq == 0), ev, batch, source)
+                        .or_else(|_| recover::ndjson(rows, bytes, ev, source))
+                }
+            } else {
+                rows.chunk(columns, (header, source), bytes, ev, batch)
+                    .or_else(|_| recover::recover(rows, header, bytes, ev, source))
+            }
+        });
+        rendered.map(|part| with_lines(part, bytes))
+    };
+    let read = &read;
+    // Whether the input is cut at line ends before its quotes are seen.
+    let speculating = whole.is_some() && cut == Cut::Records;
     // Three stages overlap: a reader cuts blocks at record boundaries, this thread
     // evaluates each block's chunks on all cores, a writer writes in order.
     std::thread::scope(|s| {
@@ -202,38 +231,10 @@ pub(super) fn run_with<W: Write + Send>(
                     if batch.spare.capacity() == 0 {
                         batch.spare = pool.take();
                     }
-                    if let (Some((all, at)), Cut::Records) = (buf.whole(), cut) {
-                        let rendered = merge::guarded(|| speculative(all, (at + a, at + b), &mut batch));
-                        drop(buf);
-                        if done_tx.send((seq, rendered)).is_err() {
-                            return;
-                        }
-                        continue;
-                    }
-                    let rendered = merge::guarded(|| {
-                        if cut == Cut::Elements {
-                            rows.json_chunk((bytes, true, seq == 0), ev, &mut batch, source)
-                                .or_else(|_| recover::elements(rows, bytes, ev, source))
-                        } else if cut == Cut::Lines {
-                            // The reader skips a byte order mark on its first line only:
-                            // one opening a later chunk is the file's data, not a mark.
-                            if seq > 0 && bytes.starts_with("\u{feff}".as_bytes()) {
-                                Err(Fallback)
-                            } else {
-                                rows.json_chunk((bytes, false, seq == 0), ev, &mut batch, source)
-                                    .or_else(|_| recover::ndjson(rows, bytes, ev, source))
-                            }
-                        } else {
-                            rows.chunk(columns, (header, source), bytes, ev, &mut batch)
-                                .or_else(|_| recover::recover(rows, header, bytes, ev, source))
-                        }
-                    });
-                    let rendered = rendered.map(|mut part| {
-                        if skipping {
-                            part.lines = memchr::memchr_iter(b'\n', bytes).count() as u64;
-                        }
-                        part
-                    });
+                    let rendered = match buf.whole().filter(|_| speculating) {
+                        Some((all, at)) => speculative(all, (at + a, at + b), &mut batch),
+                        None => read(bytes, seq, &mut batch),
+                    };
                     drop(buf); // before the result: the block is free once all results are in
                     if done_tx.send((seq, rendered)).is_err() {
                         return;
@@ -247,8 +248,8 @@ pub(super) fn run_with<W: Write + Send>(
         let mut order = merge::InOrder::new(program, done_rx, skip, (header_lines, counted), rows.increasing);
         // A chunk cut wrong (see `speculate`) is read again on this thread.
         let mut again = Batch::default();
-        if let (Some(all), Cut::Records) = (whole, cut) {
-            order.again(Box::new(move |span| merge::guarded(|| speculative(all, span, &mut again))));
+        if let Some(all) = whole.filter(|_| speculating) {
+            order.again(Box::new(move |span| speculative(all, span, &mut again)));
         }
         // The block whose chunks are being evaluated while the next is dispatched.
         let mut pending: Option<(std::sync::Arc<Buf<'_>>, usize)> = None;
@@ -257,14 +258,14 @@ pub(super) fn run_with<W: Write + Send>(
                 let buf = std::sync::Arc::new(buf);
                 for &(a, b) in &chunks {
                     // Where a chunk of a whole CSV input is (see `speculate`).
-                    let span = buf.whole().filter(|_| cut == Cut::Records).map(|(_, at)| (at + a, at + b));
+                    let span = buf.whole().filter(|_| speculating).map(|(_, at)| (at + a, at + b));
                     order.expect(span);
                     job_tx.send((buf.clone(), next_seq, (a, b))).map_err(|_| Fallback)?;
                     next_seq += 1;
                 }
                 let done = match pending.replace((buf, chunks.len())) {
                     Some((prev, n)) => {
-                        let parts = (0..n).map(|_| order.next()).collect::<Result<Vec<_>, _>>()?;
+                        let parts = order.take(n)?;
                         match std::sync::Arc::try_unwrap(prev) {
                             Ok(Buf::Read(v)) => drop(free_tx.send(v)),
                             Ok(Buf::Whole { at, len, .. }) => mapped.iter().for_each(|m| m.release(at, len)),
@@ -286,8 +287,7 @@ pub(super) fn run_with<W: Write + Send>(
         }
         if result.is_ok() {
             if let Some((_, n)) = pending.take() {
-                let parts = (0..n).map(|_| order.next()).collect::<Result<Vec<_>, _>>();
-                result = parts.and_then(|parts| out_tx.send(parts).map_err(|_| Fallback));
+                result = order.take(n).and_then(|parts| out_tx.send(parts).map_err(|_| Fallback));
             }
         }
         drop(job_tx); // workers finish what is queued and stop
