@@ -5,7 +5,10 @@
 //! must leave to the plain reader (escapes, exponents, a repeated key, nested
 //! values, a field's key only in another case, invalid numbers, control
 //! characters, non-objects, blank lines), at tiny chunk sizes: the same
-//! output, the same rejects with the same locations, the same counts.
+//! output, the same rejects with the same locations, the same counts. Each
+//! input is read through a reader and at hand whole (where a JSON array is
+//! cut between objects before its strings are seen: `}, {` inside strings and
+//! nested values here are where such cuts go wrong).
 
 #![allow(clippy::unwrap_used, clippy::panic)] // tests may fail loudly
 
@@ -14,6 +17,7 @@ mod common;
 use proptest::prelude::*;
 use tierlang::compile::Program;
 use tierlang::data::fast::{apply, Sizes, Skip, Source};
+use tierlang::data::mapped::Mapped;
 use tierlang::data::{Format, Reader, Rejected, Writer};
 use tierlang::eval::Evaluator;
 use tierlang::number::Date;
@@ -54,6 +58,8 @@ const RECORDS: &[&str] = &[
     // Keys the CSV output quotes (a comma) or copies (inner space, non-ASCII).
     r#"{"id":"K#,x","name":"a","年度消费":1200,"orders":3}"#,
     r#"{"id":"K# 客户","name":"a","年度消费":1200,"orders":3}"#,
+    // An array at hand whole is cut at `}, {`: here inside a string.
+    r#"{"id":"K#","name":"a}, {b},{","年度消费":1200,"orders":3}"#,
     // Left to the plain reader:
     r#"{"id":"K#","name":"a","年度消费":1.5e6,"orders":3}"#,
     r#"{"id":"K#","name":"a \"quoted\" \u00e9","年度消费":100,"orders":3}"#,
@@ -62,6 +68,7 @@ const RECORDS: &[&str] = &[
     r#"{"id":"K#\u0041","name":"a","年度消费":2000000,"orders":3}"#,
     r#"{"id":"K#","name":"a","年度消费":100,"orders":3,"orders":40}"#,
     r#"{"id":"K#","name":"a","年度消费":100,"orders":3,"extra":{"x":[1,{"y":2}]}}"#,
+    r#"{"id":"K#","name":"a","年度消费":100,"orders":3,"extra":[{"x":1}, {"y":"}, {\"}, {"}]}"#,
     r#"{"id":"K#","name":"a","orders":3,"年度消费":100,"JOINED":"2010-01-01"}"#,
     // Set aside by both:
     r#"{"id":"K#","name":"a","年度消费":null,"orders":3}"#,
@@ -117,7 +124,15 @@ fn plain(p: &Program, input: &[u8], format: Format, keep: &[String]) -> Option<G
 }
 
 /// The parallel path, skipping bad records; `None` where it hands back.
+/// Read and at hand whole, it must do the same.
 fn fast(p: &Program, input: &[u8], format: Format, keep: &[String], sizes: Sizes) -> Option<Got> {
+    let got = fast_from(p, Source::Read(input), format, keep, sizes);
+    let whole = fast_from(p, Source::Whole(input), format, keep, sizes);
+    assert_eq!(whole, got, "read and whole differ on {sizes:?}");
+    got
+}
+
+fn fast_from(p: &Program, input: Source<'_, &[u8]>, format: Format, keep: &[String], sizes: Sizes) -> Option<Got> {
     let mut rejects: Vec<Shown> = Vec::new();
     let mut reject = |r: Rejected| {
         rejects.push((r.error.to_string(), r.cells));
@@ -125,19 +140,8 @@ fn fast(p: &Program, input: &[u8], format: Format, keep: &[String], sizes: Sizes
     };
     let skip = Some(Skip { source: "input", reject: &mut reject });
     let (mut out, shape) = (Vec::new(), (Format::Csv, false, keep));
-    let s = apply(p, (Source::Read(input), None), format, &mut out, shape, today(), sizes, skip).ok()?;
-    let got = (out, rejects, (s.read, s.written, s.rejected));
-    // At hand whole (a mapped file), the same run.
-    let (mut rejects, mut out) = (Vec::new(), Vec::new());
-    let mut reject = |r: Rejected| {
-        rejects.push((r.error.to_string(), r.cells));
-        Ok(())
-    };
-    let skip = Some(Skip { source: "input", reject: &mut reject });
-    let whole = apply(p, (Source::whole(input), None), format, &mut out, shape, today(), sizes, skip).ok();
-    let whole = whole.map(|s| (out, rejects, (s.read, s.written, s.rejected)));
-    assert_eq!(whole.as_ref(), Some(&got), "read and whole differ on {sizes:?}");
-    Some(got)
+    let s = apply(p, (input, None), format, &mut out, shape, today(), sizes, skip).ok()?;
+    Some((out, rejects, (s.read, s.written, s.rejected)))
 }
 
 /// `--keep` columns: a field by its name (found by its column and aliases),
@@ -231,6 +235,66 @@ fn every_kind_of_record_in_one_input() {
                 assert_eq!(got, want, "array {array}, chunk {chunk}, keep {keep:?}");
             }
         }
+    }
+}
+
+/// A JSON array of a few megabytes mapped from a file (as the command line
+/// reads one), at the default sizes: chunks of 256 KiB in blocks of 4 MiB,
+/// cut between objects wherever that falls, some cuts inside strings and
+/// nested values; pretty and packed.
+#[test]
+fn a_mapped_array_is_read_as_the_plain_reader_reads_it() {
+    use std::io::Write;
+    let p = common::program(POLICY);
+    for crlf in [false, true] {
+        let picks: Vec<(usize, bool)> = (0..60_000).map(|i| ((i * 7) % IN_ARRAY, false)).collect();
+        let text = input(&picks, true, crlf);
+        assert!(text.len() > 3 << 20);
+        let want = plain(&p, text.as_bytes(), Format::Json, &kept()).unwrap();
+        assert!(want.2 .2 > 1000, "records set aside: {:?}", want.2);
+        let mut file = tempfile::tempfile().unwrap();
+        file.write_all(text.as_bytes()).unwrap();
+        let mapped = Mapped::new(file, 0).unwrap();
+        let got = fast_from(&p, Source::Mapped(&mapped), Format::Json, &kept(), Sizes::default());
+        assert!(got == Some(want), "crlf {crlf}: the mapped array differs from the plain reader's");
+    }
+}
+
+/// A document that is no JSON array of elements (an empty element, a comma
+/// after the last, text after the `]`, no `]`, one only inside a string) is
+/// refused by the plain reader; the parallel path must hand it back, read or
+/// at hand whole, wherever its chunks are cut.
+#[test]
+fn a_broken_array_is_handed_back_wherever_it_is_cut() {
+    let p = common::program(POLICY);
+    let good = |i: usize| format!(r#"{{"id":"K{i}","name":"a","年度消费":1200,"orders":3}}"#);
+    let (a, b, c) = (good(1), good(2), good(3));
+    let broken = [
+        format!("[{a},,{b}]"),
+        format!("[,{a}]"),
+        format!("[{a}, {b},]"),
+        format!("[{a}, {b},\n]\n"),
+        format!("[{a}, {b}] x"),
+        format!("[{a}, {b}] ]"),
+        format!("[{a}, {b}"),
+        format!("[{a}, {{\"id\":\"K9\",\"name\":\"]"),
+        format!("[{a}, {b}, {{\"id\":\"K9\",\"name\":\"}}, {c}]"),
+        format!("[{a}, {b}}}, {c}]"),
+        "[".to_string(),
+        "[,]".to_string(),
+    ];
+    for bad in broken {
+        assert_eq!(plain(&p, bad.as_bytes(), Format::Json, &[]), None, "{bad}");
+        for chunk in [1, 8, 64, 1 << 16] {
+            let got = fast(&p, bad.as_bytes(), Format::Json, &[], Sizes { block: 1 << 12, chunk });
+            assert_eq!(got, None, "{bad}, chunk {chunk}");
+        }
+    }
+    // An empty array is no records, however it is spaced.
+    for empty in ["[]", "[ ]", " [\n]\n"] {
+        let want = plain(&p, empty.as_bytes(), Format::Json, &[]).unwrap();
+        assert_eq!(want.2, (0, 0, 0));
+        assert_eq!(fast(&p, empty.as_bytes(), Format::Json, &[], Sizes { block: 1 << 12, chunk: 1 }), Some(want));
     }
 }
 

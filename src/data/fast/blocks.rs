@@ -1,8 +1,10 @@
 //! The input cut for the workers: blocks read at a time, split into chunks
 //! of whole records at newlines outside quotes; or, for an input at hand
-//! whole, slices of it (CSV cut at line ends alone, see `speculate`).
+//! whole, slices of it (CSV cut at line ends alone, a JSON array between
+//! objects: see `speculate`).
 
 use super::array_split::{split_array, ArrayState};
+use super::speculate::cut_elements;
 use super::{Fallback, Format};
 use std::io::Read;
 
@@ -98,7 +100,8 @@ pub(crate) fn split_lines(buf: &[u8], eof: bool, size: usize) -> Vec<(usize, usi
 }
 
 /// The reader of an input at hand whole: from `at` (after the header) on,
-/// blocks cut as a read input's are, each a slice of `bytes`. A block with no
+/// blocks of chunks cut where a record may end (see `speculate`), each a
+/// slice of `bytes` (for a JSON array, up to its `]`). A block with no
 /// whole record is looked for in twice as many bytes, and so on.
 pub(super) fn slices<'a>(
     bytes: &'a [u8],
@@ -107,14 +110,17 @@ pub(super) fn slices<'a>(
     cut: Cut,
     tx: &std::sync::mpsc::SyncSender<Result<Block<'a>, Fallback>>,
 ) {
-    let mut array = ArrayState::default();
-    let mut want = block;
-    // CSV is cut at line ends, its quotes not looked for (see `speculate`).
-    let cut_by = if cut == Cut::Records { Cut::Lines } else { cut };
+    let (first, mut want) = (at, block);
     loop {
         let end = at.saturating_add(want).min(bytes.len());
-        let (part, eof) = (&bytes[at..end], end == bytes.len());
-        let (chunks, rest) = match cut_by.blocks(part, eof, chunk, &mut array) {
+        let (part, eof) = (&bytes[at.min(end)..end], end == bytes.len());
+        // CSV is cut at line ends, its quotes not looked for; a JSON array
+        // between objects, its strings not looked for (see `speculate`).
+        let cut = match cut {
+            Cut::Elements => cut_elements(part, (eof, at == first), chunk),
+            _ => Cut::Lines.blocks(part, eof, chunk, &mut ArrayState::default()),
+        };
+        let (chunks, rest) = match cut {
             Ok(cut) => cut,
             Err(e) => {
                 let _ = tx.send(Err(e));

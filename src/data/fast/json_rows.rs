@@ -15,6 +15,7 @@ use super::Fallback;
 use crate::data::read::{column_names, kept_names};
 use crate::data::Format;
 use crate::eval::Evaluator;
+use wide::u8x16;
 
 /// A field's value in a line: `None` where the key is absent, `Some(None)`
 /// for `null`, else the place of its text.
@@ -52,15 +53,77 @@ fn number(b: &[u8], mut i: usize) -> Option<usize> {
 }
 
 /// The closing quote of the string whose content starts at `i`; `None` where
-/// the content has an escape or a control character.
+/// the content has an escape or a control character. Sixteen bytes at a
+/// time: a record's strings are short, and a search call per string (then a
+/// second pass for control characters) was a quarter of the run.
 fn string_end(b: &[u8], i: usize) -> Option<usize> {
-    let rest = b.get(i..)?;
-    let q = memchr::memchr2(b'"', b'\\', rest)?;
-    (rest[q] == b'"' && !rest[..q].iter().any(|&c| c < 0x20)).then_some(i + q)
+    let splat = u8x16::splat;
+    let mut at = i;
+    while let Some(block) = b.get(at..at + 16) {
+        let mut lanes = [0u8; 16];
+        lanes.copy_from_slice(block);
+        let v = u8x16::new(lanes);
+        let control = v.min(splat(0x1f)).simd_eq(v);
+        let stops = (v.simd_eq(splat(b'"')) | v.simd_eq(splat(b'\\')) | control).to_bitmask();
+        if stops != 0 {
+            let k = at + stops.trailing_zeros() as usize;
+            return (b[k] == b'"').then_some(k);
+        }
+        at += 16;
+    }
+    let k = at + b.get(at..)?.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
+    (b[k] == b'"').then_some(k)
 }
 
-/// Each field's column and aliases, as `(field, name)`.
-type Names<'a> = [(usize, &'a [u8])];
+/// Each field's column and aliases, as `(field, name)`, and for each place
+/// in a record the name found there in the record before: an export writes
+/// its keys in one order, so a key is matched with one comparison.
+struct Names<'a> {
+    names: Vec<(usize, &'a [u8])>,
+    /// No two names are spelled alike (else every key is looked for in all).
+    distinct: bool,
+    hints: Vec<Option<usize>>,
+}
+
+impl<'a> Names<'a> {
+    fn new(names: Vec<(usize, &'a [u8])>) -> Self {
+        let distinct = names.iter().enumerate().all(|(i, a)| names[..i].iter().all(|b| a.1 != b.1));
+        Names { names, distinct, hints: Vec::new() }
+    }
+
+    /// Calls `put` with each field `key` names (the `k`th key of its
+    /// record) while it returns true; false where it does not.
+    fn each(&mut self, k: usize, key: &[u8], mut put: impl FnMut(usize) -> bool) -> bool {
+        if let Some(&(f, n)) = self.hints.get(k).copied().flatten().and_then(|j| self.names.get(j)) {
+            if self.distinct && same(n, key) {
+                return put(f);
+            }
+        }
+        let mut first = None;
+        for (j, &(f, n)) in self.names.iter().enumerate() {
+            if same(n, key) {
+                first = first.or(Some(j));
+                if !put(f) {
+                    return false;
+                }
+            }
+        }
+        if self.hints.len() <= k {
+            self.hints.resize(k + 1, None);
+        }
+        self.hints[k] = first;
+        true
+    }
+}
+
+/// `a == b`, eight bytes at a time without a call (keys are short).
+fn same(a: &[u8], b: &[u8]) -> bool {
+    let word = |c: &[u8]| <[u8; 8]>::try_from(c).map_or(0, u64::from_ne_bytes);
+    let (mut x, mut y) = (a.chunks_exact(8), b.chunks_exact(8));
+    a.len() == b.len()
+        && (&mut x).zip(&mut y).all(|(p, q)| word(p) == word(q))
+        && x.remainder().iter().zip(y.remainder()).all(|(p, q)| p == q)
+}
 
 /// An entry of a record: its key's place and its value's (`None`: null).
 type Entry = ((usize, usize), Option<(usize, usize)>);
@@ -72,7 +135,7 @@ type Entry = ((usize, usize), Option<(usize, usize)>);
 /// in another case from an absent one and to find kept columns.
 fn object(
     line: &[u8],
-    (fields, names): (usize, &Names),
+    (fields, names): (usize, &mut Names),
     cells: &mut Vec<Cell>,
     entries: &mut Vec<Entry>,
 ) -> Option<usize> {
@@ -111,13 +174,11 @@ fn object(
                     (Some((i, end)), end)
                 }
             };
-            for &(f, _) in names.iter().filter(|(_, n)| *n == key) {
-                if cells[f].is_some() {
-                    // A repeated key (the plain reader takes the last value), or
-                    // two of a field's names (it takes the first it lists).
-                    return None;
-                }
-                cells[f] = Some(value);
+            // A repeated key (the plain reader takes the last value), or two
+            // of a field's names (it takes the first it lists), is not read here.
+            let put = |f: usize| cells[f].replace(value).is_none();
+            if !names.each(entries.len(), key, put) {
+                return None;
             }
             entries.push(((key_start, key_end), value));
             i = ws(line, end);
@@ -169,9 +230,11 @@ impl Rows<'_> {
         // Each kept column's names, in the order the plain reader tries them.
         let keep: Vec<Vec<String>> = self.keep.iter().map(|k| kept_names(&self.program.fields, k)).collect();
         let fields = &self.program.fields;
-        let names: Vec<(usize, &[u8])> = (fields.iter().enumerate())
-            .flat_map(|(i, f)| column_names(f).into_iter().map(move |n| (i, n.as_bytes())))
-            .collect();
+        let mut names = Names::new(
+            (fields.iter().enumerate())
+                .flat_map(|(i, f)| column_names(f).into_iter().map(move |n| (i, n.as_bytes())))
+                .collect(),
+        );
         batch.start(fields.len());
         let (mut keys, mut cells, mut entries, mut scratch) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let mut spots = Vec::with_capacity(keep.len());
@@ -195,7 +258,7 @@ impl Rows<'_> {
             // for the plain reader.
             let mut split = |rec: &[u8]| match bom {
                 true => None,
-                false => object(rec, (fields.len(), &names), &mut cells, &mut entries).map(|e| ws(rec, e)),
+                false => object(rec, (fields.len(), &mut names), &mut cells, &mut entries).map(|e| ws(rec, e)),
             };
             let (end, flat) = match array {
                 true => match split(&bytes[from..]).map(|e| from + e) {
@@ -207,10 +270,13 @@ impl Rows<'_> {
                     (end, split(&bytes[from..end]) == Some(end - from))
                 }
             };
+            if array && end == from {
+                return Err(Fallback); // an empty element: `,,`, or `,` first
+            }
             start = if array { end + 1 } else { end };
             let rec = &bytes[from..end];
             let taken = batch.keys.len();
-            let split = flat && absent_ok(&cells, rec, (&names, &entries)) && {
+            let split = flat && absent_ok(&cells, rec, (&names.names, &entries)) && {
                 spots.clear();
                 keep.iter().all(|names| kept(rec, &entries, names).map(|v| spots.push(v)).is_some())
             };
@@ -241,13 +307,18 @@ impl Rows<'_> {
                 }
             }
         }
+        // An array's chunk is elements with commas between them: one that
+        // ends after a comma (or is blank) is no such list.
+        if array && start <= bytes.len() {
+            return Err(Fallback);
+        }
         self.render(&keys, false, batch, ev, (records, rejects))
     }
 }
 
 /// Whether every field absent from a record is absent for the plain reader
 /// too: no key spells one of its names in another case.
-fn absent_ok(cells: &[Cell], line: &[u8], (names, entries): (&Names, &[Entry])) -> bool {
+fn absent_ok(cells: &[Cell], line: &[u8], (names, entries): (&[(usize, &[u8])], &[Entry])) -> bool {
     let spelled = |n: &[u8]| entries.iter().any(|&((a, b), _)| line[a..b].eq_ignore_ascii_case(n));
     names.iter().all(|&(f, n)| cells[f].is_some() || !spelled(n))
 }
@@ -268,4 +339,59 @@ fn kept(line: &[u8], entries: &[Entry], names: &[String]) -> Option<Option<(usiz
         }
     }
     Some(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// A string's end found sixteen bytes at a time is where a byte at a
+        /// time finds it: the first quote, unless an escape or a control
+        /// character comes first; in strings of every length around a block.
+        #[test]
+        fn a_string_ends_at_its_first_quote_before_any_escape_or_control(
+            bytes in prop::collection::vec(prop::sample::select(b"ab\"\\\x01\x1f \xe9".to_vec()), 0..70),
+            from in 0usize..40,
+        ) {
+            let want = bytes.get(from..).and_then(|rest| {
+                let k = rest.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
+                (rest[k] == b'"').then_some(from + k)
+            });
+            prop_assert_eq!(string_end(&bytes, from), want);
+        }
+
+        #[test]
+        fn keys_compare_as_slices_do(a in prop::collection::vec(0u8..3, 0..20), b in prop::collection::vec(0u8..3, 0..20)) {
+            prop_assert_eq!(same(&a, &b), a == b);
+        }
+    }
+
+    /// A key is matched by the name found at its place in the record before,
+    /// and by all names where that one is not it, or two names are alike.
+    #[test]
+    fn keys_find_their_fields_in_any_order() {
+        let fields = |names: &mut Names, keys: &[&str]| -> Vec<Vec<usize>> {
+            let each = |(k, key): (usize, &&str)| {
+                let mut found = Vec::new();
+                names.each(k, key.as_bytes(), |f| {
+                    found.push(f);
+                    true
+                });
+                found
+            };
+            keys.iter().enumerate().map(each).collect()
+        };
+        let mut names = Names::new(vec![(0, b"id"), (1, b"spend"), (1, b"total"), (2, b"orders")]);
+        assert_eq!(fields(&mut names, &["id", "spend", "orders"]), [vec![0], vec![1], vec![2]]);
+        assert_eq!(fields(&mut names, &["orders", "total", "note", "id"]), [vec![2], vec![1], vec![], vec![0]]);
+        assert_eq!(fields(&mut names, &["id", "total", "spend"]), [vec![0], vec![1], vec![1]]);
+        // Two fields named alike: both, every time.
+        let mut names = Names::new(vec![(0, b"id"), (1, b"x"), (2, b"x")]);
+        assert_eq!(fields(&mut names, &["x", "x"]), [vec![1, 2], vec![1, 2]]);
+        assert_eq!(fields(&mut names, &["x", "id"]), [vec![1, 2], vec![0]]);
+        // Stopped where `put` says so.
+        assert!(!names.each(0, b"x", |_| false));
+    }
 }

@@ -1,8 +1,8 @@
 //! The workers' results put back in input order: each chunk's rejects placed
 //! at their record and line in the input and handed to `--on-error skip`, its
-//! keys checked against all before, its summary added. A chunk of a whole CSV
-//! input that starts inside the one before (see `speculate`) is dropped or
-//! read again from where that one ends.
+//! keys checked against all before, its summary added. A chunk of a whole
+//! input cut speculatively that starts inside the one before (see
+//! `speculate`) is dropped or read again from where that one ends.
 
 use super::rows::Rendered;
 use super::{Fallback, Skip};
@@ -12,7 +12,7 @@ use crate::data::Summary;
 use std::collections::{HashMap, VecDeque};
 use std::sync::mpsc::Receiver;
 
-/// Reads the chunk of a whole CSV input between two offsets again.
+/// Reads the chunk of a whole input between two offsets again.
 pub(super) type Again<'a> = Box<dyn FnMut((usize, usize)) -> Rendered + 'a>;
 
 pub(super) struct InOrder<'s, 'a> {
@@ -32,7 +32,7 @@ pub(super) struct InOrder<'s, 'a> {
     pub(super) unsorted: bool,
     summary: Summary,
     skip: Option<Skip<'s>>,
-    /// Where each chunk not yet in is in a whole CSV input (in order), and
+    /// Where each chunk not yet in is in a whole input (in order), and
     /// where the last chunk put in order really ended.
     spans: VecDeque<Option<(usize, usize)>>,
     resume: Option<usize>,
@@ -76,8 +76,8 @@ impl<'s, 'a> InOrder<'s, 'a> {
         self.again = Some(again);
     }
 
-    /// The next chunk handed out: where it is in a whole CSV input, if it is
-    /// one cut at a line end (see `speculate`).
+    /// The next chunk handed out: where it is in a whole input, if it is
+    /// one cut speculatively (see `speculate`).
     pub(super) fn expect(&mut self, span: Option<(usize, usize)>) {
         self.spans.push_back(span);
     }
@@ -98,7 +98,7 @@ impl<'s, 'a> InOrder<'s, 'a> {
         self.next += 1;
         let span = self.spans.pop_front().flatten();
         // Starting before the chunk before it ended, the chunk was cut inside
-        // a quoted field: its result is void.
+        // a quoted field (or a JSON element): its result is void.
         let rendered = match (span, self.resume) {
             (Some((_, e)), Some(r)) if e <= r => return Ok(Vec::new()),
             (Some((s, e)), Some(r)) if s < r => self.again.as_mut().ok_or(Fallback)?((r, e)),

@@ -74,7 +74,7 @@ const CHUNK: usize = 256 << 10;
 const MAX_COMBOS: usize = 4096;
 
 /// The fast path cannot handle this input; run the plain path instead.
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct Fallback;
 
 /// How input is cut: blocks read at a time and chunks handed to workers

@@ -65,6 +65,11 @@ pub(super) fn run_with<W: Write + Send>(
         Source::Whole(bytes) => (Header::Slice(bytes), Some(bytes), None),
         Source::Mapped(m) => (Header::Slice(m.bytes()), Some(m.bytes()), Some(m)),
     };
+    // A whole array's elements are cut up to its `]` (see `speculate`).
+    let whole = match whole {
+        Some(bytes) if cut == Cut::Elements => Some(speculate::before_close(bytes).ok_or(Fallback)?),
+        whole => whole,
+    };
     // The header is looked for a chunk at a time: the workers start as soon
     // as it is read, not after a whole block.
     let (columns, header) = if cut == Cut::Lines {
@@ -121,13 +126,22 @@ pub(super) fn run_with<W: Write + Send>(
         }
         part
     };
-    // A chunk of a whole CSV input, cut at a line end (see `speculate`):
-    // rendered, and where it really ends.
+    // A chunk of a whole CSV input cut at a line end, or of a whole JSON
+    // array cut between objects (see `speculate`): rendered, and where it
+    // really ends.
     let speculative = |all: &[u8], (s, e): (usize, usize), batch: &mut Batch| -> Rendered {
         merge::guarded(|| {
-            let fast = |b: &[u8]| rows.chunk(columns, (header, source), b, ev, batch);
-            let slow = |b: &[u8]| recover::recover(rows, header, b, ev, source);
-            let (rendered, end) = speculate::chunk(all, (s, e), fast, slow);
+            let (rendered, end) = if cut == Cut::Elements {
+                let read = |b: &[u8]| {
+                    (rows.json_chunk((b, true, false), ev, batch, source))
+                        .or_else(|_| recover::elements(rows, b, ev, source))
+                };
+                speculate::elements_chunk(all, (s, e), read)
+            } else {
+                let fast = |b: &[u8]| rows.chunk(columns, (header, source), b, ev, batch);
+                let slow = |b: &[u8]| recover::recover(rows, header, b, ev, source);
+                speculate::chunk(all, (s, e), fast, slow)
+            };
             rendered.map(|part| Part { end: Some(end), ..with_lines(part, &all[s..end]) })
         })
     };
@@ -155,8 +169,8 @@ pub(super) fn run_with<W: Write + Send>(
         rendered.map(|part| with_lines(part, bytes))
     };
     let read = &read;
-    // Whether the input is cut at line ends before its quotes are seen.
-    let speculating = whole.is_some() && cut == Cut::Records;
+    // Whether the input is cut before its quotes are seen.
+    let speculating = whole.is_some() && cut != Cut::Lines;
     // Three stages overlap: a reader cuts blocks at record boundaries, this thread
     // evaluates each block's chunks on all cores, a writer writes in order.
     std::thread::scope(|s| {
@@ -257,7 +271,7 @@ pub(super) fn run_with<W: Write + Send>(
             let step = item.and_then(|(buf, chunks)| {
                 let buf = std::sync::Arc::new(buf);
                 for &(a, b) in &chunks {
-                    // Where a chunk of a whole CSV input is (see `speculate`).
+                    // Where a chunk of a whole input cut speculatively is (see `speculate`).
                     let span = buf.whole().filter(|_| speculating).map(|(_, at)| (at + a, at + b));
                     order.expect(span);
                     job_tx.send((buf.clone(), next_seq, (a, b))).map_err(|_| Fallback)?;
