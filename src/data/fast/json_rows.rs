@@ -9,6 +9,7 @@
 //! plain reader alone, so it is decided or set aside exactly as the plain path
 //! would.
 
+use super::compare::same;
 use super::recover::plain_record;
 use super::rows::{put, Batch, Rendered, Rows};
 use super::Fallback;
@@ -114,15 +115,6 @@ impl<'a> Names<'a> {
         self.hints[k] = first;
         true
     }
-}
-
-/// `a == b`, eight bytes at a time without a call (keys are short).
-fn same(a: &[u8], b: &[u8]) -> bool {
-    let word = |c: &[u8]| <[u8; 8]>::try_from(c).map_or(0, u64::from_ne_bytes);
-    let (mut x, mut y) = (a.chunks_exact(8), b.chunks_exact(8));
-    a.len() == b.len()
-        && (&mut x).zip(&mut y).all(|(p, q)| word(p) == word(q))
-        && x.remainder().iter().zip(y.remainder()).all(|(p, q)| p == q)
 }
 
 /// An entry of a record: its key's place and its value's (`None`: null).
@@ -360,11 +352,6 @@ mod tests {
                 (rest[k] == b'"').then_some(from + k)
             });
             prop_assert_eq!(string_end(&bytes, from), want);
-        }
-
-        #[test]
-        fn keys_compare_as_slices_do(a in prop::collection::vec(0u8..3, 0..20), b in prop::collection::vec(0u8..3, 0..20)) {
-            prop_assert_eq!(same(&a, &b), a == b);
         }
     }
 

@@ -26,6 +26,7 @@ mod array_split;
 mod arrow;
 mod blocks;
 mod cells;
+mod compare;
 mod decode;
 mod json_rows;
 mod merge;

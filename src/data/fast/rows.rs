@@ -3,6 +3,7 @@
 //! per tier combination.
 
 use super::cells::{record, unquote};
+use super::compare::above;
 use super::records::Records;
 use super::render::{self, combo_of, put_cell, put_combo};
 use super::{Fallback, MAX_COMBOS};
@@ -118,7 +119,7 @@ impl KeyOrder {
     fn add(&mut self, key: &[u8]) {
         match self.first {
             None => (self.increasing, self.first) = (true, Some(key.to_vec())),
-            Some(_) => self.increasing &= key > self.last.as_slice(),
+            Some(_) => self.increasing &= above(key, &self.last),
         }
         self.last.clear();
         self.last.extend_from_slice(key);
