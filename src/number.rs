@@ -226,13 +226,9 @@ impl Date {
     /// [`Date::parse_iso`] accepts, without computing the day number.
     /// The parallel reader checks the dates no rule reads with it.
     pub fn is_iso(b: &[u8]) -> bool {
-        // Without a branch on the month: months of export dates are random,
-        // and a mispredicted `match` cost more than the digits' check.
-        const LAST: [u8; 16] = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31, 0, 0, 0];
         let Some((y, m, d)) = iso_parts(b) else { return false };
         let leap = YEARS.get(y as usize).map_or(0, |year| (year & 1) as u32);
-        let last = u32::from(LAST[(m & 15) as usize]) + (leap & u32::from(m == 2));
-        (m <= 12) & (d >= 1) & (d <= last)
+        in_month(m, d, leap)
     }
 
     /// Exactly `YYYY-MM-DD` (the common case, parsed without allocation or
@@ -243,12 +239,7 @@ impl Date {
         // divisions): bit 0 is the leap flag, the rest the day number.
         let year = *YEARS.get(y as usize)?;
         let leap = (year & 1) as u32;
-        let last = match m {
-            2 => 28 + leap,
-            4 | 6 | 9 | 11 => 30,
-            _ => 31,
-        };
-        if !(1..=12).contains(&m) || d == 0 || d > last {
+        if !in_month(m, d, leap) {
             return None;
         }
         let month = CUMULATIVE_DAYS[m as usize] + u32::from(m > 2) * leap;
@@ -415,6 +406,15 @@ static YEARS: [i32; 10_000] = {
     }
     years
 };
+
+/// Whether day `d` is in month `m` (`leap`: 1 in a leap year), without a
+/// branch on the month: the months of export dates are random, and a
+/// mispredicted `match` on them cost more than the check of the digits.
+fn in_month(m: u32, d: u32, leap: u32) -> bool {
+    const LAST: [u8; 16] = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31, 0, 0, 0];
+    let last = u32::from(LAST[(m & 15) as usize]) + (leap & u32::from(m == 2));
+    (m <= 12) & (d >= 1) & (d <= last)
+}
 
 /// The year, month and day of exactly `YYYY-MM-DD`, not checked against the
 /// calendar. Read as one 64-bit word (`YYYY-MM-`) and two bytes: a byte is a
