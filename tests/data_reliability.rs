@@ -350,6 +350,44 @@ fn an_input_truncated_during_the_run_is_an_error_never_a_short_output() {
     assert!(cut_short > 0, "the run was never cut short: the truncation came too late each time");
 }
 
+/// The same for an event log (`--events`), mapped as well: exit 2 and no
+/// output, or a run that saw the file whole or as it is after the cut.
+#[test]
+fn an_event_log_truncated_during_the_run_is_an_error_never_a_wrong_score() {
+    let dir = tempfile::tempdir().unwrap();
+    let rfm = root().join("policies/rfm.tier").display().to_string();
+    let header = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n";
+    let row =
+        |i: u32| format!("5{i},A,LANTERN,{},2011-0{}-03 11:13:00,2.5,{},UK\n", i % 7 + 1, i % 9 + 1, 12000 + i % 997);
+    let full: String = std::iter::once(header.to_string()).chain((0..400_000).map(row)).collect();
+    let mut cut_short = 0;
+    for attempt in 0..6 {
+        std::fs::write(dir.path().join("log.csv"), &full).unwrap();
+        let args = ["apply", &rfm, "--events", "log.csv", "--as-of", "2011-12-11", "-o", "out.csv"];
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("tier"));
+        cmd.current_dir(dir.path()).env_remove("TIER_PLAIN_PATH").args(args);
+        let child = cmd.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+        std::thread::sleep(Duration::from_millis(5 + 15 * attempt));
+        std::fs::OpenOptions::new().write(true).open(dir.path().join("log.csv")).unwrap().set_len(100).unwrap();
+        let out = child.wait_with_output().unwrap();
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(leftovers(dir.path()), Vec::<String>::new());
+        match out.status.code() {
+            Some(2) => {
+                assert!(said.contains("cut short while it was being read"), "{said}");
+                assert!(!dir.path().join("out.csv").exists());
+                cut_short += 1;
+            }
+            // Read whole before the cut; or the cut seen after the fast path,
+            // and the plain path's reading of the file as it is now.
+            Some(0 | 1) => {}
+            code => panic!("exit {code:?} (a signal?): {said}"),
+        }
+        let _ = std::fs::remove_file(dir.path().join("out.csv"));
+    }
+    assert!(cut_short > 0, "the run was never cut short: the truncation came too late each time");
+}
+
 #[test]
 fn a_reject_report_that_cannot_be_written_leaves_no_output_either() {
     let dir = tempfile::tempdir().unwrap();
@@ -410,9 +448,10 @@ fn the_parallel_event_path_hands_back_a_bad_log_instead_of_hanging() {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let today = Date::parse("2011-12-11").unwrap();
-        let done =
-            tierlang::data::fast_events::aggregate_sized(&rfm, log.as_bytes(), today, Sizes { block: 64, chunk: 8 });
-        let _ = tx.send(done.is_err());
+        let sizes = Sizes { block: 64, chunk: 8 };
+        let aggregate = |source| tierlang::data::fast_events::aggregate_sized(&rfm, source, today, sizes);
+        let done = [aggregate(Source::Read(log.as_bytes())), aggregate(Source::Whole(log.as_bytes()))];
+        let _ = tx.send(done.iter().all(Result::is_err));
     });
     assert_eq!(rx.recv_timeout(Duration::from_secs(30)), Ok(true), "hung (or took a bad log)");
 }

@@ -10,9 +10,12 @@
 mod common;
 
 use proptest::prelude::*;
+use std::io::Write;
 use tierlang::compile::Program;
 use tierlang::data::fast::Sizes;
+use tierlang::data::fast::Source;
 use tierlang::data::fast_events::aggregate_sized;
+use tierlang::data::mapped::Mapped;
 use tierlang::data::{Format, Reader};
 use tierlang::eval::Value;
 use tierlang::metrics::{Customer, EventCounts};
@@ -112,7 +115,14 @@ proptest! {
             }
             csv.push_str(l);
         }
-        let fast = aggregate_sized(&p, csv.as_bytes(), today(), Sizes { block, chunk });
+        let fast = aggregate_sized(&p, Source::Read(csv.as_bytes()), today(), Sizes { block, chunk });
+        // At hand whole (cut at line ends, then where the quotes say if need be): the same.
+        let whole = aggregate_sized(&p, Source::whole(csv.as_bytes()), today(), Sizes { block, chunk });
+        prop_assert_eq!(whole.is_ok(), fast.is_ok(), "read and whole differ");
+        if let (Ok(w), Ok(f)) = (&whole, &fast) {
+            prop_assert_eq!(frames(&w.0), frames(&f.0));
+            prop_assert_eq!(&w.1, &f.1);
+        }
         let plain = plain(&p, &csv);
         match (fast, plain) {
             (Ok((f, fc)), Some((s, sc))) => {
@@ -134,10 +144,44 @@ fn the_bundled_sample_aggregates_alike_with_any_chunking() {
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/online_retail_sample.csv")).unwrap();
     let (customers, plain_counts) = plain(&p, &csv).unwrap();
     let want = frames(&customers);
+    // Mapped from a file, as `tier apply --events` takes a log of a megabyte or more.
+    let mut file = tempfile::tempfile().unwrap();
+    file.write_all(csv.as_bytes()).unwrap();
+    let mapped = Mapped::new(file, 0).unwrap();
     for (block, chunk) in [(1 << 20, 1 << 16), (4096, 512), (300, 7)] {
-        let (got, counts) = aggregate_sized(&p, csv.as_bytes(), today(), Sizes { block, chunk }).unwrap();
-        assert_eq!(frames(&got), want, "block {block}, chunk {chunk}");
-        assert_eq!(counts, plain_counts);
-        assert_eq!(counts.read, 3472);
+        let sizes = Sizes { block, chunk };
+        let sources = [Source::Read(csv.as_bytes()), Source::Whole(csv.as_bytes()), Source::Mapped(&mapped)];
+        for source in sources {
+            let (got, counts) = aggregate_sized(&p, source, today(), sizes).unwrap();
+            assert_eq!(frames(&got), want, "block {block}, chunk {chunk}");
+            assert_eq!(counts, plain_counts);
+            assert_eq!(counts.read, 3472);
+        }
+    }
+}
+
+/// A log at hand whole is cut at line ends before its quotes are seen: a
+/// description of several lines makes the chunk before a wrong cut fail, and
+/// the log is cut again where its quotes say; the result is the plain path's,
+/// at every chunk size.
+#[test]
+fn a_whole_log_with_fields_of_several_lines_aggregates_as_read() {
+    let p =
+        common::program(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/policies/rfm.tier")).unwrap());
+    let mut csv = String::from("InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n");
+    for i in 0..400 {
+        let description = if i % 9 == 0 { "\"TWO\nLINES, \"\"QUOTED\"\"\"" } else { "LANTERN" };
+        csv.push_str(&format!(
+            "5{i},A,{description},{},2011-0{}-03 11:13:00,2.5,{},UK\n",
+            i % 7 + 1,
+            i % 9 + 1,
+            12000 + i % 37
+        ));
+    }
+    let (customers, counts) = plain(&p, &csv).unwrap();
+    for chunk in [1, 5, 64, 1000, 1 << 16] {
+        let got = aggregate_sized(&p, Source::whole(csv.as_bytes()), today(), Sizes { block: 4096, chunk }).unwrap();
+        assert_eq!(frames(&got.0), frames(&customers), "chunk {chunk}");
+        assert_eq!(got.1, counts);
     }
 }

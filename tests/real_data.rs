@@ -55,7 +55,8 @@ fn every_way_up_on_transaction_logs_reaches_its_tier() {
     let ev = Evaluator::new(&program, today());
     for log in logs() {
         let file = std::fs::File::open(&log).unwrap();
-        let (customers, _) = tierlang::data::fast_events::aggregate(&program, file, today()).unwrap();
+        let source = tierlang::data::fast::Source::Read(file);
+        let (customers, _) = tierlang::data::fast_events::aggregate(&program, source, today()).unwrap();
         let scored = tierlang::metrics::score(&program, &ev, customers);
         let n = program.fields.len();
         let (mut verified, mut customers_seen) = (0, 0);

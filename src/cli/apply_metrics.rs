@@ -24,6 +24,8 @@ fn inputs(args: &Args) -> Inputs<'_> {
         keep: &args.keep,
         plain_only: std::env::var_os("TIER_PLAIN_PATH").is_some(),
         sheet: args.sheet.as_deref(),
+        // `apply` stops on SIGBUS (`interrupt::install`).
+        map_events: true,
     }
 }
 
@@ -86,7 +88,8 @@ pub(super) fn score_or_report(
 ) -> Result<metrics::Scored, u8> {
     let customers = customers.or(if events.is_some() { None } else { data });
     let plain_only = std::env::var_os("TIER_PLAIN_PATH").is_some();
-    let inputs = Inputs { events, customers, input_format, skip_bad: false, keep: &[], plain_only, sheet: None };
+    let (keep, sheet, map_events) = (&[][..], None, false);
+    let inputs = Inputs { events, customers, input_format, skip_bad: false, keep, plain_only, sheet, map_events };
     let mut summary = Summary::new(program);
     let mut none: Option<tierlang::data::RejectWriter<std::io::Sink>> = None;
     match score::score(&inputs, program, evaluator, today, &mut none, &mut summary) {

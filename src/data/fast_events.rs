@@ -4,12 +4,21 @@
 //! merged at the end. Aggregates do not depend on event order (counts, exact
 //! decimal sums, distinct sets, extremes), so the result equals the plain path's.
 //!
+//! A log at hand whole (a mapped file) is cut at line ends without its quotes
+//! being looked for first, so the workers are the first to read its pages (the
+//! customer path's reason, see `fast::speculate`). A line end inside a quoted
+//! field is the only wrong cut, and the chunk before it cannot be read (its last
+//! quote never closes): then the run is done again, cut where the quotes say.
+//!
 //! Any event the plain reader would reject — a bad cell, a record of the wrong
 //! width, invalid UTF-8 — makes [`aggregate`] return [`Fallback`]; the caller
 //! then reads the file on the plain path, which reports it with its row, line and
 //! column (or sets it aside under `--on-error skip`).
 
-use super::fast::{fill, is_blank, plain_number, record, record_end, split, unquote, Fallback, Split};
+use super::fast::{
+    fill, is_blank, plain_number, record, record_end, split, split_lines, unquote, Fallback, Source, Split,
+};
+use super::mapped::Mapped;
 use super::scan::{separators, Scan};
 use super::value::decode_text;
 use crate::check::{FieldInfo, Ty};
@@ -24,40 +33,106 @@ const BLOCK: usize = 4 << 20;
 const CHUNK: usize = 256 << 10;
 
 /// Aggregates a CSV event log; the customers and what became of every event.
-pub fn aggregate(
+pub fn aggregate<R: Read + Send>(
     program: &Program,
-    input: impl Read + Send,
+    input: Source<'_, R>,
     today: Date,
 ) -> Result<(Vec<Customer>, EventCounts), Fallback> {
     aggregate_sized(program, input, today, super::fast::Sizes { block: BLOCK, chunk: CHUNK })
 }
 
 /// [`aggregate`] with explicit block and chunk sizes (tests use tiny ones).
-pub fn aggregate_sized(
+pub fn aggregate_sized<R: Read + Send>(
     program: &Program,
-    mut input: impl Read + Send,
+    input: Source<'_, R>,
+    today: Date,
+    sizes: super::fast::Sizes,
+) -> Result<(Vec<Customer>, EventCounts), Fallback> {
+    let (bytes, mapped) = match input {
+        Source::Read(r) => return run(program, Log::Read(r), today, sizes),
+        Source::Whole(bytes) => (bytes, None),
+        Source::Mapped(m) => (m.bytes(), Some(m)),
+    };
+    let whole = |cut: Cut| -> Log<'_, R> { Log::Whole { bytes, mapped, cut } };
+    // Cut at line ends; where that failed and a quote might be why, cut where
+    // the quotes say (a bad event fails both: the plain path says why).
+    run(program, whole(split_lines), today, sizes).or_else(|_| match memchr::memchr(b'"', bytes) {
+        Some(_) => run(program, whole(split), today, sizes),
+        None => Err(Fallback),
+    })
+}
+
+/// How a log at hand whole is cut into chunks (see [`split`], [`split_lines`]).
+type Cut = fn(&[u8], bool, usize) -> Vec<(usize, usize)>;
+
+/// The log: read a block at a time, or at hand whole (mapped, whose pages are
+/// let go of block by block).
+enum Log<'a, R> {
+    Read(R),
+    Whole { bytes: &'a [u8], mapped: Option<&'a Mapped>, cut: Cut },
+}
+
+/// A block of chunks: read into a buffer (handed back to the reader once its
+/// chunks are done), or a stretch of a log at hand whole from `at`.
+enum Block<'a> {
+    Read(Vec<u8>),
+    Whole { bytes: &'a [u8], at: usize, mapped: Option<&'a Mapped> },
+}
+
+impl std::ops::Deref for Block<'_> {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            Block::Read(buf) => buf,
+            Block::Whole { bytes, .. } => bytes,
+        }
+    }
+}
+
+impl Drop for Block<'_> {
+    /// A mapped block's pages are let go of once its last chunk is done (they
+    /// count in RSS as they are read).
+    fn drop(&mut self) {
+        if let Block::Whole { bytes, at, mapped: Some(m) } = self {
+            m.release(*at, bytes.len());
+        }
+    }
+}
+
+fn run<R: Read + Send>(
+    program: &Program,
+    mut log: Log<'_, R>,
     today: Date,
     sizes: super::fast::Sizes,
 ) -> Result<(Vec<Customer>, EventCounts), Fallback> {
     let ev = program.metrics.as_ref().and_then(|m| m.events.as_ref()).ok_or(Fallback)?;
     let (block_size, chunk_size) = (sizes.block.max(1), sizes.chunk.max(1));
-    let mut buf: Vec<u8> = Vec::with_capacity(block_size + chunk_size);
-    let mut eof;
-    let (columns, width) = loop {
-        eof = fill(&mut input, &mut buf, block_size, chunk_size)? == 0;
-        if let Some(end) = record_end(&buf, 0, eof) {
-            let header = header(&buf[..end])?;
-            buf.drain(..end);
+    let mut buf: Vec<u8> = Vec::new();
+    let mut eof = true;
+    let (columns, width, start) = loop {
+        let (bytes, at_end) = match &mut log {
+            Log::Read(input) => {
+                eof = fill(input, &mut buf, block_size, chunk_size)? == 0;
+                (&buf[..], eof)
+            }
+            Log::Whole { bytes, .. } => (*bytes, true),
+        };
+        if let Some(end) = record_end(bytes, 0, at_end) {
+            let header = header(&bytes[..end])?;
             let columns = super::read::column_index(&header, &ev.fields, "").map_err(|_| Fallback)?;
-            break (columns, header.len());
+            break (columns, header.len(), end);
         }
-        if eof {
+        if at_end {
             return Err(Fallback);
         }
     };
+    if let Log::Read(_) = log {
+        buf.drain(..start);
+    }
     let columns = &columns;
     // Bounded: the reader stays a few chunks ahead, so memory is a block or two.
-    let (job_tx, job_rx) = mpsc::sync_channel::<(Arc<Vec<u8>>, (usize, usize))>(8);
+    let (job_tx, job_rx) = mpsc::sync_channel::<(Arc<Block>, (usize, usize))>(8);
     let job_rx = &Mutex::new(job_rx);
     // Buffers of blocks done, reused: no fresh pages (faulted in and zeroed) per block.
     let (free_tx, free_rx) = mpsc::channel::<Vec<u8>>();
@@ -121,9 +196,10 @@ pub fn aggregate_sized(
                                 }
                                 agg.add(&mut frame);
                             }
-                            // The block's last chunk done: its buffer goes back to the reader.
-                            if let Ok(buffer) = Arc::try_unwrap(block) {
-                                let _ = free_tx.send(buffer);
+                            // The block's last chunk done: its buffer goes back to the
+                            // reader (a mapped block's pages are let go of).
+                            if let Ok(Block::Read(buffer)) = Arc::try_unwrap(block).as_mut() {
+                                let _ = free_tx.send(std::mem::take(buffer));
                             }
                         }
                     };
@@ -136,26 +212,49 @@ pub fn aggregate_sized(
             })
             .collect();
         // This thread reads and cuts blocks; the workers take chunks as they come.
-        let read = (|| -> Result<(), Fallback> {
-            loop {
-                let chunks = split(&buf, eof, chunk_size);
-                if let Some(&(_, last)) = chunks.last() {
-                    let mut rest = free_rx.try_recv().unwrap_or_default();
-                    rest.clear();
-                    rest.reserve(block_size + chunk_size);
-                    rest.extend_from_slice(&buf[last..]);
-                    buf.truncate(last);
-                    let block = Arc::new(std::mem::replace(&mut buf, rest));
-                    for range in chunks {
-                        job_tx.send((block.clone(), range)).map_err(|_| Fallback)?;
+        let read = match log {
+            Log::Read(mut input) => (|| -> Result<(), Fallback> {
+                loop {
+                    let chunks = split(&buf, eof, chunk_size);
+                    if let Some(&(_, last)) = chunks.last() {
+                        let mut rest = free_rx.try_recv().unwrap_or_default();
+                        rest.clear();
+                        rest.reserve(block_size + chunk_size);
+                        rest.extend_from_slice(&buf[last..]);
+                        buf.truncate(last);
+                        let block = Arc::new(Block::Read(std::mem::replace(&mut buf, rest)));
+                        for range in chunks {
+                            job_tx.send((block.clone(), range)).map_err(|_| Fallback)?;
+                        }
+                    }
+                    if eof {
+                        return if buf.is_empty() { Ok(()) } else { Err(Fallback) };
+                    }
+                    eof = fill(&mut input, &mut buf, block_size, chunk_size)? == 0;
+                }
+            })(),
+            Log::Whole { bytes, mapped, cut } => (|| -> Result<(), Fallback> {
+                let (mut at, mut want) = (start, block_size);
+                loop {
+                    let end = at.saturating_add(want).min(bytes.len());
+                    let eof = end == bytes.len();
+                    let chunks = cut(&bytes[at..end], eof, chunk_size);
+                    if let Some(&(_, last)) = chunks.last() {
+                        let block = Arc::new(Block::Whole { bytes: &bytes[at..at + last], at, mapped });
+                        for range in chunks {
+                            job_tx.send((block.clone(), range)).map_err(|_| Fallback)?;
+                        }
+                        (at, want) = (at + last, block_size);
+                    } else {
+                        // No record ends in the window: look in one twice as long.
+                        want = want.saturating_mul(2);
+                    }
+                    if eof {
+                        return if at == bytes.len() { Ok(()) } else { Err(Fallback) };
                     }
                 }
-                if eof {
-                    return if buf.is_empty() { Ok(()) } else { Err(Fallback) };
-                }
-                eof = fill(&mut input, &mut buf, block_size, chunk_size)? == 0;
-            }
-        })();
+            })(),
+        };
         drop(job_tx);
         let mut merged: Option<Aggregation> = None;
         let mut result = read;

@@ -6,6 +6,9 @@
 
 use super::{field_json, RunError};
 use crate::compile::Program;
+use crate::data::fast::Source;
+use crate::data::fast_events;
+use crate::data::mapped::Mapped;
 use crate::data::{DataError, Format, Location, Reader, Reject, RejectWriter, Rejected, Summary};
 use crate::eval::{Evaluator, Value};
 use crate::metrics::{self, Customer};
@@ -26,6 +29,10 @@ pub struct Inputs<'a> {
     pub keep: &'a [String],
     /// Read the event log on one core (`TIER_PLAIN_PATH`).
     pub plain_only: bool,
+    /// Map an event log of a megabyte or more rather than read it: the caller
+    /// stops the process on SIGBUS (a log truncated under the run; see
+    /// [`crate::data::mapped`]).
+    pub map_events: bool,
     /// The sheet of an Excel customers file (default: the first).
     pub sheet: Option<&'a str>,
 }
@@ -120,7 +127,19 @@ fn aggregate<W: Write>(
     // The parallel path; on anything it cannot take, the plain reader below
     // reads the file again from the start and reports it as usual.
     if format == Format::Csv && !inputs.plain_only {
-        if let Ok(done) = crate::data::fast_events::aggregate(program, open()?, today) {
+        let file = open()?;
+        let mapped = match inputs.map_events {
+            true => Mapped::new(file, crate::data::mapped::WORTH_MAPPING),
+            false => Err(file),
+        };
+        let done = match &mapped {
+            // Written to meanwhile: what was read is void.
+            Ok(m) => fast_events::aggregate(program, Source::<&std::fs::File>::Mapped(m), today)
+                .ok()
+                .filter(|_| m.unchanged()),
+            Err(file) => fast_events::aggregate(program, Source::Read(file), today).ok(),
+        };
+        if let Some(done) = done {
             return Ok(done);
         }
     }

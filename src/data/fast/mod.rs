@@ -39,7 +39,7 @@ mod rows;
 mod sink;
 mod speculate;
 
-pub(crate) use blocks::{fill, record_end, split};
+pub(crate) use blocks::{fill, record_end, split, split_lines};
 pub(crate) use cells::{is_blank, plain_number, record, unquote, Split};
 
 use super::Format;
