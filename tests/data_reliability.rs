@@ -328,23 +328,16 @@ fn an_input_truncated_during_the_run_is_an_error_never_a_short_output() {
         std::thread::sleep(Duration::from_millis(4 * attempt));
         std::fs::OpenOptions::new().write(true).open(dir.path().join("big.csv")).unwrap().set_len(100).unwrap();
         let out = child.wait_with_output().unwrap();
-        let said = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(leftovers(dir.path()), Vec::<String>::new());
-        match out.status.code() {
-            Some(2) => {
-                assert!(said.contains("cut short while it was being read"), "{said}");
-                assert!(!dir.path().join("out.csv").exists());
-                cut_short += 1;
-            }
+        match after_truncation(dir.path(), &out) {
+            2 => cut_short += 1,
             // Done before the cut, or the cut seen after the run (the plain
             // path then reads the file as it now is): an output of whole rows.
-            Some(0) => {
+            0 => {
                 let written = std::fs::read_to_string(dir.path().join("out.csv")).unwrap();
-                assert!(written.ends_with('\n') && written.lines().count() <= 1_000_001, "{said}");
+                assert!(written.ends_with('\n') && written.lines().count() <= 1_000_001);
             }
             // The cut seen after the run, and the record it cut through refused.
-            Some(1) => assert!(!dir.path().join("out.csv").exists(), "{said}"),
-            code => panic!("exit {code:?} (a signal?): {said}"),
+            _ => assert!(!dir.path().join("out.csv").exists()),
         }
     }
     assert!(cut_short > 0, "the run was never cut short: the truncation came too late each time");
@@ -369,23 +362,31 @@ fn an_event_log_truncated_during_the_run_is_an_error_never_a_wrong_score() {
         let child = cmd.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
         std::thread::sleep(Duration::from_millis(5 + 15 * attempt));
         std::fs::OpenOptions::new().write(true).open(dir.path().join("log.csv")).unwrap().set_len(100).unwrap();
-        let out = child.wait_with_output().unwrap();
-        let said = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(leftovers(dir.path()), Vec::<String>::new());
-        match out.status.code() {
-            Some(2) => {
-                assert!(said.contains("cut short while it was being read"), "{said}");
-                assert!(!dir.path().join("out.csv").exists());
-                cut_short += 1;
-            }
-            // Read whole before the cut; or the cut seen after the fast path,
-            // and the plain path's reading of the file as it is now.
-            Some(0 | 1) => {}
-            code => panic!("exit {code:?} (a signal?): {said}"),
+        // Else read whole before the cut; or the cut seen after the fast
+        // path, and the plain path's reading of the file as it is now.
+        if after_truncation(dir.path(), &child.wait_with_output().unwrap()) == 2 {
+            cut_short += 1;
         }
         let _ = std::fs::remove_file(dir.path().join("out.csv"));
     }
     assert!(cut_short > 0, "the run was never cut short: the truncation came too late each time");
+}
+
+/// The exit code of a run whose input was truncated under it, once what
+/// holds for every such run is checked: no temporary file left behind; exit
+/// 2 with its message and no output; never a signal; else exit 0 or 1.
+fn after_truncation(dir: &Path, out: &std::process::Output) -> i32 {
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(leftovers(dir), Vec::<String>::new());
+    match out.status.code() {
+        Some(2) => {
+            assert!(said.contains("cut short while it was being read"), "{said}");
+            assert!(!dir.join("out.csv").exists());
+            2
+        }
+        Some(code @ (0 | 1)) => code,
+        code => panic!("exit {code:?} (a signal?): {said}"),
+    }
 }
 
 #[test]
