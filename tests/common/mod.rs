@@ -90,3 +90,12 @@ pub fn same(args: &[&str], rejects: Option<&std::path::Path>) -> Run {
     assert_eq!(fast.2, plain.2, "exit code differs on {args:?}");
     fast
 }
+
+/// The temporary output files `tier apply` left in `dir`.
+pub fn leftovers(dir: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".tier-"))
+        .collect()
+}
