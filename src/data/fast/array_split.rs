@@ -193,7 +193,8 @@ fn close_block(mut chunks: Vec<(usize, usize)>, start: usize, end: Option<usize>
     }
 }
 
-fn blank(bytes: &[u8]) -> bool {
+/// Whether `bytes` are all JSON white space.
+pub(super) fn blank(bytes: &[u8]) -> bool {
     bytes.iter().all(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n'))
 }
 

@@ -22,7 +22,8 @@ use wide::u8x16;
 /// for `null`, else the place of its text.
 type Cell = Option<Option<(usize, usize)>>;
 
-fn ws(b: &[u8], mut i: usize) -> usize {
+/// Where the JSON white space from `i` ends.
+pub(super) fn ws(b: &[u8], mut i: usize) -> usize {
     while matches!(b.get(i), Some(b' ' | b'\t' | b'\r' | b'\n')) {
         i += 1;
     }

@@ -22,6 +22,8 @@
 //! without error was cut between elements. One that is not read goes on to
 //! where its last element ends ([`elements_chunk`]) and is read again.
 
+use super::array_split::blank;
+use super::json_rows::ws;
 use super::Fallback;
 
 /// A record longer than this is not looked for past a cut (the plain path
@@ -116,17 +118,6 @@ fn next_cut(b: &[u8], mut from: usize) -> Option<usize> {
         }
         from = brace + 1;
     }
-}
-
-fn ws(b: &[u8], mut i: usize) -> usize {
-    while matches!(b.get(i), Some(b' ' | b'\t' | b'\r' | b'\n')) {
-        i += 1;
-    }
-    i
-}
-
-fn blank(b: &[u8]) -> bool {
-    ws(b, 0) == b.len()
 }
 
 /// The chunk `all[s..e]` of a JSON array's elements (`all` ends before the
